@@ -1,0 +1,180 @@
+/**
+ * The headless CLI over the same services: `npm run mocoop -- <command>` or the `mocoop` bin.
+ * With --json a command prints one JSON document on stdout and nothing else; errors go to stderr
+ * with a non-zero exit (a stack trace only with --debug).
+ */
+import path from 'node:path';
+import type { ImportSource } from '../contract';
+import { AppError } from '../contract/errors';
+import { AppServices } from '../services/app-services';
+import { defaultConfigDir, packageRoot, packageVersion } from '../services/paths';
+import { startWebServer } from '../transport/web-server';
+import { type ParsedArgs, UsageError, checkFlags, parseArgs, stringFlag } from './args';
+
+const USAGE = `Usage: mocoop <command> [options]
+
+  project create <file> [--name NAME] [--json]     create a project file (.mocoop)
+  import <file> --folder DIR [--json]              import an image folder (one sub-folder per class)
+  import <file> --csv FILE [--json]                import a CSV of path,label
+  import <file> --coop-split FILE --image-root DIR [--json]
+                                                   import a CoOp/Dassl split JSON (keeps train/val/test)
+  import <file> --files PATH [--files PATH ...]    import loose files or folders without labels
+  info <file> --json                               classes with image counts, totals, problems
+  serve [--port N] [--project FILE] [--json]       web mode on 127.0.0.1 (prints the access link)
+
+Common options: --json (machine-readable output), --debug (stack traces)`;
+
+const BOOLEANS = new Set(['json', 'debug', 'help']);
+
+function services(): AppServices {
+  return new AppServices({ mode: 'web', configDir: defaultConfigDir(), version: packageVersion() });
+}
+
+function print(json: boolean, value: unknown, human: string): void {
+  process.stdout.write(json ? JSON.stringify(value) + '\n' : human + '\n');
+}
+
+function requirePositional(args: ParsedArgs, index: number, what: string): string {
+  const value = args.positional[index];
+  if (!value) throw new UsageError(`Missing ${what}.`);
+  return value;
+}
+
+async function projectCommand(args: ParsedArgs): Promise<void> {
+  checkFlags(args, ['name', 'json', 'debug']);
+  const sub = args.positional[1];
+  if (sub !== 'create') throw new UsageError(`Unknown project command "${sub ?? ''}". Use: project create <file> [--name NAME].`);
+  const app = services();
+  const summary = app.createProject(requirePositional(args, 2, 'the project file'), stringFlag(args, 'name'));
+  app.closeProject();
+  print(args.flags.has('json'), summary, `Created project "${summary.name}" at ${summary.path}`);
+}
+
+function importSourceFrom(args: ParsedArgs, argv: string[]): ImportSource {
+  const folder = stringFlag(args, 'folder');
+  const csv = stringFlag(args, 'csv');
+  const split = stringFlag(args, 'coop-split');
+  const files = argv.flatMap((arg, i) => (arg === '--files' && argv[i + 1] ? [argv[i + 1]!] : arg.startsWith('--files=') ? [arg.slice(8)] : []));
+  const given = [folder, csv, split, files.length ? files : undefined].filter((v) => v !== undefined).length;
+  if (given !== 1) throw new UsageError('Give exactly one source: --folder DIR, --csv FILE, --coop-split FILE --image-root DIR, or --files PATH.');
+  if (folder) return { kind: 'folder', dir: folder };
+  if (csv) return { kind: 'csv', file: csv };
+  if (split) {
+    const imageRoot = stringFlag(args, 'image-root');
+    if (!imageRoot) throw new UsageError('--coop-split needs --image-root DIR (the folder its paths are relative to).');
+    return { kind: 'coopSplit', file: split, imageRoot };
+  }
+  return { kind: 'paths', paths: files };
+}
+
+async function importCommand(args: ParsedArgs, argv: string[]): Promise<void> {
+  checkFlags(args, ['folder', 'csv', 'coop-split', 'image-root', 'files', 'json', 'debug']);
+  const json = args.flags.has('json');
+  const source = importSourceFrom(args, argv);
+  const app = services();
+  app.openProjectFile(requirePositional(args, 1, 'the project file'));
+  const interactive = !json && process.stderr.isTTY;
+  app.events.subscribe((name, payload) => {
+    if (name !== 'import.progress' || !interactive) return;
+    const p = payload as { phase: string; done: number; total: number; skipped: number };
+    process.stderr.write(`\r${p.phase} ${p.done}/${p.total} (${p.skipped} skipped)   `);
+  });
+  const controller = new AbortController();
+  const importId = `cli-${Date.now()}`;
+  process.once('SIGINT', () => {
+    controller.abort();
+    app.cancelImport(importId);
+  });
+  const summary = await app.importSource(importId, source);
+  app.closeProject();
+  if (interactive) process.stderr.write('\n');
+  const lines = [
+    `${summary.cancelled ? 'Cancelled: nothing imported' : `Imported ${summary.imported} image(s)`} in ${summary.seconds.toFixed(1)} s`,
+    summary.classesCreated.length ? `New classes: ${summary.classesCreated.join(', ')}` : '',
+    summary.duplicates.length ? `Duplicates not imported again: ${summary.duplicates.length}` : '',
+    ...summary.duplicates.slice(0, 20).map((d) => `  ${d.path} (same content as ${d.duplicateOf})`),
+    summary.skipped.length ? `Skipped: ${summary.skipped.length}` : '',
+    ...summary.skipped.map((s) => `  ${s.path}: ${s.reason}`)
+  ].filter(Boolean);
+  print(json, summary, lines.join('\n'));
+  if (summary.cancelled) process.exitCode = 130;
+}
+
+async function infoCommand(args: ParsedArgs): Promise<void> {
+  checkFlags(args, ['json', 'debug']);
+  const app = services();
+  app.openProjectFile(requirePositional(args, 1, 'the project file'));
+  await app.checkMissing();
+  const info = app.info();
+  app.closeProject();
+  const p = info.project;
+  const human = [
+    `${p.name} (${p.path})`,
+    `${p.imageCount} images, ${p.labeledCount} labeled, ${info.unlabeledCount} unlabeled, ${p.missingCount} missing; train ${p.splitCounts.train}, val ${p.splitCounts.val}, test ${p.splitCounts.test}`,
+    ...info.classes.map((c) => `  ${c.name}: ${c.imageCount}`),
+    info.problems.length ? `Problems (${info.problems.length}):` : 'No problems.',
+    ...info.problems.slice(0, 50).map((pr) => `  [${pr.kind}] ${pr.path}: ${pr.reason}`)
+  ];
+  print(args.flags.has('json'), info, human.join('\n'));
+}
+
+async function serveCommand(args: ParsedArgs): Promise<void> {
+  checkFlags(args, ['port', 'project', 'json', 'debug']);
+  const rawPort = stringFlag(args, 'port');
+  const port = rawPort === undefined ? 0 : Number(rawPort);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port must be a whole number from 0 to 65535 (got "${rawPort}").`);
+  const app = services();
+  const project = stringFlag(args, 'project');
+  if (project) app.openProjectFile(project);
+  const server = await startWebServer({ services: app, staticDir: path.join(packageRoot(), 'out', 'renderer'), port });
+  print(args.flags.has('json'), { url: server.url, port: server.port }, `MoCoOp Workbench (web mode) is running. Open:\n  ${server.url}\nPress Ctrl+C to stop.`);
+  const stop = () => {
+    app.closeProject();
+    void server.close().then(() => process.exit(0));
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+}
+
+export async function main(argv: string[]): Promise<number> {
+  let debug = argv.includes('--debug');
+  try {
+    const args = parseArgs(argv, BOOLEANS);
+    debug = args.flags.has('debug');
+    const command = args.positional[0];
+    if (!command || args.flags.has('help') || command === 'help') {
+      process.stdout.write(USAGE + '\n');
+      return command || args.flags.has('help') ? 0 : 2;
+    }
+    switch (command) {
+      case 'project':
+        await projectCommand(args);
+        break;
+      case 'import':
+        await importCommand(args, argv);
+        break;
+      case 'info':
+        await infoCommand(args);
+        break;
+      case 'serve':
+        await serveCommand(args);
+        break;
+      default:
+        throw new UsageError(`Unknown command "${command}". Run "mocoop --help" for the list.`);
+    }
+    return typeof process.exitCode === 'number' ? process.exitCode : 0;
+  } catch (error) {
+    if (debug) process.stderr.write(`${(error as Error)?.stack ?? String(error)}\n`);
+    else if (error instanceof UsageError) process.stderr.write(`mocoop: ${error.message}\n`);
+    else if (error instanceof AppError) process.stderr.write(`mocoop: ${error.message}\n`);
+    else process.stderr.write(`mocoop: unexpected error: ${(error as Error)?.message ?? String(error)} (run with --debug for details)\n`);
+    return error instanceof UsageError ? 2 : 1;
+  }
+}
+
+const invokedDirectly = process.argv[1] && /cli[\\/]main\.(ts|js)$/.test(process.argv[1]);
+if (invokedDirectly) {
+  main(process.argv.slice(2)).then((code) => {
+    if (process.argv[2] !== 'serve' || code !== 0) process.exit(code);
+  });
+}

@@ -1,0 +1,96 @@
+/**
+ * The one contract between the renderer and the services. Every request, response and event is named
+ * here once; both transports (Electron IPC and web mode) and the typed client are generic over it.
+ */
+import { z } from 'zod';
+import {
+  ClassInfo,
+  ClassName,
+  HistoryState,
+  HistoryStep,
+  Id,
+  ImageFilter,
+  ImageRow,
+  ImportProgress,
+  ImportSource,
+  ImportSummary,
+  ProjectInfo,
+  ProjectSummary,
+  RecentProject,
+  Split,
+  UploadedFile
+} from './schemas';
+
+export * from './schemas';
+
+const none = z.undefined();
+const request = <I extends z.ZodType, O extends z.ZodType>(input: I, output: O) => ({ input, output });
+
+export const requests = {
+  'app.info': request(
+    none,
+    z.object({ version: z.string(), mode: z.enum(['electron', 'web']), platform: z.string() })
+  ),
+  'app.pickPath': request(
+    z.object({ kind: z.enum(['folder', 'file', 'save']), title: z.string().optional() }),
+    z.object({ path: z.string().nullable() })
+  ),
+
+  'project.create': request(z.object({ path: z.string().min(1, 'choose where to save the project'), name: z.string().optional() }), ProjectSummary),
+  'project.open': request(z.object({ path: z.string().min(1, 'choose a project file') }), ProjectSummary),
+  'project.current': request(none, ProjectSummary.nullable()),
+  'project.info': request(none, ProjectInfo),
+  'project.rename': request(z.object({ name: z.string().trim().min(1, 'a project name cannot be empty').max(200) }), ProjectSummary),
+  'project.close': request(none, z.null()),
+  'project.recent': request(none, z.array(RecentProject)),
+  'project.forgetRecent': request(z.object({ path: z.string() }), z.array(RecentProject)),
+
+  'classes.list': request(none, z.array(ClassInfo)),
+  'classes.create': request(z.object({ name: ClassName }), ClassInfo),
+  'classes.rename': request(z.object({ id: Id, name: ClassName }), ClassInfo),
+  'classes.merge': request(z.object({ sourceIds: z.array(Id).min(1), targetId: Id }), z.object({ moved: z.number().int() })),
+  'classes.delete': request(z.object({ id: Id }), z.object({ unlabeled: z.number().int() })),
+  'classes.reorder': request(z.object({ ids: z.array(Id) }), z.array(ClassInfo)),
+
+  'images.ids': request(z.object({ filter: ImageFilter }), z.object({ ids: z.array(Id) })),
+  'images.get': request(z.object({ ids: z.array(Id).max(5000) }), z.array(ImageRow)),
+  'images.checkMissing': request(none, z.object({ checked: z.number().int(), missing: z.number().int() })),
+  'images.relink': request(z.object({ dir: z.string().min(1, 'choose the folder the files moved to') }), z.object({ relinked: z.number().int(), stillMissing: z.number().int() })),
+
+  'labels.assign': request(z.object({ imageIds: z.array(Id).min(1), classId: Id.nullable() }), HistoryState),
+  'labels.setSplit': request(z.object({ imageIds: z.array(Id).min(1), split: Split }), HistoryState),
+  'labels.undo': request(none, HistoryStep),
+  'labels.redo': request(none, HistoryStep),
+  'labels.history': request(none, HistoryState),
+
+  'import.run': request(z.object({ importId: z.string().min(1).max(100), source: ImportSource }), ImportSummary),
+  'import.upload': request(z.object({ importId: z.string().min(1).max(100), files: z.array(UploadedFile).min(1).max(2000) }), ImportSummary),
+  'import.cancel': request(z.object({ importId: z.string() }), z.object({ cancelled: z.boolean() }))
+} as const;
+
+export const events = {
+  'import.progress': ImportProgress,
+  'project.changed': z.object({ reason: z.string() })
+} as const;
+
+export type Requests = typeof requests;
+export type RequestName = keyof Requests;
+export type Input<K extends RequestName> = z.input<Requests[K]['input']>;
+export type ParsedInput<K extends RequestName> = z.output<Requests[K]['input']>;
+export type Output<K extends RequestName> = z.output<Requests[K]['output']>;
+export type Events = typeof events;
+export type EventName = keyof Events;
+export type EventPayload<E extends EventName> = z.output<Events[E]>;
+
+export const requestNames = Object.keys(requests) as RequestName[];
+export const eventNames = Object.keys(events) as EventName[];
+
+export function isRequestName(name: unknown): name is RequestName {
+  return typeof name === 'string' && Object.prototype.hasOwnProperty.call(requests, name);
+}
+export function isEventName(name: unknown): name is EventName {
+  return typeof name === 'string' && Object.prototype.hasOwnProperty.call(events, name);
+}
+
+/** What a transport returns for every request: never a thrown exception across the boundary. */
+export type Envelope<T> = { ok: true; value: T } | { ok: false; error: { code: string; message: string } };

@@ -1,0 +1,130 @@
+import { z } from 'zod';
+
+export const Id = z.number().int().positive();
+export const Split = z.enum(['train', 'val', 'test']);
+export type Split = z.infer<typeof Split>;
+
+export const ClassName = z
+  .string()
+  .trim()
+  .min(1, 'a class name cannot be empty')
+  .max(200, 'a class name can have at most 200 characters');
+
+export const ProjectSummary = z.object({
+  path: z.string(),
+  name: z.string(),
+  schemaVersion: z.number().int(),
+  imageCount: z.number().int(),
+  labeledCount: z.number().int(),
+  classCount: z.number().int(),
+  missingCount: z.number().int(),
+  splitCounts: z.object({ train: z.number().int(), val: z.number().int(), test: z.number().int() })
+});
+export type ProjectSummary = z.infer<typeof ProjectSummary>;
+
+export const RecentProject = z.object({
+  path: z.string(),
+  name: z.string(),
+  openedAt: z.string(),
+  exists: z.boolean()
+});
+export type RecentProject = z.infer<typeof RecentProject>;
+
+export const ClassInfo = z.object({
+  id: Id,
+  name: z.string(),
+  position: z.number().int(),
+  imageCount: z.number().int()
+});
+export type ClassInfo = z.infer<typeof ClassInfo>;
+
+export const ImageRow = z.object({
+  id: Id,
+  path: z.string(),
+  fileName: z.string(),
+  hash: z.string(),
+  width: z.number().int(),
+  height: z.number().int(),
+  bytes: z.number().int(),
+  labelId: Id.nullable(),
+  split: Split,
+  missing: z.boolean(),
+  source: z.string()
+});
+export type ImageRow = z.infer<typeof ImageRow>;
+
+export const ImageFilter = z.object({
+  classId: Id.optional(),
+  unlabeled: z.boolean().optional(),
+  split: Split.optional(),
+  missing: z.boolean().optional(),
+  search: z.string().max(500).optional()
+});
+export type ImageFilter = z.infer<typeof ImageFilter>;
+
+export const ImportSource = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('folder'), dir: z.string().min(1, 'choose a folder') }),
+  z.object({ kind: z.literal('csv'), file: z.string().min(1, 'choose a CSV file') }),
+  z.object({
+    kind: z.literal('coopSplit'),
+    file: z.string().min(1, 'choose a split JSON file'),
+    imageRoot: z.string().min(1, 'choose the image root folder')
+  }),
+  z.object({ kind: z.literal('paths'), paths: z.array(z.string().min(1)).min(1, 'choose at least one file or folder') })
+]);
+export type ImportSource = z.infer<typeof ImportSource>;
+
+export const SkippedItem = z.object({ path: z.string(), reason: z.string() });
+export type SkippedItem = z.infer<typeof SkippedItem>;
+
+export const DuplicateItem = z.object({ path: z.string(), duplicateOf: z.string() });
+export type DuplicateItem = z.infer<typeof DuplicateItem>;
+
+export const ImportSummary = z.object({
+  importId: z.string(),
+  cancelled: z.boolean(),
+  imported: z.number().int(),
+  classesCreated: z.array(z.string()),
+  duplicates: z.array(DuplicateItem),
+  skipped: z.array(SkippedItem),
+  seconds: z.number()
+});
+export type ImportSummary = z.infer<typeof ImportSummary>;
+
+export const ImportProgress = z.object({
+  importId: z.string(),
+  phase: z.enum(['scanning', 'reading', 'saving']),
+  done: z.number().int(),
+  total: z.number().int(),
+  skipped: z.number().int(),
+  current: z.string().optional()
+});
+export type ImportProgress = z.infer<typeof ImportProgress>;
+
+export const HistoryState = z.object({ canUndo: z.boolean(), canRedo: z.boolean() });
+export type HistoryState = z.infer<typeof HistoryState>;
+
+export const HistoryStep = HistoryState.extend({
+  changedImageIds: z.array(Id),
+  description: z.string()
+});
+export type HistoryStep = z.infer<typeof HistoryStep>;
+
+export const ProblemItem = z.object({
+  kind: z.enum(['missing', 'skipped']),
+  path: z.string(),
+  reason: z.string()
+});
+
+export const ProjectInfo = z.object({
+  project: ProjectSummary,
+  classes: z.array(ClassInfo),
+  unlabeledCount: z.number().int(),
+  problems: z.array(ProblemItem)
+});
+export type ProjectInfo = z.infer<typeof ProjectInfo>;
+
+export const UploadedFile = z.object({
+  name: z.string().min(1).max(500),
+  dataBase64: z.string()
+});

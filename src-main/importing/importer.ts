@@ -1,0 +1,90 @@
+import type { DuplicateItem, ImportProgress, ImportSource, ImportSummary, SkippedItem } from '../contract';
+import type { NewImage, ProjectStore } from '../store/project-store';
+import { type ProbeResult, probeImage } from './image-probe';
+import { type Candidate, describeSource, enumerateSource } from './sources';
+
+export interface ImportOptions {
+  importId: string;
+  signal?: AbortSignal;
+  onProgress?: (progress: ImportProgress) => void;
+  concurrency?: number;
+}
+
+const PROGRESS_INTERVAL_MS = 100;
+
+/**
+ * Imports everything a source names: files are read, hashed and thumbnailed in parallel, then every
+ * new image is written in ONE transaction. Cancelling (or any failure) writes nothing.
+ */
+export async function runImport(store: ProjectStore, source: ImportSource, options: ImportOptions): Promise<ImportSummary> {
+  const started = performance.now();
+  const { importId, signal } = options;
+  const summary = (partial: Partial<ImportSummary>): ImportSummary => ({
+    importId,
+    cancelled: false,
+    imported: 0,
+    classesCreated: [],
+    duplicates: [],
+    skipped: [],
+    seconds: (performance.now() - started) / 1000,
+    ...partial
+  });
+  const emit = options.onProgress ?? (() => {});
+  emit({ importId, phase: 'scanning', done: 0, total: 0, skipped: 0 });
+
+  let enumerated;
+  try {
+    enumerated = await enumerateSource(source, signal);
+  } catch (error) {
+    if (signal?.aborted) return summary({ cancelled: true });
+    throw error;
+  }
+  const { candidates } = enumerated;
+  const skipped: SkippedItem[] = [...enumerated.skipped];
+  const duplicates: DuplicateItem[] = [];
+  const accepted: NewImage[] = [];
+  const seen = new Map<string, string>();
+  let done = 0;
+  let lastEmit = 0;
+
+  const handle = (candidate: Candidate, result: ProbeResult) => {
+    if (!result.ok) {
+      skipped.push({ path: candidate.path, reason: result.reason });
+      return;
+    }
+    const { image } = result;
+    const earlier = seen.get(image.hash) ?? store.imageByHash(image.hash)?.path;
+    if (earlier !== undefined) {
+      duplicates.push({ path: candidate.path, duplicateOf: earlier });
+      return;
+    }
+    seen.set(image.hash, candidate.path);
+    accepted.push({ ...image, path: candidate.path, label: candidate.label, split: candidate.split, source: describeSource(source) });
+  };
+
+  let next = 0;
+  const worker = async () => {
+    while (next < candidates.length && !signal?.aborted) {
+      const candidate = candidates[next++]!;
+      const result = await probeImage(candidate.path);
+      if (signal?.aborted) return;
+      handle(candidate, result);
+      done++;
+      const now = performance.now();
+      if (now - lastEmit > PROGRESS_INTERVAL_MS || done === candidates.length) {
+        lastEmit = now;
+        emit({ importId, phase: 'reading', done, total: candidates.length, skipped: skipped.length, current: candidate.path });
+      }
+    }
+  };
+  const concurrency = Math.max(1, Math.min(options.concurrency ?? 4, candidates.length));
+  await Promise.all(Array.from({ length: concurrency }, worker));
+  skipped.sort((a, b) => a.path.localeCompare(b.path));
+  if (signal?.aborted) return summary({ cancelled: true, skipped, duplicates });
+
+  emit({ importId, phase: 'saving', done, total: candidates.length, skipped: skipped.length });
+  const classesCreated: string[] = [];
+  const imported = accepted.length ? store.insertImages(accepted, classesCreated) : 0;
+  store.recordImport(importId, describeSource(source), imported, skipped);
+  return summary({ imported, classesCreated, duplicates, skipped });
+}

@@ -1,0 +1,194 @@
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { z } from 'zod';
+import type { ImportSource, SkippedItem, Split } from '../contract';
+import { AppError } from '../contract/errors';
+import { parseCsv } from './csv';
+import { errnoReason, isHidden, listImageFiles } from './walk';
+
+/** One file the importer will try, with the label and split its source gives it. */
+export interface Candidate {
+  path: string;
+  label: string | null;
+  split: Split;
+}
+
+export interface Enumerated {
+  candidates: Candidate[];
+  skipped: SkippedItem[];
+}
+
+async function requireDir(dir: string, what: string): Promise<string> {
+  const abs = path.resolve(dir);
+  const stat = await fs.stat(abs).catch((error) => {
+    throw new AppError('bad_source', `${what} ${abs}: ${errnoReason(error)}. Check the path.`);
+  });
+  if (!stat.isDirectory()) throw new AppError('bad_source', `${what} ${abs} is a file, not a folder.`);
+  return abs;
+}
+
+async function readText(file: string, what: string): Promise<string> {
+  const abs = path.resolve(file);
+  try {
+    return await fs.readFile(abs, 'utf8');
+  } catch (error) {
+    throw new AppError('bad_source', `${what} ${abs}: ${errnoReason(error)}. Check the path.`);
+  }
+}
+
+/** ImageFolder layout: every sub-folder is a class; its images (at any depth) get that label. */
+async function fromImageFolder(dir: string, signal?: AbortSignal): Promise<Enumerated> {
+  const root = await requireDir(dir, 'Image folder');
+  const skipped: SkippedItem[] = [];
+  const candidates: Candidate[] = [];
+  const entries = (await fs.readdir(root, { withFileTypes: true })).sort((a, b) => a.name.localeCompare(b.name));
+  let classFolders = 0;
+  const visited = new Set([await fs.realpath(root)]);
+  for (const entry of entries) {
+    if (isHidden(entry.name)) continue;
+    const full = path.join(root, entry.name);
+    const isDir = entry.isDirectory() || (entry.isSymbolicLink() && (await fs.stat(full).then((s) => s.isDirectory(), () => false)));
+    if (!isDir) {
+      skipped.push({ path: full, reason: 'not inside a class folder: in an image folder every class is a sub-folder (e.g. cats/001.jpg)' });
+      continue;
+    }
+    classFolders++;
+    const label = entry.name.normalize('NFC').trim();
+    for (const file of await listImageFiles(full, skipped, signal, visited)) candidates.push({ path: file, label, split: 'train' });
+  }
+  if (classFolders === 0) {
+    throw new AppError('bad_source', `${root} has no class sub-folders. An image folder holds one folder per class (e.g. cats/, dogs/); to import unlabeled images, use "Files or folders".`);
+  }
+  return { candidates, skipped };
+}
+
+const PATH_COLUMNS = ['path', 'file', 'filename', 'file_name', 'image', 'filepath'];
+const LABEL_COLUMNS = ['label', 'class', 'classname', 'class_name', 'category'];
+
+/** CSV with a header naming a path column and a label column (and optionally split); paths relative to the CSV's folder. */
+async function fromCsv(file: string): Promise<Enumerated> {
+  const abs = path.resolve(file);
+  const rows = parseCsv(await readText(abs, 'CSV file'));
+  if (rows.length === 0) throw new AppError('bad_source', `${abs} is empty. The first row must name the columns: path,label.`);
+  const header = rows[0]!.fields.map((h) => h.trim().toLowerCase());
+  const pathCol = header.findIndex((h) => PATH_COLUMNS.includes(h));
+  const labelCol = header.findIndex((h) => LABEL_COLUMNS.includes(h));
+  const splitCol = header.indexOf('split');
+  if (pathCol < 0 || labelCol < 0) {
+    const missing = [pathCol < 0 ? '"path"' : null, labelCol < 0 ? '"label"' : null].filter(Boolean);
+    throw new AppError('bad_source', `${abs}: the first row must name the columns path,label; the ${missing.join(' and ')} column${missing.length > 1 ? 's are' : ' is'} missing (found: ${rows[0]!.fields.join(', ') || 'nothing'}).`);
+  }
+  const base = path.dirname(abs);
+  const skipped: SkippedItem[] = [];
+  const candidates: Candidate[] = [];
+  const needed = Math.max(pathCol, labelCol) + 1;
+  for (const { line, fields } of rows.slice(1)) {
+    const where = `${abs} line ${line}`;
+    if (fields.length < needed) {
+      skipped.push({ path: where, reason: `expected ${header.length} columns (${header.join(',')}), found ${fields.length}` });
+      continue;
+    }
+    const rel = fields[pathCol]!.trim();
+    if (!rel) {
+      skipped.push({ path: where, reason: 'the path column is empty' });
+      continue;
+    }
+    const rawSplit = splitCol >= 0 ? (fields[splitCol] ?? '').trim().toLowerCase() : '';
+    const split = rawSplit === '' ? 'train' : rawSplit;
+    if (split !== 'train' && split !== 'val' && split !== 'test') {
+      skipped.push({ path: where, reason: `split "${rawSplit}" is not one of train, val, test` });
+      continue;
+    }
+    const label = fields[labelCol]!.trim().normalize('NFC');
+    candidates.push({ path: path.resolve(base, rel), label: label || null, split });
+  }
+  return { candidates, skipped };
+}
+
+const SplitEntry = z.tuple([z.string().min(1), z.number().int(), z.string().min(1)]);
+const SplitFile = z
+  .object({ train: z.array(z.unknown()).optional(), val: z.array(z.unknown()).optional(), test: z.array(z.unknown()).optional() })
+  .refine((v) => v.train || v.val || v.test, { message: 'expected at least one of "train", "val", "test"' });
+
+/** CoOp/Dassl split JSON: {"train"|"val"|"test": [[relpath, label, classname], ...]}, paths relative to the image root. */
+async function fromCoopSplit(file: string, imageRoot: string): Promise<Enumerated> {
+  const abs = path.resolve(file);
+  const root = await requireDir(imageRoot, 'Image root');
+  let json: unknown;
+  try {
+    json = JSON.parse(await readText(abs, 'Split file'));
+  } catch (error) {
+    if (error instanceof AppError) throw error;
+    throw new AppError('bad_source', `${abs} is not valid JSON (${(error as Error).message}).`);
+  }
+  const parsed = SplitFile.safeParse(json);
+  if (!parsed.success) {
+    throw new AppError('bad_source', `${abs} is not a CoOp split file: ${parsed.error.issues[0]?.message ?? 'wrong shape'}. Expected {"train": [[path, label, classname], ...], "val": [...], "test": [...]}.`);
+  }
+  const skipped: SkippedItem[] = [];
+  const candidates: Candidate[] = [];
+  const classOfLabel = new Map<number, string>();
+  for (const split of ['train', 'val', 'test'] as const) {
+    (parsed.data[split] ?? []).forEach((raw, index) => {
+      const entry = SplitEntry.safeParse(raw);
+      const where = `${abs} ${split}[${index}]`;
+      if (!entry.success) {
+        skipped.push({ path: where, reason: `expected [relative path, integer label, class name], found ${JSON.stringify(raw)?.slice(0, 80)}` });
+        return;
+      }
+      const [rel, label, classname] = entry.data;
+      const known = classOfLabel.get(label);
+      if (known !== undefined && known !== classname) {
+        skipped.push({ path: where, reason: `label ${label} is "${known}" elsewhere in the file but "${classname}" here` });
+        return;
+      }
+      classOfLabel.set(label, classname);
+      candidates.push({ path: path.resolve(root, rel), label: classname.normalize('NFC'), split });
+    });
+  }
+  return { candidates, skipped };
+}
+
+/** Loose files or folders: imported without labels. */
+async function fromPaths(paths: string[], signal?: AbortSignal): Promise<Enumerated> {
+  const skipped: SkippedItem[] = [];
+  const candidates: Candidate[] = [];
+  const visited = new Set<string>();
+  for (const p of paths) {
+    const abs = path.resolve(p);
+    const stat = await fs.stat(abs).catch((error) => {
+      skipped.push({ path: abs, reason: errnoReason(error) });
+      return null;
+    });
+    if (!stat) continue;
+    const files = stat.isDirectory() ? await listImageFiles(abs, skipped, signal, visited) : [abs];
+    for (const file of files) candidates.push({ path: file, label: null, split: 'train' });
+  }
+  return { candidates, skipped };
+}
+
+export function enumerateSource(source: ImportSource, signal?: AbortSignal): Promise<Enumerated> {
+  switch (source.kind) {
+    case 'folder':
+      return fromImageFolder(source.dir, signal);
+    case 'csv':
+      return fromCsv(source.file);
+    case 'coopSplit':
+      return fromCoopSplit(source.file, source.imageRoot);
+    case 'paths':
+      return fromPaths(source.paths, signal);
+  }
+}
+
+export function describeSource(source: ImportSource): string {
+  switch (source.kind) {
+    case 'folder':
+      return `folder:${path.resolve(source.dir)}`;
+    case 'csv':
+      return `csv:${path.resolve(source.file)}`;
+    case 'coopSplit':
+      return `coop-split:${path.resolve(source.file)}`;
+    case 'paths':
+      return source.paths.length === 1 ? `files:${path.resolve(source.paths[0]!)}` : `files:${source.paths.length} paths`;
+  }
+}

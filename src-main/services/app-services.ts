@@ -1,0 +1,239 @@
+import fs from 'node:fs';
+import fsp from 'node:fs/promises';
+import path from 'node:path';
+import type { ImportSource, ImportSummary, ProjectInfo, ProjectSummary } from '../contract';
+import type { Handlers } from '../contract/dispatch';
+import { AppError } from '../contract/errors';
+import { hashFile } from '../importing/image-probe';
+import { runImport } from '../importing/importer';
+import { listImageFiles } from '../importing/walk';
+import { ProjectStore } from '../store/project-store';
+import { EventBus } from './events';
+import { RecentProjects } from './recent-projects';
+
+export interface ServiceOptions {
+  mode: 'electron' | 'web';
+  configDir: string;
+  version: string;
+  /** Native file dialogs exist only in Electron; web mode asks for a typed server-side path instead. */
+  pickPath?: (kind: 'folder' | 'file' | 'save', title?: string) => Promise<string | null>;
+}
+
+export const PROJECT_EXTENSION = '.mocoop';
+
+/** Where files dropped into the browser (web mode) are kept: beside the project, since images are referenced, not copied into it. */
+export function uploadsDir(projectFile: string): string {
+  return projectFile.replace(/\.mocoop$/i, '') + '.files';
+}
+
+/** The services behind the contract: one open project at a time, shared by every transport and the CLI. */
+export class AppServices {
+  readonly events = new EventBus();
+  private store: ProjectStore | null = null;
+  private readonly recent: RecentProjects;
+  private readonly imports = new Map<string, AbortController>();
+
+  constructor(readonly options: ServiceOptions) {
+    this.recent = new RecentProjects(options.configDir);
+  }
+
+  get project(): ProjectStore {
+    if (!this.store) throw new AppError('no_project', 'No project is open. Create or open a project first.');
+    return this.store;
+  }
+
+  get openProject(): ProjectStore | null {
+    return this.store;
+  }
+
+  createProject(file: string, name?: string): ProjectSummary {
+    let abs = path.resolve(file);
+    if (!abs.toLowerCase().endsWith(PROJECT_EXTENSION)) abs += PROJECT_EXTENSION;
+    const store = ProjectStore.create(abs, name);
+    return this.adopt(store);
+  }
+
+  openProjectFile(file: string): ProjectSummary {
+    const abs = path.resolve(file);
+    if (this.store?.file === abs) return this.store.summary();
+    const store = ProjectStore.open(abs);
+    const summary = this.adopt(store);
+    void this.checkMissing().catch(() => {});
+    return summary;
+  }
+
+  private adopt(store: ProjectStore): ProjectSummary {
+    this.closeProject();
+    this.store = store;
+    this.recent.touch(store.file, store.name);
+    return store.summary();
+  }
+
+  closeProject(): void {
+    for (const controller of this.imports.values()) controller.abort();
+    this.imports.clear();
+    this.store?.close();
+    this.store = null;
+  }
+
+  info(): ProjectInfo {
+    const store = this.project;
+    const missing = store
+      .allImagePaths()
+      .filter((i) => i.missing)
+      .map((i) => ({ kind: 'missing' as const, path: i.path, reason: 'file not found at its imported path; relink it from the folder it moved to' }));
+    const skipped = store.recentSkips().map((s) => ({ kind: 'skipped' as const, ...s }));
+    const project = store.summary();
+    return { project, classes: store.listClasses(), unlabeledCount: project.imageCount - project.labeledCount, problems: [...missing, ...skipped] };
+  }
+
+  async importSource(importId: string, source: ImportSource): Promise<ImportSummary> {
+    const store = this.project;
+    if (this.imports.size > 0) throw new AppError('busy', 'Another import is running. Wait for it to finish or cancel it first.');
+    const controller = new AbortController();
+    this.imports.set(importId, controller);
+    try {
+      const summary = await runImport(store, source, {
+        importId,
+        signal: controller.signal,
+        onProgress: (progress) => this.events.emit('import.progress', progress)
+      });
+      if (summary.imported > 0) this.events.emit('project.changed', { reason: 'import' });
+      return summary;
+    } finally {
+      this.imports.delete(importId);
+    }
+  }
+
+  cancelImport(importId: string): boolean {
+    const controller = this.imports.get(importId);
+    controller?.abort();
+    return controller !== undefined;
+  }
+
+  /** Web-mode drag and drop: the browser sends file contents, which are kept beside the project and then imported by path. */
+  async importUploaded(importId: string, files: { name: string; dataBase64: string }[]): Promise<ImportSummary> {
+    const dir = uploadsDir(this.project.file);
+    await fsp.mkdir(dir, { recursive: true });
+    const paths: string[] = [];
+    for (const file of files) {
+      const safeName = path.basename(file.name.replace(/\\/g, '/')).replace(/[\0<>:"|?*]/g, '_') || 'image';
+      const data = Buffer.from(file.dataBase64, 'base64');
+      let target = path.join(dir, safeName);
+      for (let n = 1; fs.existsSync(target); n++) {
+        if ((await fsp.readFile(target)).equals(data)) break;
+        const ext = path.extname(safeName);
+        target = path.join(dir, `${path.basename(safeName, ext)} (${n})${ext}`);
+      }
+      if (!fs.existsSync(target)) await fsp.writeFile(target, data, { flag: 'wx' });
+      paths.push(target);
+    }
+    return this.importSource(importId, { kind: 'paths', paths });
+  }
+
+  async checkMissing(): Promise<{ checked: number; missing: number }> {
+    const store = this.project;
+    const images = store.allImagePaths();
+    const updates: { id: number; missing: boolean }[] = [];
+    let missing = 0;
+    const BATCH = 64;
+    for (let i = 0; i < images.length; i += BATCH) {
+      const results = await Promise.all(
+        images.slice(i, i + BATCH).map((img) =>
+          fsp.stat(img.path).then(
+            (s) => s.isFile(),
+            () => false
+          )
+        )
+      );
+      results.forEach((exists, k) => {
+        const img = images[i + k]!;
+        if (!exists) missing++;
+        if (img.missing === exists) updates.push({ id: img.id, missing: !exists });
+      });
+    }
+    if (this.store !== store) return { checked: images.length, missing };
+    if (updates.length) {
+      store.setMissing(updates);
+      this.events.emit('project.changed', { reason: 'missing-files' });
+    }
+    return { checked: images.length, missing };
+  }
+
+  /** Finds moved files under `dir` by content hash (files of the right size only are hashed). */
+  async relink(dir: string): Promise<{ relinked: number; stillMissing: number }> {
+    const store = this.project;
+    await this.checkMissing();
+    const missing = store.allImagePaths().filter((i) => i.missing);
+    const bySize = new Map<number, Map<string, number>>();
+    for (const img of missing) {
+      if (!bySize.has(img.bytes)) bySize.set(img.bytes, new Map());
+      bySize.get(img.bytes)!.set(img.hash, img.id);
+    }
+    const abs = path.resolve(dir);
+    if (!fs.existsSync(abs) || !fs.statSync(abs).isDirectory()) throw new AppError('bad_source', `${abs} is not a folder. Choose the folder the images were moved to.`);
+    const updates: { id: number; path: string }[] = [];
+    for (const file of await listImageFiles(abs, [])) {
+      const size = (await fsp.stat(file)).size;
+      const candidates = bySize.get(size);
+      if (!candidates) continue;
+      const hash = await hashFile(file);
+      const id = candidates.get(hash);
+      if (id === undefined) continue;
+      updates.push({ id, path: file });
+      candidates.delete(hash);
+    }
+    store.relink(updates);
+    if (updates.length) this.events.emit('project.changed', { reason: 'relink' });
+    return { relinked: updates.length, stillMissing: missing.length - updates.length };
+  }
+
+  handlers(): Handlers {
+    const changed = <T>(reason: string, value: T): T => {
+      this.events.emit('project.changed', { reason });
+      return value;
+    };
+    return {
+      'app.info': () => ({ version: this.options.version, mode: this.options.mode, platform: process.platform }),
+      'app.pickPath': async ({ kind, title }) => ({ path: this.options.pickPath ? await this.options.pickPath(kind, title) : null }),
+
+      'project.create': ({ path: file, name }) => this.createProject(file, name),
+      'project.open': ({ path: file }) => this.openProjectFile(file),
+      'project.current': () => this.store?.summary() ?? null,
+      'project.info': () => this.info(),
+      'project.rename': ({ name }) => {
+        this.project.rename(name);
+        this.recent.touch(this.project.file, name);
+        return this.project.summary();
+      },
+      'project.close': () => {
+        this.closeProject();
+        return null;
+      },
+      'project.recent': () => this.recent.list(),
+      'project.forgetRecent': ({ path: file }) => this.recent.forget(file),
+
+      'classes.list': () => this.project.listClasses(),
+      'classes.create': ({ name }) => changed('classes', this.project.createClass(name)),
+      'classes.rename': ({ id, name }) => changed('classes', this.project.renameClass(id, name)),
+      'classes.merge': ({ sourceIds, targetId }) => changed('classes', { moved: this.project.mergeClasses(sourceIds, targetId) }),
+      'classes.delete': ({ id }) => changed('classes', { unlabeled: this.project.deleteClass(id) }),
+      'classes.reorder': ({ ids }) => changed('classes', this.project.reorderClasses(ids)),
+
+      'images.ids': ({ filter }) => ({ ids: this.project.imageIds(filter) }),
+      'images.get': ({ ids }) => this.project.images(ids),
+      'images.checkMissing': () => this.checkMissing(),
+      'images.relink': ({ dir }) => this.relink(dir),
+
+      'labels.assign': ({ imageIds, classId }) => this.project.assignLabel(imageIds, classId),
+      'labels.setSplit': ({ imageIds, split }) => this.project.setSplit(imageIds, split),
+      'labels.undo': () => this.project.undo(),
+      'labels.redo': () => this.project.redo(),
+      'labels.history': () => this.project.history(),
+
+      'import.run': ({ importId, source }) => this.importSource(importId, source),
+      'import.upload': ({ importId, files }) => this.importUploaded(importId, files),
+      'import.cancel': ({ importId }) => ({ cancelled: this.cancelImport(importId) })
+    };
+  }
+}

@@ -1,0 +1,94 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { AppError } from '../contract/errors';
+import { LATEST_SCHEMA_VERSION, type Migration, migrations } from './migrations';
+
+export type Db = Database.Database;
+
+const SQLITE_HEADER = 'SQLite format 3\0';
+
+export function schemaVersion(db: Db): number {
+  return db.pragma('user_version', { simple: true }) as number;
+}
+
+/** Brings the schema up to `target`, one transaction per step; refuses a file newer than this app. */
+export function migrate(db: Db, file: string, target = LATEST_SCHEMA_VERSION, steps: Migration[] = migrations): void {
+  const current = schemaVersion(db);
+  if (current > LATEST_SCHEMA_VERSION) {
+    throw new AppError(
+      'bad_project',
+      `${file} was saved by a newer MoCoOp Workbench (project format ${current}; this app reads up to ${LATEST_SCHEMA_VERSION}). Update the app to open it; the file was not changed.`
+    );
+  }
+  for (const step of steps) {
+    if (step.version <= current || step.version > target) continue;
+    db.transaction(() => {
+      db.exec(step.sql);
+      db.pragma(`user_version = ${step.version}`);
+    })();
+  }
+}
+
+function checkIsProjectFile(file: string): void {
+  let fd: number | undefined;
+  try {
+    fd = fs.openSync(file, 'r');
+    const header = Buffer.alloc(16);
+    const read = fs.readSync(fd, header, 0, 16, 0);
+    if (read > 0 && header.toString('latin1', 0, read) !== SQLITE_HEADER.slice(0, read)) {
+      throw new AppError('bad_project', `${file} is not a MoCoOp Workbench project (it is not an SQLite database). Choose a .mocoop file.`);
+    }
+  } catch (error) {
+    if (error instanceof AppError) throw error;
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') throw new AppError('not_found', `${file} does not exist. Check the path or create a new project.`);
+    if (code === 'EISDIR') throw new AppError('bad_project', `${file} is a folder; choose a project file (.mocoop).`);
+    throw new AppError('bad_project', `${file} cannot be read (${code ?? String(error)}).`);
+  } finally {
+    if (fd !== undefined) fs.closeSync(fd);
+  }
+}
+
+export interface OpenOptions {
+  create: boolean;
+  /** For tests: stop migrating at this version. */
+  targetVersion?: number;
+}
+
+export function openDatabase(file: string, options: OpenOptions): Db {
+  const exists = fs.existsSync(file);
+  if (options.create && exists) {
+    throw new AppError('conflict', `${file} already exists. Open it instead, or choose another file name.`);
+  }
+  if (!options.create) checkIsProjectFile(file);
+  if (options.create) {
+    const dir = path.dirname(file);
+    if (!fs.existsSync(dir)) throw new AppError('not_found', `The folder ${dir} does not exist. Create it first or choose another location.`);
+  }
+  let db: Db;
+  try {
+    db = new Database(file, { fileMustExist: !options.create });
+  } catch (error) {
+    throw new AppError('bad_project', `${file} cannot be opened: ${(error as Error).message}`);
+  }
+  try {
+    db.pragma('journal_mode = WAL');
+    db.pragma('foreign_keys = ON');
+    db.pragma('synchronous = NORMAL');
+    db.pragma('busy_timeout = 5000');
+    if (!options.create) {
+      const check = db.pragma('quick_check', { simple: true });
+      if (check !== 'ok') throw new AppError('bad_project', `${file} is damaged (${String(check)}). Restore it from a backup.`);
+      if (schemaVersion(db) === 0 && db.prepare("SELECT count(*) n FROM sqlite_master WHERE type = 'table'").pluck().get() !== 0) {
+        throw new AppError('bad_project', `${file} is an SQLite database but not a MoCoOp Workbench project.`);
+      }
+    }
+    migrate(db, file, options.targetVersion);
+    return db;
+  } catch (error) {
+    db.close();
+    if (error instanceof AppError) throw error;
+    throw new AppError('bad_project', `${file} cannot be opened: ${(error as Error).message}`);
+  }
+}

@@ -1,0 +1,75 @@
+/**
+ * Versioned schema migrations. The version lives in SQLite's `user_version`; each step runs in one
+ * transaction, so an interrupted upgrade leaves the file at its previous version.
+ * Append only: never edit a migration that has shipped.
+ */
+export interface Migration {
+  version: number;
+  description: string;
+  sql: string;
+}
+
+export const migrations: Migration[] = [
+  {
+    version: 1,
+    description: 'projects, classes, images with thumbnails',
+    sql: `
+      CREATE TABLE project_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+      CREATE TABLE classes (
+        id INTEGER PRIMARY KEY,
+        name TEXT NOT NULL UNIQUE,
+        position INTEGER NOT NULL,
+        created_at TEXT NOT NULL DEFAULT (datetime('now'))
+      );
+      CREATE TABLE images (
+        id INTEGER PRIMARY KEY,
+        path TEXT NOT NULL,
+        file_name TEXT NOT NULL,
+        hash TEXT NOT NULL UNIQUE,
+        width INTEGER NOT NULL,
+        height INTEGER NOT NULL,
+        bytes INTEGER NOT NULL,
+        label_id INTEGER REFERENCES classes(id) ON DELETE SET NULL,
+        split TEXT NOT NULL DEFAULT 'train' CHECK (split IN ('train', 'val', 'test')),
+        source TEXT NOT NULL,
+        missing INTEGER NOT NULL DEFAULT 0 CHECK (missing IN (0, 1)),
+        imported_at TEXT NOT NULL DEFAULT (datetime('now'))
+      );
+      CREATE INDEX images_label ON images(label_id);
+      CREATE TABLE thumbnails (
+        image_id INTEGER PRIMARY KEY REFERENCES images(id) ON DELETE CASCADE,
+        mime TEXT NOT NULL,
+        data BLOB NOT NULL
+      );
+    `
+  },
+  {
+    version: 2,
+    description: 'undoable label history, import log with skipped files',
+    sql: `
+      CREATE TABLE label_ops (
+        id INTEGER PRIMARY KEY,
+        description TEXT NOT NULL,
+        changes TEXT NOT NULL,
+        undone INTEGER NOT NULL DEFAULT 0 CHECK (undone IN (0, 1)),
+        created_at TEXT NOT NULL DEFAULT (datetime('now'))
+      );
+      CREATE TABLE imports (
+        id TEXT PRIMARY KEY,
+        source TEXT NOT NULL,
+        imported INTEGER NOT NULL,
+        finished_at TEXT NOT NULL DEFAULT (datetime('now'))
+      );
+      CREATE TABLE import_skips (
+        id INTEGER PRIMARY KEY,
+        import_id TEXT NOT NULL REFERENCES imports(id) ON DELETE CASCADE,
+        path TEXT NOT NULL,
+        reason TEXT NOT NULL
+      );
+      CREATE INDEX images_split ON images(split);
+      CREATE INDEX images_file_name ON images(file_name);
+    `
+  }
+];
+
+export const LATEST_SCHEMA_VERSION = migrations[migrations.length - 1]!.version;

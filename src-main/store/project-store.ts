@@ -1,0 +1,398 @@
+import path from 'node:path';
+import type { ClassInfo, HistoryState, HistoryStep, ImageFilter, ImageRow, ProjectSummary, Split } from '../contract';
+import { AppError } from '../contract/errors';
+import { type Db, openDatabase, schemaVersion } from './database';
+
+export interface NewImage {
+  path: string;
+  hash: string;
+  width: number;
+  height: number;
+  bytes: number;
+  label: string | null;
+  split: Split;
+  source: string;
+  thumbnail: { mime: string; data: Buffer };
+}
+
+interface LabelChange {
+  id: number;
+  field: 'label_id' | 'split';
+  before: number | string | null;
+  after: number | string | null;
+}
+
+interface ImageRecord {
+  id: number;
+  path: string;
+  file_name: string;
+  hash: string;
+  width: number;
+  height: number;
+  bytes: number;
+  label_id: number | null;
+  split: Split;
+  missing: number;
+  source: string;
+}
+
+const toRow = (r: ImageRecord): ImageRow => ({
+  id: r.id,
+  path: r.path,
+  fileName: r.file_name,
+  hash: r.hash,
+  width: r.width,
+  height: r.height,
+  bytes: r.bytes,
+  labelId: r.label_id,
+  split: r.split,
+  missing: r.missing === 1,
+  source: r.source
+});
+
+/** Everything the app keeps in one project file. Every multi-row write is one transaction. */
+export class ProjectStore {
+  private constructor(
+    readonly file: string,
+    readonly db: Db
+  ) {}
+
+  static create(file: string, name?: string): ProjectStore {
+    const db = openDatabase(file, { create: true });
+    const store = new ProjectStore(file, db);
+    const projectName = name?.trim() || path.basename(file).replace(/\.mocoop$/i, '');
+    db.prepare('INSERT INTO project_meta (key, value) VALUES (?, ?), (?, ?)').run('name', projectName, 'created_at', new Date().toISOString());
+    return store;
+  }
+
+  static open(file: string): ProjectStore {
+    const db = openDatabase(file, { create: false });
+    return new ProjectStore(file, db);
+  }
+
+  close(): void {
+    if (this.db.open) this.db.close();
+  }
+
+  transaction<T>(fn: () => T): T {
+    return this.db.transaction(fn)();
+  }
+
+  // ---- project ----------------------------------------------------------------------------
+
+  get name(): string {
+    const row = this.db.prepare("SELECT value FROM project_meta WHERE key = 'name'").pluck().get() as string | undefined;
+    return row ?? path.basename(this.file);
+  }
+
+  rename(name: string): void {
+    this.db.prepare("INSERT INTO project_meta (key, value) VALUES ('name', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value").run(name);
+  }
+
+  summary(): ProjectSummary {
+    const counts = this.db
+      .prepare(
+        `SELECT count(*) AS images, count(label_id) AS labeled, coalesce(sum(missing), 0) AS missing,
+                coalesce(sum(split = 'train'), 0) AS train, coalesce(sum(split = 'val'), 0) AS val, coalesce(sum(split = 'test'), 0) AS test
+         FROM images`
+      )
+      .get() as { images: number; labeled: number; missing: number; train: number; val: number; test: number };
+    const classCount = this.db.prepare('SELECT count(*) FROM classes').pluck().get() as number;
+    return {
+      path: this.file,
+      name: this.name,
+      schemaVersion: schemaVersion(this.db),
+      imageCount: counts.images,
+      labeledCount: counts.labeled,
+      classCount,
+      missingCount: counts.missing,
+      splitCounts: { train: counts.train, val: counts.val, test: counts.test }
+    };
+  }
+
+  // ---- classes ----------------------------------------------------------------------------
+
+  listClasses(): ClassInfo[] {
+    return this.db
+      .prepare(
+        `SELECT c.id, c.name, c.position, count(i.id) AS imageCount
+         FROM classes c LEFT JOIN images i ON i.label_id = c.id
+         GROUP BY c.id ORDER BY c.position, c.id`
+      )
+      .all() as ClassInfo[];
+  }
+
+  getClass(id: number): ClassInfo {
+    const found = this.listClasses().find((c) => c.id === id);
+    if (!found) throw new AppError('not_found', `Class #${id} no longer exists; reload the class list.`);
+    return found;
+  }
+
+  private classIdByName(name: string): number | undefined {
+    return this.db.prepare('SELECT id FROM classes WHERE name = ?').pluck().get(name) as number | undefined;
+  }
+
+  private assertNameFree(name: string, exceptId?: number): void {
+    const existing = this.classIdByName(name);
+    if (existing !== undefined && existing !== exceptId) {
+      throw new AppError('conflict', `A class named "${name}" already exists. Choose another name, or merge the two classes.`);
+    }
+  }
+
+  createClass(name: string): ClassInfo {
+    this.assertNameFree(name);
+    const id = this.insertClass(name);
+    return this.getClass(id);
+  }
+
+  private insertClass(name: string): number {
+    const position = (this.db.prepare('SELECT coalesce(max(position), -1) + 1 FROM classes').pluck().get() as number) ?? 0;
+    return Number(this.db.prepare('INSERT INTO classes (name, position) VALUES (?, ?)').run(name, position).lastInsertRowid);
+  }
+
+  /** Returns the id of the class with this name, creating it (and recording that) when new. */
+  ensureClass(name: string, created: string[]): number {
+    const existing = this.classIdByName(name);
+    if (existing !== undefined) return existing;
+    created.push(name);
+    return this.insertClass(name);
+  }
+
+  renameClass(id: number, name: string): ClassInfo {
+    this.getClass(id);
+    this.assertNameFree(name, id);
+    this.db.prepare('UPDATE classes SET name = ? WHERE id = ?').run(name, id);
+    return this.getClass(id);
+  }
+
+  /** Moves every image of the source classes to the target and deletes the sources. Clears label history. */
+  mergeClasses(sourceIds: number[], targetId: number): number {
+    this.getClass(targetId);
+    const sources = [...new Set(sourceIds)].filter((id) => id !== targetId);
+    for (const id of sources) this.getClass(id);
+    return this.transaction(() => {
+      let moved = 0;
+      for (const id of sources) {
+        moved += this.db.prepare('UPDATE images SET label_id = ? WHERE label_id = ?').run(targetId, id).changes;
+        this.db.prepare('DELETE FROM classes WHERE id = ?').run(id);
+      }
+      this.db.prepare('DELETE FROM label_ops').run();
+      this.compactPositions();
+      return moved;
+    });
+  }
+
+  /** Deletes a class; its images become unlabeled. Clears label history (it refers to the class). */
+  deleteClass(id: number): number {
+    this.getClass(id);
+    return this.transaction(() => {
+      const unlabeled = this.db.prepare('UPDATE images SET label_id = NULL WHERE label_id = ?').run(id).changes;
+      this.db.prepare('DELETE FROM classes WHERE id = ?').run(id);
+      this.db.prepare('DELETE FROM label_ops').run();
+      this.compactPositions();
+      return unlabeled;
+    });
+  }
+
+  reorderClasses(ids: number[]): ClassInfo[] {
+    const existing = this.listClasses().map((c) => c.id);
+    const wanted = new Set(ids);
+    if (wanted.size !== ids.length || existing.length !== ids.length || existing.some((id) => !wanted.has(id))) {
+      throw new AppError('invalid_input', 'ids: the new order must list every class exactly once.');
+    }
+    this.transaction(() => {
+      const update = this.db.prepare('UPDATE classes SET position = ? WHERE id = ?');
+      ids.forEach((id, position) => update.run(position, id));
+    });
+    return this.listClasses();
+  }
+
+  private compactPositions(): void {
+    const ids = this.db.prepare('SELECT id FROM classes ORDER BY position, id').pluck().all() as number[];
+    const update = this.db.prepare('UPDATE classes SET position = ? WHERE id = ?');
+    ids.forEach((id, position) => update.run(position, id));
+  }
+
+  // ---- images -----------------------------------------------------------------------------
+
+  private filterSql(filter: ImageFilter): { where: string; params: unknown[] } {
+    const clauses: string[] = [];
+    const params: unknown[] = [];
+    if (filter.classId !== undefined) {
+      clauses.push('label_id = ?');
+      params.push(filter.classId);
+    }
+    if (filter.unlabeled) clauses.push('label_id IS NULL');
+    if (filter.split) {
+      clauses.push('split = ?');
+      params.push(filter.split);
+    }
+    if (filter.missing !== undefined) {
+      clauses.push('missing = ?');
+      params.push(filter.missing ? 1 : 0);
+    }
+    const search = filter.search?.trim();
+    if (search) {
+      clauses.push("file_name LIKE ? ESCAPE '\\'");
+      params.push(`%${search.replace(/[\\%_]/g, (c) => `\\${c}`)}%`);
+    }
+    return { where: clauses.length ? `WHERE ${clauses.join(' AND ')}` : '', params };
+  }
+
+  imageIds(filter: ImageFilter): number[] {
+    const { where, params } = this.filterSql(filter);
+    return this.db.prepare(`SELECT id FROM images ${where} ORDER BY id`).pluck().all(...params) as number[];
+  }
+
+  images(ids: number[]): ImageRow[] {
+    if (ids.length === 0) return [];
+    const rows = this.db
+      .prepare(`SELECT * FROM images WHERE id IN (SELECT value FROM json_each(?))`)
+      .all(JSON.stringify(ids)) as ImageRecord[];
+    const byId = new Map(rows.map((r) => [r.id, toRow(r)]));
+    return ids.flatMap((id) => byId.get(id) ?? []);
+  }
+
+  allImagePaths(): { id: number; path: string; missing: boolean; bytes: number; hash: string }[] {
+    return (this.db.prepare('SELECT id, path, missing, bytes, hash FROM images ORDER BY id').all() as { id: number; path: string; missing: number; bytes: number; hash: string }[]).map(
+      (r) => ({ ...r, missing: r.missing === 1 })
+    );
+  }
+
+  imageByHash(hash: string): { id: number; path: string } | undefined {
+    return this.db.prepare('SELECT id, path FROM images WHERE hash = ?').get(hash) as { id: number; path: string } | undefined;
+  }
+
+  imagePath(id: number): string | undefined {
+    return this.db.prepare('SELECT path FROM images WHERE id = ?').pluck().get(id) as string | undefined;
+  }
+
+  thumbnail(id: number): { mime: string; data: Buffer } | undefined {
+    return this.db.prepare('SELECT mime, data FROM thumbnails WHERE image_id = ?').get(id) as { mime: string; data: Buffer } | undefined;
+  }
+
+  /** Inserts new images (and their classes) in one transaction; nothing is written if any insert fails. */
+  insertImages(items: NewImage[], created: string[]): number {
+    const insertImage = this.db.prepare(
+      `INSERT INTO images (path, file_name, hash, width, height, bytes, label_id, split, source)
+       VALUES (@path, @fileName, @hash, @width, @height, @bytes, @labelId, @split, @source)`
+    );
+    const insertThumb = this.db.prepare('INSERT INTO thumbnails (image_id, mime, data) VALUES (?, ?, ?)');
+    return this.transaction(() => {
+      const classIds = new Map<string, number>();
+      for (const item of items) {
+        const labelId = item.label === null ? null : (classIds.get(item.label) ?? this.ensureClass(item.label, created));
+        if (item.label !== null) classIds.set(item.label, labelId!);
+        const id = insertImage.run({
+          path: item.path,
+          fileName: path.basename(item.path),
+          hash: item.hash,
+          width: item.width,
+          height: item.height,
+          bytes: item.bytes,
+          labelId,
+          split: item.split,
+          source: item.source
+        }).lastInsertRowid;
+        insertThumb.run(id, item.thumbnail.mime, item.thumbnail.data);
+      }
+      return items.length;
+    });
+  }
+
+  setMissing(updates: { id: number; missing: boolean }[]): void {
+    const update = this.db.prepare('UPDATE images SET missing = ? WHERE id = ?');
+    this.transaction(() => updates.forEach((u) => update.run(u.missing ? 1 : 0, u.id)));
+  }
+
+  relink(updates: { id: number; path: string }[]): void {
+    const update = this.db.prepare('UPDATE images SET path = ?, file_name = ?, missing = 0 WHERE id = ?');
+    this.transaction(() => updates.forEach((u) => update.run(u.path, path.basename(u.path), u.id)));
+  }
+
+  recordImport(id: string, source: string, imported: number, skipped: { path: string; reason: string }[]): void {
+    this.transaction(() => {
+      this.db.prepare('INSERT INTO imports (id, source, imported) VALUES (?, ?, ?)').run(id, source, imported);
+      const insert = this.db.prepare('INSERT INTO import_skips (import_id, path, reason) VALUES (?, ?, ?)');
+      skipped.forEach((s) => insert.run(id, s.path, s.reason));
+    });
+  }
+
+  recentSkips(limit = 200): { path: string; reason: string }[] {
+    return this.db
+      .prepare('SELECT s.path, s.reason FROM import_skips s JOIN imports i ON i.id = s.import_id ORDER BY i.finished_at DESC, s.id LIMIT ?')
+      .all(limit) as { path: string; reason: string }[];
+  }
+
+  // ---- labeling with undo/redo --------------------------------------------------------------
+
+  private applyChanges(changes: LabelChange[], direction: 'before' | 'after'): void {
+    const setLabel = this.db.prepare('UPDATE images SET label_id = ? WHERE id = ?');
+    const setSplit = this.db.prepare('UPDATE images SET split = ? WHERE id = ?');
+    for (const c of changes) (c.field === 'label_id' ? setLabel : setSplit).run(c[direction], c.id);
+  }
+
+  private record(field: LabelChange['field'], imageIds: number[], value: number | string | null, description: string): HistoryState {
+    this.transaction(() => {
+      const current = this.db
+        .prepare(`SELECT id, ${field} AS value FROM images WHERE id IN (SELECT value FROM json_each(?))`)
+        .all(JSON.stringify(imageIds)) as { id: number; value: number | string | null }[];
+      if (current.length !== new Set(imageIds).size) {
+        throw new AppError('not_found', 'Some of the selected images no longer exist; reload the grid.');
+      }
+      const changes: LabelChange[] = current.filter((r) => r.value !== value).map((r) => ({ id: r.id, field, before: r.value, after: value }));
+      if (changes.length === 0) return;
+      this.applyChanges(changes, 'after');
+      this.db.prepare('DELETE FROM label_ops WHERE undone = 1').run();
+      this.db.prepare('INSERT INTO label_ops (description, changes) VALUES (?, ?)').run(description, JSON.stringify(changes));
+    });
+    return this.history();
+  }
+
+  assignLabel(imageIds: number[], classId: number | null): HistoryState {
+    const name = classId === null ? null : this.getClass(classId).name;
+    const what = `${imageIds.length} image${imageIds.length === 1 ? '' : 's'}`;
+    return this.record('label_id', imageIds, classId, name === null ? `Unlabel ${what}` : `Label ${what} as ${name}`);
+  }
+
+  setSplit(imageIds: number[], split: Split): HistoryState {
+    return this.record('split', imageIds, split, `Move ${imageIds.length} image${imageIds.length === 1 ? '' : 's'} to ${split}`);
+  }
+
+  history(): HistoryState {
+    const row = this.db.prepare('SELECT coalesce(sum(undone = 0), 0) AS done, coalesce(sum(undone = 1), 0) AS undone FROM label_ops').get() as {
+      done: number;
+      undone: number;
+    };
+    return { canUndo: row.done > 0, canRedo: row.undone > 0 };
+  }
+
+  private step(direction: 'undo' | 'redo'): HistoryStep {
+    return this.transaction(() => {
+      const op = this.db
+        .prepare(
+          direction === 'undo'
+            ? 'SELECT id, description, changes FROM label_ops WHERE undone = 0 ORDER BY id DESC LIMIT 1'
+            : 'SELECT id, description, changes FROM label_ops WHERE undone = 1 ORDER BY id ASC LIMIT 1'
+        )
+        .get() as { id: number; description: string; changes: string } | undefined;
+      if (!op) return { ...this.history(), changedImageIds: [], description: direction === 'undo' ? 'Nothing to undo' : 'Nothing to redo' };
+      const changes = JSON.parse(op.changes) as LabelChange[];
+      this.applyChanges(changes, direction === 'undo' ? 'before' : 'after');
+      this.db.prepare('UPDATE label_ops SET undone = ? WHERE id = ?').run(direction === 'undo' ? 1 : 0, op.id);
+      return {
+        ...this.history(),
+        changedImageIds: [...new Set(changes.map((c) => c.id))],
+        description: `${direction === 'undo' ? 'Undid' : 'Redid'}: ${op.description}`
+      };
+    });
+  }
+
+  undo(): HistoryStep {
+    return this.step('undo');
+  }
+
+  redo(): HistoryStep {
+    return this.step('redo');
+  }
+}
