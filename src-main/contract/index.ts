@@ -29,7 +29,7 @@ const request = <I extends z.ZodType, O extends z.ZodType>(input: I, output: O) 
 export const requests = {
   'app.info': request(
     none,
-    z.object({ version: z.string(), mode: z.enum(['electron', 'web']), platform: z.string() })
+    z.object({ version: z.string(), mode: z.enum(['electron', 'web']), platform: z.string(), defaultProjectDir: z.string() })
   ),
   'app.pickPath': request(
     z.object({ kind: z.enum(['folder', 'file', 'save']), title: z.string().optional() }),

@@ -1,7 +1,7 @@
 import type { DuplicateItem, ImportProgress, ImportSource, ImportSummary, SkippedItem } from '../contract';
 import type { NewImage, ProjectStore } from '../store/project-store';
 import { type ProbeResult, probeImage } from './image-probe';
-import { type Candidate, describeSource, enumerateSource } from './sources';
+import { describeSource, enumerateSource } from './sources';
 
 export interface ImportOptions {
   importId: string;
@@ -41,17 +41,38 @@ export async function runImport(store: ProjectStore, source: ImportSource, optio
   }
   const { candidates } = enumerated;
   const skipped: SkippedItem[] = [...enumerated.skipped];
+  const results: (ProbeResult | undefined)[] = new Array(candidates.length);
+  let done = 0;
+  let lastEmit = 0;
+  let next = 0;
+  const worker = async () => {
+    while (next < candidates.length && !signal?.aborted) {
+      const index = next++;
+      const result = await probeImage(candidates[index]!.path);
+      if (signal?.aborted) return;
+      results[index] = result;
+      done++;
+      if (!result.ok) skipped.push({ path: candidates[index]!.path, reason: result.reason });
+      const now = performance.now();
+      if (now - lastEmit > PROGRESS_INTERVAL_MS || done === candidates.length) {
+        lastEmit = now;
+        emit({ importId, phase: 'reading', done, total: candidates.length, skipped: skipped.length, current: candidates[index]!.path });
+      }
+    }
+  };
+  const concurrency = Math.max(1, Math.min(options.concurrency ?? 4, candidates.length));
+  await Promise.all(Array.from({ length: concurrency }, worker));
+  skipped.sort((a, b) => a.path.localeCompare(b.path));
+  if (signal?.aborted) return summary({ cancelled: true, skipped });
+
+  // In source order, so the first of several identical files is the one kept.
   const duplicates: DuplicateItem[] = [];
   const accepted: NewImage[] = [];
   const seen = new Map<string, string>();
-  let done = 0;
-  let lastEmit = 0;
-
-  const handle = (candidate: Candidate, result: ProbeResult) => {
-    if (!result.ok) {
-      skipped.push({ path: candidate.path, reason: result.reason });
-      return;
-    }
+  const sourceName = describeSource(source);
+  candidates.forEach((candidate, index) => {
+    const result = results[index];
+    if (!result?.ok) return;
     const { image } = result;
     const earlier = seen.get(image.hash) ?? store.imageByHash(image.hash)?.path;
     if (earlier !== undefined) {
@@ -59,32 +80,12 @@ export async function runImport(store: ProjectStore, source: ImportSource, optio
       return;
     }
     seen.set(image.hash, candidate.path);
-    accepted.push({ ...image, path: candidate.path, label: candidate.label, split: candidate.split, source: describeSource(source) });
-  };
-
-  let next = 0;
-  const worker = async () => {
-    while (next < candidates.length && !signal?.aborted) {
-      const candidate = candidates[next++]!;
-      const result = await probeImage(candidate.path);
-      if (signal?.aborted) return;
-      handle(candidate, result);
-      done++;
-      const now = performance.now();
-      if (now - lastEmit > PROGRESS_INTERVAL_MS || done === candidates.length) {
-        lastEmit = now;
-        emit({ importId, phase: 'reading', done, total: candidates.length, skipped: skipped.length, current: candidate.path });
-      }
-    }
-  };
-  const concurrency = Math.max(1, Math.min(options.concurrency ?? 4, candidates.length));
-  await Promise.all(Array.from({ length: concurrency }, worker));
-  skipped.sort((a, b) => a.path.localeCompare(b.path));
-  if (signal?.aborted) return summary({ cancelled: true, skipped, duplicates });
+    accepted.push({ ...image, path: candidate.path, label: candidate.label, split: candidate.split, source: sourceName });
+  });
 
   emit({ importId, phase: 'saving', done, total: candidates.length, skipped: skipped.length });
   const classesCreated: string[] = [];
   const imported = accepted.length ? store.insertImages(accepted, classesCreated) : 0;
-  store.recordImport(importId, describeSource(source), imported, skipped);
+  store.recordImport(importId, sourceName, imported, skipped);
   return summary({ imported, classesCreated, duplicates, skipped });
 }

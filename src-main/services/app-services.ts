@@ -9,6 +9,7 @@ import { runImport } from '../importing/importer';
 import { listImageFiles } from '../importing/walk';
 import { ProjectStore } from '../store/project-store';
 import { EventBus } from './events';
+import { defaultProjectDir } from './paths';
 import { RecentProjects } from './recent-projects';
 
 export interface ServiceOptions {
@@ -49,6 +50,7 @@ export class AppServices {
   createProject(file: string, name?: string): ProjectSummary {
     let abs = path.resolve(file);
     if (!abs.toLowerCase().endsWith(PROJECT_EXTENSION)) abs += PROJECT_EXTENSION;
+    fs.mkdirSync(path.dirname(abs), { recursive: true });
     const store = ProjectStore.create(abs, name);
     return this.adopt(store);
   }
@@ -194,7 +196,7 @@ export class AppServices {
       return value;
     };
     return {
-      'app.info': () => ({ version: this.options.version, mode: this.options.mode, platform: process.platform }),
+      'app.info': () => ({ version: this.options.version, mode: this.options.mode, platform: process.platform, defaultProjectDir: defaultProjectDir() }),
       'app.pickPath': async ({ kind, title }) => ({ path: this.options.pickPath ? await this.options.pickPath(kind, title) : null }),
 
       'project.create': ({ path: file, name }) => this.createProject(file, name),

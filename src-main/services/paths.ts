@@ -28,3 +28,8 @@ export function packageVersion(root = packageRoot()): string {
     return '0.0.0';
   }
 }
+
+/** Where new projects go unless the user picks another folder. */
+export function defaultProjectDir(): string {
+  return process.env.MOCOOP_PROJECTS_DIR ? path.resolve(process.env.MOCOOP_PROJECTS_DIR) : path.join(os.homedir(), 'MoCoOp Projects');
+}

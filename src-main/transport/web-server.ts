@@ -125,7 +125,7 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
     const data = await fs.readFile(file).catch(() => {
       throw new HttpError(500, `The app's web files are missing from ${root}. Run "npm run build" first.`);
     });
-    const cache = file.includes(`${path.sep}assets${path.sep}`) ? { 'Cache-Control': 'private, max-age=31536000, immutable' } : {};
+    const cache: Record<string, string> = file.includes(`${path.sep}assets${path.sep}`) ? { 'Cache-Control': 'private, max-age=31536000, immutable' } : {};
     send(res, 200, STATIC_TYPES[path.extname(file)] ?? 'application/octet-stream', data, cache);
   };
 

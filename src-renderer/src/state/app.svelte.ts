@@ -1,0 +1,85 @@
+import type { ProjectSummary, RecentProject } from '$contract/index';
+import { api, bridge } from '../lib/bridge';
+import { toasts } from './toasts.svelte';
+
+/** The open project (or none), the recent list and what the host can do. */
+class AppState {
+  project = $state<ProjectSummary | null>(null);
+  recent = $state<RecentProject[]>([]);
+  mode = $state<'electron' | 'web'>(bridge.transport);
+  defaultProjectDir = $state('');
+  version = $state('');
+  ready = $state(false);
+
+  async init(): Promise<void> {
+    try {
+      const [info, current, recent] = await Promise.all([api.app.info(), api.project.current(), api.project.recent()]);
+      this.mode = info.mode;
+      this.version = info.version;
+      this.defaultProjectDir = info.defaultProjectDir;
+      this.project = current;
+      this.recent = recent;
+    } catch (error) {
+      toasts.error(error);
+    } finally {
+      this.ready = true;
+    }
+    bridge.on('project.changed', () => void this.refresh());
+  }
+
+  async refresh(): Promise<void> {
+    if (!this.project) return;
+    try {
+      this.project = await api.project.current();
+    } catch (error) {
+      toasts.error(error);
+    }
+  }
+
+  async create(path: string, name: string): Promise<boolean> {
+    try {
+      this.project = await api.project.create({ path, name });
+      toasts.show(`Created "${this.project.name}"`);
+      return true;
+    } catch (error) {
+      toasts.error(error);
+      return false;
+    }
+  }
+
+  async open(path: string): Promise<boolean> {
+    try {
+      this.project = await api.project.open({ path });
+      return true;
+    } catch (error) {
+      toasts.error(error);
+      this.recent = await api.project.recent().catch(() => this.recent);
+      return false;
+    }
+  }
+
+  async rename(name: string): Promise<void> {
+    try {
+      this.project = await api.project.rename({ name });
+    } catch (error) {
+      toasts.error(error);
+    }
+  }
+
+  async close(): Promise<void> {
+    await api.project.close();
+    this.project = null;
+    this.recent = await api.project.recent();
+  }
+
+  async forget(path: string): Promise<void> {
+    this.recent = await api.project.forgetRecent({ path });
+  }
+
+  async pickPath(kind: 'folder' | 'file' | 'save', title?: string): Promise<string | null> {
+    if (this.mode !== 'electron') return null;
+    return (await api.app.pickPath({ kind, title })).path;
+  }
+}
+
+export const appState = new AppState();

@@ -1,0 +1,103 @@
+import type { ImportProgress, ImportSource, ImportSummary } from '$contract/index';
+import { api, bridge } from '../lib/bridge';
+import { toasts } from './toasts.svelte';
+
+const UPLOAD_BATCH_BYTES = 48 * 2 ** 20;
+
+function toBase64(buffer: ArrayBuffer): string {
+  const bytes = new Uint8Array(buffer);
+  let binary = '';
+  for (let i = 0; i < bytes.length; i += 0x8000) binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+  return btoa(binary);
+}
+
+function mergeSummaries(parts: ImportSummary[]): ImportSummary {
+  return {
+    importId: parts[0]?.importId ?? '',
+    cancelled: parts.some((p) => p.cancelled),
+    imported: parts.reduce((n, p) => n + p.imported, 0),
+    classesCreated: parts.flatMap((p) => p.classesCreated),
+    duplicates: parts.flatMap((p) => p.duplicates),
+    skipped: parts.flatMap((p) => p.skipped),
+    seconds: parts.reduce((n, p) => n + p.seconds, 0)
+  };
+}
+
+/** One import at a time: its live progress, cancel, and the summary of what was imported and skipped. */
+class ImportState {
+  running = $state(false);
+  progress = $state<ImportProgress | null>(null);
+  summary = $state<ImportSummary | null>(null);
+  private importId = '';
+
+  constructor() {
+    bridge.on('import.progress', (p) => {
+      if (p.importId === this.importId) this.progress = p;
+    });
+  }
+
+  private newId(): string {
+    this.importId = `import-${Date.now()}-${Math.random().toString(36).slice(2, 8)}`;
+    return this.importId;
+  }
+
+  async run(source: ImportSource): Promise<ImportSummary | null> {
+    return this.guard(async () => api.import.run({ importId: this.newId(), source }));
+  }
+
+  /** Dropped files: by path in Electron; in web mode their bytes are sent in batches and kept beside the project. */
+  async drop(files: File[]): Promise<ImportSummary | null> {
+    if (bridge.pathForFile) {
+      const paths = files.map((f) => bridge.pathForFile!(f)).filter(Boolean);
+      return this.run({ kind: 'paths', paths });
+    }
+    return this.guard(async () => {
+      const parts: ImportSummary[] = [];
+      let batch: { name: string; dataBase64: string }[] = [];
+      let bytes = 0;
+      const flush = async () => {
+        if (batch.length) parts.push(await api.import.upload({ importId: this.newId(), files: batch }));
+        batch = [];
+        bytes = 0;
+      };
+      for (const file of files) {
+        if (bytes + file.size > UPLOAD_BATCH_BYTES || batch.length >= 500) await flush();
+        batch.push({ name: file.name, dataBase64: toBase64(await file.arrayBuffer()) });
+        bytes += file.size;
+        this.progress = { importId: this.importId, phase: 'reading', done: parts.reduce((n, p) => n + p.imported + p.skipped.length + p.duplicates.length, 0), total: files.length, skipped: 0 };
+      }
+      await flush();
+      return mergeSummaries(parts);
+    });
+  }
+
+  private async guard(work: () => Promise<ImportSummary>): Promise<ImportSummary | null> {
+    if (this.running) {
+      toasts.show('An import is already running.');
+      return null;
+    }
+    this.running = true;
+    this.summary = null;
+    this.progress = null;
+    try {
+      this.summary = await work();
+      return this.summary;
+    } catch (error) {
+      toasts.error(error);
+      return null;
+    } finally {
+      this.running = false;
+    }
+  }
+
+  async cancel(): Promise<void> {
+    if (this.importId) await api.import.cancel({ importId: this.importId });
+  }
+
+  reset(): void {
+    this.summary = null;
+    this.progress = null;
+  }
+}
+
+export const importer = new ImportState();

@@ -1,0 +1,245 @@
+import { SvelteMap, SvelteSet } from 'svelte/reactivity';
+import type { ClassInfo, HistoryState, ImageFilter, ImageRow, Split } from '$contract/index';
+import { api } from '../lib/bridge';
+import { selectionAfterClick, type ClickMode } from '../lib/selection';
+import { appState } from './app.svelte';
+import { toasts } from './toasts.svelte';
+
+const PAGE = 200;
+
+/**
+ * The labeling grid: the filtered id list, a cache of image rows fetched page by page as the grid
+ * scrolls, the selection, the focused tile and the undo/redo state.
+ */
+export class LabelingState {
+  classes = $state.raw<ClassInfo[]>([]);
+  filter = $state<ImageFilter>({});
+  ids = $state.raw<number[]>([]);
+  rows = new SvelteMap<number, ImageRow>();
+  selection = new SvelteSet<number>();
+  focus = $state(0);
+  anchor = $state(0);
+  history = $state<HistoryState>({ canUndo: false, canRedo: false });
+  loading = $state(false);
+  private pending = new Set<number>();
+
+  classById = $derived(new Map(this.classes.map((c) => [c.id, c])));
+  selectedIds = $derived([...this.selection]);
+
+  async reload(): Promise<void> {
+    this.loading = true;
+    try {
+      const [classes, { ids }, history] = await Promise.all([api.classes.list(), api.images.ids({ filter: $state.snapshot(this.filter) }), api.labels.history()]);
+      this.classes = classes;
+      this.ids = ids;
+      this.history = history;
+      this.rows.clear();
+      this.pending.clear();
+      const present = new Set(ids);
+      const keep = [...this.selection].filter((id) => present.has(id));
+      this.selection.clear();
+      keep.forEach((id) => this.selection.add(id));
+      this.focus = Math.min(this.focus, Math.max(0, ids.length - 1));
+      await this.ensureRows(0, Math.min(ids.length, PAGE));
+    } catch (error) {
+      toasts.error(error);
+    } finally {
+      this.loading = false;
+    }
+  }
+
+  async reloadClasses(): Promise<void> {
+    this.classes = await api.classes.list();
+  }
+
+  setFilter(filter: ImageFilter): void {
+    this.filter = filter;
+    this.focus = 0;
+    this.anchor = 0;
+    this.selection.clear();
+    void this.reload();
+  }
+
+  /** Fetches the rows of ids[start, end) that are not cached yet. */
+  async ensureRows(start: number, end: number): Promise<void> {
+    const wanted = this.ids.slice(Math.max(0, start), end).filter((id) => !this.rows.has(id) && !this.pending.has(id));
+    for (let i = 0; i < wanted.length; i += PAGE) {
+      const batch = wanted.slice(i, i + PAGE);
+      batch.forEach((id) => this.pending.add(id));
+      try {
+        for (const row of await api.images.get({ ids: batch })) this.rows.set(row.id, row);
+      } finally {
+        batch.forEach((id) => this.pending.delete(id));
+      }
+    }
+  }
+
+  private async refetch(ids: number[]): Promise<void> {
+    for (let i = 0; i < ids.length; i += 2000) {
+      for (const row of await api.images.get({ ids: ids.slice(i, i + 2000) })) this.rows.set(row.id, row);
+    }
+  }
+
+  // ---- selection and focus -----------------------------------------------------------------
+
+  click(index: number, mode: ClickMode): void {
+    const next = selectionAfterClick(this.ids, [...this.selection], this.anchor, index, mode);
+    this.selection.clear();
+    next.selection.forEach((id) => this.selection.add(id));
+    this.anchor = next.anchor;
+    this.focus = index;
+  }
+
+  move(delta: number, extend: boolean): void {
+    if (this.ids.length === 0) return;
+    const index = Math.max(0, Math.min(this.ids.length - 1, this.focus + delta));
+    this.click(index, extend ? 'range' : 'single');
+  }
+
+  selectAll(): void {
+    this.ids.forEach((id) => this.selection.add(id));
+  }
+
+  clearSelection(): void {
+    this.selection.clear();
+  }
+
+  /** The images an action applies to: the selection, or the focused image when nothing is selected. */
+  private targets(): number[] {
+    if (this.selection.size > 0) return this.ids.filter((id) => this.selection.has(id));
+    const focused = this.ids[this.focus];
+    return focused === undefined ? [] : [focused];
+  }
+
+  // ---- labeling ------------------------------------------------------------------------------
+
+  async assignByKey(digit: number): Promise<void> {
+    const target = this.classes[digit - 1];
+    if (!target) {
+      toasts.show(`There is no class ${digit} yet. Add classes in the sidebar (the first nine get keys 1–9).`);
+      return;
+    }
+    await this.assign(target.id, true);
+  }
+
+  async assign(classId: number | null, advance = false): Promise<void> {
+    const imageIds = this.targets();
+    if (imageIds.length === 0) return;
+    try {
+      this.history = await api.labels.assign({ imageIds, classId });
+      for (const id of imageIds) {
+        const row = this.rows.get(id);
+        if (row) this.rows.set(id, { ...row, labelId: classId });
+      }
+      await this.reloadClasses();
+      void appState.refresh();
+      if (advance) {
+        const last = Math.max(...imageIds.map((id) => this.ids.indexOf(id)));
+        this.click(Math.min(this.ids.length - 1, last + 1), 'single');
+      }
+    } catch (error) {
+      toasts.error(error);
+    }
+  }
+
+  async setSplit(split: Split): Promise<void> {
+    const imageIds = this.targets();
+    if (imageIds.length === 0) return;
+    try {
+      this.history = await api.labels.setSplit({ imageIds, split });
+      for (const id of imageIds) {
+        const row = this.rows.get(id);
+        if (row) this.rows.set(id, { ...row, split });
+      }
+      void appState.refresh();
+      toasts.show(`${imageIds.length} image${imageIds.length === 1 ? '' : 's'} moved to ${split === 'train' ? 'the train pool' : split}`);
+    } catch (error) {
+      toasts.error(error);
+    }
+  }
+
+  async undo(): Promise<void> {
+    await this.step('undo');
+  }
+
+  async redo(): Promise<void> {
+    await this.step('redo');
+  }
+
+  private async step(direction: 'undo' | 'redo'): Promise<void> {
+    try {
+      const result = direction === 'undo' ? await api.labels.undo() : await api.labels.redo();
+      this.history = { canUndo: result.canUndo, canRedo: result.canRedo };
+      await this.refetch(result.changedImageIds);
+      await this.reloadClasses();
+      void appState.refresh();
+      toasts.show(result.description);
+    } catch (error) {
+      toasts.error(error);
+    }
+  }
+
+  // ---- classes -------------------------------------------------------------------------------
+
+  async createClass(name: string): Promise<boolean> {
+    try {
+      await api.classes.create({ name });
+      await this.reloadClasses();
+      void appState.refresh();
+      return true;
+    } catch (error) {
+      toasts.error(error);
+      return false;
+    }
+  }
+
+  async renameClass(id: number, name: string): Promise<boolean> {
+    try {
+      await api.classes.rename({ id, name });
+      await this.reloadClasses();
+      return true;
+    } catch (error) {
+      toasts.error(error);
+      return false;
+    }
+  }
+
+  async mergeClasses(sourceIds: number[], targetId: number): Promise<void> {
+    try {
+      const { moved } = await api.classes.merge({ sourceIds, targetId });
+      toasts.show(`Merged: ${moved} image${moved === 1 ? '' : 's'} moved to ${this.classById.get(targetId)?.name ?? 'the class'}`);
+      if (this.filter.classId !== undefined && sourceIds.includes(this.filter.classId)) this.setFilter({ ...this.filter, classId: targetId });
+      else await this.reload();
+      void appState.refresh();
+    } catch (error) {
+      toasts.error(error);
+    }
+  }
+
+  async deleteClass(id: number): Promise<void> {
+    try {
+      const { unlabeled } = await api.classes.delete({ id });
+      toasts.show(`Class deleted; ${unlabeled} image${unlabeled === 1 ? ' is' : 's are'} now unlabeled`);
+      if (this.filter.classId === id) this.setFilter({ ...this.filter, classId: undefined });
+      else await this.reload();
+      void appState.refresh();
+    } catch (error) {
+      toasts.error(error);
+    }
+  }
+
+  async moveClass(id: number, delta: number): Promise<void> {
+    const ids = this.classes.map((c) => c.id);
+    const from = ids.indexOf(id);
+    const to = from + delta;
+    if (from < 0 || to < 0 || to >= ids.length) return;
+    ids.splice(to, 0, ids.splice(from, 1)[0]!);
+    try {
+      this.classes = await api.classes.reorder({ ids });
+    } catch (error) {
+      toasts.error(error);
+    }
+  }
+}
+
+export const labeling = new LabelingState();
