@@ -1,0 +1,90 @@
+/**
+ * `npm run bench`: performance figures as one JSON document on stdout (progress on stderr).
+ * - import: throughput of importing generated 640×480 JPEGs (hash, decode, thumbnail, one transaction)
+ * - open20k: opening a 20,000-image project and listing the first grid page, as the UI does
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { AppServices } from '../../src-main/services/app-services';
+import { ProjectStore } from '../../src-main/store/project-store';
+import { makeImage } from '../helpers/images';
+
+const IMPORT_COUNT = Number(process.env.BENCH_IMPORT_COUNT ?? 2000);
+const LARGE_COUNT = Number(process.env.BENCH_LARGE_COUNT ?? 20000);
+const cacheDir = path.resolve('.bench');
+const log = (message: string) => process.stderr.write(`[bench] ${message}\n`);
+
+async function generatedImages(count: number): Promise<string> {
+  const dir = path.join(cacheDir, `jpeg-640x480-${count}`);
+  const marker = path.join(dir, '.complete');
+  if (fs.existsSync(marker)) return dir;
+  log(`generating ${count} JPEGs in ${dir} (cached for later runs)`);
+  for (let i = 0; i < count; i++) await makeImage(path.join(dir, `class_${i % 10}`, `img_${String(i).padStart(5, '0')}.jpg`), i + 1, { width: 640, height: 480 });
+  fs.writeFileSync(marker, '');
+  return dir;
+}
+
+async function benchImport(work: string) {
+  const dir = await generatedImages(IMPORT_COUNT);
+  const services = new AppServices({ mode: 'web', configDir: path.join(work, 'config'), version: 'bench' });
+  services.createProject(path.join(work, 'import-bench.mocoop'));
+  const started = performance.now();
+  const summary = await services.importSource('bench', { kind: 'folder', dir });
+  const seconds = (performance.now() - started) / 1000;
+  services.closeProject();
+  if (summary.imported !== IMPORT_COUNT) throw new Error(`expected ${IMPORT_COUNT} imported, got ${summary.imported}`);
+  return { images: IMPORT_COUNT, width: 640, height: 480, seconds: round(seconds), imagesPerSecond: round(IMPORT_COUNT / seconds), cores: os.cpus().length };
+}
+
+function buildLargeProject(file: string): void {
+  const store = ProjectStore.create(file, 'large');
+  const thumbnail = { mime: 'image/jpeg', data: Buffer.alloc(6000, 7) };
+  const batch = Array.from({ length: LARGE_COUNT }, (_, i) => ({
+    path: `/data/large/class_${i % 100}/image_${i}.jpg`,
+    hash: i.toString(16).padStart(64, '0'),
+    width: 640,
+    height: 480,
+    bytes: 50_000,
+    label: i % 3 === 0 ? null : `class_${i % 100}`,
+    split: (i % 5 === 0 ? 'test' : 'train') as 'test' | 'train',
+    source: 'bench',
+    thumbnail
+  }));
+  store.insertImages(batch, []);
+  store.close();
+}
+
+function benchOpenLarge(work: string) {
+  const file = path.join(work, 'large.mocoop');
+  buildLargeProject(file);
+  const services = new AppServices({ mode: 'web', configDir: path.join(work, 'config'), version: 'bench' });
+  const handlers = services.handlers();
+  const runs: number[] = [];
+  for (let r = 0; r < 5; r++) {
+    const started = performance.now();
+    services.openProjectFile(file);
+    const ids = (handlers['images.ids']({ filter: {} }) as { ids: number[] }).ids;
+    handlers['classes.list'](undefined);
+    handlers['project.current'](undefined);
+    const page = handlers['images.get']({ ids: ids.slice(0, 200) }) as unknown[];
+    runs.push(performance.now() - started);
+    if (ids.length !== LARGE_COUNT || page.length !== 200) throw new Error('unexpected listing');
+    services.closeProject();
+  }
+  runs.sort((a, b) => a - b);
+  return { images: LARGE_COUNT, firstPage: 200, medianMs: round(runs[2]!), minMs: round(runs[0]!), runs: runs.length };
+}
+
+const round = (x: number) => Math.round(x * 100) / 100;
+
+const work = fs.mkdtempSync(path.join(os.tmpdir(), 'mocoop-bench-'));
+try {
+  const importResult = await benchImport(work);
+  log(`import: ${importResult.imagesPerSecond} images/s`);
+  const open = benchOpenLarge(work);
+  log(`open 20k: ${open.medianMs} ms`);
+  process.stdout.write(JSON.stringify({ date: new Date().toISOString(), node: process.version, import: importResult, open20k: open }, null, 2) + '\n');
+} finally {
+  fs.rmSync(work, { recursive: true, force: true });
+}

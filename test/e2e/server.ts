@@ -1,0 +1,44 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import readline from 'node:readline';
+import { fileURLToPath } from 'node:url';
+
+export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+
+/** Starts web mode through the real CLI (`mocoop serve --json`) and returns its access link. */
+export async function startServer(home: string): Promise<{ url: string; origin: string; stop: () => Promise<void> }> {
+  const child: ChildProcess = spawn(process.execPath, [path.join(repoRoot, 'bin/mocoop.js'), 'serve', '--port', '0', '--json'], {
+    cwd: repoRoot,
+    env: { ...process.env, MOCOOP_HOME: home, MOCOOP_PROJECTS_DIR: path.join(home, 'projects') },
+    stdio: ['ignore', 'pipe', 'pipe']
+  });
+  let stderr = '';
+  child.stderr!.on('data', (d) => (stderr += String(d)));
+  const first = await new Promise<string>((resolve, reject) => {
+    const lines = readline.createInterface({ input: child.stdout! });
+    lines.once('line', resolve);
+    child.once('exit', (code) => reject(new Error(`mocoop serve exited with ${code}: ${stderr}`)));
+    setTimeout(() => reject(new Error(`mocoop serve did not start: ${stderr}`)), 30_000);
+  });
+  const { url } = JSON.parse(first) as { url: string };
+  return {
+    url,
+    origin: new URL(url).origin,
+    stop: () =>
+      new Promise((resolve) => {
+        if (child.exitCode !== null) return resolve();
+        child.once('exit', () => resolve());
+        child.kill('SIGTERM');
+      })
+  };
+}
+
+/** The Electron binary, when this machine has one (it is downloaded on first use, online). */
+export function electronBinary(): string | null {
+  const dir = path.join(repoRoot, 'node_modules', 'electron');
+  const pathFile = path.join(dir, 'path.txt');
+  if (!fs.existsSync(pathFile)) return null;
+  const binary = path.join(dir, 'dist', fs.readFileSync(pathFile, 'utf8').trim());
+  return fs.existsSync(binary) ? binary : null;
+}

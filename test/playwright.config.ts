@@ -1,0 +1,24 @@
+import { defineConfig } from '@playwright/test';
+
+// Browsers cannot be downloaded here: Playwright drives Debian's Chromium (apt-get install chromium).
+const executablePath = process.env.MOCOOP_CHROMIUM ?? '/usr/bin/chromium';
+
+export default defineConfig({
+  testDir: './e2e',
+  outputDir: './artifacts/e2e-results',
+  timeout: 90_000,
+  expect: { timeout: 10_000 },
+  fullyParallel: false,
+  workers: 1,
+  retries: 0,
+  reporter: [['list']],
+  use: {
+    viewport: { width: 1280, height: 800 },
+    launchOptions: {
+      executablePath,
+      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync']
+    },
+    trace: 'retain-on-failure',
+    screenshot: 'only-on-failure'
+  }
+});
