@@ -34,7 +34,7 @@ if (!binary && dir) {
 }
 const headless = process.platform === 'linux' && !process.env.DISPLAY && !process.env.WAYLAND_DISPLAY;
 
-if (run('npx', ['electron-vite', 'build']) !== 0) process.exit(1);
+if (run('npx', ['electron-vite', 'build', '--logLevel', 'warn']) !== 0) process.exit(1);
 
 const extra = process.argv.slice(2);
 if (binary && !headless) {

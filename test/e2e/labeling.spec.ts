@@ -116,6 +116,41 @@ test.describe('web mode', () => {
     }
   });
 
+  test('dropping image files onto the workspace imports them', async ({ browser }, testInfo) => {
+    const setup = await prepare();
+    const server = await startServer(setup.home);
+    try {
+      const page = await browser.newPage();
+      await page.goto(server.url);
+      await page.locator('#project-name').fill('Dropped');
+      await page.locator('#project-location').fill(path.join(setup.home, 'projects'));
+      await page.getByRole('button', { name: 'Create project' }).click();
+      await expect(page.getByRole('heading', { name: 'No images yet' })).toBeVisible();
+
+      const files = ['bird/bird_000.jpg', 'dog/dog_001.jpg'].map((rel) => ({
+        name: path.basename(rel),
+        base64: fs.readFileSync(path.join(setup.data, rel)).toString('base64')
+      }));
+      const transfer = await page.evaluateHandle((list) => {
+        const dt = new DataTransfer();
+        for (const f of list) dt.items.add(new File([Uint8Array.from(atob(f.base64), (c) => c.charCodeAt(0))], f.name, { type: 'image/jpeg' }));
+        return dt;
+      }, files);
+      await page.locator('.workspace').dispatchEvent('dragover', { dataTransfer: transfer });
+      await page.locator('.workspace').dispatchEvent('drop', { dataTransfer: transfer });
+      await expect(page.getByTestId('import-summary')).toContainText('Imported 2 images');
+      await shot(page, testInfo, '09-drop-import');
+      await page.getByRole('button', { name: 'Done' }).click();
+      await expect(page.getByTestId('tile')).toHaveCount(2);
+      await expect(tile(page, 0)).toHaveAttribute('data-label', '');
+      const stored = fs.readdirSync(path.join(setup.home, 'projects', 'Dropped.files')).sort();
+      expect(stored).toEqual(['bird_000.jpg', 'dog_001.jpg']);
+    } finally {
+      await server.stop();
+      fs.rmSync(setup.home, { recursive: true, force: true });
+    }
+  });
+
   test('refuses a page load without the access token', async ({ browser }) => {
     const setup = await prepare();
     const server = await startServer(setup.home);
