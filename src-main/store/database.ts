@@ -12,15 +12,17 @@ export function schemaVersion(db: Db): number {
   return db.pragma('user_version', { simple: true }) as number;
 }
 
+function newerFormat(file: string, version: number): AppError {
+  return new AppError(
+    'bad_project',
+    `${file} was saved by a newer MoCoOp Workbench (project format ${version}; this app reads up to ${LATEST_SCHEMA_VERSION}). Update the app to open it; the file was not changed.`
+  );
+}
+
 /** Brings the schema up to `target`, one transaction per step; refuses a file newer than this app. */
 export function migrate(db: Db, file: string, target = LATEST_SCHEMA_VERSION, steps: Migration[] = migrations): void {
   const current = schemaVersion(db);
-  if (current > LATEST_SCHEMA_VERSION) {
-    throw new AppError(
-      'bad_project',
-      `${file} was saved by a newer MoCoOp Workbench (project format ${current}; this app reads up to ${LATEST_SCHEMA_VERSION}). Update the app to open it; the file was not changed.`
-    );
-  }
+  if (current > LATEST_SCHEMA_VERSION) throw newerFormat(file, current);
   for (const step of steps) {
     if (step.version <= current || step.version > target) continue;
     db.transaction(() => {
@@ -36,7 +38,8 @@ function checkIsProjectFile(file: string): void {
     fd = fs.openSync(file, 'r');
     const header = Buffer.alloc(16);
     const read = fs.readSync(fd, header, 0, 16, 0);
-    if (read > 0 && header.toString('latin1', 0, read) !== SQLITE_HEADER.slice(0, read)) {
+    if (read === 0) throw new AppError('bad_project', `${file} is empty (0 bytes), so it holds no project. Choose another file or create a new project.`);
+    if (header.toString('latin1', 0, read) !== SQLITE_HEADER.slice(0, read)) {
       throw new AppError('bad_project', `${file} is not a MoCoOp Workbench project (it is not an SQLite database). Choose a .mocoop file.`);
     }
   } catch (error) {
@@ -47,6 +50,17 @@ function checkIsProjectFile(file: string): void {
     throw new AppError('bad_project', `${file} cannot be read (${code ?? String(error)}).`);
   } finally {
     if (fd !== undefined) fs.closeSync(fd);
+  }
+}
+
+/** Read-only checks that run before anything may write to an existing file (even a pragma). */
+function refuseIfNotOurs(db: Db, file: string): void {
+  const version = schemaVersion(db);
+  if (version > LATEST_SCHEMA_VERSION) throw newerFormat(file, version);
+  const check = db.pragma('quick_check', { simple: true });
+  if (check !== 'ok') throw new AppError('bad_project', `${file} is damaged (${String(check)}). Restore it from a backup.`);
+  if (version === 0 && db.prepare("SELECT count(*) n FROM sqlite_master WHERE type = 'table'").pluck().get() !== 0) {
+    throw new AppError('bad_project', `${file} is an SQLite database but not a MoCoOp Workbench project; it was not changed.`);
   }
 }
 
@@ -73,17 +87,11 @@ export function openDatabase(file: string, options: OpenOptions): Db {
     throw new AppError('bad_project', `${file} cannot be opened: ${(error as Error).message}`);
   }
   try {
+    if (!options.create) refuseIfNotOurs(db, file);
     db.pragma('journal_mode = WAL');
     db.pragma('foreign_keys = ON');
     db.pragma('synchronous = NORMAL');
     db.pragma('busy_timeout = 5000');
-    if (!options.create) {
-      const check = db.pragma('quick_check', { simple: true });
-      if (check !== 'ok') throw new AppError('bad_project', `${file} is damaged (${String(check)}). Restore it from a backup.`);
-      if (schemaVersion(db) === 0 && db.prepare("SELECT count(*) n FROM sqlite_master WHERE type = 'table'").pluck().get() !== 0) {
-        throw new AppError('bad_project', `${file} is an SQLite database but not a MoCoOp Workbench project.`);
-      }
-    }
     migrate(db, file, options.targetVersion);
     return db;
   } catch (error) {

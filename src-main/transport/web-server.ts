@@ -56,9 +56,22 @@ function parseCookies(header: string | undefined): Record<string, string> {
   const cookies: Record<string, string> = {};
   for (const part of (header ?? '').split(';')) {
     const eq = part.indexOf('=');
-    if (eq > 0) cookies[part.slice(0, eq).trim()] = decodeURIComponent(part.slice(eq + 1).trim());
+    if (eq <= 0) continue;
+    try {
+      cookies[part.slice(0, eq).trim()] = decodeURIComponent(part.slice(eq + 1).trim());
+    } catch {
+      // Another site's cookie on 127.0.0.1 that is not percent-encoded: not ours, ignore it.
+    }
   }
   return cookies;
+}
+
+function decodePath(raw: string): string {
+  try {
+    return decodeURIComponent(raw);
+  } catch {
+    throw new HttpError(400, 'Malformed address.');
+  }
 }
 
 function sameSecret(a: string | undefined, b: string): boolean {
@@ -118,7 +131,7 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
 
   const serveStatic = async (res: http.ServerResponse, pathname: string) => {
     const root = path.resolve(staticDir);
-    let file = path.resolve(root, '.' + decodeURIComponent(pathname));
+    let file = path.resolve(root, '.' + decodePath(pathname));
     if (!file.startsWith(root + path.sep) && file !== root) throw new HttpError(404, 'Not found.');
     const stat = await fs.stat(file).catch(() => null);
     if (!stat || stat.isDirectory()) file = path.join(root, 'index.html');
@@ -156,7 +169,7 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
       } catch {
         throw new HttpError(400, 'The request body is not valid JSON.');
       }
-      const envelope = await dispatch(services.handlers(), decodeURIComponent(url.pathname.slice(5)), input, log);
+      const envelope = await dispatch(services.handlers(), decodePath(url.pathname.slice(5)), input, log);
       return send(res, 200, 'application/json', JSON.stringify(envelope));
     }
 
@@ -180,21 +193,27 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
   });
 
   const sockets = new WebSocketServer({ noServer: true, maxPayload: 64 * 1024 });
+  const reject = (socket: import('node:stream').Duplex, status: number, reason: string) =>
+    socket.end(`HTTP/1.1 ${status} ${http.STATUS_CODES[status]}\r\nContent-Type: text/plain\r\nConnection: close\r\n\r\n${reason}`);
   server.on('upgrade', (req, socket, head) => {
-    const url = new URL(req.url ?? '/', `http://${req.headers.host ?? 'localhost'}`);
-    const refusal = refuse(req, url);
-    if (refusal || url.pathname !== '/events') {
-      const [status, reason] = refusal ?? [404, 'Not found.'];
-      socket.end(`HTTP/1.1 ${status} ${http.STATUS_CODES[status]}\r\nContent-Type: text/plain\r\nConnection: close\r\n\r\n${reason}`);
-      return;
-    }
-    sockets.handleUpgrade(req, socket, head, (ws) => {
-      const unsubscribe = services.events.subscribe((event, payload) => {
-        if (ws.readyState === ws.OPEN) ws.send(JSON.stringify({ event, payload }));
+    try {
+      const url = new URL(req.url ?? '/', `http://${req.headers.host ?? 'localhost'}`);
+      const refusal = refuse(req, url);
+      if (refusal || url.pathname !== '/events') {
+        const [status, reason] = refusal ?? [404, 'Not found.'];
+        return reject(socket, status, reason);
+      }
+      sockets.handleUpgrade(req, socket, head, (ws) => {
+        const unsubscribe = services.events.subscribe((event, payload) => {
+          if (ws.readyState === ws.OPEN) ws.send(JSON.stringify({ event, payload }));
+        });
+        ws.on('close', unsubscribe);
+        ws.on('error', unsubscribe);
       });
-      ws.on('close', unsubscribe);
-      ws.on('error', unsubscribe);
-    });
+    } catch (error) {
+      log(error);
+      reject(socket, 400, 'Bad request.');
+    }
   });
 
   await new Promise<void>((resolve, reject) => {
