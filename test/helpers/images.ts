@@ -17,6 +17,14 @@ export async function makeImage(file: string, seed: number, options: { width?: n
       data[o] = stripe ? 255 - r : r;
       data[o + 1] = stripe ? 255 - g : (g + x) % 256;
       data[o + 2] = stripe ? 255 - b : (b + y) % 256;
+      const bit = x >> 3;
+      if (y < 8 && bit < 24 && (x >> 3) * 8 + 8 <= width) {
+        // The colours above repeat every 256 seeds; the seed's bits as black/white blocks keep every image distinct (even after JPEG).
+        const v = (seed >> bit) & 1 ? 255 : 0;
+        data[o] = v;
+        data[o + 1] = v;
+        data[o + 2] = v;
+      }
     }
   }
   fs.mkdirSync(path.dirname(file), { recursive: true });
