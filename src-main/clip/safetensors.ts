@@ -1,0 +1,157 @@
+/**
+ * A safetensors reader: 8-byte little-endian header length, a JSON header naming every tensor's
+ * dtype, shape and [begin, end) byte range of the data section, then the raw data. Tensors are read
+ * one at a time from the file, so loading never holds the whole file in memory.
+ */
+import fs from 'node:fs';
+import { z } from 'zod';
+
+export type SafeDtype = 'F32' | 'F16' | 'BF16';
+const BYTES: Record<string, number> = { F64: 8, F32: 4, F16: 2, BF16: 2, I64: 8, I32: 4, I16: 2, I8: 1, U8: 1, BOOL: 1 };
+const MAX_HEADER = 100 * 2 ** 20;
+
+export class SafetensorsError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'SafetensorsError';
+  }
+}
+
+export interface TensorEntry {
+  name: string;
+  dtype: string;
+  shape: number[];
+  begin: number;
+  end: number;
+}
+
+const Entry = z.object({
+  dtype: z.string(),
+  shape: z.array(z.number().int().nonnegative()),
+  data_offsets: z.tuple([z.number().int().nonnegative(), z.number().int().nonnegative()])
+});
+
+export class SafetensorsFile {
+  private constructor(
+    readonly file: string,
+    private readonly fd: number,
+    readonly dataStart: number,
+    readonly entries: Map<string, TensorEntry>,
+    readonly metadata: Record<string, string>
+  ) {}
+
+  static open(file: string): SafetensorsFile {
+    let fd: number;
+    try {
+      fd = fs.openSync(file, 'r');
+    } catch (error) {
+      throw new SafetensorsError(`${file}: cannot be opened (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}).`);
+    }
+    try {
+      const size = fs.fstatSync(fd).size;
+      if (size < 8) throw new SafetensorsError(`${file}: truncated (${size} bytes); a safetensors file starts with an 8-byte header length.`);
+      const lenBuf = Buffer.alloc(8);
+      fs.readSync(fd, lenBuf, 0, 8, 0);
+      const headerLength = lenBuf.readBigUInt64LE(0);
+      if (headerLength > BigInt(MAX_HEADER) || Number(headerLength) + 8 > size) {
+        throw new SafetensorsError(`${file}: the header length (${headerLength} bytes) does not fit in the file (${size} bytes); the file is truncated or not safetensors.`);
+      }
+      const header = Buffer.alloc(Number(headerLength));
+      fs.readSync(fd, header, 0, header.length, 8);
+      let json: unknown;
+      try {
+        json = JSON.parse(header.toString('utf8'));
+      } catch {
+        throw new SafetensorsError(`${file}: the header is not valid JSON; the file is damaged or not safetensors.`);
+      }
+      if (typeof json !== 'object' || json === null || Array.isArray(json)) throw new SafetensorsError(`${file}: the header is not a JSON object.`);
+      const dataStart = 8 + Number(headerLength);
+      const dataLength = size - dataStart;
+      const entries = new Map<string, TensorEntry>();
+      let metadata: Record<string, string> = {};
+      for (const [name, raw] of Object.entries(json as Record<string, unknown>)) {
+        if (name === '__metadata__') {
+          metadata = (raw ?? {}) as Record<string, string>;
+          continue;
+        }
+        const parsed = Entry.safeParse(raw);
+        if (!parsed.success) throw new SafetensorsError(`${file}: tensor "${name}" has a malformed header entry (${parsed.error.issues[0]?.message}).`);
+        const { dtype, shape, data_offsets: [begin, end] } = parsed.data;
+        const width = BYTES[dtype];
+        if (width === undefined) throw new SafetensorsError(`${file}: tensor "${name}" has unknown dtype ${dtype}.`);
+        const count = shape.reduce((a, b) => a * b, 1);
+        if (end < begin || end - begin !== count * width) {
+          throw new SafetensorsError(`${file}: tensor "${name}" claims bytes [${begin}, ${end}) but shape [${shape.join(', ')}] of ${dtype} needs ${count * width} bytes.`);
+        }
+        if (end > dataLength) {
+          throw new SafetensorsError(`${file}: tensor "${name}" ends at byte ${end} of the data section, but the file holds only ${dataLength} data bytes (truncated download?).`);
+        }
+        entries.set(name, { name, dtype, shape, begin, end });
+      }
+      const sorted = [...entries.values()].sort((a, b) => a.begin - b.begin);
+      for (let i = 1; i < sorted.length; i++) {
+        if (sorted[i]!.begin < sorted[i - 1]!.end) {
+          throw new SafetensorsError(`${file}: tensors "${sorted[i - 1]!.name}" and "${sorted[i]!.name}" overlap; the header lies about offsets.`);
+        }
+      }
+      return new SafetensorsFile(file, fd, dataStart, entries, metadata);
+    } catch (error) {
+      fs.closeSync(fd);
+      throw error;
+    }
+  }
+
+  /** Reads one tensor as float32 (F16 and BF16 are widened). */
+  readFloat32(name: string): Float32Array {
+    const entry = this.entries.get(name);
+    if (!entry) throw new SafetensorsError(`${this.file}: has no tensor "${name}".`);
+    const bytes = Buffer.alloc(entry.end - entry.begin);
+    const read = fs.readSync(this.fd, bytes, 0, bytes.length, this.dataStart + entry.begin);
+    if (read !== bytes.length) throw new SafetensorsError(`${this.file}: tensor "${name}" is cut short (${read} of ${bytes.length} bytes).`);
+    return toFloat32(bytes, entry.dtype, `${this.file}: tensor "${name}"`);
+  }
+
+  close(): void {
+    fs.closeSync(this.fd);
+  }
+}
+
+const f16Table = (() => {
+  const table = new Float32Array(65536);
+  for (let h = 0; h < 65536; h++) {
+    const sign = h & 0x8000 ? -1 : 1;
+    const exp = (h >> 10) & 0x1f;
+    const frac = h & 0x3ff;
+    table[h] = exp === 0 ? sign * 2 ** -14 * (frac / 1024) : exp === 31 ? (frac ? NaN : sign * Infinity) : sign * 2 ** (exp - 15) * (1 + frac / 1024);
+  }
+  return table;
+})();
+
+export function toFloat32(bytes: Buffer, dtype: string, what: string): Float32Array {
+  let aligned: Uint8Array = bytes;
+  if (bytes.byteOffset % 4 !== 0) {
+    aligned = new Uint8Array(bytes.length);
+    aligned.set(bytes);
+  }
+  const buffer = aligned.buffer as ArrayBuffer;
+  const offset = aligned.byteOffset;
+  switch (dtype) {
+    case 'F32':
+      return new Float32Array(buffer, offset, bytes.length / 4);
+    case 'F16': {
+      const half = new Uint16Array(buffer, offset, bytes.length / 2);
+      const out = new Float32Array(half.length);
+      for (let i = 0; i < half.length; i++) out[i] = f16Table[half[i]!]!;
+      return out;
+    }
+    case 'BF16': {
+      const half = new Uint16Array(buffer, offset, bytes.length / 2);
+      const out = new Float32Array(half.length);
+      const bits = new Uint32Array(out.buffer);
+      for (let i = 0; i < half.length; i++) bits[i] = half[i]! << 16;
+      return out;
+    }
+    default:
+      throw new SafetensorsError(`${what} is ${dtype}; only F32, F16 and BF16 weights are supported.`);
+  }
+}
