@@ -9,7 +9,10 @@ const contract = resolve(root, 'src-main/contract');
 export default defineConfig({
   main: {
     build: {
-      lib: { entry: resolve(root, 'src-main/electron/main.ts'), formats: ['es'] },
+      lib: {
+        entry: { main: resolve(root, 'src-main/electron/main.ts'), 'compute-worker': resolve(root, 'src-main/compute/worker.ts') },
+        formats: ['es']
+      },
       externalizeDeps: true
     }
   },

@@ -3,10 +3,13 @@
  * With --json a command prints one JSON document on stdout and nothing else; errors go to stderr
  * with a non-zero exit (a stack trace only with --debug).
  */
+import fs from 'node:fs';
 import path from 'node:path';
+import { BACKEND_PREFERENCES, type BackendPreference, initBackend } from '../clip/backend';
 import type { ImportSource } from '../contract';
 import { AppError } from '../contract/errors';
 import { AppServices } from '../services/app-services';
+import { loadTemplateLibrary } from '../services/clip-services';
 import { defaultConfigDir, packageRoot, packageVersion } from '../services/paths';
 import { startWebServer } from '../transport/web-server';
 import { type ParsedArgs, UsageError, checkFlags, parseArgs, stringFlag } from './args';
@@ -22,11 +25,22 @@ const USAGE = `Usage: mocoop <command> [options]
   info <file> --json                               classes with image counts, totals, problems
   serve [--port N] [--project FILE] [--json]       web mode on 127.0.0.1 (prints the access link)
 
+  tokenize --model DIR [--json] TEXT...            CLIP token ids (77 per text)
+  embed-text --model DIR [--json] TEXT...          L2-normalised projected text embeddings
+  embed-image --model DIR [--json] FILE...         L2-normalised projected image embeddings
+  models list [--json]                             installed CLIP models
+  models download [REPO] [--json]                  download from the HuggingFace hub (default openai/clip-vit-base-patch16)
+  models import DIR [--name NAME] [--json]         register a CLIP folder from disk
+  zeroshot <file> --model DIR|ID [--templates SET | --template T ...] [--split S] [--json]
+                                                   zero-shot accuracy over the labeled images
+  Compute options: --backend auto|tensorflow-gpu|tensorflow|wasm|cpu
+
 Common options: --json (machine-readable output), --debug (stack traces)`;
 
 const BOOLEANS = new Set(['json', 'debug', 'help']);
 
 function services(): AppServices {
+  // The backend preference reaches the compute worker through the environment.
   return new AppServices({ mode: 'web', configDir: defaultConfigDir(), version: packageVersion() });
 }
 
@@ -46,7 +60,7 @@ async function projectCommand(args: ParsedArgs): Promise<void> {
   if (sub !== 'create') throw new UsageError(`Unknown project command "${sub ?? ''}". Use: project create <file> [--name NAME].`);
   const app = services();
   const summary = app.createProject(requirePositional(args, 2, 'the project file'), stringFlag(args, 'name'));
-  app.closeProject();
+  app.dispose();
   print(args.flags.has('json'), summary, `Created project "${summary.name}" at ${summary.path}`);
 }
 
@@ -86,7 +100,7 @@ async function importCommand(args: ParsedArgs, argv: string[]): Promise<void> {
     app.cancelImport(importId);
   });
   const summary = await app.importSource(importId, source);
-  app.closeProject();
+  app.dispose();
   if (interactive) process.stderr.write('\n');
   const lines = [
     `${summary.cancelled ? 'Cancelled: nothing imported' : `Imported ${summary.imported} image(s)`} in ${summary.seconds.toFixed(1)} s`,
@@ -106,7 +120,7 @@ async function infoCommand(args: ParsedArgs): Promise<void> {
   app.openProjectFile(requirePositional(args, 1, 'the project file'));
   await app.checkMissing();
   const info = app.info();
-  app.closeProject();
+  app.dispose();
   const p = info.project;
   const human = [
     `${p.name} (${p.path})`,
@@ -129,11 +143,121 @@ async function serveCommand(args: ParsedArgs): Promise<void> {
   const server = await startWebServer({ services: app, staticDir: path.join(packageRoot(), 'out', 'renderer'), port });
   print(args.flags.has('json'), { url: server.url, port: server.port }, `MoCoOp Workbench (web mode) is running. Open:\n  ${server.url}\nPress Ctrl+C to stop.`);
   const stop = () => {
-    app.closeProject();
+    app.dispose();
     void server.close().then(() => process.exit(0));
   };
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
+}
+
+function backendFlag(args: ParsedArgs): BackendPreference {
+  const value = stringFlag(args, 'backend') ?? process.env.MOCOOP_BACKEND ?? 'auto';
+  if (!(BACKEND_PREFERENCES as readonly string[]).includes(value)) throw new UsageError(`--backend must be one of ${BACKEND_PREFERENCES.join(', ')} (got "${value}").`);
+  process.env.MOCOOP_BACKEND = value;
+  return value as BackendPreference;
+}
+
+async function clipCommand(command: 'tokenize' | 'embed-text' | 'embed-image', args: ParsedArgs): Promise<void> {
+  checkFlags(args, ['model', 'backend', 'json', 'debug']);
+  const dir = stringFlag(args, 'model');
+  if (!dir) throw new UsageError(`${command} needs --model DIR (a HuggingFace CLIP folder).`);
+  const inputs = args.positional.slice(1);
+  if (inputs.length === 0) throw new UsageError(command === 'embed-image' ? 'Give one or more image files.' : 'Give one or more texts.');
+  const backend = await initBackend(backendFlag(args));
+  const { ClipEngine } = await import('../clip/engine');
+  let engine;
+  try {
+    engine = ClipEngine.load(path.resolve(dir));
+  } catch (error) {
+    throw new AppError('bad_source', (error as Error).message);
+  }
+  try {
+    const json = args.flags.has('json');
+    if (command === 'tokenize') {
+      const ids = engine.tokenize(inputs).map((row) => Array.from(row));
+      print(json, { input_ids: ids }, ids.map((row, i) => `${inputs[i]}\t${row.slice(0, engine.tokenizer.eotIndex(row) + 1).join(' ')}`).join('\n'));
+      return;
+    }
+    let vectors: Float32Array[];
+    if (command === 'embed-text') vectors = engine.embedTexts(inputs);
+    else {
+      const results = await engine.embedImageFiles(inputs.map((f) => path.resolve(f)));
+      const failed = results.find((r) => r.error);
+      if (failed) throw new AppError('bad_source', `${inputs[failed.index]}: ${failed.error}`);
+      vectors = results.map((r) => r.vector!);
+    }
+    const embeddings = vectors.map((v) => Array.from(v));
+    print(json, { embeddings }, `${embeddings.length} embedding(s) of ${engine.dim} values on ${backend.name} (${backend.device})\n` + embeddings.map((e, i) => `${inputs[i]}\t${e.slice(0, 4).map((x) => x.toFixed(4)).join(' ')} …`).join('\n'));
+  } finally {
+    engine.dispose();
+  }
+}
+
+async function modelsCommand(args: ParsedArgs): Promise<void> {
+  checkFlags(args, ['name', 'json', 'debug', 'endpoint']);
+  const json = args.flags.has('json');
+  const sub = args.positional[1];
+  const app = services();
+  try {
+    if (sub === 'list') {
+      const models = app.clip.models.list();
+      print(json, { models }, models.length ? models.map((m) => `${m.id}\t${m.available ? m.summary : 'UNAVAILABLE: ' + m.problem}\t${m.dir}`).join('\n') : 'No models installed. Run "mocoop models download" or "mocoop models import DIR".');
+    } else if (sub === 'import') {
+      const model = await app.clip.models.register(requirePositional(args, 2, 'the model folder'), { source: 'import', name: stringFlag(args, 'name') });
+      print(json, model, `Imported ${model.name} as ${model.id} (${model.summary})`);
+    } else if (sub === 'download') {
+      const repo = args.positional[2] ?? 'openai/clip-vit-base-patch16';
+      const interactive = !json && process.stderr.isTTY;
+      app.events.subscribe((name, payload) => {
+        if (name !== 'models.downloadProgress' || !interactive) return;
+        const p = payload as { file: string; bytesDone: number; bytesTotal: number; bytesPerSecond: number };
+        process.stderr.write(`\r${p.file}: ${((100 * p.bytesDone) / Math.max(1, p.bytesTotal)).toFixed(1)}% (${(p.bytesPerSecond / 2 ** 20).toFixed(1)} MB/s)   `);
+      });
+      const id = `cli-${Date.now()}`;
+      process.once('SIGINT', () => app.handlers()['models.cancelDownload']({ downloadId: id }));
+      const model = await app.clip.download(id, repo, stringFlag(args, 'endpoint'));
+      if (interactive) process.stderr.write('\n');
+      print(json, model, `Downloaded ${repo} as ${model.id} into ${model.dir}`);
+    } else throw new UsageError(`Unknown models command "${sub ?? ''}". Use: models list | download [REPO] | import DIR.`);
+  } finally {
+    app.dispose();
+  }
+}
+
+async function zeroshotCommand(args: ParsedArgs, argv: string[]): Promise<void> {
+  checkFlags(args, ['model', 'templates', 'template', 'split', 'backend', 'json', 'debug']);
+  backendFlag(args);
+  const modelArg = stringFlag(args, 'model');
+  if (!modelArg) throw new UsageError('zeroshot needs --model DIR (a CLIP folder) or the id of an installed model.');
+  const split = stringFlag(args, 'split');
+  if (split !== undefined && !['train', 'val', 'test'].includes(split)) throw new UsageError('--split must be train, val or test.');
+  const single = argv.flatMap((arg, i) => (arg === '--template' && argv[i + 1] ? [argv[i + 1]!] : arg.startsWith('--template=') ? [arg.slice(11)] : []));
+  const app = services();
+  try {
+    let templates = single;
+    if (templates.length === 0) {
+      const setId = stringFlag(args, 'templates') ?? 'imagenet-7';
+      const set = loadTemplateLibrary().sets.find((s) => s.id === setId);
+      if (!set) throw new UsageError(`Unknown template set "${setId}". Sets: ${loadTemplateLibrary().sets.map((s) => s.id).join(', ')}.`);
+      templates = set.templates;
+    }
+    const asDir = path.resolve(modelArg);
+    const model = fs.existsSync(asDir) && fs.statSync(asDir).isDirectory() ? await app.clip.models.register(asDir, { source: 'import' }) : app.clip.models.get(modelArg);
+    app.openProjectFile(requirePositional(args, 1, 'the project file'));
+    const report = await app.clip.runZeroShot(`cli-${Date.now()}`, model.id, templates, split as 'train' | 'val' | 'test' | undefined);
+    const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
+    const human = [
+      `Zero-shot accuracy ${pct(report.accuracy)} on ${report.images} images (${report.model.name}, ${report.backend}, ${report.templates.length} templates, ${report.seconds.toFixed(1)} s)`,
+      'Per class:',
+      ...report.perClass.map((c) => `  ${c.className}: ${pct(c.accuracy)} (${c.correct}/${c.images})`),
+      'Per template:',
+      ...report.perTemplate.map((t) => `  ${pct(t.accuracy)}  ${t.template}`),
+      ...(report.skipped.length ? ['Skipped:', ...report.skipped.map((s) => `  ${s.path}: ${s.reason}`)] : [])
+    ];
+    print(args.flags.has('json'), report, human.join('\n'));
+  } finally {
+    app.dispose();
+  }
 }
 
 export async function main(argv: string[]): Promise<number> {
@@ -158,6 +282,17 @@ export async function main(argv: string[]): Promise<number> {
         break;
       case 'serve':
         await serveCommand(args);
+        break;
+      case 'tokenize':
+      case 'embed-text':
+      case 'embed-image':
+        await clipCommand(command, args);
+        break;
+      case 'models':
+        await modelsCommand(args);
+        break;
+      case 'zeroshot':
+        await zeroshotCommand(args, argv);
         break;
       default:
         throw new UsageError(`Unknown command "${command}". Run "mocoop --help" for the list.`);

@@ -17,7 +17,7 @@ export class Dense {
     const { wT, b, w } = this;
     const forward = (input: Tensor2D) => {
       const y = tf.matMul(input, wT);
-      return b ? tf.add(y, b) : y;
+      return (b ? tf.add(y, b) : y) as Tensor2D;
     };
     if (!w) return forward(x);
     const withGrad = tf.customGrad((input, save) => {

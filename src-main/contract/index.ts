@@ -4,7 +4,9 @@
  */
 import { z } from 'zod';
 import {
+  BackendSummary,
   ClassInfo,
+  DownloadProgress,
   ClassName,
   HistoryState,
   HistoryStep,
@@ -14,11 +16,15 @@ import {
   ImportProgress,
   ImportSource,
   ImportSummary,
+  ModelInfo,
   ProjectInfo,
   ProjectSummary,
   RecentProject,
   Split,
-  UploadedFile
+  TemplateLibrary,
+  UploadedFile,
+  ZeroShotProgress,
+  ZeroShotReport
 } from './schemas';
 
 export * from './schemas';
@@ -65,12 +71,27 @@ export const requests = {
 
   'import.run': request(z.object({ importId: z.string().min(1).max(100), source: ImportSource }), ImportSummary),
   'import.upload': request(z.object({ importId: z.string().min(1).max(100), files: z.array(UploadedFile).min(1).max(2000) }), ImportSummary),
-  'import.cancel': request(z.object({ importId: z.string() }), z.object({ cancelled: z.boolean() }))
+  'import.cancel': request(z.object({ importId: z.string() }), z.object({ cancelled: z.boolean() })),
+
+  'models.list': request(none, z.array(ModelInfo)),
+  'models.import': request(z.object({ dir: z.string().min(1, 'choose a model folder'), name: z.string().optional() }), ModelInfo),
+  'models.download': request(z.object({ downloadId: z.string().min(1).max(100), repo: z.string().regex(/^[\w.-]+\/[\w.-]+$/, 'a HuggingFace repository looks like owner/name') }), ModelInfo),
+  'models.cancelDownload': request(z.object({ downloadId: z.string() }), z.object({ cancelled: z.boolean() })),
+  'models.remove': request(z.object({ id: z.string() }), z.array(ModelInfo)),
+  'models.backend': request(none, BackendSummary),
+  'templates.library': request(none, TemplateLibrary),
+  'zeroshot.run': request(
+    z.object({ runId: z.string().min(1).max(100), modelId: z.string().min(1, 'choose a model'), templates: z.array(z.string()).min(1, 'choose at least one template').max(500), split: Split.optional() }),
+    ZeroShotReport
+  ),
+  'zeroshot.cancel': request(z.object({ runId: z.string() }), z.object({ cancelled: z.boolean() }))
 } as const;
 
 export const events = {
   'import.progress': ImportProgress,
-  'project.changed': z.object({ reason: z.string() })
+  'project.changed': z.object({ reason: z.string() }),
+  'models.downloadProgress': DownloadProgress,
+  'zeroshot.progress': ZeroShotProgress
 } as const;
 
 export type Requests = typeof requests;

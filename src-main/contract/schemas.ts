@@ -128,3 +128,72 @@ export const UploadedFile = z.object({
   name: z.string().min(1).max(500),
   dataBase64: z.string()
 });
+
+export const ModelInfo = z.object({
+  id: z.string(),
+  name: z.string(),
+  dir: z.string(),
+  source: z.enum(['hub', 'import']),
+  repo: z.string().optional(),
+  sha256: z.string(),
+  bytes: z.number(),
+  addedAt: z.string(),
+  available: z.boolean(),
+  problem: z.string().optional(),
+  summary: z.string().optional()
+});
+export type ModelInfo = z.infer<typeof ModelInfo>;
+
+export const BackendSummary = z.object({
+  name: z.string(),
+  device: z.string(),
+  preference: z.string(),
+  skipped: z.array(z.object({ name: z.string(), reason: z.string() }))
+});
+export type BackendSummary = z.infer<typeof BackendSummary>;
+
+export const TemplateLibrary = z.object({
+  sets: z.array(z.object({ id: z.string(), name: z.string(), description: z.string().optional(), domain: z.string().optional(), templates: z.array(z.string()) })),
+  groupings: z.array(z.object({ id: z.string(), name: z.string(), domain: z.string().optional(), groups: z.array(z.array(z.string())) }))
+});
+export type TemplateLibrary = z.infer<typeof TemplateLibrary>;
+
+export const DownloadProgress = z.object({
+  downloadId: z.string(),
+  repo: z.string(),
+  file: z.string(),
+  fileIndex: z.number(),
+  fileCount: z.number(),
+  bytesDone: z.number(),
+  bytesTotal: z.number(),
+  bytesPerSecond: z.number(),
+  etaSeconds: z.number().nullable()
+});
+export type DownloadProgress = z.infer<typeof DownloadProgress>;
+
+export const ZeroShotProgress = z.object({
+  runId: z.string(),
+  phase: z.enum(['features', 'text', 'scoring']),
+  done: z.number().int(),
+  total: z.number().int()
+});
+export type ZeroShotProgress = z.infer<typeof ZeroShotProgress>;
+
+export const ZeroShotReport = z.object({
+  runId: z.string(),
+  model: z.object({ id: z.string(), name: z.string() }),
+  backend: z.string(),
+  split: z.enum(['train', 'val', 'test', 'all']),
+  templates: z.array(z.string()),
+  classes: z.array(z.object({ id: Id, name: z.string() })),
+  images: z.number().int(),
+  accuracy: z.number(),
+  perClass: z.array(z.object({ classId: Id, className: z.string(), images: z.number().int(), correct: z.number().int(), accuracy: z.number() })),
+  perTemplate: z.array(z.object({ template: z.string(), accuracy: z.number() })),
+  predictions: z.array(z.object({ imageId: Id, labelId: Id, predictedId: Id, confidence: z.number(), correct: z.boolean() })),
+  skipped: z.array(SkippedItem),
+  featuresComputed: z.number().int(),
+  featuresCached: z.number().int(),
+  seconds: z.number()
+});
+export type ZeroShotReport = z.infer<typeof ZeroShotReport>;

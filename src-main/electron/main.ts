@@ -103,6 +103,6 @@ app.whenReady().then(() => {
 });
 
 app.on('window-all-closed', () => {
-  services.closeProject();
+  services.dispose();
   if (process.platform !== 'darwin') app.quit();
 });

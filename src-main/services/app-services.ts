@@ -8,6 +8,7 @@ import { hashFile } from '../importing/image-probe';
 import { runImport } from '../importing/importer';
 import { listImageFiles } from '../importing/walk';
 import { ProjectStore } from '../store/project-store';
+import { ClipServices } from './clip-services';
 import { EventBus } from './events';
 import { defaultProjectDir } from './paths';
 import { RecentProjects } from './recent-projects';
@@ -33,9 +34,16 @@ export class AppServices {
   private store: ProjectStore | null = null;
   private readonly recent: RecentProjects;
   private readonly imports = new Map<string, AbortController>();
+  readonly clip: ClipServices;
 
   constructor(readonly options: ServiceOptions) {
     this.recent = new RecentProjects(options.configDir);
+    this.clip = new ClipServices(options.configDir, this.events, () => this.project);
+  }
+
+  dispose(): void {
+    this.closeProject();
+    this.clip.dispose();
   }
 
   get project(): ProjectStore {
@@ -235,7 +243,8 @@ export class AppServices {
 
       'import.run': ({ importId, source }) => this.importSource(importId, source),
       'import.upload': ({ importId, files }) => this.importUploaded(importId, files),
-      'import.cancel': ({ importId }) => ({ cancelled: this.cancelImport(importId) })
+      'import.cancel': ({ importId }) => ({ cancelled: this.cancelImport(importId) }),
+      ...this.clip.handlers()
     };
   }
 }

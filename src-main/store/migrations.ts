@@ -69,6 +69,21 @@ export const migrations: Migration[] = [
       CREATE INDEX images_split ON images(split);
       CREATE INDEX images_file_name ON images(file_name);
     `
+  },
+  {
+    version: 3,
+    description: 'image feature cache per (model, content hash, view)',
+    sql: `
+      CREATE TABLE image_features (
+        model_id TEXT NOT NULL,
+        hash TEXT NOT NULL,
+        view INTEGER NOT NULL DEFAULT 0,
+        dim INTEGER NOT NULL,
+        data BLOB NOT NULL,
+        created_at TEXT NOT NULL DEFAULT (datetime('now')),
+        PRIMARY KEY (model_id, hash, view)
+      ) WITHOUT ROWID;
+    `
   }
 ];
 

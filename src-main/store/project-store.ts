@@ -324,6 +324,33 @@ export class ProjectStore {
       .all(limit) as { path: string; reason: string }[];
   }
 
+  // ---- feature cache ------------------------------------------------------------------------
+
+  /** Cached features of these content hashes for a model and view (hashes not cached are absent). */
+  cachedFeatures(modelId: string, hashes: string[], view = 0): Map<string, Float32Array> {
+    const out = new Map<string, Float32Array>();
+    const select = this.db.prepare('SELECT hash, data FROM image_features WHERE model_id = ? AND view = ? AND hash IN (SELECT value FROM json_each(?))');
+    for (let i = 0; i < hashes.length; i += 5000) {
+      for (const row of select.all(modelId, view, JSON.stringify(hashes.slice(i, i + 5000))) as { hash: string; data: Buffer }[]) {
+        const copy = new Uint8Array(row.data.length);
+        copy.set(row.data);
+        out.set(row.hash, new Float32Array(copy.buffer));
+      }
+    }
+    return out;
+  }
+
+  storeFeatures(modelId: string, items: { hash: string; vector: Float32Array }[], view = 0): void {
+    const insert = this.db.prepare('INSERT OR REPLACE INTO image_features (model_id, hash, view, dim, data) VALUES (?, ?, ?, ?, ?)');
+    this.transaction(() => {
+      for (const { hash, vector } of items) insert.run(modelId, hash, view, vector.length, Buffer.from(vector.buffer, vector.byteOffset, vector.byteLength));
+    });
+  }
+
+  featureCount(modelId: string, view = 0): number {
+    return this.db.prepare('SELECT count(*) FROM image_features WHERE model_id = ? AND view = ?').pluck().get(modelId, view) as number;
+  }
+
   // ---- labeling with undo/redo --------------------------------------------------------------
 
   private applyChanges(changes: LabelChange[], direction: 'before' | 'after'): void {

@@ -24,7 +24,7 @@ function variant(dir: string, edit: (header: Record<string, { dtype: string; sha
   const bytes = fs.readFileSync(path.join(FIXTURE, 'model.safetensors'));
   const n = Number(bytes.readBigUInt64LE(0));
   const header = JSON.parse(bytes.subarray(8, 8 + n).toString());
-  let data = Buffer.from(bytes.subarray(8 + n));
+  let data: Buffer = Buffer.from(bytes.subarray(8 + n));
   data = (edit(header, data) as Buffer | undefined) ?? data;
   writeSafetensors(path.join(out, 'model.safetensors'), header, data);
   return out;

@@ -1,0 +1,145 @@
+import { type ChildProcess, fork } from 'node:child_process';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { BackendInfo, BackendPreference } from '../clip/backend';
+import { AppError } from '../contract/errors';
+import type { WorkerReply, WorkerRequest } from './protocol';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const fromSource = import.meta.url.endsWith('.ts');
+
+function workerCommand(): { file: string; execArgv: string[] } {
+  // From sources (tsx, vitest) run the TypeScript worker through tsx; in the built app, the bundled worker beside main.
+  return fromSource ? { file: path.join(here, 'worker.ts'), execArgv: ['--import', 'tsx'] } : { file: path.join(here, 'compute-worker.js'), execArgv: [] };
+}
+
+interface Job {
+  onReply: (reply: WorkerReply) => void;
+  reject: (error: Error) => void;
+}
+
+/**
+ * The app's handle on the compute worker process. Jobs run one at a time in the worker; cancelling a
+ * job kills the process (it stops at once, whatever tfjs is doing) and the next job starts a new one.
+ */
+export class ComputeClient {
+  private child: ChildProcess | null = null;
+  private ready: Promise<BackendInfo> | null = null;
+  private jobs = new Map<number, Job>();
+  private nextJob = 1;
+  backend: BackendInfo | null = null;
+
+  constructor(private readonly preference: BackendPreference = 'auto') {}
+
+  private start(): Promise<BackendInfo> {
+    if (this.ready) return this.ready;
+    const { file, execArgv } = workerCommand();
+    const child = fork(file, [], {
+      execArgv,
+      serialization: 'advanced',
+      stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
+      env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' }
+    });
+    let stderr = '';
+    child.stderr?.on('data', (d) => (stderr = (stderr + String(d)).slice(-4000)));
+    this.child = child;
+    this.ready = new Promise<BackendInfo>((resolve, reject) => {
+      child.on('message', (reply: WorkerReply) => {
+        if (reply.type === 'ready') {
+          this.backend = reply.backend;
+          resolve(reply.backend);
+        } else if (reply.type === 'initFailed') reject(new AppError('unavailable', `The compute backend could not start: ${reply.message}`));
+        else this.jobs.get(reply.jobId)?.onReply(reply);
+      });
+      child.on('exit', (code, signal) => {
+        const reason = signal ? `was stopped (${signal})` : `exited with code ${code}`;
+        const error = new AppError('internal', `The compute worker ${reason}.${stderr ? ' ' + stderr.trim().split('\n').slice(-3).join(' ') : ''}`);
+        reject(error);
+        for (const job of this.jobs.values()) job.reject(error);
+        this.jobs.clear();
+        if (this.child === child) {
+          this.child = null;
+          this.ready = null;
+        }
+      });
+      child.send({ type: 'init', backend: this.preference } satisfies WorkerRequest);
+    });
+    return this.ready;
+  }
+
+  private async run<T>(request: (jobId: number) => WorkerRequest, onReply: (reply: WorkerReply, finish: (value: T) => void) => void, signal?: AbortSignal): Promise<T> {
+    await this.start();
+    if (signal?.aborted) throw new AppError('busy', 'Cancelled.');
+    const jobId = this.nextJob++;
+    return new Promise<T>((resolve, reject) => {
+      const onAbort = () => {
+        this.stop();
+        reject(new AppError('busy', 'Cancelled.'));
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
+      const cleanup = () => {
+        signal?.removeEventListener('abort', onAbort);
+        this.jobs.delete(jobId);
+      };
+      this.jobs.set(jobId, {
+        reject: (error) => {
+          cleanup();
+          reject(signal?.aborted ? new AppError('busy', 'Cancelled.') : error);
+        },
+        onReply: (reply) => {
+          if (reply.type === 'failed') {
+            cleanup();
+            reject(new AppError('bad_source', reply.message));
+          } else
+            onReply(reply, (value) => {
+              cleanup();
+              resolve(value);
+            });
+        }
+      });
+      this.child!.send(request(jobId));
+    });
+  }
+
+  async backendInfo(): Promise<BackendInfo> {
+    return this.start();
+  }
+
+  /** Streams normalised image features batch by batch; resolves with CLIP's logit multiplier. */
+  embedImages(
+    modelDir: string,
+    files: string[],
+    onBatch: (results: { index: number; vector?: Float32Array; error?: string }[], done: number, total: number) => void,
+    signal?: AbortSignal,
+    batchSize = 8
+  ): Promise<number> {
+    return this.run<number>(
+      (jobId) => ({ type: 'embedImages', jobId, modelDir, files, batchSize }),
+      (reply, finish) => {
+        if (reply.type === 'images') onBatch(reply.results, reply.done, reply.total);
+        if (reply.type === 'done') finish(reply.logitScale);
+      },
+      signal
+    );
+  }
+
+  embedTexts(modelDir: string, texts: string[], signal?: AbortSignal): Promise<{ vectors: Float32Array[]; logitScale: number }> {
+    let vectors: Float32Array[] = [];
+    return this.run(
+      (jobId) => ({ type: 'embedTexts', jobId, modelDir, texts }),
+      (reply, finish) => {
+        if (reply.type === 'texts') vectors = reply.vectors;
+        if (reply.type === 'done') finish({ vectors, logitScale: reply.logitScale });
+      },
+      signal
+    );
+  }
+
+  stop(): void {
+    this.child?.kill('SIGKILL');
+  }
+
+  dispose(): void {
+    this.stop();
+  }
+}

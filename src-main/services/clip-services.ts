@@ -1,0 +1,209 @@
+/**
+ * The CLIP side of the services: installed models and downloads, the compute worker, the project's
+ * image-feature cache, and zero-shot evaluation.
+ */
+import fs from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import type { ZeroShotReport } from '../contract';
+import type { Handlers } from '../contract/dispatch';
+import { AppError } from '../contract/errors';
+import type { BackendPreference } from '../clip/backend';
+import { fillTemplate, zeroShot } from '../clip/zeroshot';
+import { ComputeClient } from '../compute/compute-client';
+import { DownloadError, downloadModel } from '../models/hub-download';
+import { type ModelInfo, ModelStore } from '../models/model-store';
+import type { ProjectStore } from '../store/project-store';
+import type { EventBus } from './events';
+import { packageRoot } from './paths';
+
+type ClipHandlerNames = 'models.list' | 'models.import' | 'models.download' | 'models.cancelDownload' | 'models.remove' | 'models.backend' | 'templates.library' | 'zeroshot.run' | 'zeroshot.cancel';
+
+export interface TemplateLibrary {
+  sets: { id: string; name: string; description?: string; domain?: string; templates: string[] }[];
+  groupings: { id: string; name: string; domain?: string; groups: string[][] }[];
+}
+
+export function loadTemplateLibrary(): TemplateLibrary {
+  const file = path.join(packageRoot(), 'templates', 'library.json');
+  try {
+    return JSON.parse(fs.readFileSync(file, 'utf8')) as TemplateLibrary;
+  } catch {
+    // Bundled builds may not sit beside the templates folder; fall back to the copy in the package.
+    return createRequire(import.meta.url)('../../templates/library.json') as TemplateLibrary;
+  }
+}
+
+export interface FeatureResult {
+  features: Map<string, Float32Array>;
+  failures: { imageId: number; path: string; reason: string }[];
+  computed: number;
+  cached: number;
+}
+
+export class ClipServices {
+  readonly models: ModelStore;
+  readonly compute: ComputeClient;
+  private readonly downloads = new Map<string, AbortController>();
+  private readonly runs = new Map<string, AbortController>();
+
+  constructor(
+    configDir: string,
+    private readonly events: EventBus,
+    private readonly project: () => ProjectStore,
+    backend: BackendPreference = (process.env.MOCOOP_BACKEND as BackendPreference) || 'auto'
+  ) {
+    this.models = new ModelStore(configDir);
+    this.compute = new ComputeClient(backend);
+  }
+
+  /** Image features for these rows, from the project cache or computed in the worker (and cached batch by batch). */
+  async imageFeatures(
+    store: ProjectStore,
+    model: ModelInfo,
+    rows: { id: number; path: string; hash: string }[],
+    signal: AbortSignal | undefined,
+    onProgress: (done: number, total: number) => void
+  ): Promise<FeatureResult> {
+    const hashes = [...new Set(rows.map((r) => r.hash))];
+    const features = store.cachedFeatures(model.id, hashes);
+    const cached = features.size;
+    const seen = new Set(features.keys());
+    const todo = rows.filter((r) => !seen.has(r.hash) && seen.add(r.hash));
+    const failures: FeatureResult['failures'] = [];
+    onProgress(0, todo.length);
+    if (todo.length) {
+      await this.compute.embedImages(
+        model.dir,
+        todo.map((r) => r.path),
+        (results, done, total) => {
+          const fresh: { hash: string; vector: Float32Array }[] = [];
+          for (const r of results) {
+            const row = todo[r.index]!;
+            if (r.vector) {
+              features.set(row.hash, r.vector);
+              fresh.push({ hash: row.hash, vector: r.vector });
+            } else failures.push({ imageId: row.id, path: row.path, reason: r.error ?? 'could not be encoded' });
+          }
+          store.storeFeatures(model.id, fresh);
+          onProgress(done, total);
+        },
+        signal
+      );
+    }
+    return { features, failures, computed: todo.length - failures.length, cached };
+  }
+
+  async runZeroShot(runId: string, modelId: string, templates: string[], split: 'train' | 'val' | 'test' | undefined): Promise<ZeroShotReport> {
+    const started = performance.now();
+    const store = this.project();
+    const model = this.models.get(modelId);
+    if (templates.length === 0) throw new AppError('invalid_input', 'templates: choose at least one template.');
+    const bad = templates.find((t) => t.split('{}').length !== 2);
+    if (bad !== undefined) throw new AppError('invalid_input', `templates: "${bad}" must contain {} exactly once (where the class name goes).`);
+    if (this.runs.size) throw new AppError('busy', 'Another evaluation is running. Wait for it or cancel it.');
+    const classes = store.listClasses().filter((c) => c.imageCount > 0);
+    if (classes.length < 2) throw new AppError('invalid_input', 'Zero-shot needs at least two classes with labeled images. Label some images first.');
+    const classIndex = new Map(classes.map((c, i) => [c.id, i]));
+    const rows = store
+      .images(store.imageIds({ split }))
+      .filter((r) => r.labelId !== null && classIndex.has(r.labelId) && !r.missing);
+    if (rows.length === 0) throw new AppError('invalid_input', `No labeled images${split ? ` in the ${split} split` : ''} to evaluate.`);
+    const controller = new AbortController();
+    this.runs.set(runId, controller);
+    const progress = (phase: 'features' | 'text' | 'scoring', done: number, total: number) => this.events.emit('zeroshot.progress', { runId, phase, done, total });
+    try {
+      const backend = await this.compute.backendInfo();
+      const { features, failures, computed, cached } = await this.imageFeatures(store, model, rows, controller.signal, (d, t) => progress('features', d, t));
+      progress('text', 0, templates.length * classes.length);
+      const texts = templates.flatMap((t) => classes.map((c) => fillTemplate(t, c.name)));
+      const { vectors, logitScale } = await this.compute.embedTexts(model.dir, texts, controller.signal);
+      progress('scoring', 0, rows.length);
+      const usable = rows.filter((r) => features.has(r.hash));
+      const textFeatures = templates.map((_, t) => classes.map((__, c) => vectors[t * classes.length + c]!));
+      const result = zeroShot({ images: usable.map((r) => features.get(r.hash)!), labels: usable.map((r) => classIndex.get(r.labelId!)!), textFeatures, logitScale });
+      return {
+        runId,
+        model: { id: model.id, name: model.name },
+        backend: `${backend.name} · ${backend.device}`,
+        split: split ?? 'all',
+        templates,
+        classes: classes.map((c) => ({ id: c.id, name: c.name })),
+        images: usable.length,
+        accuracy: result.accuracy,
+        perClass: result.perClass.map((p) => ({ classId: classes[p.classIndex]!.id, className: classes[p.classIndex]!.name, images: p.images, correct: p.correct, accuracy: p.accuracy })),
+        perTemplate: result.perTemplate.map((p) => ({ template: templates[p.templateIndex]!, accuracy: p.accuracy })),
+        predictions: usable.map((r, n) => ({
+          imageId: r.id,
+          labelId: r.labelId!,
+          predictedId: classes[result.predictions[n]!]!.id,
+          confidence: result.confidences[n]!,
+          correct: classes[result.predictions[n]!]!.id === r.labelId
+        })),
+        skipped: failures.map((f) => ({ path: f.path, reason: f.reason })),
+        featuresComputed: computed,
+        featuresCached: cached,
+        seconds: (performance.now() - started) / 1000
+      };
+    } finally {
+      this.runs.delete(runId);
+    }
+  }
+
+  async download(downloadId: string, repo: string, endpoint?: string): Promise<ModelInfo> {
+    if (this.downloads.has(downloadId)) throw new AppError('busy', 'This download is already running.');
+    const controller = new AbortController();
+    this.downloads.set(downloadId, controller);
+    try {
+      const dir = this.models.downloadDir(repo);
+      const result = await downloadModel({
+        repo,
+        destDir: dir,
+        endpoint: endpoint ?? process.env.MOCOOP_HUB_ENDPOINT,
+        token: process.env.HF_TOKEN,
+        signal: controller.signal,
+        onProgress: (p) => this.events.emit('models.downloadProgress', { downloadId, repo, ...p })
+      });
+      const weights = result.files.find((f) => f.name === 'model.safetensors');
+      return await this.models.register(result.dir, { source: 'hub', repo, name: repo, sha256: weights?.sha256 });
+    } catch (error) {
+      if (error instanceof DownloadError) throw new AppError(error.code === 'cancelled' ? 'busy' : error.code === 'not_found' ? 'not_found' : 'unavailable', error.message);
+      throw error;
+    } finally {
+      this.downloads.delete(downloadId);
+    }
+  }
+
+  handlers(): Pick<Handlers, ClipHandlerNames> {
+    return {
+      'models.list': () => this.models.list(),
+      'models.import': ({ dir, name }) => this.models.register(dir, { source: 'import', name }),
+      'models.download': ({ downloadId, repo }) => this.download(downloadId, repo),
+      'models.cancelDownload': ({ downloadId }) => {
+        const controller = this.downloads.get(downloadId);
+        controller?.abort();
+        return { cancelled: controller !== undefined };
+      },
+      'models.remove': ({ id }) => {
+        this.models.remove(id);
+        return this.models.list();
+      },
+      'models.backend': async () => {
+        const info = await this.compute.backendInfo();
+        return { name: info.name, device: info.device, preference: info.preference, skipped: info.skipped };
+      },
+      'templates.library': () => loadTemplateLibrary(),
+      'zeroshot.run': ({ runId, modelId, templates, split }) => this.runZeroShot(runId, modelId, templates, split),
+      'zeroshot.cancel': ({ runId }) => {
+        const controller = this.runs.get(runId);
+        controller?.abort();
+        return { cancelled: controller !== undefined };
+      }
+    };
+  }
+
+  dispose(): void {
+    for (const c of [...this.downloads.values(), ...this.runs.values()]) c.abort();
+    this.compute.dispose();
+  }
+}
