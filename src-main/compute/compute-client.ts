@@ -14,6 +14,7 @@ function workerCommand(): { file: string; execArgv: string[] } {
 }
 
 interface Job {
+  child: ChildProcess;
   onReply: (reply: WorkerReply) => void;
   reject: (error: Error) => void;
 }
@@ -55,8 +56,11 @@ export class ComputeClient {
         const reason = signal ? `was stopped (${signal})` : `exited with code ${code}`;
         const error = new AppError('internal', `The compute worker ${reason}.${stderr ? ' ' + stderr.trim().split('\n').slice(-3).join(' ') : ''}`);
         reject(error);
-        for (const job of this.jobs.values()) job.reject(error);
-        this.jobs.clear();
+        for (const [id, job] of this.jobs) {
+          if (job.child !== child) continue;
+          this.jobs.delete(id);
+          job.reject(error);
+        }
         if (this.child === child) {
           this.child = null;
           this.ready = null;
@@ -81,7 +85,9 @@ export class ComputeClient {
         signal?.removeEventListener('abort', onAbort);
         this.jobs.delete(jobId);
       };
+      const child = this.child!;
       this.jobs.set(jobId, {
+        child,
         reject: (error) => {
           cleanup();
           reject(signal?.aborted ? new AppError('busy', 'Cancelled.') : error);
@@ -97,7 +103,7 @@ export class ComputeClient {
             });
         }
       });
-      this.child!.send(request(jobId));
+      child.send(request(jobId));
     });
   }
 
@@ -135,8 +141,12 @@ export class ComputeClient {
     );
   }
 
+  /** Kills the worker now; the next job starts a fresh one. */
   stop(): void {
-    this.child?.kill('SIGKILL');
+    const child = this.child;
+    this.child = null;
+    this.ready = null;
+    child?.kill('SIGKILL');
   }
 
   dispose(): void {
