@@ -9,6 +9,7 @@ import path from 'node:path';
 import { AppServices } from '../../src-main/services/app-services';
 import { ProjectStore } from '../../src-main/store/project-store';
 import { makeImage } from '../helpers/images';
+import { benchClip } from './clip.mts';
 
 const IMPORT_COUNT = Number(process.env.BENCH_IMPORT_COUNT ?? 2000);
 const LARGE_COUNT = Number(process.env.BENCH_LARGE_COUNT ?? 20000);
@@ -78,13 +79,17 @@ function benchOpenLarge(work: string) {
 
 const round = (x: number) => Math.round(x * 100) / 100;
 
+const only = process.env.BENCH_ONLY;
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'mocoop-bench-'));
 try {
-  const importResult = await benchImport(work);
-  log(`import: ${importResult.imagesPerSecond} images/s`);
-  const open = benchOpenLarge(work);
-  log(`open 20k: ${open.medianMs} ms`);
-  process.stdout.write(JSON.stringify({ date: new Date().toISOString(), node: process.version, import: importResult, open20k: open }, null, 2) + '\n');
+  const result: Record<string, unknown> = { date: new Date().toISOString(), node: process.version, cores: os.cpus().length };
+  if (!only || only === 'project') {
+    result.import = await benchImport(work);
+    log(`import: ${(result.import as { imagesPerSecond: number }).imagesPerSecond} images/s`);
+    result.open20k = benchOpenLarge(work);
+  }
+  if (!only || only === 'clip') result.clip = await benchClip();
+  process.stdout.write(JSON.stringify(result, null, 2) + '\n');
 } finally {
   fs.rmSync(work, { recursive: true, force: true });
 }

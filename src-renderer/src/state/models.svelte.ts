@@ -1,0 +1,95 @@
+import type { BackendSummary, DownloadProgress, ModelInfo } from '$contract/index';
+import { api, bridge } from '../lib/bridge';
+import { toasts } from './toasts.svelte';
+
+export const HUB_MODELS = [
+  { repo: 'openai/clip-vit-base-patch16', label: 'ViT-B/16 (recommended, ≈600 MB)' },
+  { repo: 'openai/clip-vit-base-patch32', label: 'ViT-B/32 (fastest, ≈600 MB)' },
+  { repo: 'openai/clip-vit-large-patch14', label: 'ViT-L/14 (most accurate, ≈1.7 GB)' }
+];
+
+/** Installed models, the active compute backend, and the download in progress. */
+class ModelsState {
+  models = $state<ModelInfo[]>([]);
+  backend = $state<BackendSummary | null>(null);
+  backendError = $state('');
+  downloading = $state<string | null>(null);
+  progress = $state<DownloadProgress | null>(null);
+  private downloadId = '';
+
+  constructor() {
+    bridge.on('models.downloadProgress', (p) => {
+      if (p.downloadId === this.downloadId) this.progress = p;
+    });
+  }
+
+  available = $derived(this.models.filter((m) => m.available));
+
+  async load(): Promise<void> {
+    try {
+      this.models = await api.models.list();
+    } catch (error) {
+      toasts.error(error);
+    }
+    if (!this.backend) {
+      api.models
+        .backend()
+        .then((b) => (this.backend = b))
+        .catch((error) => (this.backendError = error instanceof Error ? error.message : String(error)));
+    }
+  }
+
+  async download(repo: string): Promise<void> {
+    if (this.downloading) return;
+    this.downloadId = `download-${Date.now()}`;
+    this.downloading = repo;
+    this.progress = null;
+    try {
+      const model = await api.models.download({ downloadId: this.downloadId, repo });
+      toasts.show(`Installed ${model.name}`);
+      await this.load();
+    } catch (error) {
+      toasts.error(error);
+    } finally {
+      this.downloading = null;
+    }
+  }
+
+  async cancel(): Promise<void> {
+    await api.models.cancelDownload({ downloadId: this.downloadId });
+  }
+
+  async importFolder(dir: string, name?: string): Promise<boolean> {
+    try {
+      const model = await api.models.import({ dir, name: name || undefined });
+      toasts.show(`Imported ${model.name}`);
+      await this.load();
+      return true;
+    } catch (error) {
+      toasts.error(error);
+      return false;
+    }
+  }
+
+  async remove(id: string): Promise<void> {
+    try {
+      this.models = await api.models.remove({ id });
+    } catch (error) {
+      toasts.error(error);
+    }
+  }
+}
+
+export const modelsState = new ModelsState();
+
+export function formatBytes(bytes: number): string {
+  if (bytes >= 2 ** 30) return `${(bytes / 2 ** 30).toFixed(2)} GB`;
+  if (bytes >= 2 ** 20) return `${(bytes / 2 ** 20).toFixed(1)} MB`;
+  return `${Math.max(1, Math.round(bytes / 1024))} KB`;
+}
+
+export function formatEta(seconds: number | null): string {
+  if (seconds === null || !Number.isFinite(seconds)) return '—';
+  if (seconds < 60) return `${Math.ceil(seconds)} s`;
+  return `${Math.floor(seconds / 60)} min ${Math.round(seconds % 60)} s`;
+}
