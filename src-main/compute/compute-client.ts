@@ -30,7 +30,15 @@ export class ComputeClient {
   private nextJob = 1;
   backend: BackendInfo | null = null;
 
-  constructor(private readonly preference: BackendPreference = 'auto') {}
+  constructor(private preference: BackendPreference = 'auto') {}
+
+  /** Changes the backend preference; the worker restarts with it on the next job. */
+  setPreference(preference: BackendPreference): void {
+    if (preference === this.preference) return;
+    this.preference = preference;
+    this.backend = null;
+    this.stop();
+  }
 
   private start(): Promise<BackendInfo> {
     if (this.ready) return this.ready;

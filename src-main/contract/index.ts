@@ -79,6 +79,7 @@ export const requests = {
   'models.cancelDownload': request(z.object({ downloadId: z.string() }), z.object({ cancelled: z.boolean() })),
   'models.remove': request(z.object({ id: z.string() }), z.array(ModelInfo)),
   'models.backend': request(none, BackendSummary),
+  'models.setBackend': request(z.object({ preference: z.enum(['auto', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu']) }), BackendSummary),
   'templates.library': request(none, TemplateLibrary),
   'zeroshot.run': request(
     z.object({ runId: z.string().min(1).max(100), modelId: z.string().min(1, 'choose a model'), templates: z.array(z.string()).min(1, 'choose at least one template').max(500), split: Split.optional() }),

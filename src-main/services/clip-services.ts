@@ -8,7 +8,7 @@ import path from 'node:path';
 import type { ZeroShotReport } from '../contract';
 import type { Handlers } from '../contract/dispatch';
 import { AppError } from '../contract/errors';
-import type { BackendPreference } from '../clip/backend';
+import { BACKEND_PREFERENCES, type BackendInfo, type BackendPreference } from '../clip/backend';
 import { fillTemplate, zeroShot } from '../clip/zeroshot';
 import { ComputeClient } from '../compute/compute-client';
 import { DownloadError, downloadModel } from '../models/hub-download';
@@ -17,7 +17,7 @@ import type { ProjectStore } from '../store/project-store';
 import type { EventBus } from './events';
 import { packageRoot } from './paths';
 
-type ClipHandlerNames = 'models.list' | 'models.import' | 'models.download' | 'models.cancelDownload' | 'models.remove' | 'models.backend' | 'templates.library' | 'zeroshot.run' | 'zeroshot.cancel';
+type ClipHandlerNames = 'models.setBackend' | 'models.list' | 'models.import' | 'models.download' | 'models.cancelDownload' | 'models.remove' | 'models.backend' | 'templates.library' | 'zeroshot.run' | 'zeroshot.cancel';
 
 export interface TemplateLibrary {
   sets: { id: string; name: string; description?: string; domain?: string; templates: string[] }[];
@@ -34,6 +34,8 @@ export function loadTemplateLibrary(): TemplateLibrary {
   }
 }
 
+const summarize = (info: BackendInfo) => ({ name: info.name, device: info.device, preference: info.preference, skipped: info.skipped });
+
 export interface FeatureResult {
   features: Map<string, Float32Array>;
   failures: { imageId: number; path: string; reason: string }[];
@@ -47,14 +49,36 @@ export class ClipServices {
   private readonly downloads = new Map<string, AbortController>();
   private readonly runs = new Map<string, AbortController>();
 
+  private readonly settingsFile: string;
+
   constructor(
     configDir: string,
     private readonly events: EventBus,
-    private readonly project: () => ProjectStore,
-    backend: BackendPreference = (process.env.MOCOOP_BACKEND as BackendPreference) || 'auto'
+    private readonly project: () => ProjectStore
   ) {
     this.models = new ModelStore(configDir);
-    this.compute = new ComputeClient(backend);
+    this.settingsFile = path.join(configDir, 'compute-settings.json');
+    this.compute = new ComputeClient(this.backendPreference());
+  }
+
+  /** The environment (MOCOOP_BACKEND, --backend) wins over the saved setting, which defaults to auto. */
+  private backendPreference(): BackendPreference {
+    const env = process.env.MOCOOP_BACKEND;
+    if (env && (BACKEND_PREFERENCES as readonly string[]).includes(env)) return env as BackendPreference;
+    try {
+      const saved = (JSON.parse(fs.readFileSync(this.settingsFile, 'utf8')) as { backend?: string }).backend;
+      if (saved && (BACKEND_PREFERENCES as readonly string[]).includes(saved)) return saved as BackendPreference;
+    } catch {
+      // No saved setting yet.
+    }
+    return 'auto';
+  }
+
+  async setBackend(preference: BackendPreference): Promise<BackendInfo> {
+    fs.mkdirSync(path.dirname(this.settingsFile), { recursive: true });
+    fs.writeFileSync(this.settingsFile, JSON.stringify({ backend: preference }, null, 2));
+    this.compute.setPreference(preference);
+    return this.compute.backendInfo();
   }
 
   /** Image features for these rows, from the project cache or computed in the worker (and cached batch by batch). */
@@ -188,10 +212,8 @@ export class ClipServices {
         this.models.remove(id);
         return this.models.list();
       },
-      'models.backend': async () => {
-        const info = await this.compute.backendInfo();
-        return { name: info.name, device: info.device, preference: info.preference, skipped: info.skipped };
-      },
+      'models.backend': async () => summarize(await this.compute.backendInfo()),
+      'models.setBackend': async ({ preference }) => summarize(await this.setBackend(preference)),
       'templates.library': () => loadTemplateLibrary(),
       'zeroshot.run': ({ runId, modelId, templates, split }) => this.runZeroShot(runId, modelId, templates, split),
       'zeroshot.cancel': ({ runId }) => {

@@ -120,6 +120,23 @@ describe('model manager', () => {
     }
   });
 
+  it('forces a compute backend from the setting, saves it, and refuses one that cannot load', async () => {
+    const saved = process.env.MOCOOP_BACKEND;
+    delete process.env.MOCOOP_BACKEND;
+    const configDir = path.join(tmp.dir, 'config3');
+    const app = new AppServices({ mode: 'web', configDir, version: 'test' });
+    try {
+      expect((await app.clip.setBackend('cpu')).name).toBe('cpu');
+      const again = new AppServices({ mode: 'web', configDir, version: 'test' });
+      expect((await again.clip.compute.backendInfo()).name).toBe('cpu');
+      again.dispose();
+      await expect(app.clip.setBackend('tensorflow-gpu')).rejects.toThrow(/could not start.*tensorflow-gpu/);
+    } finally {
+      app.dispose();
+      if (saved !== undefined) process.env.MOCOOP_BACKEND = saved;
+    }
+  });
+
   it('refuses to import a folder that is not a CLIP model, naming what is missing', async () => {
     const app = new AppServices({ mode: 'web', configDir: path.join(tmp.dir, 'config2'), version: 'test' });
     const dir = path.join(tmp.dir, 'notamodel');

@@ -39,6 +39,16 @@ class ModelsState {
     }
   }
 
+  async setBackend(preference: 'auto' | 'tensorflow-gpu' | 'tensorflow' | 'wasm' | 'cpu'): Promise<void> {
+    this.backend = null;
+    this.backendError = '';
+    try {
+      this.backend = await api.models.setBackend({ preference });
+    } catch (error) {
+      this.backendError = error instanceof Error ? error.message : String(error);
+    }
+  }
+
   async download(repo: string): Promise<void> {
     if (this.downloading) return;
     this.downloadId = `download-${Date.now()}`;
