@@ -151,11 +151,12 @@ export class TextEncoder {
   }
 
   /**
-   * Features and the gradient of `sum(features * dFeatures)` with respect to the input embeddings,
-   * recomputing block by block (two forwards, one backward per block) so the tape never holds more
-   * than one block: the memory of a full tape would exceed the wasm heap for realistic batches.
+   * Features and the gradient of a loss with respect to the input embeddings. `dFeatures` is the
+   * loss's gradient with respect to the features: a tensor, or a function of the features (called
+   * once, after the forward pass). Blocks are recomputed one at a time (two forwards, one backward
+   * each), so the tape never holds more than one block: a full tape would exceed the wasm heap.
    */
-  encodeEmbeddingsWithGrad(embeds: Tensor3D, eot: number[], dFeatures: Tensor2D): { features: Tensor2D; dEmbeds: Tensor3D } {
+  encodeEmbeddingsWithGrad(embeds: Tensor3D, eot: number[], dFeatures: Tensor2D | ((features: Tensor2D) => Tensor2D)): { features: Tensor2D; dEmbeds: Tensor3D } {
     const tokens = this.checkEot(embeds, eot);
     const batch = embeds.shape[0];
     const mask = this.mask(tokens);
@@ -169,7 +170,9 @@ export class TextEncoder {
       inputs.push(x);
       return this.head(x, batch, tokens, eot);
     });
-    let grad = tf.tidy(() => tf.grad((x: Tensor) => this.head(x as Tensor2D, batch, tokens, eot))(inputs[inputs.length - 1]!, dFeatures) as Tensor2D);
+    const dF = typeof dFeatures === 'function' ? dFeatures(features) : dFeatures;
+    let grad = tf.tidy(() => tf.grad((x: Tensor) => this.head(x as Tensor2D, batch, tokens, eot))(inputs[inputs.length - 1]!, dF) as Tensor2D);
+    if (dF !== dFeatures) dF.dispose();
     for (let i = this.blocks.length - 1; i >= 0; i--) {
       const block = this.blocks[i]!;
       const next = tf.tidy(() => tf.grad((x: Tensor) => block.apply(x as Tensor2D, batch, tokens, mask))(inputs[i]!, grad) as Tensor2D);

@@ -65,8 +65,9 @@ function plainTextEncoder(text: TextEncoder): TextEncoder {
   return new TextEncoder(text.config, text.tokenEmbedding, text.positionEmbedding, blocks, text.finalLn, plain(text.projection));
 }
 
-function time(fn: () => void, repeats: number): number {
-  fn(); // warm-up: kernels, packed weights
+/** Median seconds of `repeats` runs, after one warm-up run (kernels, packed weights) unless `warm` is false. */
+function time(fn: () => void, repeats: number, warm = true): number {
+  if (warm) fn();
   const times: number[] = [];
   for (let r = 0; r < repeats; r++) {
     const start = performance.now();
@@ -109,7 +110,7 @@ export async function benchClip(): Promise<Record<string, unknown>> {
   const vision = model.vision;
   const refBlocks = vision.blocks.map((b) => new Block({ ...b.w, q: transposedOf(b.w.q), k: transposedOf(b.w.k), v: transposedOf(b.w.v), out: transposedOf(b.w.out), fc1: transposedOf(b.w.fc1), fc2: transposedOf(b.w.fc2) }, b.heads));
   const refVision = Object.assign(Object.create(Object.getPrototypeOf(vision)), vision, { blocks: refBlocks });
-  const imageRefSeconds = time(() => tf.dispose(refVision.encode(pixels, batch)), 1);
+  const imageRefSeconds = time(() => tf.dispose(refVision.encode(pixels, batch)), 1, false);
   refBlocks.forEach((b) => [b.w.q, b.w.k, b.w.v, b.w.out, b.w.fc1, b.w.fc2].forEach((d) => d.w?.dispose()));
   log(`image encoding (reference): ${(batch / imageRefSeconds).toFixed(2)} images/s`);
 
@@ -131,7 +132,7 @@ export async function benchClip(): Promise<Record<string, unknown>> {
       return x;
     });
     tf.dispose([embeds, out]);
-  }, 1);
+  }, 1, false);
   log(`text forward (reference, 77 tokens): ${textRefSeconds.toFixed(2)} s`);
 
   const embeds = model.text.embedTokens(ids, 16);
@@ -149,7 +150,7 @@ export async function benchClip(): Promise<Record<string, unknown>> {
       const g = tf.grad((e: Tensor) => tf.sum(tf.mul(plain.encodeEmbeddings(e as Tensor3D, eot.slice(c, c + 20)), tf.slice(dF, [c, 0], [20, 512]))))(chunk);
       tf.dispose([chunk, g]);
     }
-  }, 1);
+  }, 1, false);
   log(`text forward+backward (reference): ${gradRefSeconds.toFixed(2)} s`);
   tf.dispose([embeds, dF]);
   clearInterval(timer);

@@ -1,0 +1,119 @@
+/**
+ * MoCoOp's objective (ARCHITECTURE.md §1, preset "paper"): L = L_ce + λ1·L_gate + λ2·L_text, as a
+ * function of the experts' raw text features and the router parameters, written in tfjs so that
+ * tf.grads gives its gradients.
+ */
+import { type Tensor, type Tensor1D, type Tensor2D, tf } from '../clip/tf';
+
+export interface LossSettings {
+  topK: number;
+  tauCe: number;
+  tauGate: number;
+  tauText: number;
+  lambda1: number;
+  lambda2: number;
+}
+
+export interface FrozenTargets {
+  /** hard[j]: [templates of group j, all classes A, P], L2-normalised hand-written prompt features. */
+  hard: Tensor[];
+  /** [G, P]: g_j = mean of h_(j,i)(c) over real classes and templates (not renormalised). */
+  groupFeatures: Tensor2D;
+}
+
+export interface Batch {
+  /** [B, P], L2-normalised image features. */
+  images: Tensor2D;
+  labels: number[];
+}
+
+export interface LossValues {
+  L: Tensor;
+  Lce: Tensor;
+  Lgate: Tensor;
+  Ltext: Tensor;
+  logitsCe: Tensor2D;
+}
+
+const l2 = (x: Tensor, axis = -1) => tf.div(x, tf.norm(x, 'euclidean', axis, true));
+
+/** Router probabilities r(x) = softmax(W f_x + b): [B, G]. */
+export function routerLogits(images: Tensor2D, W: Tensor2D, b: Tensor1D): Tensor2D {
+  return tf.add(tf.matMul(images, W, false, true), b) as Tensor2D;
+}
+
+/** S_x: the K experts with the largest r, ties to the lower index, as a 0/1 mask [B, G] (and the indices). */
+export function topKMask(probs: Float32Array | number[], batch: number, experts: number, k: number): { mask: Float32Array; indices: number[][] } {
+  const mask = new Float32Array(batch * experts);
+  const indices: number[][] = [];
+  for (let n = 0; n < batch; n++) {
+    const order = Array.from({ length: experts }, (_, j) => j).sort((a, c) => probs[n * experts + c]! - probs[n * experts + a]! || a - c);
+    const chosen = order.slice(0, k);
+    chosen.forEach((j) => (mask[n * experts + j] = 1));
+    indices.push(chosen);
+  }
+  return { mask, indices };
+}
+
+/** p_hard(x) = softmax_j(cos(f_x, g_j) / τ_gate): [B, G] (no gradient flows into it). */
+export function hardGate(images: Tensor2D, groupFeatures: Tensor2D, tauGate: number): Tensor2D {
+  return tf.tidy(() => tf.softmax(tf.div(tf.matMul(images, l2(groupFeatures) as Tensor2D, false, true), tauGate)) as Tensor2D);
+}
+
+const crossEntropy = (logits: Tensor2D, targets: number[]) => {
+  const oneHot = tf.oneHot(tf.tensor1d(targets, 'int32'), logits.shape[1]);
+  return tf.neg(tf.mean(tf.sum(tf.mul(oneHot, tf.logSoftmax(logits)), -1)));
+};
+
+export interface LossContext {
+  experts: number;
+  /** Real classes C (the first C of the A classes). */
+  classes: number;
+  allClasses: number;
+  batch: Batch;
+  targets: FrozenTargets;
+  /** 0/1 top-K mask from the current router, fixed during one gradient evaluation. */
+  topK: Tensor2D;
+  pHard: Tensor2D;
+  settings: LossSettings;
+}
+
+export function mocoopLoss(features: Tensor2D, W: Tensor2D, b: Tensor1D, ctx: LossContext): LossValues {
+  const { experts: G, classes: C, allClasses: A, batch, targets, settings } = ctx;
+  const P = features.shape[1];
+  const t = tf.reshape(l2(features), [G, A, P]);
+
+  // Classification with the K-way mixture of expert class features.
+  const logitsR = routerLogits(batch.images, W, b);
+  const r = tf.softmax(logitsR);
+  const rK = tf.mul(r, ctx.topK);
+  const w = tf.div(rK, tf.sum(rK, -1, true));
+  const tC = tf.reshape(tf.slice(t, [0, 0, 0], [G, C, P]), [G, C * P]);
+  const mixed = tf.reshape(tf.matMul(w as Tensor2D, tC as Tensor2D), [-1, C, P]);
+  const cos = tf.div(tf.sum(tf.mul(tf.expandDims(batch.images, 1), mixed), -1), tf.norm(mixed, 'euclidean', -1));
+  const logitsCe = tf.div(cos, settings.tauCe) as Tensor2D;
+  const Lce = crossEntropy(logitsCe, batch.labels);
+
+  // Hard-prompt guided gating: KL(p_hard ‖ r).
+  const pHard = ctx.pHard;
+  const Lgate = tf.mean(tf.sum(tf.mul(pHard, tf.sub(tf.log(pHard), tf.logSoftmax(logitsR))), -1));
+
+  // Semantically grouped text supervision over classes followed by virtual classes.
+  const identity = Array.from({ length: A }, (_, y) => y);
+  let textSum: Tensor = tf.scalar(0);
+  let count = 0;
+  for (let j = 0; j < G; j++) {
+    const tj = tf.reshape(tf.slice(t, [j, 0, 0], [1, A, P]), [A, P]) as Tensor2D;
+    const hard = targets.hard[j]!;
+    const templates = hard.shape[0]!;
+    for (let i = 0; i < templates; i++) {
+      const h = tf.reshape(tf.slice(hard, [i, 0, 0], [1, A, P]), [A, P]) as Tensor2D;
+      const logits = tf.div(tf.matMul(tj, h, false, true), settings.tauText) as Tensor2D;
+      textSum = tf.add(textSum, tf.mul(crossEntropy(logits, identity), A));
+      count += A;
+    }
+  }
+  const Ltext = tf.div(textSum, count);
+  const L = tf.add(tf.add(Lce, tf.mul(Lgate, settings.lambda1)), tf.mul(Ltext, settings.lambda2));
+  return { L, Lce, Lgate, Ltext, logitsCe };
+}

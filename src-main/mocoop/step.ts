@@ -1,0 +1,55 @@
+/**
+ * One evaluation of MoCoOp's loss and its gradients with respect to every expert's context vectors
+ * and the router. The text encoder runs once forward; the loss's gradient with respect to the text
+ * features is then carried back through the encoder block by block.
+ */
+import { type Tensor, type Tensor1D, type Tensor2D, tf } from '../clip/tf';
+import { type Batch, type FrozenTargets, type LossContext, type LossSettings, hardGate, mocoopLoss, routerLogits, topKMask } from './losses';
+import type { ContextVectors, PromptLearner } from './prompt-learner';
+
+export interface Router {
+  W: Tensor2D;
+  b: Tensor1D;
+}
+
+export interface StepResult {
+  losses: { L: number; Lce: number; Lgate: number; Ltext: number };
+  /** Raw (projected, not normalised) text features of every (expert, class) sequence. */
+  features: Tensor2D;
+  logitsCe: Float32Array;
+  topK: number[][];
+  grads: { context: ContextVectors; W: Tensor2D; b: Tensor1D };
+}
+
+export function lossAndGradients(learner: PromptLearner, context: ContextVectors, router: Router, batch: Batch, targets: FrozenTargets, settings: LossSettings, classes: number): StepResult {
+  const { experts } = learner.layout;
+  const allClasses = learner.layout.classes;
+  const B = batch.labels.length;
+  const probs = tf.tidy(() => tf.softmax(routerLogits(batch.images, router.W, router.b)));
+  const { mask, indices } = topKMask(probs.dataSync() as Float32Array, B, experts, settings.topK);
+  probs.dispose();
+  const topK = tf.tensor2d(mask, [B, experts]);
+  const pHard = hardGate(batch.images, targets.groupFeatures, settings.tauGate);
+  const ctx: LossContext = { experts, classes, allClasses, batch, targets, topK, pHard, settings };
+
+  let values: StepResult['losses'] = { L: 0, Lce: 0, Lgate: 0, Ltext: 0 };
+  let logitsCe: Float32Array = new Float32Array(0);
+  let dW: Tensor2D | null = null;
+  let db: Tensor1D | null = null;
+  const embeds = learner.embeddings(context);
+  const { features, dEmbeds } = learner.text.encodeEmbeddingsWithGrad(embeds, learner.eot, (F) => {
+    const out = tf.tidy(() => {
+      const loss = mocoopLoss(F, router.W, router.b, ctx);
+      values = { L: loss.L.dataSync()[0]!, Lce: loss.Lce.dataSync()[0]!, Lgate: loss.Lgate.dataSync()[0]!, Ltext: loss.Ltext.dataSync()[0]! };
+      logitsCe = loss.logitsCe.dataSync() as Float32Array;
+      const [gF, gW, gb] = tf.grads((f: Tensor, w: Tensor, bb: Tensor) => mocoopLoss(f as Tensor2D, w as Tensor2D, bb as Tensor1D, ctx).L)([F, router.W, router.b]);
+      return { gF: gF as Tensor2D, gW: gW as Tensor2D, gb: gb as Tensor1D };
+    });
+    dW = out.gW;
+    db = out.gb;
+    return out.gF;
+  });
+  const contextGrads = learner.contextGradients(dEmbeds);
+  tf.dispose([embeds, dEmbeds, topK, pHard]);
+  return { losses: values, features, logitsCe, topK: indices, grads: { context: contextGrads, W: dW!, b: db! } };
+}
