@@ -69,6 +69,26 @@ function blocks(read: Reader, prefix: string, c: TowerConfig, keepForGrad: boole
   });
 }
 
+/**
+ * Runs blocks one after another, freeing each block's intermediates as soon as it is done (one tidy
+ * for the whole stack would hold every layer's activations until the end and exhaust the wasm heap
+ * for long batches). Under a gradient tape nothing may be freed early, so it is then a plain loop.
+ */
+function runBlocks(blocks: Block[], input: Tensor2D, batch: number, tokens: number, mask: Tensor | null): Tensor2D {
+  if (tf.engine().isTapeOn()) {
+    let x = input;
+    for (const block of blocks) x = block.apply(x, batch, tokens, mask);
+    return x;
+  }
+  let x = input;
+  for (const block of blocks) {
+    const next = tf.tidy(() => block.apply(x, batch, tokens, mask));
+    if (x !== input) x.dispose();
+    x = next;
+  }
+  return x;
+}
+
 export class TextEncoder {
   private masks = new Map<number, Tensor2D>();
 
@@ -135,11 +155,11 @@ export class TextEncoder {
     const tokens = this.checkEot(embeds, eot);
     const batch = embeds.shape[0];
     const mask = this.mask(tokens);
-    return tf.tidy(() => {
-      let x = this.start(tf.slice(embeds, [0, 0, 0], [batch, tokens, this.width]));
-      for (const block of this.blocks) x = block.apply(x, batch, tokens, mask);
-      return this.head(x, batch, tokens, eot);
-    });
+    let x = tf.tidy(() => this.start(tf.slice(embeds, [0, 0, 0], [batch, tokens, this.width])));
+    x = runBlocks(this.blocks, x, batch, tokens, mask);
+    const out = tf.tidy(() => this.head(x, batch, tokens, eot));
+    if (!tf.engine().isTapeOn()) x.dispose();
+    return out;
   }
 
   encodeIds(ids: ArrayLike<number>[], eot: number[]): Tensor2D {
@@ -224,7 +244,7 @@ export class VisionEncoder {
       const cls = tf.broadcastTo(tf.reshape(this.classEmbedding, [1, 1, width]), [batch, 1, width]);
       const seq = tf.add(tf.concat([cls, embedded], 1), this.positionEmbedding);
       let h = this.preLn.apply(tf.reshape(seq, [batch * tokens, width]) as Tensor2D);
-      for (const block of this.blocks) h = block.apply(h, batch, tokens, null);
+      h = runBlocks(this.blocks, h, batch, tokens, null);
       const first = tf.reshape(tf.slice(tf.reshape(h, [batch, tokens, width]), [0, 0, 0], [batch, 1, width]), [batch, width]) as Tensor2D;
       return this.projection.apply(this.postLn.apply(first));
     });

@@ -125,13 +125,14 @@ export async function benchClip(): Promise<Record<string, unknown>> {
   // The reference runs the full 77-token context (no truncation to the longest EOT).
   const textRefSeconds = time(() => {
     const embeds = plain.embedTokens(padded, 77);
-    const out = tf.tidy(() => {
-      let x = tf.reshape(tf.add(embeds, plain.positionEmbedding), [prompts * 77, 512]) as Tensor2D;
-      const mask = causalMask(77);
-      for (const b of plain.blocks) x = b.apply(x, prompts, 77, mask);
-      return x;
-    });
-    tf.dispose([embeds, out]);
+    const mask = causalMask(77);
+    let x = tf.tidy(() => tf.reshape(tf.add(embeds, plain.positionEmbedding), [prompts * 77, 512]) as Tensor2D);
+    for (const b of plain.blocks) {
+      const next = tf.tidy(() => b.apply(x, prompts, 77, mask));
+      x.dispose();
+      x = next;
+    }
+    tf.dispose([embeds, x, mask]);
   }, 1, false);
   log(`text forward (reference, 77 tokens): ${textRefSeconds.toFixed(2)} s`);
 
