@@ -12,6 +12,8 @@ export interface LossSettings {
   tauText: number;
   lambda1: number;
   lambda2: number;
+  /** KgCoOp: weight of mean_c (1 − cos(t(c), h(c))) against the first group's first hand-written prompt. */
+  lambdaKg?: number;
 }
 
 export interface FrozenTargets {
@@ -114,6 +116,11 @@ export function mocoopLoss(features: Tensor2D, W: Tensor2D, b: Tensor1D, ctx: Lo
     }
   }
   const Ltext = tf.div(textSum, count);
-  const L = tf.add(tf.add(Lce, tf.mul(Lgate, settings.lambda1)), tf.mul(Ltext, settings.lambda2));
+  let L = tf.add(tf.add(Lce, tf.mul(Lgate, settings.lambda1)), tf.mul(Ltext, settings.lambda2));
+  if (settings.lambdaKg) {
+    const t0 = tf.reshape(tf.slice(t, [0, 0, 0], [1, C, P]), [C, P]);
+    const h0 = tf.reshape(tf.slice(targets.hard[0]!, [0, 0, 0], [1, C, P]), [C, P]);
+    L = tf.add(L, tf.mul(tf.mean(tf.sub(1, tf.sum(tf.mul(t0, h0), -1))), settings.lambdaKg));
+  }
   return { L, Lce, Lgate, Ltext, logitsCe };
 }

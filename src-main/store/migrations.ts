@@ -84,6 +84,68 @@ export const migrations: Migration[] = [
         PRIMARY KEY (model_id, hash, view)
       ) WITHOUT ROWID;
     `
+  },
+  {
+    version: 4,
+    description: 'template groups, few-shot sets, training runs and checkpoints',
+    sql: `
+      CREATE TABLE template_groups (
+        id INTEGER PRIMARY KEY,
+        name TEXT NOT NULL,
+        position INTEGER NOT NULL
+      );
+      CREATE TABLE templates (
+        id INTEGER PRIMARY KEY,
+        group_id INTEGER NOT NULL REFERENCES template_groups(id) ON DELETE CASCADE,
+        text TEXT NOT NULL,
+        position INTEGER NOT NULL
+      );
+      CREATE TABLE fewshot_sets (
+        id INTEGER PRIMARY KEY,
+        name TEXT NOT NULL UNIQUE,
+        k INTEGER,
+        seed INTEGER,
+        base_new INTEGER NOT NULL DEFAULT 0 CHECK (base_new IN (0, 1)),
+        frozen INTEGER NOT NULL DEFAULT 0 CHECK (frozen IN (0, 1)),
+        created_at TEXT NOT NULL DEFAULT (datetime('now'))
+      );
+      CREATE TABLE fewshot_members (
+        set_id INTEGER NOT NULL REFERENCES fewshot_sets(id) ON DELETE CASCADE,
+        image_id INTEGER NOT NULL REFERENCES images(id) ON DELETE CASCADE,
+        PRIMARY KEY (set_id, image_id)
+      ) WITHOUT ROWID;
+      CREATE TABLE fewshot_classes (
+        set_id INTEGER NOT NULL REFERENCES fewshot_sets(id) ON DELETE CASCADE,
+        class_id INTEGER NOT NULL REFERENCES classes(id) ON DELETE CASCADE,
+        role TEXT NOT NULL CHECK (role IN ('base', 'new')),
+        PRIMARY KEY (set_id, class_id)
+      ) WITHOUT ROWID;
+      CREATE TABLE runs (
+        id TEXT PRIMARY KEY,
+        method TEXT NOT NULL,
+        status TEXT NOT NULL CHECK (status IN ('running', 'done', 'cancelled', 'failed')),
+        settings TEXT NOT NULL,
+        backend TEXT NOT NULL,
+        model_id TEXT NOT NULL,
+        set_id INTEGER REFERENCES fewshot_sets(id),
+        metrics TEXT,
+        error TEXT,
+        created_at TEXT NOT NULL DEFAULT (datetime('now')),
+        finished_at TEXT
+      );
+      CREATE TABLE run_steps (
+        run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+        step INTEGER NOT NULL,
+        data TEXT NOT NULL,
+        PRIMARY KEY (run_id, step)
+      ) WITHOUT ROWID;
+      CREATE TABLE checkpoints (
+        run_id TEXT PRIMARY KEY REFERENCES runs(id) ON DELETE CASCADE,
+        epoch INTEGER NOT NULL,
+        state BLOB NOT NULL,
+        created_at TEXT NOT NULL DEFAULT (datetime('now'))
+      ) WITHOUT ROWID;
+    `
   }
 ];
 

@@ -1,0 +1,59 @@
+/**
+ * Few-shot protocols: seeded k-per-class sampling (as Dassl does it: per class, k images without
+ * replacement, all of them when the class has fewer) and the base-to-new class split.
+ */
+
+/** mulberry32: a small, fast, seedable PRNG; the same seed gives the same sequence everywhere. */
+export function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Samples k items per class (classes and items in a fixed order first, so results depend only on the seed). */
+export function sampleFewShot<T extends { id: number; classId: number }>(items: T[], k: number, seed: number): T[] {
+  if (!Number.isInteger(k) || k < 1) throw new RangeError('k must be a whole number of images per class, at least 1.');
+  const byClass = new Map<number, T[]>();
+  for (const item of [...items].sort((a, b) => a.id - b.id)) {
+    if (!byClass.has(item.classId)) byClass.set(item.classId, []);
+    byClass.get(item.classId)!.push(item);
+  }
+  const random = seededRandom(seed);
+  const chosen: T[] = [];
+  for (const classId of [...byClass.keys()].sort((a, b) => a - b)) {
+    const pool = [...byClass.get(classId)!];
+    if (pool.length <= k) {
+      chosen.push(...pool);
+      continue;
+    }
+    // Partial Fisher-Yates: the first k positions become a uniform sample without replacement.
+    for (let i = 0; i < k; i++) {
+      const j = i + Math.floor(random() * (pool.length - i));
+      [pool[i], pool[j]] = [pool[j]!, pool[i]!];
+    }
+    chosen.push(...pool.slice(0, k));
+  }
+  return chosen;
+}
+
+/** Base-to-new: classes in label order, the first ceil(n/2) are base, the rest new. */
+export function baseNewSplit<T>(classesInLabelOrder: T[]): { base: T[]; new: T[] } {
+  const cut = Math.ceil(classesInLabelOrder.length / 2);
+  return { base: classesInLabelOrder.slice(0, cut), new: classesInLabelOrder.slice(cut) };
+}
+
+/** CoOp's published learning rate and epochs per shot count (batch 32, SGD, cosine schedule). */
+export function coopSchedule(k: number): { lr: number; epochs: number } {
+  if (k <= 1) return { lr: 0.002, epochs: 50 };
+  if (k <= 4) return { lr: 0.002, epochs: 100 };
+  return { lr: 0.002, epochs: 200 };
+}
+
+export function harmonicMean(a: number, b: number): number {
+  return a + b === 0 ? 0 : (2 * a * b) / (a + b);
+}

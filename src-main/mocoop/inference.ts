@@ -1,0 +1,82 @@
+/**
+ * Prediction without the text encoder: the trained experts' class features are a fixed table
+ * [G, A, P]; an image is classified by the router, its top-K experts and a K-way mix.
+ */
+
+export interface ExpertTable {
+  experts: number;
+  classes: number;
+  dim: number;
+  /** [G, A, P] L2-normalised t_j(a). */
+  features: Float32Array;
+  W: Float32Array;
+  b: Float32Array;
+  topK: number;
+  /** [G, P] group prototypes for p_hard (optional). */
+  groupFeatures?: Float32Array;
+  tauGate?: number;
+}
+
+export interface Prediction {
+  /** Index into the evaluated class list. */
+  predicted: number;
+  scores: number[];
+  router: number[];
+  topExperts: number[];
+  topWeights: number[];
+  pHard: number[] | null;
+}
+
+const softmax = (x: number[]) => {
+  const m = Math.max(...x);
+  const e = x.map((v) => Math.exp(v - m));
+  const s = e.reduce((a, b) => a + b, 0);
+  return e.map((v) => v / s);
+};
+
+export function predict(table: ExpertTable, image: Float32Array, classIndices: number[]): Prediction {
+  const { experts: G, classes: A, dim: P, features } = table;
+  const logits = Array.from({ length: G }, (_, j) => {
+    let s = table.b[j]!;
+    for (let p = 0; p < P; p++) s += table.W[j * P + p]! * image[p]!;
+    return s;
+  });
+  const router = softmax(logits);
+  const order = router.map((r, j) => [r, j] as const).sort((a, b) => b[0] - a[0] || a[1] - b[1]);
+  const chosen = order.slice(0, Math.min(table.topK, G));
+  const total = chosen.reduce((s, [r]) => s + r, 0);
+  const topExperts = chosen.map(([, j]) => j);
+  const topWeights = chosen.map(([r]) => r / total);
+  const scores = classIndices.map((a) => {
+    const mixed = new Float32Array(P);
+    topExperts.forEach((j, k) => {
+      const off = (j * A + a) * P;
+      for (let p = 0; p < P; p++) mixed[p]! += topWeights[k]! * features[off + p]!;
+    });
+    let dot = 0;
+    let norm = 0;
+    for (let p = 0; p < P; p++) {
+      dot += mixed[p]! * image[p]!;
+      norm += mixed[p]! * mixed[p]!;
+    }
+    return dot / Math.sqrt(norm);
+  });
+  let predicted = 0;
+  scores.forEach((s, i) => (s > scores[predicted]! ? (predicted = i) : 0));
+  let pHard: number[] | null = null;
+  if (table.groupFeatures) {
+    const g = table.groupFeatures;
+    pHard = softmax(
+      Array.from({ length: G }, (_, j) => {
+        let dot = 0;
+        let norm = 0;
+        for (let p = 0; p < P; p++) {
+          dot += g[j * P + p]! * image[p]!;
+          norm += g[j * P + p]! ** 2;
+        }
+        return dot / Math.sqrt(norm) / (table.tauGate ?? 0.07);
+      })
+    );
+  }
+  return { predicted, scores, router, topExperts, topWeights, pHard };
+}

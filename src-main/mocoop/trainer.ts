@@ -1,0 +1,290 @@
+/**
+ * The training loop for MoCoOp and the prompt-learning baselines on cached image features:
+ * SGD with momentum and weight decay, a constant warm-up epoch then a cosine schedule (as CoOp/Dassl),
+ * seeded shuffling (epoch e's order depends only on the seed and e, so a resumed run is identical),
+ * a checkpoint after every epoch, and the table of expert class features at the end.
+ */
+import type { ClipEngine } from '../clip/engine';
+import { type Tensor, type Tensor1D, type Tensor2D, tf } from '../clip/tf';
+import { classTokenIds, expertTemplate, layoutSequences } from './experts';
+import { seededRandom } from './fewshot';
+import type { ExpertTable } from './inference';
+import type { LossSettings } from './losses';
+import { type ContextVectors, PromptLearner } from './prompt-learner';
+import { lossAndGradients } from './step';
+
+export const METHODS = ['mocoop', 'mocoop-no-gate', 'mocoop-no-text', 'coop', 'kgcoop'] as const;
+export type PromptMethod = (typeof METHODS)[number];
+
+export interface TrainSettings {
+  method: PromptMethod;
+  preset: 'paper';
+  topK: number;
+  epochs: number;
+  batchSize: number;
+  lr: number;
+  momentum: number;
+  weightDecay: number;
+  warmupEpochs: number;
+  warmupLr: number;
+  seed: number;
+  tauCe: number;
+  tauGate: number;
+  tauText: number;
+  lambda1: number;
+  lambda2: number;
+  lambdaKg: number;
+  underscoresAsSpaces: boolean;
+}
+
+export const PAPER_DEFAULTS: Omit<TrainSettings, 'method' | 'epochs' | 'lr'> = {
+  preset: 'paper',
+  topK: 2,
+  batchSize: 32,
+  momentum: 0.9,
+  weightDecay: 5e-4,
+  warmupEpochs: 1,
+  warmupLr: 1e-5,
+  seed: 1,
+  tauCe: 0.07,
+  tauGate: 0.07,
+  tauText: 0.07,
+  lambda1: 1,
+  lambda2: 5,
+  lambdaKg: 8,
+  underscoresAsSpaces: true
+};
+
+export interface TrainData {
+  classNames: string[];
+  virtualNames: string[];
+  groups: string[][];
+  features: Float32Array[];
+  labels: number[];
+}
+
+export interface StepEvent {
+  event: 'step';
+  epoch: number;
+  step: number;
+  loss: number;
+  l_ce: number;
+  l_gate: number;
+  l_text: number;
+  lr: number;
+  accuracy: number;
+  images_per_s: number;
+  eta_s: number;
+}
+
+export interface TrainCallbacks {
+  onStep?: (event: StepEvent) => void;
+  onEpoch?: (epoch: number, checkpoint: Buffer) => void;
+  shouldStop?: () => boolean;
+}
+
+/** Learning rate of epoch e: constant warm-up, then cosine annealing over all epochs. */
+export function learningRate(s: Pick<TrainSettings, 'lr' | 'epochs' | 'warmupEpochs' | 'warmupLr'>, epoch: number): number {
+  if (epoch < s.warmupEpochs) return s.warmupLr;
+  return 0.5 * s.lr * (1 + Math.cos((Math.PI * epoch) / s.epochs));
+}
+
+/** The groups a method trains: CoOp and KgCoOp use one expert initialised from "a photo of a {}.". */
+export function groupsFor(method: PromptMethod, groups: string[][]): string[][] {
+  return method === 'coop' || method === 'kgcoop' ? [['a photo of a {}.']] : groups;
+}
+
+export function lossSettingsFor(s: TrainSettings, experts: number): LossSettings {
+  const prompt = s.method === 'coop' || s.method === 'kgcoop';
+  return {
+    topK: Math.min(s.topK, experts),
+    tauCe: s.tauCe,
+    tauGate: s.tauGate,
+    tauText: s.tauText,
+    lambda1: prompt || s.method === 'mocoop-no-gate' ? 0 : s.lambda1,
+    lambda2: prompt || s.method === 'mocoop-no-text' ? 0 : s.lambda2,
+    lambdaKg: s.method === 'kgcoop' ? s.lambdaKg : 0
+  };
+}
+
+interface Params {
+  context: ContextVectors;
+  W: Tensor2D;
+  b: Tensor1D;
+}
+
+const list = (p: Params): Tensor[] => [...p.context.prefix, ...p.context.suffix, p.W, p.b];
+
+function serialize(epoch: number, params: Params, velocity: Params): Buffer {
+  const pack = (p: Params) => list(p).map((t) => ({ shape: t.shape, data: Array.from(t.dataSync()) }));
+  return Buffer.from(JSON.stringify({ version: 1, epoch, params: pack(params), velocity: pack(velocity) }));
+}
+
+function restore(buffer: Buffer, like: Params): { epoch: number; params: Params; velocity: Params } {
+  const state = JSON.parse(buffer.toString('utf8')) as { epoch: number; params: { shape: number[]; data: number[] }[]; velocity: { shape: number[]; data: number[] }[] };
+  const shapes = list(like).map((t) => t.shape.join(','));
+  const unpack = (items: { shape: number[]; data: number[] }[]): Params => {
+    if (items.length !== shapes.length || items.some((it, i) => it.shape.join(',') !== shapes[i])) throw new Error('The checkpoint does not match this run (different experts or classes).');
+    const tensors = items.map((it) => tf.tensor(it.data, it.shape));
+    const G = like.context.prefix.length;
+    return { context: { prefix: tensors.slice(0, G) as Tensor2D[], suffix: tensors.slice(G, 2 * G) as Tensor2D[] }, W: tensors[2 * G] as Tensor2D, b: tensors[2 * G + 1] as Tensor1D };
+  };
+  return { epoch: state.epoch, params: unpack(state.params), velocity: unpack(state.velocity) };
+}
+
+export interface TrainResult {
+  table: ExpertTable;
+  steps: number;
+  stopped: boolean;
+  lastEpoch: number;
+}
+
+export function trainPrompts(engine: ClipEngine, data: TrainData, settings: TrainSettings, callbacks: TrainCallbacks = {}, resumeFrom?: Buffer): TrainResult {
+  const tokenizer = engine.tokenizer;
+  const text = engine.model.text;
+  const groups = groupsFor(settings.method, data.groups);
+  const G = groups.length;
+  if (G === 0) throw new Error('There are no template groups: add at least one group of templates.');
+  const singleExpert = settings.method === 'coop' || settings.method === 'kgcoop';
+  if (!singleExpert && (settings.topK < 1 || settings.topK > G)) throw new Error(`K (experts per image) must be between 1 and the number of groups (${G}); it is ${settings.topK}.`);
+  const classNames = [...data.classNames, ...data.virtualNames];
+  const C = data.classNames.length;
+  const A = classNames.length;
+  const P = engine.dim;
+  const names = settings.underscoresAsSpaces ? classNames.map((n) => n.replace(/_/g, ' ')) : classNames;
+
+  const experts = groups.map((g) => expertTemplate(tokenizer, g[0]!));
+  const layout = layoutSequences(experts, classTokenIds(tokenizer, names, false), tokenizer.sotId, tokenizer.eotId, engine.model.config.text.contextLength);
+  const learner = new PromptLearner(layout, text);
+  const loss = lossSettingsFor(settings, G);
+
+  // Frozen hand-written prompt features h_(j,i)(a) and group prototypes g_j.
+  const hard = groups.map((templates) => {
+    const vectors = engine.embedTexts(templates.flatMap((t) => names.map((n) => t.replace('{}', n))));
+    const flat = new Float32Array(templates.length * A * P);
+    vectors.forEach((v, i) => flat.set(v, i * P));
+    return tf.tensor3d(flat, [templates.length, A, P]);
+  });
+  const groupFeatures = tf.tidy(() => tf.stack(hard.map((h) => tf.mean(tf.slice(h, [0, 0, 0], [h.shape[0]!, C, P]), [0, 1]))) as Tensor2D);
+
+  let params: Params = { context: learner.initialContext(), W: tf.zeros([G, P]) as Tensor2D, b: tf.zeros([G]) as Tensor1D };
+  let velocity: Params = {
+    context: { prefix: params.context.prefix.map((t) => tf.zerosLike(t) as Tensor2D), suffix: params.context.suffix.map((t) => tf.zerosLike(t) as Tensor2D) },
+    W: tf.zeros([G, P]) as Tensor2D,
+    b: tf.zeros([G]) as Tensor1D
+  };
+  let startEpoch = 0;
+  if (resumeFrom) {
+    const restored = restore(resumeFrom, params);
+    tf.dispose([...list(params), ...list(velocity)]);
+    params = restored.params;
+    velocity = restored.velocity;
+    startEpoch = restored.epoch + 1;
+  }
+
+  const N = data.features.length;
+  const stepsPerEpoch = Math.ceil(N / settings.batchSize);
+  const totalSteps = stepsPerEpoch * settings.epochs;
+  let step = startEpoch * stepsPerEpoch;
+  let stopped = false;
+  let lastEpoch = startEpoch - 1;
+  const started = performance.now();
+  let stepsHere = 0;
+
+  try {
+    for (let epoch = startEpoch; epoch < settings.epochs && !stopped; epoch++) {
+      const lr = learningRate(settings, epoch);
+      const random = seededRandom(settings.seed * 100003 + epoch);
+      const order = Array.from({ length: N }, (_, i) => i);
+      for (let i = N - 1; i > 0; i--) {
+        const j = Math.floor(random() * (i + 1));
+        [order[i], order[j]] = [order[j]!, order[i]!];
+      }
+      for (let s = 0; s < stepsPerEpoch; s++) {
+        if (callbacks.shouldStop?.()) {
+          stopped = true;
+          break;
+        }
+        const idx = order.slice(s * settings.batchSize, (s + 1) * settings.batchSize);
+        const flat = new Float32Array(idx.length * P);
+        idx.forEach((n, k) => flat.set(data.features[n]!, k * P));
+        const images = tf.tensor2d(flat, [idx.length, P]);
+        const labels = idx.map((n) => data.labels[n]!);
+        const result = lossAndGradients(learner, params.context, params, { images, labels }, { hard, groupFeatures }, loss, C);
+        // SGD with momentum and (coupled) weight decay, as torch.optim.SGD.
+        const grads = [...result.grads.context.prefix, ...result.grads.context.suffix, result.grads.W, result.grads.b];
+        const p = list(params);
+        const v = list(velocity);
+        const nextP: Tensor[] = [];
+        const nextV: Tensor[] = [];
+        p.forEach((param, k) => {
+          const [np, nv] = tf.tidy(() => {
+            const g = tf.add(grads[k]!, tf.mul(param, settings.weightDecay));
+            const vel = tf.add(tf.mul(v[k]!, settings.momentum), g);
+            return [tf.sub(param, tf.mul(vel, lr)), vel];
+          });
+          nextP.push(np!);
+          nextV.push(nv!);
+        });
+        tf.dispose([...p, ...v, ...grads, result.features, images]);
+        params = { context: { prefix: nextP.slice(0, G) as Tensor2D[], suffix: nextP.slice(G, 2 * G) as Tensor2D[] }, W: nextP[2 * G] as Tensor2D, b: nextP[2 * G + 1] as Tensor1D };
+        velocity = { context: { prefix: nextV.slice(0, G) as Tensor2D[], suffix: nextV.slice(G, 2 * G) as Tensor2D[] }, W: nextV[2 * G] as Tensor2D, b: nextV[2 * G + 1] as Tensor1D };
+
+        let correct = 0;
+        labels.forEach((y, n) => {
+          const row = result.logitsCe.subarray(n * C, (n + 1) * C);
+          let best = 0;
+          for (let c = 1; c < C; c++) if (row[c]! > row[best]!) best = c;
+          if (best === y) correct++;
+        });
+        step++;
+        stepsHere++;
+        const elapsed = (performance.now() - started) / 1000;
+        callbacks.onStep?.({
+          event: 'step',
+          epoch,
+          step,
+          loss: result.losses.L,
+          l_ce: result.losses.Lce,
+          l_gate: result.losses.Lgate,
+          l_text: result.losses.Ltext,
+          lr,
+          accuracy: correct / labels.length,
+          images_per_s: (stepsHere * settings.batchSize) / Math.max(elapsed, 1e-6),
+          eta_s: (elapsed / stepsHere) * (totalSteps - step)
+        });
+      }
+      if (!stopped) {
+        lastEpoch = epoch;
+        callbacks.onEpoch?.(epoch, serialize(epoch, params, velocity));
+      }
+    }
+
+    // The fixed table of expert class features used for inference.
+    const table = tf.tidy(() => {
+      const f = text.encodeEmbeddings(learner.embeddings(params.context), layout.eot);
+      return tf.div(f, tf.norm(f, 'euclidean', -1, true));
+    });
+    const result: TrainResult = {
+      table: {
+        experts: G,
+        classes: A,
+        dim: P,
+        features: table.dataSync().slice() as Float32Array,
+        W: params.W.dataSync().slice() as Float32Array,
+        b: params.b.dataSync().slice() as Float32Array,
+        topK: loss.topK,
+        groupFeatures: groupFeatures.dataSync().slice() as Float32Array,
+        tauGate: settings.tauGate
+      },
+      steps: step,
+      stopped,
+      lastEpoch
+    };
+    table.dispose();
+    return result;
+  } finally {
+    tf.dispose([...list(params), ...list(velocity), ...hard, groupFeatures]);
+    learner.dispose();
+  }
+}

@@ -1,0 +1,184 @@
+/**
+ * The training side of a project file: template groups, few-shot sets, runs with their per-step
+ * metrics, and the latest checkpoint of each run. Shares the project's connection.
+ */
+import { AppError } from '../contract/errors';
+import type { ProjectStore } from './project-store';
+
+export interface TemplateGroup {
+  id: number;
+  name: string;
+  templates: string[];
+}
+
+export interface FewShotSet {
+  id: number;
+  name: string;
+  k: number | null;
+  seed: number | null;
+  baseNew: boolean;
+  frozen: boolean;
+  imageIds: number[];
+  baseClassIds: number[];
+  newClassIds: number[];
+}
+
+export interface RunRecord {
+  id: string;
+  method: string;
+  status: 'running' | 'done' | 'cancelled' | 'failed';
+  settings: Record<string, unknown>;
+  backend: string;
+  modelId: string;
+  setId: number | null;
+  metrics: Record<string, unknown> | null;
+  error: string | null;
+  createdAt: string;
+  finishedAt: string | null;
+}
+
+export function validateTemplate(text: string, where: string): string {
+  const t = text.trim();
+  if (!t) throw new AppError('invalid_input', `${where}: a template cannot be empty.`);
+  if (t.split('{}').length !== 2) throw new AppError('invalid_input', `${where}: "${t}" must contain {} exactly once (where the class name goes).`);
+  return t;
+}
+
+export class TrainingStore {
+  constructor(private readonly project: ProjectStore) {}
+
+  private get db() {
+    return this.project.db;
+  }
+
+  // ---- template groups ------------------------------------------------------------------------
+
+  templateGroups(): TemplateGroup[] {
+    const groups = this.db.prepare('SELECT id, name FROM template_groups ORDER BY position, id').all() as { id: number; name: string }[];
+    const templates = this.db.prepare('SELECT group_id, text FROM templates ORDER BY position, id').all() as { group_id: number; text: string }[];
+    return groups.map((g) => ({ ...g, templates: templates.filter((t) => t.group_id === g.id).map((t) => t.text) }));
+  }
+
+  /** Replaces every group (one transaction); every template is checked first. */
+  replaceTemplateGroups(groups: { name: string; templates: string[] }[]): TemplateGroup[] {
+    const clean = groups.map((g, i) => {
+      const name = g.name.trim() || `Group ${i + 1}`;
+      if (g.templates.length === 0) throw new AppError('invalid_input', `Group "${name}" has no templates; every group needs at least one (its first initialises the expert).`);
+      return { name, templates: g.templates.map((t, k) => validateTemplate(t, `group "${name}", template ${k + 1}`)) };
+    });
+    this.project.transaction(() => {
+      this.db.prepare('DELETE FROM template_groups').run();
+      const insertGroup = this.db.prepare('INSERT INTO template_groups (name, position) VALUES (?, ?)');
+      const insertTemplate = this.db.prepare('INSERT INTO templates (group_id, text, position) VALUES (?, ?, ?)');
+      clean.forEach((g, position) => {
+        const id = insertGroup.run(g.name, position).lastInsertRowid;
+        g.templates.forEach((t, k) => insertTemplate.run(id, t, k));
+      });
+    });
+    return this.templateGroups();
+  }
+
+  // ---- few-shot sets -----------------------------------------------------------------------------
+
+  createFewShotSet(input: { name: string; k: number | null; seed: number | null; imageIds: number[]; baseClassIds: number[]; newClassIds: number[] }): FewShotSet {
+    if (this.db.prepare('SELECT 1 FROM fewshot_sets WHERE name = ?').get(input.name)) throw new AppError('conflict', `A few-shot set named "${input.name}" already exists.`);
+    const id = this.project.transaction(() => {
+      const setId = Number(
+        this.db.prepare('INSERT INTO fewshot_sets (name, k, seed, base_new) VALUES (?, ?, ?, ?)').run(input.name, input.k, input.seed, input.newClassIds.length ? 1 : 0).lastInsertRowid
+      );
+      const member = this.db.prepare('INSERT INTO fewshot_members (set_id, image_id) VALUES (?, ?)');
+      input.imageIds.forEach((imageId) => member.run(setId, imageId));
+      const role = this.db.prepare('INSERT INTO fewshot_classes (set_id, class_id, role) VALUES (?, ?, ?)');
+      input.baseClassIds.forEach((c) => role.run(setId, c, 'base'));
+      input.newClassIds.forEach((c) => role.run(setId, c, 'new'));
+      return setId;
+    });
+    return this.fewShotSet(id);
+  }
+
+  fewShotSet(id: number): FewShotSet {
+    const row = this.db.prepare('SELECT * FROM fewshot_sets WHERE id = ?').get(id) as
+      | { id: number; name: string; k: number | null; seed: number | null; base_new: number; frozen: number }
+      | undefined;
+    if (!row) throw new AppError('not_found', `Few-shot set #${id} does not exist.`);
+    const imageIds = this.db.prepare('SELECT image_id FROM fewshot_members WHERE set_id = ? ORDER BY image_id').pluck().all(id) as number[];
+    const roles = this.db.prepare('SELECT class_id, role FROM fewshot_classes WHERE set_id = ? ORDER BY class_id').all(id) as { class_id: number; role: string }[];
+    return {
+      id: row.id,
+      name: row.name,
+      k: row.k,
+      seed: row.seed,
+      baseNew: row.base_new === 1,
+      frozen: row.frozen === 1,
+      imageIds,
+      baseClassIds: roles.filter((r) => r.role === 'base').map((r) => r.class_id),
+      newClassIds: roles.filter((r) => r.role === 'new').map((r) => r.class_id)
+    };
+  }
+
+  fewShotSets(): FewShotSet[] {
+    return (this.db.prepare('SELECT id FROM fewshot_sets ORDER BY id').pluck().all() as number[]).map((id) => this.fewShotSet(id));
+  }
+
+  freezeSet(id: number): void {
+    this.db.prepare('UPDATE fewshot_sets SET frozen = 1 WHERE id = ?').run(id);
+  }
+
+  // ---- runs ----------------------------------------------------------------------------------------
+
+  /** Starts a run; refused while another run of this project is still running. */
+  startRun(run: { id: string; method: string; settings: Record<string, unknown>; backend: string; modelId: string; setId: number | null }): void {
+    this.project.transaction(() => {
+      const running = this.db.prepare("SELECT id FROM runs WHERE status = 'running'").pluck().get() as string | undefined;
+      if (running) throw new AppError('busy', `Run ${running} is still training in this project. Wait for it to finish or cancel it first.`);
+      this.db
+        .prepare("INSERT INTO runs (id, method, status, settings, backend, model_id, set_id) VALUES (?, ?, 'running', ?, ?, ?, ?)")
+        .run(run.id, run.method, JSON.stringify(run.settings), run.backend, run.modelId, run.setId);
+    });
+  }
+
+  recordSteps(runId: string, steps: { step: number; data: Record<string, unknown> }[]): void {
+    const insert = this.db.prepare('INSERT OR REPLACE INTO run_steps (run_id, step, data) VALUES (?, ?, ?)');
+    this.project.transaction(() => steps.forEach((s) => insert.run(runId, s.step, JSON.stringify(s.data))));
+  }
+
+  steps(runId: string): Record<string, unknown>[] {
+    return (this.db.prepare('SELECT data FROM run_steps WHERE run_id = ? ORDER BY step').pluck().all(runId) as string[]).map((d) => JSON.parse(d));
+  }
+
+  saveCheckpoint(runId: string, epoch: number, state: Buffer): void {
+    this.db.prepare('INSERT OR REPLACE INTO checkpoints (run_id, epoch, state) VALUES (?, ?, ?)').run(runId, epoch, state);
+  }
+
+  checkpoint(runId: string): { epoch: number; state: Buffer } | undefined {
+    return this.db.prepare('SELECT epoch, state FROM checkpoints WHERE run_id = ?').get(runId) as { epoch: number; state: Buffer } | undefined;
+  }
+
+  finishRun(runId: string, status: RunRecord['status'], metrics: Record<string, unknown> | null, error?: string): void {
+    this.db.prepare("UPDATE runs SET status = ?, metrics = ?, error = ?, finished_at = datetime('now') WHERE id = ?").run(status, metrics ? JSON.stringify(metrics) : null, error ?? null, runId);
+  }
+
+  run(runId: string): RunRecord {
+    const row = this.db.prepare('SELECT * FROM runs WHERE id = ?').get(runId) as
+      | { id: string; method: string; status: RunRecord['status']; settings: string; backend: string; model_id: string; set_id: number | null; metrics: string | null; error: string | null; created_at: string; finished_at: string | null }
+      | undefined;
+    if (!row) throw new AppError('not_found', `No run "${runId}" in this project.`);
+    return {
+      id: row.id,
+      method: row.method,
+      status: row.status,
+      settings: JSON.parse(row.settings),
+      backend: row.backend,
+      modelId: row.model_id,
+      setId: row.set_id,
+      metrics: row.metrics ? JSON.parse(row.metrics) : null,
+      error: row.error,
+      createdAt: row.created_at,
+      finishedAt: row.finished_at
+    };
+  }
+
+  runs(): RunRecord[] {
+    return (this.db.prepare('SELECT id FROM runs ORDER BY created_at, id').pluck().all() as string[]).map((id) => this.run(id));
+  }
+}

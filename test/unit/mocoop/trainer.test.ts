@@ -1,0 +1,112 @@
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ClipEngine } from '../../../src-main/clip/engine';
+import { tf } from '../../../src-main/clip/tf';
+import { baseNewSplit, harmonicMean, sampleFewShot, seededRandom } from '../../../src-main/mocoop/fewshot';
+import { predict } from '../../../src-main/mocoop/inference';
+import { PAPER_DEFAULTS, type StepEvent, type TrainData, type TrainSettings, learningRate, trainPrompts } from '../../../src-main/mocoop/trainer';
+
+const FIXTURE = path.resolve('..', 'shared', 'fixtures', 'tiny-clip-a');
+
+/** Image features in clusters, one cluster per class, deterministic. */
+function clusteredData(classes: string[], perClass: number, dim: number, seed: number): TrainData {
+  const random = seededRandom(seed);
+  const gauss = () => Math.sqrt(-2 * Math.log(random() + 1e-12)) * Math.cos(2 * Math.PI * random());
+  const centers = classes.map(() => Float32Array.from({ length: dim }, gauss));
+  const features: Float32Array[] = [];
+  const labels: number[] = [];
+  classes.forEach((_, c) => {
+    for (let n = 0; n < perClass; n++) {
+      const v = centers[c]!.map((x) => x + 0.3 * gauss());
+      const norm = Math.hypot(...v);
+      features.push(v.map((x) => x / norm));
+      labels.push(c);
+    }
+  });
+  return { classNames: classes, virtualNames: ['zebra'], groups: [['a photo of a {}.', 'a picture of a {}.'], ['itap of a {}.', 'art of the {}.'], ['a {} in the wild.']], features, labels };
+}
+
+describe('prompt training on the tiny model', () => {
+  let engine: ClipEngine;
+  beforeAll(async () => {
+    await tf.setBackend('wasm');
+    engine = ClipEngine.load(FIXTURE, { textGradients: true });
+  });
+  afterAll(() => engine?.dispose());
+
+  const settings = (over: Partial<TrainSettings> = {}): TrainSettings => ({ ...PAPER_DEFAULTS, method: 'mocoop', epochs: 12, lr: 0.05, batchSize: 8, warmupEpochs: 1, ...over });
+
+  it('MoCoOp: the classification loss falls, training accuracy rises well above chance, and a seed reproduces every number', () => {
+    const data = clusteredData(['ant', 'bee', 'wasp', 'moth'], 8, engine.dim, 3);
+    const events: StepEvent[] = [];
+    const result = trainPrompts(engine, data, settings({ lr: 0.01 }), { onStep: (e) => events.push(e) });
+    expect(events).toHaveLength(12 * 4);
+    const firstEpoch = events.filter((e) => e.epoch === 1);
+    const lastEpoch = events.filter((e) => e.epoch === 11);
+    const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+    // The text loss keeps the experts near their hand-written prompts, so it may rise a little while L_ce falls.
+    expect(mean(lastEpoch.map((e) => e.l_ce))).toBeLessThan(0.7 * mean(firstEpoch.map((e) => e.l_ce)));
+    const hits = data.features.filter((f, n) => predict(result.table, f, [0, 1, 2, 3]).predicted === data.labels[n]).length;
+    expect(hits / data.features.length).toBeGreaterThanOrEqual(0.75);
+    expect(events[0]!.lr).toBe(1e-5);
+    expect(events[4]!.lr).toBeCloseTo(learningRate({ lr: 0.01, epochs: 12, warmupEpochs: 1, warmupLr: 1e-5 }, 1), 10);
+
+    const again: StepEvent[] = [];
+    const before = tf.memory().numTensors;
+    trainPrompts(engine, data, settings({ lr: 0.01 }), { onStep: (e) => again.push(e) });
+    expect(tf.memory().numTensors).toBe(before);
+    expect(again.map((e) => [e.loss, e.l_ce, e.l_gate, e.l_text])).toEqual(events.map((e) => [e.loss, e.l_ce, e.l_gate, e.l_text]));
+  });
+
+  it('CoOp and KgCoOp train one expert with the classification loss only', () => {
+    const data = clusteredData(['ant', 'bee', 'wasp'], 6, engine.dim, 5);
+    const coop: StepEvent[] = [];
+    const r = trainPrompts(engine, data, settings({ method: 'coop', epochs: 6 }), { onStep: (e) => coop.push(e) });
+    expect(r.table.experts).toBe(1);
+    expect(coop.every((e) => e.loss === e.l_ce)).toBe(true);
+    const kg: StepEvent[] = [];
+    trainPrompts(engine, data, settings({ method: 'kgcoop', epochs: 2 }), { onStep: (e) => kg.push(e) });
+    // The knowledge-guided term is exactly 0 at initialisation (prompt = hand-written prompt), then positive.
+    expect(kg[0]!.loss).toBeCloseTo(kg[0]!.l_ce, 5);
+    expect(kg.at(-1)!.loss).toBeGreaterThan(kg.at(-1)!.l_ce);
+  });
+
+  it('a run stopped mid-way resumes from its last checkpoint and ends exactly like an uninterrupted run', () => {
+    const data = clusteredData(['ant', 'bee', 'wasp'], 6, engine.dim, 9);
+    const full: StepEvent[] = [];
+    const whole = trainPrompts(engine, data, settings({ epochs: 5 }), { onStep: (e) => full.push(e) });
+    let checkpoint: Buffer | undefined;
+    let steps = 0;
+    const partial = trainPrompts(engine, data, settings({ epochs: 5 }), { onEpoch: (_, c) => (checkpoint = c), onStep: () => steps++, shouldStop: () => steps >= 7 });
+    expect(partial.stopped).toBe(true);
+    expect(partial.lastEpoch).toBe(1);
+    const resumed: StepEvent[] = [];
+    const rest = trainPrompts(engine, data, settings({ epochs: 5 }), { onStep: (e) => resumed.push(e) }, checkpoint);
+    expect(resumed.map((e) => e.loss)).toEqual(full.slice(6).map((e) => e.loss));
+    expect(Array.from(rest.table.features)).toEqual(Array.from(whole.table.features));
+  });
+
+  it('refuses K larger than the number of groups and an empty group list', () => {
+    const data = clusteredData(['ant', 'bee'], 2, engine.dim, 1);
+    expect(() => trainPrompts(engine, data, settings({ topK: 4 }))).toThrow(/between 1 and the number of groups \(3\)/);
+    expect(() => trainPrompts(engine, { ...data, groups: [] }, settings())).toThrow(/no template groups/);
+  });
+});
+
+describe('few-shot protocols', () => {
+  const items = Array.from({ length: 30 }, (_, i) => ({ id: i + 1, classId: (i % 3) + 1 }));
+  it('samples k per class without replacement, seeded, keeping all when a class has fewer', () => {
+    const a = sampleFewShot(items, 4, 1);
+    expect(a).toHaveLength(12);
+    expect(new Set(a.map((x) => x.id)).size).toBe(12);
+    for (const c of [1, 2, 3]) expect(a.filter((x) => x.classId === c)).toHaveLength(4);
+    expect(sampleFewShot([...items].reverse(), 4, 1)).toEqual(a);
+    expect(sampleFewShot(items, 4, 2)).not.toEqual(a);
+    expect(sampleFewShot(items.slice(0, 5), 4, 1).filter((x) => x.classId === 3)).toHaveLength(1);
+  });
+
+  it('splits base and new classes by label order, base taking ceil(n/2)', () => {
+    expect(baseNewSplit(['a', 'b', 'c', 'd', 'e'])).toEqual({ base: ['a', 'b', 'c'], new: ['d', 'e'] });
+    expect(harmonicMean(0.8, 0.6)).toBeCloseTo(0.6857142857, 8);
+  });
+});
