@@ -10,6 +10,10 @@ import type { ImportSource } from '../contract';
 import { AppError } from '../contract/errors';
 import { AppServices } from '../services/app-services';
 import { loadTemplateLibrary } from '../services/clip-services';
+import { TRAIN_METHODS, type TrainMethod, TrainingService } from '../services/training-service';
+import { z } from 'zod';
+
+const TemplateFile = z.object({ groups: z.array(z.object({ name: z.string(), templates: z.array(z.string()) })) });
 import { defaultConfigDir, packageRoot, packageVersion } from '../services/paths';
 import { startWebServer } from '../transport/web-server';
 import { type ParsedArgs, UsageError, checkFlags, parseArgs, stringFlag } from './args';
@@ -33,11 +37,18 @@ const USAGE = `Usage: mocoop <command> [options]
   models import DIR [--name NAME] [--json]         register a CLIP folder from disk
   zeroshot <file> --model DIR|ID [--templates SET | --template T ...] [--split S] [--json]
                                                    zero-shot accuracy over the labeled images
+  templates <file> --import FILE | --export FILE   template groups as {"groups": [{"name", "templates": [...]}]}
+  fewshot <file> --k N --seed S [--base-new] [--json]
+                                                   sample a seeded few-shot set from the labeled train pool
+  train <file> --model DIR|ID [--method mocoop|mocoop-no-gate|mocoop-no-text|coop|kgcoop|zeroshot]
+        [--preset paper] [--k-experts K] [--epochs N] [--batch-size B] [--lr X] [--seed S] [--set ID] [--json]
+                                                   JSON lines: one {"event":"step",...} per step, then {"event":"done","run":ID}
+  eval <file> --run ID [--model DIR|ID] [--json]   accuracy, base/new/H, per class on the test split
   Compute options: --backend auto|tensorflow-gpu|tensorflow|wasm|cpu
 
 Common options: --json (machine-readable output), --debug (stack traces)`;
 
-const BOOLEANS = new Set(['json', 'debug', 'help']);
+const BOOLEANS = new Set(['json', 'debug', 'help', 'base-new']);
 
 function services(): AppServices {
   // The backend preference reaches the compute worker through the environment.
@@ -260,6 +271,125 @@ async function zeroshotCommand(args: ParsedArgs, argv: string[]): Promise<void> 
   }
 }
 
+function numberFlag(args: ParsedArgs, name: string, integer: boolean, min: number): number | undefined {
+  const raw = stringFlag(args, name);
+  if (raw === undefined) return undefined;
+  const value = Number(raw);
+  if (!Number.isFinite(value) || (integer && !Number.isInteger(value)) || value < min) {
+    throw new UsageError(`--${name} must be ${integer ? 'a whole number' : 'a number'} of at least ${min} (got "${raw}").`);
+  }
+  return value;
+}
+
+function openTraining(args: ParsedArgs): { app: AppServices; training: TrainingService } {
+  const app = services();
+  app.openProjectFile(requirePositional(args, 1, 'the project file'));
+  return { app, training: new TrainingService(app.project) };
+}
+
+async function templatesCommand(args: ParsedArgs): Promise<void> {
+  checkFlags(args, ['import', 'export', 'json', 'debug']);
+  const importFile = stringFlag(args, 'import');
+  const exportFile = stringFlag(args, 'export');
+  if (!!importFile === !!exportFile) throw new UsageError('Give --import FILE or --export FILE.');
+  const { app, training } = openTraining(args);
+  try {
+    if (importFile) {
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(fs.readFileSync(importFile, 'utf8'));
+      } catch (error) {
+        throw new AppError('bad_source', `${importFile}: cannot be read as JSON (${(error as Error).message}).`);
+      }
+      const shape = TemplateFile.safeParse(parsed);
+      if (!shape.success) throw new AppError('bad_source', `${importFile}: expected {"groups": [{"name": "...", "templates": ["a photo of a {}.", ...]}, ...]} (${shape.error.issues[0]?.path.join('.')}: ${shape.error.issues[0]?.message}).`);
+      const groups = training.training.replaceTemplateGroups(shape.data.groups);
+      print(args.flags.has('json'), { groups: groups.map((g) => ({ name: g.name, templates: g.templates })) }, `Imported ${groups.length} group(s) with ${groups.reduce((n, g) => n + g.templates.length, 0)} templates.`);
+    } else {
+      const groups = training.training.templateGroups().map((g) => ({ name: g.name, templates: g.templates }));
+      fs.writeFileSync(exportFile!, JSON.stringify({ groups }, null, 2));
+      print(args.flags.has('json'), { groups }, `Exported ${groups.length} group(s) to ${exportFile}.`);
+    }
+  } finally {
+    app.dispose();
+  }
+}
+
+async function fewshotCommand(args: ParsedArgs): Promise<void> {
+  checkFlags(args, ['k', 'seed', 'base-new', 'name', 'json', 'debug']);
+  const k = numberFlag(args, 'k', true, 1);
+  if (k === undefined) throw new UsageError('fewshot needs --k N (images per class).');
+  const seed = numberFlag(args, 'seed', true, 0) ?? 1;
+  const { app, training } = openTraining(args);
+  try {
+    const set = training.createFewShotSet(k, seed, args.flags.has('base-new'), stringFlag(args, 'name'));
+    print(args.flags.has('json'), set, `Created few-shot set #${set.id} "${set.name}": ${set.imageIds.length} images, ${set.baseClassIds.length} base class(es)${set.newClassIds.length ? `, ${set.newClassIds.length} new` : ''}.`);
+  } finally {
+    app.dispose();
+  }
+}
+
+async function trainCommand(command: 'train' | 'eval', args: ParsedArgs): Promise<void> {
+  checkFlags(args, ['model', 'method', 'preset', 'k-experts', 'epochs', 'batch-size', 'lr', 'seed', 'set', 'run', 'backend', 'json', 'debug']);
+  const json = args.flags.has('json');
+  const backendPref = backendFlag(args);
+  const method = (stringFlag(args, 'method') ?? 'mocoop') as TrainMethod;
+  if (!(TRAIN_METHODS as readonly string[]).includes(method)) throw new UsageError(`--method must be one of ${TRAIN_METHODS.join(', ')}.`);
+  const preset = stringFlag(args, 'preset') ?? 'paper';
+  if (preset !== 'paper') throw new UsageError(`--preset ${preset} is not available yet; use --preset paper.`);
+  const modelArg = stringFlag(args, 'model');
+  if (!modelArg && command === 'train') throw new UsageError('train needs --model DIR (a CLIP folder) or the id of an installed model.');
+  const options = {
+    method,
+    topK: numberFlag(args, 'k-experts', true, 1),
+    epochs: numberFlag(args, 'epochs', true, 1),
+    batchSize: numberFlag(args, 'batch-size', true, 1),
+    lr: numberFlag(args, 'lr', false, 0),
+    seed: numberFlag(args, 'seed', true, 0),
+    setId: numberFlag(args, 'set', true, 1)
+  };
+  const { app, training } = openTraining(args);
+  try {
+    const runArg = stringFlag(args, 'run');
+    if (command === 'eval' && !runArg) throw new UsageError('eval needs --run ID.');
+    const target = modelArg ?? training.training.run(runArg!).modelId;
+    const asDir = path.resolve(target);
+    const model = fs.existsSync(asDir) && fs.statSync(asDir).isDirectory() ? await app.clip.models.register(asDir, { source: 'import' }) : app.clip.models.get(target);
+    const backend = await initBackend(backendPref);
+    const { ClipEngine } = await import('../clip/engine');
+    const engine = ClipEngine.load(model.dir, { textGradients: command === 'train' });
+    try {
+      if (command === 'eval') {
+        const runId = runArg!;
+        const result = await training.evaluate(runId, engine, model);
+        const pct = (x: number | null) => (x === null ? '—' : `${(100 * x).toFixed(1)}%`);
+        print(json, result, [`${result.method} ${runId}: accuracy ${pct(result.accuracy)} on ${result.images} test images`, result.h !== null ? `base ${pct(result.base_accuracy)} · new ${pct(result.new_accuracy)} · H ${pct(result.h)}` : '', ...result.per_class.map((c) => `  ${c.class} (${c.role}): ${pct(c.accuracy)} (${c.correct}/${c.images})`)].filter(Boolean).join('\n'));
+        return;
+      }
+      let stop = false;
+      process.once('SIGINT', () => (stop = true));
+      const runId = await training.train(
+        engine,
+        model,
+        `${backend.name} · ${backend.device}`,
+        options,
+        (e) => {
+          if (json) process.stdout.write(JSON.stringify(e) + '\n');
+          else if (process.stderr.isTTY) process.stderr.write(`\repoch ${e.epoch} step ${e.step}: loss ${e.loss.toFixed(4)} (ce ${e.l_ce.toFixed(3)}, gate ${e.l_gate.toFixed(3)}, text ${e.l_text.toFixed(3)}) lr ${e.lr.toExponential(2)}   `);
+        },
+        () => stop
+      );
+      const run = training.training.run(runId);
+      if (json) process.stdout.write(JSON.stringify({ event: 'done', run: runId, status: run.status, metrics: run.metrics }) + '\n');
+      else process.stdout.write(`\nRun ${runId}: ${run.status}${run.metrics ? `, test accuracy ${(100 * (run.metrics as { accuracy: number }).accuracy).toFixed(1)}%` : ''}\n`);
+    } finally {
+      engine.dispose();
+    }
+  } finally {
+    app.dispose();
+  }
+}
+
 export async function main(argv: string[]): Promise<number> {
   let debug = argv.includes('--debug');
   try {
@@ -293,6 +423,16 @@ export async function main(argv: string[]): Promise<number> {
         break;
       case 'zeroshot':
         await zeroshotCommand(args, argv);
+        break;
+      case 'templates':
+        await templatesCommand(args);
+        break;
+      case 'fewshot':
+        await fewshotCommand(args);
+        break;
+      case 'train':
+      case 'eval':
+        await trainCommand(command, args);
         break;
       default:
         throw new UsageError(`Unknown command "${command}". Run "mocoop --help" for the list.`);

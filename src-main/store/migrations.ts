@@ -129,6 +129,7 @@ export const migrations: Migration[] = [
         model_id TEXT NOT NULL,
         set_id INTEGER REFERENCES fewshot_sets(id),
         metrics TEXT,
+        expert_table BLOB,
         error TEXT,
         created_at TEXT NOT NULL DEFAULT (datetime('now')),
         finished_at TEXT

@@ -158,6 +158,14 @@ export class TrainingStore {
     this.db.prepare("UPDATE runs SET status = ?, metrics = ?, error = ?, finished_at = datetime('now') WHERE id = ?").run(status, metrics ? JSON.stringify(metrics) : null, error ?? null, runId);
   }
 
+  saveExpertTable(runId: string, table: Buffer): void {
+    this.db.prepare('UPDATE runs SET expert_table = ? WHERE id = ?').run(table, runId);
+  }
+
+  expertTable(runId: string): Buffer | null {
+    return (this.db.prepare('SELECT expert_table FROM runs WHERE id = ?').pluck().get(runId) as Buffer | null) ?? null;
+  }
+
   run(runId: string): RunRecord {
     const row = this.db.prepare('SELECT * FROM runs WHERE id = ?').get(runId) as
       | { id: string; method: string; status: RunRecord['status']; settings: string; backend: string; model_id: string; set_id: number | null; metrics: string | null; error: string | null; created_at: string; finished_at: string | null }

@@ -1,0 +1,235 @@
+/**
+ * Few-shot sets, template groups, training runs and their evaluation for one open project. Training
+ * runs in the calling process (the CLI is a batch tool; the app will call it from the worker).
+ */
+import type { ClipEngine } from '../clip/engine';
+import { ensembleClassifier, fillTemplate } from '../clip/zeroshot';
+import { AppError } from '../contract/errors';
+import { baseNewSplit, coopSchedule, harmonicMean, sampleFewShot } from '../mocoop/fewshot';
+import { type ExpertTable, predict } from '../mocoop/inference';
+import { decodeTable, encodeTable } from '../mocoop/table-codec';
+import { METHODS, PAPER_DEFAULTS, type PromptMethod, type StepEvent, type TrainSettings, trainPrompts } from '../mocoop/trainer';
+import type { ModelInfo } from '../models/model-store';
+import type { ProjectStore } from '../store/project-store';
+import { type FewShotSet, TrainingStore } from '../store/training-store';
+import { loadTemplateLibrary } from './clip-services';
+
+export const TRAIN_METHODS = [...METHODS, 'zeroshot'] as const;
+export type TrainMethod = (typeof TRAIN_METHODS)[number];
+
+export interface EvalResult {
+  run: string;
+  method: string;
+  accuracy: number;
+  base_accuracy: number | null;
+  new_accuracy: number | null;
+  h: number | null;
+  images: number;
+  per_class: { class: string; role: 'base' | 'new' | 'all'; images: number; correct: number; accuracy: number }[];
+  confusion: { classes: string[]; counts: number[][] };
+  expert_usage: { load: number[]; router_agrees_with_p_hard: number | null };
+}
+
+const DEFAULT_GROUPING = 'mocoop-ImageNet';
+
+export class TrainingService {
+  readonly training: TrainingStore;
+
+  constructor(readonly store: ProjectStore) {
+    this.training = new TrainingStore(store);
+  }
+
+  /** The project's template groups, or the built-in general groups when it has none. */
+  groups(): string[][] {
+    const own = this.training.templateGroups();
+    if (own.length) return own.map((g) => g.templates);
+    const builtIn = loadTemplateLibrary().groupings.find((g) => g.id === DEFAULT_GROUPING) ?? loadTemplateLibrary().groupings[0]!;
+    return builtIn.groups;
+  }
+
+  /** Labeled, present images of the train pool, per class in label order. */
+  private trainPool(): { id: number; classId: number; hash: string; path: string }[] {
+    const rows = this.store.images(this.store.imageIds({ split: 'train' }));
+    return rows.filter((r) => r.labelId !== null && !r.missing).map((r) => ({ id: r.id, classId: r.labelId!, hash: r.hash, path: r.path }));
+  }
+
+  createFewShotSet(k: number, seed: number, baseNew: boolean, name?: string): FewShotSet {
+    const classes = this.store.listClasses().filter((c) => c.imageCount > 0);
+    if (classes.length < 2) throw new AppError('invalid_input', 'A few-shot set needs at least two classes with labeled images.');
+    const split = baseNew ? baseNewSplit(classes) : { base: classes, new: [] };
+    const baseIds = new Set(split.base.map((c) => c.id));
+    const pool = this.trainPool().filter((r) => baseIds.has(r.classId));
+    const chosen = sampleFewShot(pool, k, seed);
+    const empty = split.base.filter((c) => !chosen.some((r) => r.classId === c.id));
+    if (empty.length) throw new AppError('invalid_input', `No labeled train-pool images for ${empty.map((c) => `"${c.name}"`).join(', ')}. Label some or move some to the train pool.`);
+    return this.training.createFewShotSet({
+      name: name ?? `${k}-shot seed ${seed}${baseNew ? ' base-to-new' : ''} #${this.training.fewShotSets().length + 1}`,
+      k,
+      seed,
+      imageIds: chosen.map((r) => r.id),
+      baseClassIds: split.base.map((c) => c.id),
+      newClassIds: split.new.map((c) => c.id)
+    });
+  }
+
+  /** Image features from the project cache, computing (and caching) the missing ones with the engine. */
+  async features(engine: ClipEngine, model: ModelInfo, rows: { hash: string; path: string }[]): Promise<Map<string, Float32Array>> {
+    const cached = this.store.cachedFeatures(model.id, [...new Set(rows.map((r) => r.hash))]);
+    const seen = new Set(cached.keys());
+    const todo = rows.filter((r) => !seen.has(r.hash) && seen.add(r.hash));
+    if (todo.length) {
+      await engine.embedImageFiles(
+        todo.map((r) => r.path),
+        {
+          onBatch: (results) => {
+            const fresh = results.filter((r) => r.vector).map((r) => ({ hash: todo[r.index]!.hash, vector: r.vector! }));
+            fresh.forEach((f) => cached.set(f.hash, f.vector));
+            this.store.storeFeatures(model.id, fresh);
+          }
+        }
+      );
+    }
+    return cached;
+  }
+
+  async train(
+    engine: ClipEngine,
+    model: ModelInfo,
+    backend: string,
+    options: { method: TrainMethod; setId?: number; topK?: number; epochs?: number; batchSize?: number; lr?: number; seed?: number },
+    onStep: (event: StepEvent) => void,
+    shouldStop?: () => boolean
+  ): Promise<string> {
+    const sets = this.training.fewShotSets();
+    const set = options.setId !== undefined ? this.training.fewShotSet(options.setId) : sets.at(-1);
+    if (!set) throw new AppError('invalid_input', 'No few-shot set yet. Create one first (mocoop fewshot <project> --k 16 --seed 1).');
+    const classById = new Map(this.store.listClasses().map((c) => [c.id, c]));
+    const base = set.baseClassIds.map((id) => classById.get(id)!).filter(Boolean);
+    const virtual = set.newClassIds.map((id) => classById.get(id)!).filter(Boolean);
+    const rows = this.store.images(set.imageIds).filter((r) => r.labelId !== null && !r.missing && set.baseClassIds.includes(r.labelId));
+    const schedule = coopSchedule(set.k ?? 16);
+    const settings: TrainSettings = {
+      ...PAPER_DEFAULTS,
+      method: options.method === 'zeroshot' ? 'coop' : (options.method as PromptMethod),
+      epochs: options.epochs ?? schedule.epochs,
+      lr: options.lr ?? schedule.lr,
+      topK: options.topK ?? PAPER_DEFAULTS.topK,
+      batchSize: options.batchSize ?? PAPER_DEFAULTS.batchSize,
+      seed: options.seed ?? set.seed ?? PAPER_DEFAULTS.seed
+    };
+    const groups = this.groups();
+    const single = options.method === 'coop' || options.method === 'kgcoop' || options.method === 'zeroshot';
+    if (!single && (settings.topK < 1 || settings.topK > groups.length)) {
+      throw new AppError('invalid_input', `K (experts per image) must be between 1 and the number of template groups (${groups.length}); it is ${settings.topK}.`);
+    }
+    if (groups.some((g) => g.length === 0)) throw new AppError('invalid_input', 'A template group is empty; every group needs at least one template.');
+    if (base.length < 2) throw new AppError('invalid_input', 'Training needs at least two classes with images in the few-shot set.');
+    if (rows.length === 0) throw new AppError('invalid_input', 'The few-shot set has no usable images (missing files or labels changed).');
+    const runId = `${options.method}-${new Date().toISOString().replace(/[-:T]/g, '').slice(0, 14)}-${Math.random().toString(36).slice(2, 6)}`;
+    const record = { ...settings, method: options.method, groups, setId: set.id, classes: base.map((c) => c.name), virtualClasses: virtual.map((c) => c.name) };
+    this.training.startRun({ id: runId, method: options.method, settings: record, backend, modelId: model.id, setId: set.id });
+    this.training.freezeSet(set.id);
+    try {
+      const features = await this.features(engine, model, rows);
+      const usable = rows.filter((r) => features.has(r.hash));
+      const classIndex = new Map(base.map((c, i) => [c.id, i]));
+      let table: ExpertTable;
+      if (options.method === 'zeroshot') {
+        const templates = groups.flat();
+        const names = [...base, ...virtual].map((c) => c.name);
+        const vectors = engine.embedTexts(templates.flatMap((t) => names.map((n) => fillTemplate(t, n))));
+        const weights = ensembleClassifier(templates.map((_, t) => names.map((__, a) => vectors[t * names.length + a]!)));
+        const flat = new Float32Array(names.length * engine.dim);
+        weights.forEach((w, a) => flat.set(w, a * engine.dim));
+        table = { experts: 1, classes: names.length, dim: engine.dim, features: flat, W: new Float32Array(engine.dim), b: new Float32Array(1), topK: 1 };
+        onStep({ event: 'step', epoch: 0, step: 0, loss: 0, l_ce: 0, l_gate: 0, l_text: 0, lr: 0, accuracy: 0, images_per_s: 0, eta_s: 0 });
+      } else {
+        const steps: { step: number; data: Record<string, unknown> }[] = [];
+        const result = trainPrompts(
+          engine,
+          { classNames: base.map((c) => c.name), virtualNames: virtual.map((c) => c.name), groups, features: usable.map((r) => features.get(r.hash)!), labels: usable.map((r) => classIndex.get(r.labelId!)!) },
+          settings,
+          {
+            onStep: (e) => {
+              steps.push({ step: e.step, data: { ...e } });
+              onStep(e);
+            },
+            onEpoch: (epoch, state) => {
+              this.training.recordSteps(runId, steps.splice(0));
+              this.training.saveCheckpoint(runId, epoch, state);
+            },
+            shouldStop
+          }
+        );
+        this.training.recordSteps(runId, steps);
+        if (result.stopped) {
+          this.training.finishRun(runId, 'cancelled', null);
+          return runId;
+        }
+        table = result.table;
+      }
+      this.training.saveExpertTable(runId, encodeTable(table));
+      const metrics = await this.evaluate(runId, engine, model);
+      this.training.finishRun(runId, 'done', metrics as unknown as Record<string, unknown>);
+      return runId;
+    } catch (error) {
+      this.training.finishRun(runId, 'failed', null, (error as Error).message);
+      if (error instanceof AppError) throw error;
+      throw new AppError('internal', `Training failed: ${(error as Error).message}`);
+    }
+  }
+
+  /** Test-split accuracy; base-to-new sets report base, new and their harmonic mean H. */
+  async evaluate(runId: string, engine: ClipEngine | null, model: ModelInfo | null): Promise<EvalResult> {
+    const run = this.training.run(runId);
+    if (run.metrics && !engine) return run.metrics as unknown as EvalResult;
+    const bytes = this.training.expertTable(runId);
+    if (!bytes) throw new AppError('invalid_input', `Run ${runId} has no trained experts (status: ${run.status}).`);
+    const table = decodeTable(bytes);
+    const set = run.setId !== null ? this.training.fewShotSet(run.setId) : null;
+    const classById = new Map(this.store.listClasses().map((c) => [c.id, c]));
+    const baseIds = set?.baseClassIds ?? [];
+    const newIds = set?.newClassIds ?? [];
+    const allIds = [...baseIds, ...newIds];
+    const tests = this.store.images(this.store.imageIds({ split: 'test' })).filter((r) => r.labelId !== null && !r.missing && allIds.includes(r.labelId));
+    if (tests.length === 0) throw new AppError('invalid_input', 'No labeled test images to evaluate on. Move some labeled images to the test split.');
+    if (!engine || !model) throw new AppError('invalid_input', 'Evaluation needs the model.');
+    const features = await this.features(engine, model, tests);
+    const evalGroup = (ids: number[], role: 'base' | 'new' | 'all') => {
+      const indices = ids.map((id) => allIds.indexOf(id));
+      const rows = tests.filter((r) => ids.includes(r.labelId!) && features.has(r.hash));
+      const confusion = ids.map(() => ids.map(() => 0));
+      const load = new Array(table.experts).fill(0);
+      let agree = 0;
+      const perClass = ids.map((id) => ({ class: classById.get(id)?.name ?? `#${id}`, role, images: 0, correct: 0, accuracy: 0 }));
+      rows.forEach((r) => {
+        const p = predict(table, features.get(r.hash)!, indices);
+        const truth = ids.indexOf(r.labelId!);
+        confusion[truth]![p.predicted]!++;
+        perClass[truth]!.images++;
+        if (p.predicted === truth) perClass[truth]!.correct++;
+        load[p.topExperts[0]!]++;
+        if (p.pHard && p.pHard.indexOf(Math.max(...p.pHard)) === p.topExperts[0]) agree++;
+      });
+      perClass.forEach((c) => (c.accuracy = c.images ? c.correct / c.images : 0));
+      const correct = perClass.reduce((n, c) => n + c.correct, 0);
+      return { accuracy: rows.length ? correct / rows.length : 0, images: rows.length, perClass, confusion, load, agree: table.groupFeatures ? agree / Math.max(1, rows.length) : null };
+    };
+    const b2n = newIds.length > 0;
+    const main = evalGroup(b2n ? baseIds : allIds, b2n ? 'base' : 'all');
+    const novel = b2n ? evalGroup(newIds, 'new') : null;
+    const result: EvalResult = {
+      run: runId,
+      method: run.method,
+      accuracy: novel ? (main.accuracy * main.images + novel.accuracy * novel.images) / Math.max(1, main.images + novel.images) : main.accuracy,
+      base_accuracy: b2n ? main.accuracy : null,
+      new_accuracy: novel ? novel.accuracy : null,
+      h: novel ? harmonicMean(main.accuracy, novel.accuracy) : null,
+      images: main.images + (novel?.images ?? 0),
+      per_class: [...main.perClass, ...(novel?.perClass ?? [])],
+      confusion: { classes: (b2n ? baseIds : allIds).map((id) => classById.get(id)?.name ?? `#${id}`), counts: main.confusion },
+      expert_usage: { load: main.load.map((n, j) => n + (novel?.load[j] ?? 0)), router_agrees_with_p_hard: main.agree }
+    };
+    return result;
+  }
+}

@@ -1,0 +1,104 @@
+import { execFile } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ProjectStore } from '../../../src-main/store/project-store';
+import { TrainingStore } from '../../../src-main/store/training-store';
+import { makeImageFolder } from '../../helpers/images';
+import { tempDir } from '../../helpers/temp';
+
+const run = promisify(execFile);
+const FIXTURE = path.resolve('..', 'shared', 'fixtures', 'tiny-clip-a');
+
+describe('templates, few-shot sets, train and eval through the CLI', () => {
+  let tmp: ReturnType<typeof tempDir>;
+  let project: string;
+  const mocoop = async (...args: string[]) => {
+    try {
+      const { stdout, stderr } = await run(process.execPath, [path.resolve('bin/mocoop.js'), ...args], { env: { ...process.env, MOCOOP_HOME: path.join(tmp.dir, 'home'), MOCOOP_BACKEND: 'wasm' } });
+      return { code: 0, stdout, stderr };
+    } catch (error) {
+      const e = error as { code: number; stdout: string; stderr: string };
+      return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+    }
+  };
+
+  beforeAll(async () => {
+    tmp = tempDir();
+    const root = path.join(tmp.dir, 'data');
+    const files = await makeImageFolder(root, ['ant', 'bee', 'moth', 'wasp'], 6);
+    const rows = ['path,label,split'];
+    for (const [label, list] of Object.entries(files)) list.forEach((f, i) => rows.push(`${path.relative(root, f)},${label},${i < 4 ? 'train' : 'test'}`));
+    fs.writeFileSync(path.join(root, 'labels.csv'), rows.join('\n'));
+    project = path.join(tmp.dir, 'p.mocoop');
+    expect((await mocoop('project', 'create', project)).code).toBe(0);
+    expect((await mocoop('import', project, '--csv', path.join(root, 'labels.csv'))).code).toBe(0);
+  });
+  afterAll(() => tmp.cleanup());
+
+  it('imports and exports template groups, refusing a template without {}', async () => {
+    const file = path.join(tmp.dir, 'groups.json');
+    const groups = { groups: [{ name: 'photos', templates: ['a photo of a {}.', 'a good photo of a {}.'] }, { name: 'art', templates: ['art of the {}.'] }] };
+    fs.writeFileSync(file, JSON.stringify(groups));
+    expect((await mocoop('templates', project, '--import', file)).code).toBe(0);
+    const out = path.join(tmp.dir, 'out.json');
+    expect((await mocoop('templates', project, '--export', out)).code).toBe(0);
+    expect(JSON.parse(fs.readFileSync(out, 'utf8'))).toEqual(groups);
+    fs.writeFileSync(file, JSON.stringify({ groups: [{ name: 'bad', templates: ['a photo'] }] }));
+    const bad = await mocoop('templates', project, '--import', file);
+    expect(bad.code).not.toBe(0);
+    expect(bad.stderr).toContain('"a photo" must contain {} exactly once');
+    fs.writeFileSync(file, JSON.stringify({ groups: [{ name: 'empty', templates: [] }] }));
+    expect((await mocoop('templates', project, '--import', file)).stderr).toContain('has no templates');
+  });
+
+  it('samples the same few-shot set for the same seed, with base and new classes', async () => {
+    const a = JSON.parse((await mocoop('fewshot', project, '--k', '2', '--seed', '3', '--base-new', '--json')).stdout);
+    const b = JSON.parse((await mocoop('fewshot', project, '--k', '2', '--seed', '3', '--base-new', '--json')).stdout);
+    expect(a.imageIds).toEqual(b.imageIds);
+    expect(a.imageIds).toHaveLength(4);
+    expect(a.baseClassIds).toHaveLength(2);
+    expect(a.newClassIds).toHaveLength(2);
+  });
+
+  it('trains with JSON lines (the first step is the loss at initialisation) and evaluates base, new and H', async () => {
+    const trained = await mocoop('train', project, '--model', FIXTURE, '--epochs', '3', '--batch-size', '2', '--lr', '0.01', '--k-experts', '2', '--seed', '5', '--json');
+    expect(trained.code).toBe(0);
+    const lines = trained.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    const steps = lines.filter((l) => l.event === 'step');
+    expect(steps).toHaveLength(3 * 2);
+    expect(Object.keys(steps[0])).toEqual(expect.arrayContaining(['event', 'epoch', 'step', 'loss', 'l_ce', 'l_gate', 'l_text', 'lr']));
+    expect(steps[0].step).toBe(1);
+    expect(steps[0].lr).toBe(1e-5);
+    const done = lines.at(-1);
+    expect(done.event).toBe('done');
+    const evaluated = JSON.parse((await mocoop('eval', project, '--run', done.run, '--json')).stdout);
+    expect(Object.keys(evaluated)).toEqual(expect.arrayContaining(['accuracy', 'base_accuracy', 'new_accuracy', 'h', 'per_class']));
+    const { base_accuracy: b, new_accuracy: n, h } = evaluated;
+    expect(h).toBeCloseTo(b + n === 0 ? 0 : (2 * b * n) / (b + n), 10);
+    expect(evaluated.per_class).toHaveLength(4);
+    expect(evaluated.images).toBe(8);
+
+    const store = ProjectStore.open(project);
+    const record = new TrainingStore(store).run(done.run);
+    expect(record.status).toBe('done');
+    expect(record.settings).toMatchObject({ method: 'mocoop', epochs: 3, batchSize: 2, lr: 0.01, topK: 2, seed: 5, lambda1: 1, lambda2: 5, tauCe: 0.07 });
+    store.close();
+  });
+
+  it('refuses K larger than the number of groups with a clear message', async () => {
+    const result = await mocoop('train', project, '--model', FIXTURE, '--k-experts', '3', '--epochs', '1');
+    expect(result.code).not.toBe(0);
+    expect(result.stderr).toContain('between 1 and the number of template groups (2); it is 3');
+  });
+
+  it('refuses a second run while one is training in the same project', () => {
+    const store = ProjectStore.open(project);
+    const training = new TrainingStore(store);
+    training.startRun({ id: 'r-a', method: 'mocoop', settings: {}, backend: 'cpu', modelId: 'm', setId: null });
+    expect(() => training.startRun({ id: 'r-b', method: 'coop', settings: {}, backend: 'cpu', modelId: 'm', setId: null })).toThrow(/still training/);
+    training.finishRun('r-a', 'cancelled', null);
+    store.close();
+  });
+});
