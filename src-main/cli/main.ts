@@ -10,6 +10,7 @@ import type { ImportSource } from '../contract';
 import { AppError } from '../contract/errors';
 import { AppServices } from '../services/app-services';
 import { loadTemplateLibrary } from '../services/clip-services';
+import { writeReport } from '../mocoop/report';
 import { TRAIN_METHODS, type TrainMethod, TrainingService } from '../services/training-service';
 import { z } from 'zod';
 
@@ -44,6 +45,7 @@ const USAGE = `Usage: mocoop <command> [options]
         [--preset paper] [--k-experts K] [--epochs N] [--batch-size B] [--lr X] [--seed S] [--set ID] [--json]
                                                    JSON lines: one {"event":"step",...} per step, then {"event":"done","run":ID}
   eval <file> --run ID [--model DIR|ID] [--json]   accuracy, base/new/H, per class on the test split
+  report <file> --run ID --out DIR [--json]        report.html, metrics.json and predictions.csv
   Compute options: --backend auto|tensorflow-gpu|tensorflow|wasm|cpu
 
 Common options: --json (machine-readable output), --debug (stack traces)`;
@@ -329,6 +331,20 @@ async function fewshotCommand(args: ParsedArgs): Promise<void> {
   }
 }
 
+async function reportCommand(args: ParsedArgs): Promise<void> {
+  checkFlags(args, ['run', 'out', 'json', 'debug']);
+  const runId = stringFlag(args, 'run');
+  const out = stringFlag(args, 'out');
+  if (!runId || !out) throw new UsageError('report needs --run ID and --out DIR.');
+  const { app, training } = openTraining(args);
+  try {
+    const files = writeReport(path.resolve(out), training.reportInput(runId, packageVersion()));
+    print(args.flags.has('json'), files, `Report written:\n  ${files.html}\n  ${files.json}\n  ${files.csv}`);
+  } finally {
+    app.dispose();
+  }
+}
+
 async function trainCommand(command: 'train' | 'eval', args: ParsedArgs): Promise<void> {
   checkFlags(args, ['model', 'method', 'preset', 'k-experts', 'epochs', 'batch-size', 'lr', 'seed', 'set', 'run', 'backend', 'json', 'debug']);
   const json = args.flags.has('json');
@@ -433,6 +449,9 @@ export async function main(argv: string[]): Promise<number> {
       case 'train':
       case 'eval':
         await trainCommand(command, args);
+        break;
+      case 'report':
+        await reportCommand(args);
         break;
       default:
         throw new UsageError(`Unknown command "${command}". Run "mocoop --help" for the list.`);

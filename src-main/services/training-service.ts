@@ -7,11 +7,12 @@ import { ensembleClassifier, fillTemplate } from '../clip/zeroshot';
 import { AppError } from '../contract/errors';
 import { baseNewSplit, coopSchedule, harmonicMean, sampleFewShot } from '../mocoop/fewshot';
 import { type ExpertTable, predict } from '../mocoop/inference';
+import type { ReportInput } from '../mocoop/report';
 import { decodeTable, encodeTable } from '../mocoop/table-codec';
 import { METHODS, PAPER_DEFAULTS, type PromptMethod, type StepEvent, type TrainSettings, trainPrompts } from '../mocoop/trainer';
 import type { ModelInfo } from '../models/model-store';
 import type { ProjectStore } from '../store/project-store';
-import { type FewShotSet, TrainingStore } from '../store/training-store';
+import { type FewShotSet, type StoredPrediction, TrainingStore } from '../store/training-store';
 import { loadTemplateLibrary } from './clip-services';
 
 export const TRAIN_METHODS = [...METHODS, 'zeroshot'] as const;
@@ -179,6 +180,30 @@ export class TrainingService {
     }
   }
 
+  /** Everything a report shows for a finished run (predictions as stored at its evaluation). */
+  reportInput(runId: string, codeVersion: string): ReportInput {
+    const run = this.training.run(runId);
+    if (!run.metrics) throw new AppError('invalid_input', `Run ${runId} has no evaluation yet (status: ${run.status}). Evaluate it first.`);
+    const classes = new Map(this.store.listClasses().map((c) => [c.id, c.name]));
+    const predictions = this.training.predictions(runId);
+    const rows = new Map(this.store.images(predictions.map((p) => p.imageId)).map((r) => [r.id, r]));
+    return {
+      run,
+      evaluation: run.metrics as unknown as ReportInput['evaluation'],
+      steps: this.training.steps(runId) as unknown as ReportInput['steps'],
+      predictions: predictions.map((p) => ({
+        path: rows.get(p.imageId)?.path ?? `#${p.imageId}`,
+        label: classes.get(p.labelId) ?? `#${p.labelId}`,
+        prediction: classes.get(p.predictedClassId) ?? `#${p.predictedClassId}`,
+        correct: p.correct,
+        topExperts: p.topExperts,
+        topWeights: p.topWeights
+      })),
+      codeVersion,
+      project: this.store.file
+    };
+  }
+
   /** Test-split accuracy; base-to-new sets report base, new and their harmonic mean H. */
   async evaluate(runId: string, engine: ClipEngine | null, model: ModelInfo | null): Promise<EvalResult> {
     const run = this.training.run(runId);
@@ -195,6 +220,7 @@ export class TrainingService {
     if (tests.length === 0) throw new AppError('invalid_input', 'No labeled test images to evaluate on. Move some labeled images to the test split.');
     if (!engine || !model) throw new AppError('invalid_input', 'Evaluation needs the model.');
     const features = await this.features(engine, model, tests);
+    const stored: StoredPrediction[] = [];
     const evalGroup = (ids: number[], role: 'base' | 'new' | 'all') => {
       const indices = ids.map((id) => allIds.indexOf(id));
       const rows = tests.filter((r) => ids.includes(r.labelId!) && features.has(r.hash));
@@ -205,6 +231,7 @@ export class TrainingService {
       rows.forEach((r) => {
         const p = predict(table, features.get(r.hash)!, indices);
         const truth = ids.indexOf(r.labelId!);
+        stored.push({ imageId: r.id, labelId: r.labelId!, predictedClassId: ids[p.predicted]!, correct: p.predicted === truth, topExperts: p.topExperts, topWeights: p.topWeights, router: p.router, pHard: p.pHard });
         confusion[truth]![p.predicted]!++;
         perClass[truth]!.images++;
         if (p.predicted === truth) perClass[truth]!.correct++;
@@ -230,6 +257,7 @@ export class TrainingService {
       confusion: { classes: (b2n ? baseIds : allIds).map((id) => classById.get(id)?.name ?? `#${id}`), counts: main.confusion },
       expert_usage: { load: main.load.map((n, j) => n + (novel?.load[j] ?? 0)), router_agrees_with_p_hard: main.agree }
     };
+    this.training.savePredictions(runId, stored);
     return result;
   }
 }

@@ -140,6 +140,14 @@ export const migrations: Migration[] = [
         data TEXT NOT NULL,
         PRIMARY KEY (run_id, step)
       ) WITHOUT ROWID;
+      CREATE TABLE run_predictions (
+        run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+        image_id INTEGER NOT NULL REFERENCES images(id) ON DELETE CASCADE,
+        predicted_class_id INTEGER NOT NULL,
+        correct INTEGER NOT NULL CHECK (correct IN (0, 1)),
+        data TEXT NOT NULL,
+        PRIMARY KEY (run_id, image_id)
+      ) WITHOUT ROWID;
       CREATE TABLE checkpoints (
         run_id TEXT PRIMARY KEY REFERENCES runs(id) ON DELETE CASCADE,
         epoch INTEGER NOT NULL,

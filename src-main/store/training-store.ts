@@ -37,6 +37,17 @@ export interface RunRecord {
   finishedAt: string | null;
 }
 
+export interface StoredPrediction {
+  imageId: number;
+  labelId: number;
+  predictedClassId: number;
+  correct: boolean;
+  topExperts: number[];
+  topWeights: number[];
+  router: number[];
+  pHard: number[] | null;
+}
+
 export function validateTemplate(text: string, where: string): string {
   const t = text.trim();
   if (!t) throw new AppError('invalid_input', `${where}: a template cannot be empty.`);
@@ -156,6 +167,22 @@ export class TrainingStore {
 
   finishRun(runId: string, status: RunRecord['status'], metrics: Record<string, unknown> | null, error?: string): void {
     this.db.prepare("UPDATE runs SET status = ?, metrics = ?, error = ?, finished_at = datetime('now') WHERE id = ?").run(status, metrics ? JSON.stringify(metrics) : null, error ?? null, runId);
+  }
+
+  savePredictions(runId: string, rows: StoredPrediction[]): void {
+    const insert = this.db.prepare('INSERT OR REPLACE INTO run_predictions (run_id, image_id, predicted_class_id, correct, data) VALUES (?, ?, ?, ?, ?)');
+    this.project.transaction(() => {
+      this.db.prepare('DELETE FROM run_predictions WHERE run_id = ?').run(runId);
+      for (const r of rows) insert.run(runId, r.imageId, r.predictedClassId, r.correct ? 1 : 0, JSON.stringify({ topExperts: r.topExperts, topWeights: r.topWeights, router: r.router, pHard: r.pHard, labelId: r.labelId }));
+    });
+  }
+
+  predictions(runId: string): StoredPrediction[] {
+    const rows = this.db.prepare('SELECT image_id, predicted_class_id, correct, data FROM run_predictions WHERE run_id = ? ORDER BY image_id').all(runId) as { image_id: number; predicted_class_id: number; correct: number; data: string }[];
+    return rows.map((r) => {
+      const d = JSON.parse(r.data) as Omit<StoredPrediction, 'imageId' | 'predictedClassId' | 'correct'>;
+      return { imageId: r.image_id, predictedClassId: r.predicted_class_id, correct: r.correct === 1, ...d };
+    });
   }
 
   saveExpertTable(runId: string, table: Buffer): void {

@@ -80,6 +80,22 @@ describe('templates, few-shot sets, train and eval through the CLI', () => {
     expect(evaluated.per_class).toHaveLength(4);
     expect(evaluated.images).toBe(8);
 
+    const out = path.join(tmp.dir, 'report');
+    expect((await mocoop('report', project, '--run', done.run, '--out', out)).code).toBe(0);
+    const metrics = JSON.parse(fs.readFileSync(path.join(out, 'metrics.json'), 'utf8'));
+    expect(metrics.evaluation).toEqual(evaluated);
+    expect(metrics.run.settings.seed).toBe(5);
+    expect(metrics.steps).toHaveLength(6);
+    const csv = fs.readFileSync(path.join(out, 'predictions.csv'), 'utf8').trim().split('\n');
+    expect(csv[0]).toBe('path,label,prediction,correct,top_experts,top_weights');
+    expect(csv).toHaveLength(1 + 8);
+    const correct = csv.slice(1).filter((line) => line.split(',')[3] === '1').length;
+    expect(correct / 8).toBeCloseTo(evaluated.accuracy, 10);
+    const html = fs.readFileSync(path.join(out, 'report.html'), 'utf8');
+    expect(html).toContain('<svg');
+    expect(html).not.toMatch(/<script|https?:\/\//);
+    for (const c of evaluated.per_class) expect(html).toContain(c.class);
+
     const store = ProjectStore.open(project);
     const record = new TrainingStore(store).run(done.run);
     expect(record.status).toBe('done');
