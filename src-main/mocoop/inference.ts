@@ -15,10 +15,12 @@ export interface ExpertTable {
   /** [G, P] group prototypes for p_hard (optional). */
   groupFeatures?: Float32Array;
   tauGate?: number;
+  /** A linear probe instead of prompts: scores are W·x + b per class ([A, P] and [A]). */
+  linear?: { weights: Float32Array; bias: Float32Array };
 }
 
 export interface Prediction {
-  /** Index into the evaluated class list. */
+  /** Index into the evaluated class list, or -1 when no class could be scored. */
   predicted: number;
   scores: number[];
   router: number[];
@@ -47,7 +49,13 @@ export function predict(table: ExpertTable, image: Float32Array, classIndices: n
   const total = chosen.reduce((s, [r]) => s + r, 0);
   const topExperts = chosen.map(([, j]) => j);
   const topWeights = chosen.map(([r]) => r / total);
+  const linear = table.linear;
   const scores = classIndices.map((a) => {
+    if (linear) {
+      let s = linear.bias[a] ?? -Infinity;
+      for (let p = 0; p < P; p++) s += linear.weights[a * P + p]! * image[p]!;
+      return a < linear.bias.length ? s : -Infinity;
+    }
     const mixed = new Float32Array(P);
     topExperts.forEach((j, k) => {
       const off = (j * A + a) * P;
@@ -61,8 +69,9 @@ export function predict(table: ExpertTable, image: Float32Array, classIndices: n
     }
     return dot / Math.sqrt(norm);
   });
-  let predicted = 0;
-  scores.forEach((s, i) => (s > scores[predicted]! ? (predicted = i) : 0));
+  // -1 when no class can be scored (a linear probe has no weights for classes it never saw).
+  let predicted = scores.some(Number.isFinite) ? 0 : -1;
+  scores.forEach((s, i) => (predicted >= 0 && s > scores[predicted]! ? (predicted = i) : 0));
   let pHard: number[] | null = null;
   if (table.groupFeatures) {
     const g = table.groupFeatures;

@@ -2,7 +2,7 @@ import type { ExpertTable } from './inference';
 
 /** An expert table as bytes: a JSON header (sizes, K, τ_gate) then the float32 arrays back to back. */
 export function encodeTable(table: ExpertTable): Buffer {
-  const arrays = [table.features, table.W, table.b, table.groupFeatures ?? new Float32Array(0)];
+  const arrays = [table.features, table.W, table.b, table.groupFeatures ?? new Float32Array(0), table.linear?.weights ?? new Float32Array(0), table.linear?.bias ?? new Float32Array(0)];
   const header = Buffer.from(JSON.stringify({ experts: table.experts, classes: table.classes, dim: table.dim, topK: table.topK, tauGate: table.tauGate ?? 0.07, lengths: arrays.map((a) => a.length) }));
   const len = Buffer.alloc(4);
   len.writeUInt32LE(header.length);
@@ -19,5 +19,16 @@ export function decodeTable(bytes: Buffer): ExpertTable {
     offset += length * 4;
     return new Float32Array(copy.buffer);
   });
-  return { experts: h.experts, classes: h.classes, dim: h.dim, topK: h.topK, tauGate: h.tauGate, features: arrays[0]!, W: arrays[1]!, b: arrays[2]!, groupFeatures: arrays[3]!.length ? arrays[3] : undefined };
+  return {
+    experts: h.experts,
+    classes: h.classes,
+    dim: h.dim,
+    topK: h.topK,
+    tauGate: h.tauGate,
+    features: arrays[0]!,
+    W: arrays[1]!,
+    b: arrays[2]!,
+    groupFeatures: arrays[3]!.length ? arrays[3] : undefined,
+    linear: arrays[5]?.length ? { weights: arrays[4]!, bias: arrays[5]! } : undefined
+  };
 }

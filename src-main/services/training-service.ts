@@ -7,6 +7,7 @@ import { ensembleClassifier, fillTemplate } from '../clip/zeroshot';
 import { AppError } from '../contract/errors';
 import { baseNewSplit, coopSchedule, harmonicMean, sampleFewShot } from '../mocoop/fewshot';
 import { type ExpertTable, predict } from '../mocoop/inference';
+import { fitLinearProbe } from '../mocoop/linear-probe';
 import type { ReportInput } from '../mocoop/report';
 import { decodeTable, encodeTable } from '../mocoop/table-codec';
 import { METHODS, PAPER_DEFAULTS, type PromptMethod, type StepEvent, type TrainSettings, trainPrompts } from '../mocoop/trainer';
@@ -15,7 +16,7 @@ import type { ProjectStore } from '../store/project-store';
 import { type FewShotSet, type StoredPrediction, TrainingStore } from '../store/training-store';
 import { loadTemplateLibrary } from './clip-services';
 
-export const TRAIN_METHODS = [...METHODS, 'zeroshot'] as const;
+export const TRAIN_METHODS = [...METHODS, 'zeroshot', 'linear-probe'] as const;
 export type TrainMethod = (typeof TRAIN_METHODS)[number];
 
 export interface EvalResult {
@@ -111,7 +112,7 @@ export class TrainingService {
     const schedule = coopSchedule(set.k ?? 16);
     const settings: TrainSettings = {
       ...PAPER_DEFAULTS,
-      method: options.method === 'zeroshot' ? 'coop' : (options.method as PromptMethod),
+      method: options.method === 'zeroshot' || options.method === 'linear-probe' ? 'coop' : (options.method as PromptMethod),
       epochs: options.epochs ?? schedule.epochs,
       lr: options.lr ?? schedule.lr,
       topK: options.topK ?? PAPER_DEFAULTS.topK,
@@ -119,7 +120,7 @@ export class TrainingService {
       seed: options.seed ?? set.seed ?? PAPER_DEFAULTS.seed
     };
     const groups = this.groups();
-    const single = options.method === 'coop' || options.method === 'kgcoop' || options.method === 'zeroshot';
+    const single = options.method === 'coop' || options.method === 'kgcoop' || options.method === 'zeroshot' || options.method === 'linear-probe';
     if (!single && (settings.topK < 1 || settings.topK > groups.length)) {
       throw new AppError('invalid_input', `K (experts per image) must be between 1 and the number of template groups (${groups.length}); it is ${settings.topK}.`);
     }
@@ -144,6 +145,15 @@ export class TrainingService {
         weights.forEach((w, a) => flat.set(w, a * engine.dim));
         table = { experts: 1, classes: names.length, dim: engine.dim, features: flat, W: new Float32Array(engine.dim), b: new Float32Array(1), topK: 1 };
         onStep({ event: 'step', epoch: 0, step: 0, loss: 0, l_ce: 0, l_gate: 0, l_text: 0, lr: 0, accuracy: 0, images_per_s: 0, eta_s: 0 });
+      } else if (options.method === 'linear-probe') {
+        const probe = fitLinearProbe(
+          usable.map((r) => features.get(r.hash)!),
+          usable.map((r) => classIndex.get(r.labelId!)!),
+          base.length,
+          { onIteration: (i, loss) => (i % 25 === 0 ? onStep({ event: 'step', epoch: 0, step: i + 1, loss, l_ce: loss, l_gate: 0, l_text: 0, lr: 0.05, accuracy: 0, images_per_s: 0, eta_s: 0 }) : undefined) }
+        );
+        const A = base.length + virtual.length;
+        table = { experts: 1, classes: A, dim: engine.dim, features: new Float32Array(A * engine.dim), W: new Float32Array(engine.dim), b: new Float32Array(1), topK: 1, linear: { weights: probe.weights, bias: probe.bias } };
       } else {
         const steps: { step: number; data: Record<string, unknown> }[] = [];
         const result = trainPrompts(
@@ -231,9 +241,10 @@ export class TrainingService {
       rows.forEach((r) => {
         const p = predict(table, features.get(r.hash)!, indices);
         const truth = ids.indexOf(r.labelId!);
+        perClass[truth]!.images++;
+        if (p.predicted < 0) return;
         stored.push({ imageId: r.id, labelId: r.labelId!, predictedClassId: ids[p.predicted]!, correct: p.predicted === truth, topExperts: p.topExperts, topWeights: p.topWeights, router: p.router, pHard: p.pHard });
         confusion[truth]![p.predicted]!++;
-        perClass[truth]!.images++;
         if (p.predicted === truth) perClass[truth]!.correct++;
         load[p.topExperts[0]!]++;
         if (p.pHard && p.pHard.indexOf(Math.max(...p.pHard)) === p.topExperts[0]) agree++;

@@ -4,6 +4,7 @@ import { ClipEngine } from '../../../src-main/clip/engine';
 import { tf } from '../../../src-main/clip/tf';
 import { baseNewSplit, harmonicMean, sampleFewShot, seededRandom } from '../../../src-main/mocoop/fewshot';
 import { predict } from '../../../src-main/mocoop/inference';
+import { fitLinearProbe } from '../../../src-main/mocoop/linear-probe';
 import { PAPER_DEFAULTS, type StepEvent, type TrainData, type TrainSettings, learningRate, trainPrompts } from '../../../src-main/mocoop/trainer';
 
 const FIXTURE = path.resolve('..', 'shared', 'fixtures', 'tiny-clip-a');
@@ -90,6 +91,18 @@ describe('prompt training on the tiny model', () => {
     const data = clusteredData(['ant', 'bee'], 2, engine.dim, 1);
     expect(() => trainPrompts(engine, data, settings({ topK: 4 }))).toThrow(/between 1 and the number of groups \(3\)/);
     expect(() => trainPrompts(engine, { ...data, groups: [] }, settings())).toThrow(/no template groups/);
+  });
+});
+
+describe('linear probe', () => {
+  it('fits separable clusters and cannot score classes it never saw', async () => {
+    await tf.setBackend('cpu');
+    const data = clusteredData(['ant', 'bee', 'wasp'], 10, 16, 4);
+    const probe = fitLinearProbe(data.features, data.labels, 3, { iterations: 200 });
+    const table = { experts: 1, classes: 4, dim: 16, features: new Float32Array(64), W: new Float32Array(16), b: new Float32Array(1), topK: 1, linear: { weights: probe.weights, bias: probe.bias } };
+    const hits = data.features.filter((f, n) => predict(table, f, [0, 1, 2]).predicted === data.labels[n]).length;
+    expect(hits).toBe(30);
+    expect(predict(table, data.features[0]!, [3]).predicted).toBe(-1);
   });
 });
 
