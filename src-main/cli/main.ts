@@ -46,6 +46,9 @@ const USAGE = `Usage: mocoop <command> [options]
                                                    JSON lines: one {"event":"step",...} per step, then {"event":"done","run":ID}
   eval <file> --run ID [--model DIR|ID] [--json]   accuracy, base/new/H, per class on the test split
   report <file> --run ID --out DIR [--json]        report.html, metrics.json and predictions.csv
+  export <file> --run ID --out DIR [--json]        trained experts as safetensors + manifest.json
+  import-experts <file> --from DIR [--json]        add exported experts to a project as a run
+  eval <file> --run ID --on OTHER.mocoop [--json]  domain shift: evaluate on another project's images
   Compute options: --backend auto|tensorflow-gpu|tensorflow|wasm|cpu
 
 Common options: --json (machine-readable output), --debug (stack traces)`;
@@ -345,8 +348,29 @@ async function reportCommand(args: ParsedArgs): Promise<void> {
   }
 }
 
+async function exchangeCommand(command: 'export' | 'import-experts', args: ParsedArgs): Promise<void> {
+  checkFlags(args, ['run', 'out', 'from', 'json', 'debug']);
+  const { app, training } = openTraining(args);
+  try {
+    if (command === 'export') {
+      const runId = stringFlag(args, 'run');
+      const out = stringFlag(args, 'out');
+      if (!runId || !out) throw new UsageError('export needs --run ID and --out DIR.');
+      const files = training.exportRun(runId, path.resolve(out));
+      print(args.flags.has('json'), files, `Exported ${runId}:\n  ${files.weights}\n  ${files.manifest}`);
+    } else {
+      const from = stringFlag(args, 'from');
+      if (!from) throw new UsageError('import-experts needs --from DIR (a folder written by "mocoop export").');
+      const runId = training.importRun(path.resolve(from));
+      print(args.flags.has('json'), { run: runId }, `Imported as run ${runId}.`);
+    }
+  } finally {
+    app.dispose();
+  }
+}
+
 async function trainCommand(command: 'train' | 'eval', args: ParsedArgs): Promise<void> {
-  checkFlags(args, ['model', 'method', 'preset', 'k-experts', 'epochs', 'batch-size', 'lr', 'seed', 'set', 'run', 'backend', 'json', 'debug']);
+  checkFlags(args, ['model', 'method', 'preset', 'k-experts', 'epochs', 'batch-size', 'lr', 'seed', 'set', 'run', 'on', 'backend', 'json', 'debug']);
   const json = args.flags.has('json');
   const backendPref = backendFlag(args);
   const method = (stringFlag(args, 'method') ?? 'mocoop') as TrainMethod;
@@ -377,7 +401,18 @@ async function trainCommand(command: 'train' | 'eval', args: ParsedArgs): Promis
     try {
       if (command === 'eval') {
         const runId = runArg!;
-        const result = await training.evaluate(runId, engine, model);
+        const onFile = stringFlag(args, 'on');
+        let other: AppServices | null = null;
+        let result;
+        try {
+          if (onFile) {
+            other = services();
+            other.openProjectFile(onFile);
+          }
+          result = await training.evaluate(runId, engine, model, other ? new TrainingService(other.project) : undefined);
+        } finally {
+          other?.dispose();
+        }
         const pct = (x: number | null) => (x === null ? '—' : `${(100 * x).toFixed(1)}%`);
         print(json, result, [`${result.method} ${runId}: accuracy ${pct(result.accuracy)} on ${result.images} test images`, result.h !== null ? `base ${pct(result.base_accuracy)} · new ${pct(result.new_accuracy)} · H ${pct(result.h)}` : '', ...result.per_class.map((c) => `  ${c.class} (${c.role}): ${pct(c.accuracy)} (${c.correct}/${c.images})`)].filter(Boolean).join('\n'));
         return;
@@ -452,6 +487,10 @@ export async function main(argv: string[]): Promise<number> {
         break;
       case 'report':
         await reportCommand(args);
+        break;
+      case 'export':
+      case 'import-experts':
+        await exchangeCommand(command, args);
         break;
       default:
         throw new UsageError(`Unknown command "${command}". Run "mocoop --help" for the list.`);

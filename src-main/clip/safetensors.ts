@@ -155,3 +155,26 @@ export function toFloat32(bytes: Buffer, dtype: string, what: string): Float32Ar
       throw new SafetensorsError(`${what} is ${dtype}; only F32, F16 and BF16 weights are supported.`);
   }
 }
+
+/** Writes float32 tensors as a safetensors file (8-byte header length, JSON header, data), atomically. */
+export function writeSafetensors(file: string, tensors: Record<string, { shape: number[]; data: Float32Array }>, metadata: Record<string, string> = {}): void {
+  const header: Record<string, unknown> = { __metadata__: metadata };
+  let offset = 0;
+  const parts: Buffer[] = [];
+  for (const [name, t] of Object.entries(tensors)) {
+    const count = t.shape.reduce((a, b) => a * b, 1);
+    if (count !== t.data.length) throw new SafetensorsError(`${file}: tensor "${name}" has ${t.data.length} values but shape [${t.shape.join(', ')}] needs ${count}.`);
+    const bytes = Buffer.from(t.data.buffer, t.data.byteOffset, t.data.byteLength);
+    header[name] = { dtype: 'F32', shape: t.shape, data_offsets: [offset, offset + bytes.length] };
+    offset += bytes.length;
+    parts.push(bytes);
+  }
+  let json = Buffer.from(JSON.stringify(header));
+  const pad = (8 - (json.length % 8)) % 8;
+  if (pad) json = Buffer.concat([json, Buffer.alloc(pad, 0x20)]);
+  const len = Buffer.alloc(8);
+  len.writeBigUInt64LE(BigInt(json.length));
+  const tmp = `${file}.tmp`;
+  fs.writeFileSync(tmp, Buffer.concat([len, json, ...parts]));
+  fs.renameSync(tmp, file);
+}

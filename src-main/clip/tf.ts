@@ -8,3 +8,6 @@ import '@tensorflow/tfjs-backend-wasm';
 
 export { tf };
 export type { Tensor, Tensor1D, Tensor2D, Tensor3D, Tensor4D } from '@tensorflow/tfjs';
+
+// Production mode: no console advice about tfjs-node (the backend choice is explicit and shown to users).
+tf.env().set('PROD', true);

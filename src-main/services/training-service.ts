@@ -10,6 +10,7 @@ import { type ExpertTable, predict } from '../mocoop/inference';
 import { fitLinearProbe } from '../mocoop/linear-probe';
 import type { ReportInput } from '../mocoop/report';
 import { decodeTable, encodeTable } from '../mocoop/table-codec';
+import { exportExperts, importExperts } from '../mocoop/export';
 import { METHODS, PAPER_DEFAULTS, type PromptMethod, type StepEvent, type TrainSettings, trainPrompts } from '../mocoop/trainer';
 import type { ModelInfo } from '../models/model-store';
 import type { ProjectStore } from '../store/project-store';
@@ -190,6 +191,38 @@ export class TrainingService {
     }
   }
 
+  exportRun(runId: string, dir: string): { manifest: string; weights: string } {
+    const run = this.training.run(runId);
+    const bytes = this.training.expertTable(runId);
+    if (!bytes) throw new AppError('invalid_input', `Run ${runId} has no trained experts to export (status: ${run.status}).`);
+    const table = decodeTable(bytes);
+    return exportExperts(dir, table, {
+      format: 'mocoop-experts',
+      version: 1,
+      method: run.method,
+      run: run.id,
+      model: { id: run.modelId },
+      classes: (run.settings.classes as string[]) ?? [],
+      virtualClasses: (run.settings.virtualClasses as string[]) ?? [],
+      experts: table.experts,
+      dim: table.dim,
+      topK: table.topK,
+      tauGate: table.tauGate ?? 0.07,
+      templates: (run.settings.groups as string[][]) ?? [],
+      settings: run.settings
+    });
+  }
+
+  /** Adds exported experts to this project as a finished run (no training needed to predict). */
+  importRun(dir: string): string {
+    const { table, manifest } = importExperts(dir);
+    const runId = `imported-${manifest.run}`.slice(0, 90);
+    this.training.startRun({ id: runId, method: manifest.method, settings: { ...manifest.settings, importedFrom: dir }, backend: 'imported', modelId: manifest.model.id, setId: null });
+    this.training.saveExpertTable(runId, encodeTable(table));
+    this.training.finishRun(runId, 'done', null);
+    return runId;
+  }
+
   /** Everything a report shows for a finished run (predictions as stored at its evaluation). */
   reportInput(runId: string, codeVersion: string): ReportInput {
     const run = this.training.run(runId);
@@ -215,29 +248,41 @@ export class TrainingService {
   }
 
   /** Test-split accuracy; base-to-new sets report base, new and their harmonic mean H. */
-  async evaluate(runId: string, engine: ClipEngine | null, model: ModelInfo | null): Promise<EvalResult> {
+  async evaluate(runId: string, engine: ClipEngine | null, model: ModelInfo | null, on?: TrainingService): Promise<EvalResult> {
     const run = this.training.run(runId);
-    if (run.metrics && !engine) return run.metrics as unknown as EvalResult;
+    if (run.metrics && !engine && !on) return run.metrics as unknown as EvalResult;
     const bytes = this.training.expertTable(runId);
     if (!bytes) throw new AppError('invalid_input', `Run ${runId} has no trained experts (status: ${run.status}).`);
     const table = decodeTable(bytes);
-    const set = run.setId !== null ? this.training.fewShotSet(run.setId) : null;
-    const classById = new Map(this.store.listClasses().map((c) => [c.id, c]));
-    const baseIds = set?.baseClassIds ?? [];
-    const newIds = set?.newClassIds ?? [];
+    // Classes are matched by name, so a run can be evaluated on another project with the same class names.
+    const target = on ?? this;
+    const byName = new Map(target.store.listClasses().map((c) => [c.name, c]));
+    const baseNames = (run.settings.classes as string[] | undefined) ?? [];
+    const newNames = (run.settings.virtualClasses as string[] | undefined) ?? [];
+    const unknown = [...baseNames, ...newNames].filter((n) => !byName.has(n));
+    if (unknown.length === baseNames.length + newNames.length) {
+      throw new AppError('invalid_input', `${target.store.file} has none of this run's classes (${[...baseNames, ...newNames].slice(0, 5).join(', ')}…).`);
+    }
+    const baseIds = baseNames.map((n) => byName.get(n)?.id ?? -1);
+    const newIds = newNames.map((n) => byName.get(n)?.id ?? -1);
     const allIds = [...baseIds, ...newIds];
-    const tests = this.store.images(this.store.imageIds({ split: 'test' })).filter((r) => r.labelId !== null && !r.missing && allIds.includes(r.labelId));
+    const classById = new Map([...byName.values()].map((c) => [c.id, c]));
+    const labeled = (split?: 'test') => target.store.images(target.store.imageIds({ split })).filter((r) => r.labelId !== null && !r.missing && allIds.includes(r.labelId));
+    // Another project (domain shift) is evaluated on its test split when it has one, else on all its labeled images.
+    let tests = labeled('test');
+    if (on && tests.length === 0) tests = labeled();
     if (tests.length === 0) throw new AppError('invalid_input', 'No labeled test images to evaluate on. Move some labeled images to the test split.');
     if (!engine || !model) throw new AppError('invalid_input', 'Evaluation needs the model.');
-    const features = await this.features(engine, model, tests);
+    const features = await target.features(engine, model, tests);
     const stored: StoredPrediction[] = [];
-    const evalGroup = (ids: number[], role: 'base' | 'new' | 'all') => {
+    const evalGroup = (groupIds: number[], role: 'base' | 'new' | 'all') => {
+      const ids = groupIds;
       const indices = ids.map((id) => allIds.indexOf(id));
       const rows = tests.filter((r) => ids.includes(r.labelId!) && features.has(r.hash));
       const confusion = ids.map(() => ids.map(() => 0));
       const load = new Array(table.experts).fill(0);
       let agree = 0;
-      const perClass = ids.map((id) => ({ class: classById.get(id)?.name ?? `#${id}`, role, images: 0, correct: 0, accuracy: 0 }));
+      const perClass = ids.map((id, k) => ({ class: classById.get(id)?.name ?? (role === 'new' ? newNames[k] : baseNames[k]) ?? `#${id}`, role, images: 0, correct: 0, accuracy: 0 }));
       rows.forEach((r) => {
         const p = predict(table, features.get(r.hash)!, indices);
         const truth = ids.indexOf(r.labelId!);
@@ -265,10 +310,10 @@ export class TrainingService {
       h: novel ? harmonicMean(main.accuracy, novel.accuracy) : null,
       images: main.images + (novel?.images ?? 0),
       per_class: [...main.perClass, ...(novel?.perClass ?? [])],
-      confusion: { classes: (b2n ? baseIds : allIds).map((id) => classById.get(id)?.name ?? `#${id}`), counts: main.confusion },
+      confusion: { classes: b2n ? baseNames : [...baseNames, ...newNames], counts: main.confusion },
       expert_usage: { load: main.load.map((n, j) => n + (novel?.load[j] ?? 0)), router_agrees_with_p_hard: main.agree }
     };
-    this.training.savePredictions(runId, stored);
+    if (!on) this.training.savePredictions(runId, stored);
     return result;
   }
 }

@@ -96,6 +96,21 @@ describe('templates, few-shot sets, train and eval through the CLI', () => {
     expect(html).not.toMatch(/<script|https?:\/\//);
     for (const c of evaluated.per_class) expect(html).toContain(c.class);
 
+    // Export the experts, import them into another project with the same class names, and get the same
+    // predictions there; evaluating across projects (domain shift) matches by class name.
+    const exported = path.join(tmp.dir, 'experts');
+    expect((await mocoop('export', project, '--run', done.run, '--out', exported)).code).toBe(0);
+    expect(JSON.parse(fs.readFileSync(path.join(exported, 'manifest.json'), 'utf8'))).toMatchObject({ format: 'mocoop-experts', run: done.run, experts: 2 });
+    const other = path.join(tmp.dir, 'other.mocoop');
+    expect((await mocoop('project', 'create', other)).code).toBe(0);
+    expect((await mocoop('import', other, '--csv', path.join(tmp.dir, 'data', 'labels.csv'))).code).toBe(0);
+    const imported = JSON.parse((await mocoop('import-experts', other, '--from', exported, '--json')).stdout);
+    const there = JSON.parse((await mocoop('eval', other, '--run', imported.run, '--json')).stdout);
+    expect(there.accuracy).toBe(evaluated.accuracy);
+    expect(there.per_class).toEqual(evaluated.per_class);
+    const shifted = JSON.parse((await mocoop('eval', project, '--run', done.run, '--on', other, '--json')).stdout);
+    expect(shifted.per_class).toEqual(evaluated.per_class);
+
     const store = ProjectStore.open(project);
     const record = new TrainingStore(store).run(done.run);
     expect(record.status).toBe('done');

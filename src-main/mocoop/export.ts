@@ -1,0 +1,89 @@
+/**
+ * Trained experts as a portable folder: experts.safetensors (the G×A×P table of expert class
+ * features, the router, the group prototypes, or a linear probe's weights) and manifest.json (class
+ * names, settings, model). Importing needs no text encoder: the table is all inference uses.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { z } from 'zod';
+import { SafetensorsFile, writeSafetensors } from '../clip/safetensors';
+import { AppError } from '../contract/errors';
+import type { ExpertTable } from './inference';
+
+export const Manifest = z.object({
+  format: z.literal('mocoop-experts'),
+  version: z.literal(1),
+  method: z.string(),
+  run: z.string(),
+  model: z.object({ id: z.string() }),
+  classes: z.array(z.string()),
+  virtualClasses: z.array(z.string()),
+  experts: z.number().int().positive(),
+  dim: z.number().int().positive(),
+  topK: z.number().int().positive(),
+  tauGate: z.number(),
+  templates: z.array(z.array(z.string())),
+  settings: z.record(z.string(), z.unknown())
+});
+export type Manifest = z.infer<typeof Manifest>;
+
+export function exportExperts(dir: string, table: ExpertTable, manifest: Manifest): { manifest: string; weights: string } {
+  fs.mkdirSync(dir, { recursive: true });
+  const { experts: G, classes: A, dim: P } = table;
+  const tensors: Record<string, { shape: number[]; data: Float32Array }> = {
+    'experts.class_features': { shape: [G, A, P], data: table.features },
+    'router.weight': { shape: [G, P], data: table.W },
+    'router.bias': { shape: [G], data: table.b }
+  };
+  if (table.groupFeatures) tensors['gate.group_features'] = { shape: [G, P], data: table.groupFeatures };
+  if (table.linear) {
+    tensors['linear.weight'] = { shape: [table.linear.bias.length, P], data: table.linear.weights };
+    tensors['linear.bias'] = { shape: [table.linear.bias.length], data: table.linear.bias };
+  }
+  const files = { manifest: path.join(dir, 'manifest.json'), weights: path.join(dir, 'experts.safetensors') };
+  writeSafetensors(files.weights, tensors, { format: 'mocoop-experts' });
+  fs.writeFileSync(files.manifest, JSON.stringify(manifest, null, 2));
+  return files;
+}
+
+export function importExperts(dir: string): { table: ExpertTable; manifest: Manifest } {
+  const manifestFile = path.join(dir, 'manifest.json');
+  let manifest: Manifest;
+  try {
+    const parsed = Manifest.safeParse(JSON.parse(fs.readFileSync(manifestFile, 'utf8')));
+    if (!parsed.success) throw new AppError('bad_source', `${manifestFile}: not a MoCoOp experts manifest (${parsed.error.issues[0]?.path.join('.')}: ${parsed.error.issues[0]?.message}).`);
+    manifest = parsed.data;
+  } catch (error) {
+    if (error instanceof AppError) throw error;
+    throw new AppError('bad_source', `${manifestFile}: cannot be read (${(error as Error).message}).`);
+  }
+  const st = SafetensorsFile.open(path.join(dir, 'experts.safetensors'));
+  try {
+    const A = manifest.classes.length + manifest.virtualClasses.length;
+    const expect = (name: string, shape: number[]) => {
+      const e = st.entries.get(name);
+      if (!e || e.shape.join(',') !== shape.join(',')) throw new AppError('bad_source', `${st.file}: tensor "${name}" should have shape [${shape.join(', ')}] for this manifest.`);
+      return st.readFloat32(name);
+    };
+    const G = manifest.experts;
+    const P = manifest.dim;
+    const table: ExpertTable = {
+      experts: G,
+      classes: A,
+      dim: P,
+      topK: manifest.topK,
+      tauGate: manifest.tauGate,
+      features: expect('experts.class_features', [G, A, P]),
+      W: expect('router.weight', [G, P]),
+      b: expect('router.bias', [G]),
+      groupFeatures: st.entries.has('gate.group_features') ? expect('gate.group_features', [G, P]) : undefined
+    };
+    if (st.entries.has('linear.bias')) {
+      const C = st.entries.get('linear.bias')!.shape[0]!;
+      table.linear = { weights: expect('linear.weight', [C, P]), bias: expect('linear.bias', [C]) };
+    }
+    return { table, manifest };
+  } finally {
+    st.close();
+  }
+}
