@@ -43,6 +43,7 @@ const USAGE = `Usage: mocoop <command> [options]
                                                    sample a seeded few-shot set from the labeled train pool
   train <file> --model DIR|ID [--method mocoop|mocoop-no-gate|mocoop-no-text|coop|kgcoop|zeroshot]
         [--preset paper] [--k-experts K] [--epochs N] [--batch-size B] [--lr X] [--seed S] [--set ID] [--json]
+  train <file> --resume RUN [--json]               continue a stopped or killed run from its last checkpoint
                                                    JSON lines: one {"event":"step",...} per step, then {"event":"done","run":ID}
   eval <file> --run ID [--model DIR|ID] [--json]   accuracy, base/new/H, per class on the test split
   report <file> --run ID --out DIR [--json]        report.html, metrics.json and predictions.csv
@@ -370,7 +371,7 @@ async function exchangeCommand(command: 'export' | 'import-experts', args: Parse
 }
 
 async function trainCommand(command: 'train' | 'eval', args: ParsedArgs): Promise<void> {
-  checkFlags(args, ['model', 'method', 'preset', 'k-experts', 'epochs', 'batch-size', 'lr', 'seed', 'set', 'run', 'on', 'backend', 'json', 'debug']);
+  checkFlags(args, ['model', 'method', 'preset', 'k-experts', 'epochs', 'batch-size', 'lr', 'seed', 'set', 'run', 'on', 'resume', 'backend', 'json', 'debug']);
   const json = args.flags.has('json');
   const backendPref = backendFlag(args);
   const method = (stringFlag(args, 'method') ?? 'mocoop') as TrainMethod;
@@ -378,7 +379,7 @@ async function trainCommand(command: 'train' | 'eval', args: ParsedArgs): Promis
   const preset = stringFlag(args, 'preset') ?? 'paper';
   if (preset !== 'paper') throw new UsageError(`--preset ${preset} is not available yet; use --preset paper.`);
   const modelArg = stringFlag(args, 'model');
-  if (!modelArg && command === 'train') throw new UsageError('train needs --model DIR (a CLIP folder) or the id of an installed model.');
+  if (!modelArg && command === 'train' && !stringFlag(args, 'resume')) throw new UsageError('train needs --model DIR (a CLIP folder) or the id of an installed model.');
   const options = {
     method,
     topK: numberFlag(args, 'k-experts', true, 1),
@@ -386,11 +387,12 @@ async function trainCommand(command: 'train' | 'eval', args: ParsedArgs): Promis
     batchSize: numberFlag(args, 'batch-size', true, 1),
     lr: numberFlag(args, 'lr', false, 0),
     seed: numberFlag(args, 'seed', true, 0),
-    setId: numberFlag(args, 'set', true, 1)
+    setId: numberFlag(args, 'set', true, 1),
+    resume: stringFlag(args, 'resume')
   };
   const { app, training } = openTraining(args);
   try {
-    const runArg = stringFlag(args, 'run');
+    const runArg = stringFlag(args, 'run') ?? stringFlag(args, 'resume');
     if (command === 'eval' && !runArg) throw new UsageError('eval needs --run ID.');
     const target = modelArg ?? training.training.run(runArg!).modelId;
     const asDir = path.resolve(target);

@@ -99,39 +99,53 @@ export class TrainingService {
     engine: ClipEngine,
     model: ModelInfo,
     backend: string,
-    options: { method: TrainMethod; setId?: number; topK?: number; epochs?: number; batchSize?: number; lr?: number; seed?: number },
+    options: { method: TrainMethod; setId?: number; topK?: number; epochs?: number; batchSize?: number; lr?: number; seed?: number; resume?: string },
     onStep: (event: StepEvent) => void,
     shouldStop?: () => boolean
   ): Promise<string> {
+    const resumed = options.resume ? this.training.run(options.resume) : null;
     const sets = this.training.fewShotSets();
-    const set = options.setId !== undefined ? this.training.fewShotSet(options.setId) : sets.at(-1);
+    const setId = resumed ? (resumed.setId ?? undefined) : options.setId;
+    const set = setId !== undefined ? this.training.fewShotSet(setId) : sets.at(-1);
     if (!set) throw new AppError('invalid_input', 'No few-shot set yet. Create one first (mocoop fewshot <project> --k 16 --seed 1).');
     const classById = new Map(this.store.listClasses().map((c) => [c.id, c]));
     const base = set.baseClassIds.map((id) => classById.get(id)!).filter(Boolean);
     const virtual = set.newClassIds.map((id) => classById.get(id)!).filter(Boolean);
     const rows = this.store.images(set.imageIds).filter((r) => r.labelId !== null && !r.missing && set.baseClassIds.includes(r.labelId));
     const schedule = coopSchedule(set.k ?? 16);
-    const settings: TrainSettings = {
-      ...PAPER_DEFAULTS,
-      method: options.method === 'zeroshot' || options.method === 'linear-probe' ? 'coop' : (options.method as PromptMethod),
-      epochs: options.epochs ?? schedule.epochs,
-      lr: options.lr ?? schedule.lr,
-      topK: options.topK ?? PAPER_DEFAULTS.topK,
-      batchSize: options.batchSize ?? PAPER_DEFAULTS.batchSize,
-      seed: options.seed ?? set.seed ?? PAPER_DEFAULTS.seed
-    };
-    const groups = this.groups();
-    const single = options.method === 'coop' || options.method === 'kgcoop' || options.method === 'zeroshot' || options.method === 'linear-probe';
+    const method = (resumed?.method as TrainMethod | undefined) ?? options.method;
+    const settings: TrainSettings = resumed
+      ? { ...PAPER_DEFAULTS, ...(resumed.settings as unknown as TrainSettings), method: method === 'zeroshot' || method === 'linear-probe' ? 'coop' : (method as PromptMethod) }
+      : {
+          ...PAPER_DEFAULTS,
+          method: method === 'zeroshot' || method === 'linear-probe' ? 'coop' : (method as PromptMethod),
+          epochs: options.epochs ?? schedule.epochs,
+          lr: options.lr ?? schedule.lr,
+          topK: options.topK ?? PAPER_DEFAULTS.topK,
+          batchSize: options.batchSize ?? PAPER_DEFAULTS.batchSize,
+          seed: options.seed ?? set.seed ?? PAPER_DEFAULTS.seed
+        };
+    const groups = resumed ? ((resumed.settings.groups as string[][]) ?? this.groups()) : this.groups();
+    const single = method === 'coop' || method === 'kgcoop' || method === 'zeroshot' || method === 'linear-probe';
     if (!single && (settings.topK < 1 || settings.topK > groups.length)) {
       throw new AppError('invalid_input', `K (experts per image) must be between 1 and the number of template groups (${groups.length}); it is ${settings.topK}.`);
     }
     if (groups.some((g) => g.length === 0)) throw new AppError('invalid_input', 'A template group is empty; every group needs at least one template.');
     if (base.length < 2) throw new AppError('invalid_input', 'Training needs at least two classes with images in the few-shot set.');
     if (rows.length === 0) throw new AppError('invalid_input', 'The few-shot set has no usable images (missing files or labels changed).');
-    const runId = `${options.method}-${new Date().toISOString().replace(/[-:T]/g, '').slice(0, 14)}-${Math.random().toString(36).slice(2, 6)}`;
-    const record = { ...settings, method: options.method, groups, setId: set.id, classes: base.map((c) => c.name), virtualClasses: virtual.map((c) => c.name) };
-    this.training.startRun({ id: runId, method: options.method, settings: record, backend, modelId: model.id, setId: set.id });
-    this.training.freezeSet(set.id);
+    let runId: string;
+    let checkpoint: Buffer | undefined;
+    if (resumed) {
+      runId = resumed.id;
+      this.training.resumeRun(runId);
+      checkpoint = this.training.checkpoint(runId)?.state;
+    } else {
+      runId = `${method}-${new Date().toISOString().replace(/[-:T]/g, '').slice(0, 14)}-${Math.random().toString(36).slice(2, 6)}`;
+      const record = { ...settings, method, groups, setId: set.id, classes: base.map((c) => c.name), virtualClasses: virtual.map((c) => c.name) };
+      this.training.startRun({ id: runId, method, settings: record, backend, modelId: model.id, setId: set.id });
+      this.training.freezeSet(set.id);
+    }
+    options = { ...options, method };
     try {
       const features = await this.features(engine, model, rows);
       const usable = rows.filter((r) => features.has(r.hash));
@@ -164,6 +178,7 @@ export class TrainingService {
           {
             onStep: (e) => {
               steps.push({ step: e.step, data: { ...e } });
+              this.training.heartbeat(runId);
               onStep(e);
             },
             onEpoch: (epoch, state) => {
@@ -171,7 +186,8 @@ export class TrainingService {
               this.training.saveCheckpoint(runId, epoch, state);
             },
             shouldStop
-          }
+          },
+          checkpoint
         );
         this.training.recordSteps(runId, steps);
         if (result.stopped) {

@@ -131,6 +131,8 @@ export const migrations: Migration[] = [
         metrics TEXT,
         expert_table BLOB,
         error TEXT,
+        heartbeat_at REAL,
+        pid INTEGER,
         created_at TEXT NOT NULL DEFAULT (datetime('now')),
         finished_at TEXT
       );

@@ -37,6 +37,20 @@ export interface RunRecord {
   finishedAt: string | null;
 }
 
+const HEARTBEAT_TIMEOUT_S = 60;
+
+/** Whether a process of this machine with this pid is alive (a run whose process died can be resumed at once). */
+function isAlive(pid: number | null): boolean {
+  if (pid === null) return false;
+  if (pid === process.pid) return true;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
 export interface StoredPrediction {
   imageId: number;
   labelId: number;
@@ -137,15 +151,52 @@ export class TrainingStore {
 
   // ---- runs ----------------------------------------------------------------------------------------
 
+  /**
+   * Refuses while another run of this project is alive. A run marked running whose process stopped
+   * beating (killed, crashed) is marked cancelled instead, so it can be resumed from its checkpoint.
+   */
+  private assertNoLiveRun(except?: string): void {
+    const now = Date.now() / 1000;
+    const running = this.db.prepare("SELECT id, heartbeat_at, pid FROM runs WHERE status = 'running' AND id IS NOT ?").all(except ?? null) as { id: string; heartbeat_at: number | null; pid: number | null }[];
+    for (const r of running) {
+      if (isAlive(r.pid) && r.heartbeat_at !== null && now - r.heartbeat_at < HEARTBEAT_TIMEOUT_S) {
+        throw new AppError('busy', `Run ${r.id} is still training in this project. Wait for it to finish or cancel it first.`);
+      }
+      this.db.prepare("UPDATE runs SET status = 'cancelled', error = 'interrupted: its process stopped; resume it to continue' WHERE id = ?").run(r.id);
+    }
+  }
+
   /** Starts a run; refused while another run of this project is still running. */
   startRun(run: { id: string; method: string; settings: Record<string, unknown>; backend: string; modelId: string; setId: number | null }): void {
     this.project.transaction(() => {
-      const running = this.db.prepare("SELECT id FROM runs WHERE status = 'running'").pluck().get() as string | undefined;
-      if (running) throw new AppError('busy', `Run ${running} is still training in this project. Wait for it to finish or cancel it first.`);
+      this.assertNoLiveRun();
       this.db
-        .prepare("INSERT INTO runs (id, method, status, settings, backend, model_id, set_id) VALUES (?, ?, 'running', ?, ?, ?, ?)")
-        .run(run.id, run.method, JSON.stringify(run.settings), run.backend, run.modelId, run.setId);
+        .prepare("INSERT INTO runs (id, method, status, settings, backend, model_id, set_id, heartbeat_at, pid) VALUES (?, ?, 'running', ?, ?, ?, ?, ?, ?)")
+        .run(run.id, run.method, JSON.stringify(run.settings), run.backend, run.modelId, run.setId, Date.now() / 1000, process.pid);
     });
+  }
+
+  /** Marks a stopped run as running again (resume), with the same refusal as starting one. */
+  resumeRun(runId: string): void {
+    this.project.transaction(() => {
+      const run = this.run(runId);
+      this.assertNoLiveRun(runId);
+      if (run.status === 'done') throw new AppError('invalid_input', `Run ${runId} has already finished.`);
+      if (run.status === 'running') {
+        const live = this.db.prepare('SELECT heartbeat_at, pid FROM runs WHERE id = ?').get(runId) as { heartbeat_at: number | null; pid: number | null };
+        if (isAlive(live.pid) && live.heartbeat_at !== null && Date.now() / 1000 - live.heartbeat_at < HEARTBEAT_TIMEOUT_S) throw new AppError('busy', `Run ${runId} is still training.`);
+      }
+      this.db.prepare("UPDATE runs SET status = 'running', error = NULL, heartbeat_at = ?, pid = ? WHERE id = ?").run(Date.now() / 1000, process.pid, runId);
+      const checkpoint = this.checkpoint(runId);
+      // Steps after the last checkpoint are replayed: drop any that were recorded past it.
+      const steps = this.steps(runId) as { step: number; epoch: number }[];
+      const keep = checkpoint ? steps.filter((st) => st.epoch <= checkpoint.epoch).length : 0;
+      this.db.prepare('DELETE FROM run_steps WHERE run_id = ? AND step > ?').run(runId, keep);
+    });
+  }
+
+  heartbeat(runId: string): void {
+    this.db.prepare('UPDATE runs SET heartbeat_at = ? WHERE id = ?').run(Date.now() / 1000, runId);
   }
 
   recordSteps(runId: string, steps: { step: number; data: Record<string, unknown> }[]): void {

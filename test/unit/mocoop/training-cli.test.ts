@@ -118,6 +118,40 @@ describe('templates, few-shot sets, train and eval through the CLI', () => {
     store.close();
   });
 
+  it('a training process killed mid-run resumes from its last checkpoint and ends exactly like an uninterrupted run', async () => {
+    const args = ['--model', FIXTURE, '--epochs', '6', '--batch-size', '1', '--lr', '0.01', '--k-experts', '2', '--seed', '11', '--json'];
+    const whole = (await mocoop('train', project, ...args)).stdout.trim().split('\n').map((l) => JSON.parse(l));
+    const wholeRun = whole.at(-1).run;
+
+    // Start the same training and kill it (SIGKILL: no clean-up) once epoch 3 is under way.
+    const { spawn } = await import('node:child_process');
+    const child = spawn(process.execPath, [path.resolve('bin/mocoop.js'), 'train', project, ...args], { env: { ...process.env, MOCOOP_HOME: path.join(tmp.dir, 'home'), MOCOOP_BACKEND: 'wasm' } });
+    let buffered = '';
+    child.stdout.on('data', (d) => {
+      buffered += String(d);
+      if (buffered.split('\n').some((l) => l.startsWith('{') && l.endsWith('}') && JSON.parse(l).epoch === 3)) child.kill('SIGKILL');
+    });
+    await new Promise((r) => child.once('exit', r));
+    const store = ProjectStore.open(project);
+    const interrupted = new TrainingStore(store).runs().find((r) => r.status === 'running' && r.id !== wholeRun)!;
+    expect(new TrainingStore(store).checkpoint(interrupted.id)?.epoch).toBeGreaterThanOrEqual(2);
+    store.close();
+
+    const resumed = (await mocoop('train', project, '--resume', interrupted.id, '--json')).stdout.trim().split('\n').map((l) => JSON.parse(l));
+    const done = resumed.at(-1);
+    expect(done.run).toBe(interrupted.id);
+    expect(done.status).toBe('done');
+    // Every step after the checkpoint is replayed with the same numbers, and the result is the same.
+    const tail = whole.filter((l) => l.event === 'step').slice(-resumed.filter((l) => l.event === 'step').length);
+    expect(resumed.filter((l) => l.event === 'step').map((l) => l.loss)).toEqual(tail.map((l) => l.loss));
+    expect(done.metrics.per_class).toEqual(whole.at(-1).metrics.per_class);
+    const a = path.join(tmp.dir, 'exp-a');
+    const b = path.join(tmp.dir, 'exp-b');
+    await mocoop('export', project, '--run', wholeRun, '--out', a);
+    await mocoop('export', project, '--run', interrupted.id, '--out', b);
+    expect(fs.readFileSync(path.join(b, 'experts.safetensors')).equals(fs.readFileSync(path.join(a, 'experts.safetensors')))).toBe(true);
+  });
+
   it('refuses K larger than the number of groups with a clear message', async () => {
     const result = await mocoop('train', project, '--model', FIXTURE, '--k-experts', '3', '--epochs', '1');
     expect(result.code).not.toBe(0);
