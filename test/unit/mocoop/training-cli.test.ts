@@ -119,6 +119,7 @@ describe('templates, few-shot sets, train and eval through the CLI', () => {
   });
 
   it('a training process killed mid-run resumes from its last checkpoint and ends exactly like an uninterrupted run', async () => {
+    expect((await mocoop('fewshot', project, '--k', '2', '--seed', '7', '--base-new')).code).toBe(0);
     const args = ['--model', FIXTURE, '--epochs', '6', '--batch-size', '1', '--lr', '0.01', '--k-experts', '2', '--seed', '11', '--json'];
     const whole = (await mocoop('train', project, ...args)).stdout.trim().split('\n').map((l) => JSON.parse(l));
     const wholeRun = whole.at(-1).run;
