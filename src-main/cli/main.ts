@@ -42,7 +42,7 @@ const USAGE = `Usage: mocoop <command> [options]
   fewshot <file> --k N --seed S [--base-new] [--json]
                                                    sample a seeded few-shot set from the labeled train pool
   train <file> --model DIR|ID [--method mocoop|mocoop-no-gate|mocoop-no-text|coop|kgcoop|zeroshot]
-        [--preset paper] [--k-experts K] [--epochs N] [--batch-size B] [--lr X] [--seed S] [--set ID] [--json]
+        [--preset paper|released-code] [--k-experts K] [--epochs N] [--batch-size B] [--lr X] [--seed S] [--set ID] [--json]
   train <file> --resume RUN [--json]               continue a stopped or killed run from its last checkpoint
                                                    JSON lines: one {"event":"step",...} per step, then {"event":"done","run":ID}
   eval <file> --run ID [--model DIR|ID] [--json]   accuracy, base/new/H, per class on the test split
@@ -377,11 +377,12 @@ async function trainCommand(command: 'train' | 'eval', args: ParsedArgs): Promis
   const method = (stringFlag(args, 'method') ?? 'mocoop') as TrainMethod;
   if (!(TRAIN_METHODS as readonly string[]).includes(method)) throw new UsageError(`--method must be one of ${TRAIN_METHODS.join(', ')}.`);
   const preset = stringFlag(args, 'preset') ?? 'paper';
-  if (preset !== 'paper') throw new UsageError(`--preset ${preset} is not available yet; use --preset paper.`);
+  if (preset !== 'paper' && preset !== 'released-code') throw new UsageError(`--preset must be paper or released-code (got "${preset}").`);
   const modelArg = stringFlag(args, 'model');
   if (!modelArg && command === 'train' && !stringFlag(args, 'resume')) throw new UsageError('train needs --model DIR (a CLIP folder) or the id of an installed model.');
   const options = {
     method,
+    preset: preset as 'paper' | 'released-code',
     topK: numberFlag(args, 'k-experts', true, 1),
     epochs: numberFlag(args, 'epochs', true, 1),
     batchSize: numberFlag(args, 'batch-size', true, 1),

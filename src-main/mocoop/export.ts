@@ -22,6 +22,7 @@ export const Manifest = z.object({
   dim: z.number().int().positive(),
   topK: z.number().int().positive(),
   tauGate: z.number(),
+  mixing: z.enum(['cosine', 'dot']).default('cosine'),
   templates: z.array(z.array(z.string())),
   settings: z.record(z.string(), z.unknown())
 });
@@ -73,6 +74,7 @@ export function importExperts(dir: string): { table: ExpertTable; manifest: Mani
       dim: P,
       topK: manifest.topK,
       tauGate: manifest.tauGate,
+      mixing: manifest.mixing,
       features: expect('experts.class_features', [G, A, P]),
       W: expect('router.weight', [G, P]),
       b: expect('router.bias', [G]),

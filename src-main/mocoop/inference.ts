@@ -15,6 +15,8 @@ export interface ExpertTable {
   /** [G, P] group prototypes for p_hard (optional). */
   groupFeatures?: Float32Array;
   tauGate?: number;
+  /** 'cosine' (paper): cos(f, m); 'dot' (released code): f·m with the mixture m not renormalised. */
+  mixing?: 'cosine' | 'dot';
   /** A linear probe instead of prompts: scores are W·x + b per class ([A, P] and [A]). */
   linear?: { weights: Float32Array; bias: Float32Array };
 }
@@ -67,7 +69,7 @@ export function predict(table: ExpertTable, image: Float32Array, classIndices: n
       dot += mixed[p]! * image[p]!;
       norm += mixed[p]! * mixed[p]!;
     }
-    return dot / Math.sqrt(norm);
+    return table.mixing === 'dot' ? dot : dot / Math.sqrt(norm);
   });
   // -1 when no class can be scored (a linear probe has no weights for classes it never saw).
   let predicted = scores.some(Number.isFinite) ? 0 : -1;

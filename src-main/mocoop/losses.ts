@@ -6,6 +6,10 @@
 import { type Tensor, type Tensor1D, type Tensor2D, tf } from '../clip/tf';
 
 export interface LossSettings {
+  /** 'paper': the equations of ARCHITECTURE.md §1; 'released-code': what the authors' public code does. */
+  preset?: 'paper' | 'released-code';
+  /** CLIP's exp(logit_scale), used by the released-code preset for classification logits. */
+  logitScale?: number;
   topK: number;
   tauCe: number;
   tauGate: number;
@@ -67,6 +71,31 @@ const crossEntropy = (logits: Tensor2D, targets: number[]) => {
   return tf.neg(tf.mean(tf.sum(tf.mul(oneHot, tf.logSoftmax(logits)), -1)));
 };
 
+export interface ReleasedCodeTargets {
+  /** [G, A, P]: normalised mean over group j's templates of h_(j,i)(a). */
+  prototypes: Tensor;
+  /** [B, G]: softmax of cos(f_x, prototype_j(true class)) with +10 on its two largest entries. */
+  gateTarget: Tensor2D;
+}
+
+/** The released code's gate target: per image, cosines to the true class's group prototypes, top two boosted. */
+export function releasedGateTarget(images: Tensor2D, prototypes: Tensor, labels: number[]): Tensor2D {
+  return tf.tidy(() => {
+    const [G, , P] = prototypes.shape as [number, number, number];
+    const B = labels.length;
+    const perImage = labels.map((y) => tf.reshape(tf.slice(prototypes, [0, y, 0], [G, 1, P]), [G, P]));
+    const protos = tf.stack(perImage) as Tensor;
+    const cos = tf.sum(tf.mul(tf.expandDims(images, 1), protos), -1);
+    const values = cos.arraySync() as number[][];
+    const boost = new Float32Array(B * G);
+    values.forEach((row, n) => {
+      const top = row.map((v, j) => [v, j] as const).sort((a, b) => b[0] - a[0] || a[1] - b[1]).slice(0, Math.min(2, G));
+      top.forEach(([, j]) => (boost[n * G + j] = 10));
+    });
+    return tf.softmax(tf.add(cos, tf.tensor2d(boost, [B, G]))) as Tensor2D;
+  });
+}
+
 export interface LossContext {
   experts: number;
   /** Real classes C (the first C of the A classes). */
@@ -78,9 +107,11 @@ export interface LossContext {
   topK: Tensor2D;
   pHard: Tensor2D;
   settings: LossSettings;
+  released?: ReleasedCodeTargets;
 }
 
 export function mocoopLoss(features: Tensor2D, W: Tensor2D, b: Tensor1D, ctx: LossContext): LossValues {
+  if (ctx.settings.preset === 'released-code') return releasedCodeLoss(features, W, b, ctx);
   const { experts: G, classes: C, allClasses: A, batch, targets, settings } = ctx;
   const P = features.shape[1];
   const t = tf.reshape(l2(features), [G, A, P]);
@@ -122,5 +153,39 @@ export function mocoopLoss(features: Tensor2D, W: Tensor2D, b: Tensor1D, ctx: Lo
     const h0 = tf.reshape(tf.slice(targets.hard[0]!, [0, 0, 0], [1, C, P]), [C, P]);
     L = tf.add(L, tf.mul(tf.mean(tf.sub(1, tf.sum(tf.mul(t0, h0), -1))), settings.lambdaKg));
   }
+  return { L, Lce, Lgate, Ltext, logitsCe };
+}
+
+/**
+ * The authors' released code, where it departs from the paper: classification logits = CLIP's logit
+ * scale × f·m with m = Σ_top-K softmax(router logits over the top K)_j t_j (m not renormalised);
+ * gate loss CE(router logits, q) with q from the true class's group prototypes; text loss with
+ * unscaled cosines between each expert's features and its own group's prototypes of every class.
+ * (The learnable correction vector is added to `features` by the caller.)
+ */
+function releasedCodeLoss(features: Tensor2D, W: Tensor2D, b: Tensor1D, ctx: LossContext): LossValues {
+  const { experts: G, classes: C, allClasses: A, batch, settings } = ctx;
+  const released = ctx.released!;
+  const P = features.shape[1];
+  const t = tf.reshape(l2(features), [G, A, P]);
+  const logitsR = routerLogits(batch.images, W, b);
+  // Softmax over the top-K router logits only: exp(l_j) masked to S_x, normalised over S_x.
+  const maxed = tf.sub(logitsR, tf.max(logitsR, -1, true));
+  const e = tf.mul(tf.exp(maxed), ctx.topK);
+  const w = tf.div(e, tf.sum(e, -1, true));
+  const tC = tf.reshape(tf.slice(t, [0, 0, 0], [G, C, P]), [G, C * P]);
+  const mixed = tf.reshape(tf.matMul(w as Tensor2D, tC as Tensor2D), [-1, C, P]);
+  const logitsCe = tf.mul(tf.sum(tf.mul(tf.expandDims(batch.images, 1), mixed), -1), settings.logitScale ?? 100) as Tensor2D;
+  const Lce = crossEntropy(logitsCe, batch.labels);
+  const Lgate = tf.neg(tf.mean(tf.sum(tf.mul(released.gateTarget, tf.logSoftmax(logitsR)), -1)));
+  const identity = Array.from({ length: A }, (_, y) => y);
+  let textSum: Tensor = tf.scalar(0);
+  for (let j = 0; j < G; j++) {
+    const tj = tf.reshape(tf.slice(t, [j, 0, 0], [1, A, P]), [A, P]) as Tensor2D;
+    const pj = tf.reshape(tf.slice(released.prototypes, [j, 0, 0], [1, A, P]), [A, P]) as Tensor2D;
+    textSum = tf.add(textSum, crossEntropy(tf.matMul(tj, pj, false, true) as Tensor2D, identity));
+  }
+  const Ltext = tf.div(textSum, G);
+  const L = tf.add(tf.add(Lce, tf.mul(Lgate, settings.lambda1)), tf.mul(Ltext, settings.lambda2));
   return { L, Lce, Lgate, Ltext, logitsCe };
 }

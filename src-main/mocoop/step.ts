@@ -4,12 +4,14 @@
  * features is then carried back through the encoder block by block.
  */
 import { type Tensor, type Tensor1D, type Tensor2D, tf } from '../clip/tf';
-import { type Batch, type FrozenTargets, type LossContext, type LossSettings, hardGate, mocoopLoss, routerLogits, topKMask } from './losses';
+import { type Batch, type FrozenTargets, type LossContext, type LossSettings, hardGate, mocoopLoss, releasedGateTarget, routerLogits, topKMask } from './losses';
 import type { ContextVectors, PromptLearner } from './prompt-learner';
 
 export interface Router {
   W: Tensor2D;
   b: Tensor1D;
+  /** Released-code preset: a learnable vector added to every expert text feature before normalisation. */
+  correction?: Tensor1D;
 }
 
 export interface StepResult {
@@ -18,10 +20,19 @@ export interface StepResult {
   features: Tensor2D;
   logitsCe: Float32Array;
   topK: number[][];
-  grads: { context: ContextVectors; W: Tensor2D; b: Tensor1D };
+  grads: { context: ContextVectors; W: Tensor2D; b: Tensor1D; correction?: Tensor1D };
 }
 
-export function lossAndGradients(learner: PromptLearner, context: ContextVectors, router: Router, batch: Batch, targets: FrozenTargets, settings: LossSettings, classes: number): StepResult {
+export function lossAndGradients(
+  learner: PromptLearner,
+  context: ContextVectors,
+  router: Router,
+  batch: Batch,
+  targets: FrozenTargets,
+  settings: LossSettings,
+  classes: number,
+  released?: { prototypes: Tensor }
+): StepResult {
   const { experts } = learner.layout;
   const allClasses = learner.layout.classes;
   const B = batch.labels.length;
@@ -30,26 +41,33 @@ export function lossAndGradients(learner: PromptLearner, context: ContextVectors
   probs.dispose();
   const topK = tf.tensor2d(mask, [B, experts]);
   const pHard = hardGate(batch.images, targets.groupFeatures, settings.tauGate);
-  const ctx: LossContext = { experts, classes, allClasses, batch, targets, topK, pHard, settings };
+  const gateTarget = released ? releasedGateTarget(batch.images, released.prototypes, batch.labels) : null;
+  const ctx: LossContext = { experts, classes, allClasses, batch, targets, topK, pHard, settings, released: released && gateTarget ? { prototypes: released.prototypes, gateTarget } : undefined };
+  const correction = settings.preset === 'released-code' ? router.correction : undefined;
 
   let values: StepResult['losses'] = { L: 0, Lce: 0, Lgate: 0, Ltext: 0 };
   let logitsCe: Float32Array = new Float32Array(0);
   let dW: Tensor2D | null = null;
   let db: Tensor1D | null = null;
+  let dv: Tensor1D | undefined;
   const embeds = learner.embeddings(context);
   const { features, dEmbeds } = learner.text.encodeEmbeddingsWithGrad(embeds, learner.eot, (F) => {
     const out = tf.tidy(() => {
-      const loss = mocoopLoss(F, router.W, router.b, ctx);
+      const shifted = correction ? (tf.add(F, correction) as Tensor2D) : F;
+      const loss = mocoopLoss(shifted, router.W, router.b, ctx);
       values = { L: loss.L.dataSync()[0]!, Lce: loss.Lce.dataSync()[0]!, Lgate: loss.Lgate.dataSync()[0]!, Ltext: loss.Ltext.dataSync()[0]! };
       logitsCe = loss.logitsCe.dataSync() as Float32Array;
-      const [gF, gW, gb] = tf.grads((f: Tensor, w: Tensor, bb: Tensor) => mocoopLoss(f as Tensor2D, w as Tensor2D, bb as Tensor1D, ctx).L)([F, router.W, router.b]);
-      return { gF: gF as Tensor2D, gW: gW as Tensor2D, gb: gb as Tensor1D };
+      const [gF, gW, gb] = tf.grads((f: Tensor, w: Tensor, bb: Tensor) => mocoopLoss(f as Tensor2D, w as Tensor2D, bb as Tensor1D, ctx).L)([shifted, router.W, router.b]);
+      // d(F + v)/dv sums over rows: the correction's gradient is the column sum of dL/dF.
+      return { gF: gF as Tensor2D, gW: gW as Tensor2D, gb: gb as Tensor1D, gv: correction ? (tf.sum(gF!, 0) as Tensor1D) : undefined };
     });
     dW = out.gW;
     db = out.gb;
+    dv = out.gv;
     return out.gF;
   });
   const contextGrads = learner.contextGradients(dEmbeds);
   tf.dispose([embeds, dEmbeds, topK, pHard]);
-  return { losses: values, features, logitsCe, topK: indices, grads: { context: contextGrads, W: dW!, b: db! } };
+  if (gateTarget) gateTarget.dispose();
+  return { losses: values, features, logitsCe, topK: indices, grads: { context: contextGrads, W: dW!, b: db!, correction: dv } };
 }

@@ -3,7 +3,7 @@ import type { ExpertTable } from './inference';
 /** An expert table as bytes: a JSON header (sizes, K, τ_gate) then the float32 arrays back to back. */
 export function encodeTable(table: ExpertTable): Buffer {
   const arrays = [table.features, table.W, table.b, table.groupFeatures ?? new Float32Array(0), table.linear?.weights ?? new Float32Array(0), table.linear?.bias ?? new Float32Array(0)];
-  const header = Buffer.from(JSON.stringify({ experts: table.experts, classes: table.classes, dim: table.dim, topK: table.topK, tauGate: table.tauGate ?? 0.07, lengths: arrays.map((a) => a.length) }));
+  const header = Buffer.from(JSON.stringify({ experts: table.experts, classes: table.classes, dim: table.dim, topK: table.topK, tauGate: table.tauGate ?? 0.07, mixing: table.mixing ?? 'cosine', lengths: arrays.map((a) => a.length) }));
   const len = Buffer.alloc(4);
   len.writeUInt32LE(header.length);
   return Buffer.concat([len, header, ...arrays.map((a) => Buffer.from(a.buffer, a.byteOffset, a.byteLength))]);
@@ -11,7 +11,7 @@ export function encodeTable(table: ExpertTable): Buffer {
 
 export function decodeTable(bytes: Buffer): ExpertTable {
   const n = bytes.readUInt32LE(0);
-  const h = JSON.parse(bytes.subarray(4, 4 + n).toString('utf8')) as { experts: number; classes: number; dim: number; topK: number; tauGate: number; lengths: number[] };
+  const h = JSON.parse(bytes.subarray(4, 4 + n).toString('utf8')) as { experts: number; classes: number; dim: number; topK: number; tauGate: number; mixing?: 'cosine' | 'dot'; lengths: number[] };
   let offset = 4 + n;
   const arrays = h.lengths.map((length) => {
     const copy = new Uint8Array(length * 4);
@@ -25,6 +25,7 @@ export function decodeTable(bytes: Buffer): ExpertTable {
     dim: h.dim,
     topK: h.topK,
     tauGate: h.tauGate,
+    mixing: h.mixing ?? 'cosine',
     features: arrays[0]!,
     W: arrays[1]!,
     b: arrays[2]!,

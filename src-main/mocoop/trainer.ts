@@ -18,7 +18,7 @@ export type PromptMethod = (typeof METHODS)[number];
 
 export interface TrainSettings {
   method: PromptMethod;
-  preset: 'paper';
+  preset: 'paper' | 'released-code';
   topK: number;
   epochs: number;
   batchSize: number;
@@ -94,9 +94,11 @@ export function groupsFor(method: PromptMethod, groups: string[][]): string[][] 
   return method === 'coop' || method === 'kgcoop' ? [['a photo of a {}.']] : groups;
 }
 
-export function lossSettingsFor(s: TrainSettings, experts: number): LossSettings {
+export function lossSettingsFor(s: TrainSettings, experts: number, logitScale = 100): LossSettings {
   const prompt = s.method === 'coop' || s.method === 'kgcoop';
   return {
+    preset: s.preset,
+    logitScale,
     topK: Math.min(s.topK, experts),
     tauCe: s.tauCe,
     tauGate: s.tauGate,
@@ -111,9 +113,20 @@ interface Params {
   context: ContextVectors;
   W: Tensor2D;
   b: Tensor1D;
+  /** The released code's correction vector (stays zero under the paper preset). */
+  correction: Tensor1D;
 }
 
-const list = (p: Params): Tensor[] => [...p.context.prefix, ...p.context.suffix, p.W, p.b];
+const list = (p: Params): Tensor[] => [...p.context.prefix, ...p.context.suffix, p.W, p.b, p.correction];
+
+function fromList(tensors: Tensor[], G: number): Params {
+  return {
+    context: { prefix: tensors.slice(0, G) as Tensor2D[], suffix: tensors.slice(G, 2 * G) as Tensor2D[] },
+    W: tensors[2 * G] as Tensor2D,
+    b: tensors[2 * G + 1] as Tensor1D,
+    correction: tensors[2 * G + 2] as Tensor1D
+  };
+}
 
 function serialize(epoch: number, params: Params, velocity: Params): Buffer {
   const pack = (p: Params) => list(p).map((t) => ({ shape: t.shape, data: Array.from(t.dataSync()) }));
@@ -125,9 +138,7 @@ function restore(buffer: Buffer, like: Params): { epoch: number; params: Params;
   const shapes = list(like).map((t) => t.shape.join(','));
   const unpack = (items: { shape: number[]; data: number[] }[]): Params => {
     if (items.length !== shapes.length || items.some((it, i) => it.shape.join(',') !== shapes[i])) throw new Error('The checkpoint does not match this run (different experts or classes).');
-    const tensors = items.map((it) => tf.tensor(it.data, it.shape));
-    const G = like.context.prefix.length;
-    return { context: { prefix: tensors.slice(0, G) as Tensor2D[], suffix: tensors.slice(G, 2 * G) as Tensor2D[] }, W: tensors[2 * G] as Tensor2D, b: tensors[2 * G + 1] as Tensor1D };
+    return fromList(items.map((it) => tf.tensor(it.data, it.shape)), like.context.prefix.length);
   };
   return { epoch: state.epoch, params: unpack(state.params), velocity: unpack(state.velocity) };
 }
@@ -156,7 +167,8 @@ export function trainPrompts(engine: ClipEngine, data: TrainData, settings: Trai
   const experts = groups.map((g) => expertTemplate(tokenizer, g[0]!));
   const layout = layoutSequences(experts, classTokenIds(tokenizer, names, false), tokenizer.sotId, tokenizer.eotId, engine.model.config.text.contextLength);
   const learner = new PromptLearner(layout, text);
-  const loss = lossSettingsFor(settings, G);
+  const loss = lossSettingsFor(settings, G, engine.logitScale);
+  const released = settings.preset === 'released-code';
 
   // Frozen hand-written prompt features h_(j,i)(a) and group prototypes g_j.
   const hard = groups.map((templates) => {
@@ -166,13 +178,11 @@ export function trainPrompts(engine: ClipEngine, data: TrainData, settings: Trai
     return tf.tensor3d(flat, [templates.length, A, P]);
   });
   const groupFeatures = tf.tidy(() => tf.stack(hard.map((h) => tf.mean(tf.slice(h, [0, 0, 0], [h.shape[0]!, C, P]), [0, 1]))) as Tensor2D);
+  // Released code: each group's prototype of each class = normalised mean over the group's templates.
+  const prototypes = released ? tf.tidy(() => tf.stack(hard.map((h) => { const m = tf.mean(h, 0); return tf.div(m, tf.norm(m, 'euclidean', -1, true)); }))) : null;
 
-  let params: Params = { context: learner.initialContext(), W: tf.zeros([G, P]) as Tensor2D, b: tf.zeros([G]) as Tensor1D };
-  let velocity: Params = {
-    context: { prefix: params.context.prefix.map((t) => tf.zerosLike(t) as Tensor2D), suffix: params.context.suffix.map((t) => tf.zerosLike(t) as Tensor2D) },
-    W: tf.zeros([G, P]) as Tensor2D,
-    b: tf.zeros([G]) as Tensor1D
-  };
+  let params: Params = { context: learner.initialContext(), W: tf.zeros([G, P]) as Tensor2D, b: tf.zeros([G]) as Tensor1D, correction: tf.zeros([P]) as Tensor1D };
+  let velocity: Params = fromList(list(params).map((t) => tf.zerosLike(t)), G);
   let startEpoch = 0;
   if (resumeFrom) {
     const restored = restore(resumeFrom, params);
@@ -210,9 +220,9 @@ export function trainPrompts(engine: ClipEngine, data: TrainData, settings: Trai
         idx.forEach((n, k) => flat.set(data.features[n]!, k * P));
         const images = tf.tensor2d(flat, [idx.length, P]);
         const labels = idx.map((n) => data.labels[n]!);
-        const result = lossAndGradients(learner, params.context, params, { images, labels }, { hard, groupFeatures }, loss, C);
+        const result = lossAndGradients(learner, params.context, params, { images, labels }, { hard, groupFeatures }, loss, C, prototypes ? { prototypes } : undefined);
         // SGD with momentum and (coupled) weight decay, as torch.optim.SGD.
-        const grads = [...result.grads.context.prefix, ...result.grads.context.suffix, result.grads.W, result.grads.b];
+        const grads = [...result.grads.context.prefix, ...result.grads.context.suffix, result.grads.W, result.grads.b, result.grads.correction ?? tf.zerosLike(params.correction)];
         const p = list(params);
         const v = list(velocity);
         const nextP: Tensor[] = [];
@@ -227,8 +237,8 @@ export function trainPrompts(engine: ClipEngine, data: TrainData, settings: Trai
           nextV.push(nv!);
         });
         tf.dispose([...p, ...v, ...grads, result.features, images]);
-        params = { context: { prefix: nextP.slice(0, G) as Tensor2D[], suffix: nextP.slice(G, 2 * G) as Tensor2D[] }, W: nextP[2 * G] as Tensor2D, b: nextP[2 * G + 1] as Tensor1D };
-        velocity = { context: { prefix: nextV.slice(0, G) as Tensor2D[], suffix: nextV.slice(G, 2 * G) as Tensor2D[] }, W: nextV[2 * G] as Tensor2D, b: nextV[2 * G + 1] as Tensor1D };
+        params = fromList(nextP, G);
+        velocity = fromList(nextV, G);
 
         let correct = 0;
         labels.forEach((y, n) => {
@@ -262,7 +272,8 @@ export function trainPrompts(engine: ClipEngine, data: TrainData, settings: Trai
 
     // The fixed table of expert class features used for inference.
     const table = tf.tidy(() => {
-      const f = text.encodeEmbeddings(learner.embeddings(params.context), layout.eot);
+      const raw = text.encodeEmbeddings(learner.embeddings(params.context), layout.eot);
+      const f = released ? tf.add(raw, params.correction) : raw;
       return tf.div(f, tf.norm(f, 'euclidean', -1, true));
     });
     const result: TrainResult = {
@@ -275,7 +286,8 @@ export function trainPrompts(engine: ClipEngine, data: TrainData, settings: Trai
         b: params.b.dataSync().slice() as Float32Array,
         topK: loss.topK,
         groupFeatures: groupFeatures.dataSync().slice() as Float32Array,
-        tauGate: settings.tauGate
+        tauGate: settings.tauGate,
+        mixing: released ? 'dot' : 'cosine'
       },
       steps: step,
       stopped,
@@ -284,7 +296,7 @@ export function trainPrompts(engine: ClipEngine, data: TrainData, settings: Trai
     table.dispose();
     return result;
   } finally {
-    tf.dispose([...list(params), ...list(velocity), ...hard, groupFeatures]);
+    tf.dispose([...list(params), ...list(velocity), ...hard, groupFeatures, ...(prototypes ? [prototypes] : [])]);
     learner.dispose();
   }
 }

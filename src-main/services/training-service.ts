@@ -99,7 +99,7 @@ export class TrainingService {
     engine: ClipEngine,
     model: ModelInfo,
     backend: string,
-    options: { method: TrainMethod; setId?: number; topK?: number; epochs?: number; batchSize?: number; lr?: number; seed?: number; resume?: string },
+    options: { method: TrainMethod; preset?: 'paper' | 'released-code'; setId?: number; topK?: number; epochs?: number; batchSize?: number; lr?: number; seed?: number; resume?: string },
     onStep: (event: StepEvent) => void,
     shouldStop?: () => boolean
   ): Promise<string> {
@@ -119,6 +119,7 @@ export class TrainingService {
       : {
           ...PAPER_DEFAULTS,
           method: method === 'zeroshot' || method === 'linear-probe' ? 'coop' : (method as PromptMethod),
+          preset: options.preset ?? 'paper',
           epochs: options.epochs ?? schedule.epochs,
           lr: options.lr ?? schedule.lr,
           topK: options.topK ?? PAPER_DEFAULTS.topK,
@@ -224,6 +225,7 @@ export class TrainingService {
       dim: table.dim,
       topK: table.topK,
       tauGate: table.tauGate ?? 0.07,
+      mixing: table.mixing ?? 'cosine',
       templates: (run.settings.groups as string[][]) ?? [],
       settings: run.settings
     });

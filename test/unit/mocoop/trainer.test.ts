@@ -87,6 +87,23 @@ describe('prompt training on the tiny model', () => {
     expect(Array.from(rest.table.features)).toEqual(Array.from(whole.table.features));
   });
 
+  it('released-code preset: trains, learns the correction vector, and classifies by f·m', () => {
+    const data = clusteredData(['ant', 'bee', 'wasp', 'moth'], 8, engine.dim, 3);
+    const events: StepEvent[] = [];
+    const result = trainPrompts(engine, data, settings({ preset: 'released-code', lr: 0.01 }), { onStep: (e) => events.push(e) });
+    expect(result.table.mixing).toBe('dot');
+    const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+    expect(mean(events.filter((e) => e.epoch === 11).map((e) => e.l_ce))).toBeLessThan(0.7 * mean(events.filter((e) => e.epoch === 1).map((e) => e.l_ce)));
+    // The gate loss is a cross-entropy against a target that puts almost all mass on two experts: ≥ 0.
+    expect(events.every((e) => e.l_gate >= 0 && Number.isFinite(e.l_text))).toBe(true);
+    // Logits are CLIP's logit scale × f·m: the first CE is far from the paper preset's (τ = 0.07).
+    const paper: StepEvent[] = [];
+    trainPrompts(engine, data, settings({ epochs: 1 }), { onStep: (e) => paper.push(e) });
+    expect(events[0]!.l_ce).not.toBeCloseTo(paper[0]!.l_ce, 3);
+    const hits = data.features.filter((f, n) => predict(result.table, f, [0, 1, 2, 3]).predicted === data.labels[n]).length;
+    expect(hits / data.features.length).toBeGreaterThanOrEqual(0.5); // chance is 0.25
+  });
+
   it('refuses K larger than the number of groups and an empty group list', () => {
     const data = clusteredData(['ant', 'bee'], 2, engine.dim, 1);
     expect(() => trainPrompts(engine, data, settings({ topK: 4 }))).toThrow(/between 1 and the number of groups \(3\)/);
