@@ -3,7 +3,9 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { BackendInfo, BackendPreference } from '../clip/backend';
 import { AppError } from '../contract/errors';
-import type { WorkerReply, WorkerRequest } from './protocol';
+import type { StepEvent } from '../mocoop/trainer';
+import type { ModelInfo } from '../models/model-store';
+import type { TrainJob, WorkerReply, WorkerRequest } from './protocol';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const fromSource = import.meta.url.endsWith('.ts');
@@ -150,6 +152,19 @@ export class ComputeClient {
   }
 
   /** Kills the worker now; the next job starts a fresh one. */
+  /** Trains in the worker; resolves when training ends. `onRun` gets the run id as soon as it exists. */
+  train(projectFile: string, model: ModelInfo, job: TrainJob, onRun: (runId: string) => void, onStep: (event: StepEvent) => void, signal?: AbortSignal): Promise<void> {
+    return this.run<void>(
+      (jobId) => ({ type: 'train', jobId, projectFile, model, job }),
+      (reply, finish) => {
+        if (reply.type === 'trainRun') onRun(reply.runId);
+        if (reply.type === 'trainStep') onStep(reply.event);
+        if (reply.type === 'done') finish(undefined);
+      },
+      signal
+    );
+  }
+
   stop(): void {
     const child = this.child;
     this.child = null;

@@ -1,15 +1,32 @@
 import type { BackendInfo, BackendPreference } from '../clip/backend';
+import type { StepEvent } from '../mocoop/trainer';
+import type { ModelInfo } from '../models/model-store';
+
+export interface TrainJob {
+  method: string;
+  preset?: 'paper' | 'released-code';
+  setId?: number;
+  topK?: number;
+  epochs?: number;
+  batchSize?: number;
+  lr?: number;
+  seed?: number;
+  resume?: string;
+}
 
 /** Messages between the app and its compute worker process (structured clone: typed arrays travel as they are). */
 export type WorkerRequest =
   | { type: 'init'; backend: BackendPreference }
   | { type: 'embedImages'; jobId: number; modelDir: string; files: string[]; batchSize: number }
-  | { type: 'embedTexts'; jobId: number; modelDir: string; texts: string[] };
+  | { type: 'embedTexts'; jobId: number; modelDir: string; texts: string[] }
+  | { type: 'train'; jobId: number; projectFile: string; model: ModelInfo; job: TrainJob };
 
 export type WorkerReply =
   | { type: 'ready'; backend: BackendInfo }
   | { type: 'initFailed'; message: string }
   | { type: 'images'; jobId: number; results: { index: number; vector?: Float32Array; error?: string }[]; done: number; total: number }
   | { type: 'texts'; jobId: number; vectors: Float32Array[] }
+  | { type: 'trainRun'; jobId: number; runId: string }
+  | { type: 'trainStep'; jobId: number; event: StepEvent }
   | { type: 'done'; jobId: number; logitScale: number }
   | { type: 'failed'; jobId: number; message: string };

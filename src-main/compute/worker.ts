@@ -4,17 +4,21 @@
  */
 import { initBackend } from '../clip/backend';
 import { ClipEngine } from '../clip/engine';
+import { TrainingService, type TrainMethod } from '../services/training-service';
+import { ProjectStore } from '../store/project-store';
 import type { WorkerReply, WorkerRequest } from './protocol';
 
 const send = (reply: WorkerReply) => process.send!(reply);
-let engine: { dir: string; engine: ClipEngine } | null = null;
+let engine: { dir: string; gradients: boolean; engine: ClipEngine } | null = null;
 let queue: Promise<void> = Promise.resolve();
+let backendName = '';
 
-function engineFor(dir: string): ClipEngine {
-  if (engine?.dir !== dir) {
+/** The loaded model; training needs the text encoder's input-gradient weights, which encoding does not. */
+function engineFor(dir: string, gradients = false): ClipEngine {
+  if (engine?.dir !== dir || (gradients && !engine.gradients)) {
     engine?.engine.dispose();
     engine = null;
-    engine = { dir, engine: ClipEngine.load(dir) };
+    engine = { dir, gradients, engine: ClipEngine.load(dir, { textGradients: gradients }) };
   }
   return engine.engine;
 }
@@ -23,11 +27,37 @@ async function handle(request: WorkerRequest): Promise<void> {
   switch (request.type) {
     case 'init':
       try {
-        send({ type: 'ready', backend: await initBackend(request.backend) });
+        const info = await initBackend(request.backend);
+        backendName = `${info.name} · ${info.device}`;
+        send({ type: 'ready', backend: info });
       } catch (error) {
         send({ type: 'initFailed', message: (error as Error).message });
       }
       return;
+    case 'train': {
+      let store: ProjectStore | null = null;
+      try {
+        store = ProjectStore.open(request.projectFile);
+        const training = new TrainingService(store);
+        const clip = engineFor(request.model.dir, true);
+        const job = request.job;
+        await training.train(
+          clip,
+          request.model,
+          backendName,
+          { ...job, method: job.method as TrainMethod },
+          (event) => send({ type: 'trainStep', jobId: request.jobId, event }),
+          undefined,
+          (runId) => send({ type: 'trainRun', jobId: request.jobId, runId })
+        );
+        send({ type: 'done', jobId: request.jobId, logitScale: clip.logitScale });
+      } catch (error) {
+        send({ type: 'failed', jobId: request.jobId, message: (error as Error).message });
+      } finally {
+        store?.close();
+      }
+      return;
+    }
     case 'embedImages':
     case 'embedTexts':
       try {

@@ -24,7 +24,13 @@ import {
   TemplateLibrary,
   UploadedFile,
   ZeroShotProgress,
-  ZeroShotReport
+  ZeroShotReport,
+  TrainStart,
+  StepProgress,
+  RunSummary,
+  FewShotSetInfo,
+  TemplateGroupInput,
+  TemplateGroupInfo
 } from './schemas';
 
 export * from './schemas';
@@ -85,14 +91,25 @@ export const requests = {
     z.object({ runId: z.string().min(1).max(100), modelId: z.string().min(1, 'choose a model'), templates: z.array(z.string()).min(1, 'choose at least one template').max(500), split: Split.optional() }),
     ZeroShotReport
   ),
-  'zeroshot.cancel': request(z.object({ runId: z.string() }), z.object({ cancelled: z.boolean() }))
+  'zeroshot.cancel': request(z.object({ runId: z.string() }), z.object({ cancelled: z.boolean() })),
+
+  'templates.groups': request(none, z.array(TemplateGroupInfo)),
+  'templates.setGroups': request(z.object({ groups: z.array(TemplateGroupInput).max(100) }), z.array(TemplateGroupInfo)),
+  'fewshot.create': request(z.object({ k: z.number().int().min(1).max(10000), seed: z.number().int().min(0), baseNew: z.boolean(), name: z.string().trim().min(1).max(200).optional() }), FewShotSetInfo),
+  'fewshot.list': request(none, z.array(FewShotSetInfo)),
+  'train.start': request(TrainStart, z.object({ runId: z.string() })),
+  'train.resume': request(z.object({ runId: z.string() }), z.object({ runId: z.string() })),
+  'train.cancel': request(z.object({ runId: z.string() }), z.object({ cancelled: z.boolean() })),
+  'runs.list': request(none, z.array(RunSummary))
 } as const;
 
 export const events = {
   'import.progress': ImportProgress,
   'project.changed': z.object({ reason: z.string() }),
   'models.downloadProgress': DownloadProgress,
-  'zeroshot.progress': ZeroShotProgress
+  'zeroshot.progress': ZeroShotProgress,
+  'train.progress': StepProgress,
+  'train.finished': z.object({ runId: z.string(), status: z.enum(['done', 'cancelled', 'failed']), error: z.string().optional() })
 } as const;
 
 export type Requests = typeof requests;

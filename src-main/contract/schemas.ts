@@ -197,3 +197,59 @@ export const ZeroShotReport = z.object({
   seconds: z.number()
 });
 export type ZeroShotReport = z.infer<typeof ZeroShotReport>;
+
+export const TrainMethodName = z.enum(['mocoop', 'mocoop-no-gate', 'mocoop-no-text', 'coop', 'kgcoop', 'zeroshot', 'linear-probe']);
+
+export const TrainStart = z.object({
+  modelId: z.string().min(1, 'choose a model'),
+  method: TrainMethodName,
+  preset: z.enum(['paper', 'released-code']).optional(),
+  setId: Id.optional(),
+  topK: z.number().int().min(1).max(64).optional(),
+  epochs: z.number().int().min(1).max(1000).optional(),
+  batchSize: z.number().int().min(1).max(4096).optional(),
+  lr: z.number().positive().max(10).optional(),
+  seed: z.number().int().min(0).optional()
+});
+
+export const StepProgress = z.object({
+  runId: z.string(),
+  event: z.literal('step'),
+  epoch: z.number(),
+  step: z.number(),
+  loss: z.number(),
+  l_ce: z.number(),
+  l_gate: z.number(),
+  l_text: z.number(),
+  lr: z.number(),
+  accuracy: z.number(),
+  images_per_s: z.number(),
+  eta_s: z.number()
+});
+
+export const RunSummary = z.object({
+  id: z.string(),
+  method: z.string(),
+  status: z.enum(['running', 'done', 'cancelled', 'failed']),
+  createdAt: z.string(),
+  finishedAt: z.string().nullable(),
+  error: z.string().nullable(),
+  settings: z.record(z.string(), z.unknown()),
+  accuracy: z.number().nullable(),
+  h: z.number().nullable()
+});
+
+export const FewShotSetInfo = z.object({
+  id: Id,
+  name: z.string(),
+  k: z.number().int().nullable(),
+  seed: z.number().int().nullable(),
+  baseNew: z.boolean(),
+  frozen: z.boolean(),
+  imageIds: z.array(Id),
+  baseClassIds: z.array(Id),
+  newClassIds: z.array(Id)
+});
+
+export const TemplateGroupInput = z.object({ name: z.string().max(200), templates: z.array(z.string().max(500)).max(200) });
+export const TemplateGroupInfo = TemplateGroupInput.extend({ id: Id });

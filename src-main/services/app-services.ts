@@ -9,6 +9,7 @@ import { runImport } from '../importing/importer';
 import { listImageFiles } from '../importing/walk';
 import { ProjectStore } from '../store/project-store';
 import { ClipServices } from './clip-services';
+import { TrainServices } from './train-services';
 import { EventBus } from './events';
 import { defaultProjectDir } from './paths';
 import { RecentProjects } from './recent-projects';
@@ -35,13 +36,16 @@ export class AppServices {
   private readonly recent: RecentProjects;
   private readonly imports = new Map<string, AbortController>();
   readonly clip: ClipServices;
+  readonly train: TrainServices;
 
   constructor(readonly options: ServiceOptions) {
     this.recent = new RecentProjects(options.configDir);
     this.clip = new ClipServices(options.configDir, this.events, () => this.project);
+    this.train = new TrainServices(this.clip, this.events, () => this.project);
   }
 
   dispose(): void {
+    this.train.dispose();
     this.closeProject();
     this.clip.dispose();
   }
@@ -244,7 +248,8 @@ export class AppServices {
       'import.run': ({ importId, source }) => this.importSource(importId, source),
       'import.upload': ({ importId, files }) => this.importUploaded(importId, files),
       'import.cancel': ({ importId }) => ({ cancelled: this.cancelImport(importId) }),
-      ...this.clip.handlers()
+      ...this.clip.handlers(),
+      ...this.train.handlers()
     };
   }
 }

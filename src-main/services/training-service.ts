@@ -101,7 +101,8 @@ export class TrainingService {
     backend: string,
     options: { method: TrainMethod; preset?: 'paper' | 'released-code'; setId?: number; topK?: number; epochs?: number; batchSize?: number; lr?: number; seed?: number; resume?: string },
     onStep: (event: StepEvent) => void,
-    shouldStop?: () => boolean
+    shouldStop?: () => boolean,
+    onRun?: (runId: string) => void
   ): Promise<string> {
     const resumed = options.resume ? this.training.run(options.resume) : null;
     const sets = this.training.fewShotSets();
@@ -147,6 +148,7 @@ export class TrainingService {
       this.training.freezeSet(set.id);
     }
     options = { ...options, method };
+    onRun?.(runId);
     try {
       const features = await this.features(engine, model, rows);
       const usable = rows.filter((r) => features.has(r.hash));

@@ -1,0 +1,98 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { dispatch } from '../../../src-main/contract/dispatch';
+import { AppServices } from '../../../src-main/services/app-services';
+import { makeImageFolder } from '../../helpers/images';
+import { tempDir } from '../../helpers/temp';
+
+const FIXTURE = path.resolve('..', 'shared', 'fixtures', 'tiny-clip-a');
+
+describe('training in the app: the compute worker, progress events, cancel and resume', () => {
+  let tmp: ReturnType<typeof tempDir>;
+  let app: AppServices;
+  let modelId: string;
+  const call = async (name: string, input?: unknown) => {
+    const envelope = await dispatch(app.handlers(), name, input);
+    if (!envelope.ok) throw new Error(`${envelope.error.code}: ${envelope.error.message}`);
+    return envelope.value as any;
+  };
+  const finished = (runId: string) =>
+    new Promise<{ status: string; at: number }>((resolve) => {
+      const off = app.events.subscribe((name, payload) => {
+        const p = payload as { runId: string; status: string };
+        if (name === 'train.finished' && p.runId === runId) {
+          off();
+          resolve({ status: p.status, at: performance.now() });
+        }
+      });
+    });
+
+  beforeAll(async () => {
+    tmp = tempDir();
+    process.env.MOCOOP_BACKEND = 'wasm';
+    const root = path.join(tmp.dir, 'data');
+    const files = await makeImageFolder(root, ['ant', 'bee', 'moth'], 5);
+    const rows = ['path,label,split'];
+    for (const [label, list] of Object.entries(files)) list.forEach((f, i) => rows.push(`${path.relative(root, f)},${label},${i < 3 ? 'train' : 'test'}`));
+    fs.writeFileSync(path.join(root, 'labels.csv'), rows.join('\n'));
+    app = new AppServices({ mode: 'web', configDir: path.join(tmp.dir, 'config'), version: 'test' });
+    await call('project.create', { path: path.join(tmp.dir, 'p.mocoop') });
+    await call('import.run', { importId: 'i', source: { kind: 'csv', file: path.join(root, 'labels.csv') } });
+    modelId = (await call('models.import', { dir: FIXTURE })).id;
+    await call('templates.setGroups', { groups: [{ name: 'photo', templates: ['a photo of a {}.', 'a good photo of a {}.'] }, { name: 'art', templates: ['art of the {}.'] }] });
+    await call('fewshot.create', { k: 3, seed: 1, baseNew: false });
+  });
+  afterAll(() => {
+    app.dispose();
+    tmp.cleanup();
+  });
+
+  it('trains off the event loop with a progress event per step and records the finished run', async () => {
+    const steps: { step: number; loss: number }[] = [];
+    app.events.subscribe((name, p) => name === 'train.progress' && steps.push(p as { step: number; loss: number }));
+    const ticks: number[] = [];
+    const timer = setInterval(() => ticks.push(performance.now()), 20);
+    const { runId } = await call('train.start', { modelId, method: 'mocoop', epochs: 4, batchSize: 3, lr: 0.01, topK: 2 });
+    expect((await finished(runId)).status).toBe('done');
+    clearInterval(timer);
+    expect(steps.map((s) => s.step)).toEqual(Array.from({ length: 12 }, (_, i) => i + 1));
+    // The app's event loop kept running while the worker trained.
+    expect(ticks.length).toBeGreaterThan(3);
+    const runs = await call('runs.list');
+    const run = runs.find((r: { id: string }) => r.id === runId);
+    expect(run.status).toBe('done');
+    expect(run.accuracy).toBeGreaterThanOrEqual(0);
+    expect(run.settings).toMatchObject({ method: 'mocoop', epochs: 4, topK: 2 });
+    await expect(call('train.start', { modelId, method: 'mocoop', topK: 3 })).rejects.toThrow(/between 1 and the number of template groups \(2\)/);
+  });
+
+  it('cancel stops within a second; the run resumes from its checkpoint, not from the start', async () => {
+    const { runId } = await call('train.start', { modelId, method: 'mocoop', epochs: 200, batchSize: 1, lr: 0.01, topK: 2 });
+    const end = finished(runId);
+    await new Promise<void>((resolve) => {
+      const off = app.events.subscribe((name, p) => {
+        if (name === 'train.progress' && (p as { epoch: number }).epoch >= 1) {
+          off();
+          resolve();
+        }
+      });
+    });
+    const asked = performance.now();
+    expect((await call('train.cancel', { runId })).cancelled).toBe(true);
+    const result = await end;
+    expect(result.status).toBe('cancelled');
+    expect(result.at - asked).toBeLessThan(1000);
+    expect((await call('runs.list')).find((r: { id: string }) => r.id === runId).status).toBe('cancelled');
+
+    await call('train.resume', { runId });
+    const steps: number[] = [];
+    const off = app.events.subscribe((name, p) => name === 'train.progress' && steps.push((p as { epoch: number }).epoch));
+    // Cancel again quickly and check the resumed run continued after the checkpoint, not from the start.
+    await new Promise((r) => setTimeout(r, 1500));
+    off();
+    await call('train.cancel', { runId });
+    expect(steps.length).toBeGreaterThan(0);
+    expect(Math.min(...steps)).toBeGreaterThanOrEqual(1);
+  });
+});
