@@ -42,7 +42,7 @@ const USAGE = `Usage: mocoop <command> [options]
   fewshot <file> --k N --seed S [--base-new] [--json]
                                                    sample a seeded few-shot set from the labeled train pool
   train <file> --model DIR|ID [--method mocoop|mocoop-no-gate|mocoop-no-text|coop|kgcoop|zeroshot]
-        [--preset paper|released-code] [--k-experts K] [--epochs N] [--batch-size B] [--lr X] [--seed S] [--set ID] [--json]
+        [--preset paper|released-code] [--k-experts K] [--epochs N] [--batch-size B] [--lr X] [--seed S] [--set ID] [--aug-views N] [--json]
   train <file> --resume RUN [--json]               continue a stopped or killed run from its last checkpoint
                                                    JSON lines: one {"event":"step",...} per step, then {"event":"done","run":ID}
   eval <file> --run ID [--model DIR|ID] [--json]   accuracy, base/new/H, per class on the test split
@@ -371,7 +371,7 @@ async function exchangeCommand(command: 'export' | 'import-experts', args: Parse
 }
 
 async function trainCommand(command: 'train' | 'eval', args: ParsedArgs): Promise<void> {
-  checkFlags(args, ['model', 'method', 'preset', 'k-experts', 'epochs', 'batch-size', 'lr', 'seed', 'set', 'run', 'on', 'resume', 'backend', 'json', 'debug']);
+  checkFlags(args, ['model', 'method', 'preset', 'k-experts', 'epochs', 'batch-size', 'lr', 'seed', 'set', 'run', 'on', 'resume', 'aug-views', 'backend', 'json', 'debug']);
   const json = args.flags.has('json');
   const backendPref = backendFlag(args);
   const method = (stringFlag(args, 'method') ?? 'mocoop') as TrainMethod;
@@ -383,6 +383,7 @@ async function trainCommand(command: 'train' | 'eval', args: ParsedArgs): Promis
   const options = {
     method,
     preset: preset as 'paper' | 'released-code',
+    augViews: numberFlag(args, 'aug-views', true, 0),
     topK: numberFlag(args, 'k-experts', true, 1),
     epochs: numberFlag(args, 'epochs', true, 1),
     batchSize: numberFlag(args, 'batch-size', true, 1),

@@ -4,6 +4,7 @@
  */
 import path from 'node:path';
 import { type ClipModel, l2Normalize, loadClipModel } from './model';
+import { augmentedPixels } from './augment';
 import { preprocessImage } from './preprocess';
 import { tf } from './tf';
 import { ClipTokenizer } from './tokenizer';
@@ -76,7 +77,13 @@ export class ClipEngine {
    */
   async embedImageFiles(
     files: string[],
-    options: { batchSize?: number; onBatch?: (results: ImageEmbedding[], done: number) => void | Promise<void>; shouldStop?: () => boolean } = {}
+    options: {
+      batchSize?: number;
+      onBatch?: (results: ImageEmbedding[], done: number) => void | Promise<void>;
+      shouldStop?: () => boolean;
+      /** Augmented views instead of the plain preprocessing: view v ≥ 1 of file i, seeded by its content hash. */
+      augment?: { hashes: string[]; view: number };
+    } = {}
   ): Promise<ImageEmbedding[]> {
     const batchSize = options.batchSize ?? 8;
     const size = this.imageSize;
@@ -87,7 +94,9 @@ export class ClipEngine {
       const prepared = await Promise.all(
         slice.map(async (file, k) => {
           try {
-            return { index: start + k, pixels: (await preprocessImage(file, size)).pixels };
+            const augment = options.augment;
+            const pixels = augment && augment.view > 0 ? await augmentedPixels(file, size, augment.hashes[start + k]!, augment.view) : (await preprocessImage(file, size)).pixels;
+            return { index: start + k, pixels };
           } catch (error) {
             return { index: start + k, error: (error as Error).message };
           }

@@ -5,6 +5,7 @@ import type { ModelInfo } from '../models/model-store';
 export interface TrainJob {
   method: string;
   preset?: 'paper' | 'released-code';
+  augViews?: number;
   setId?: number;
   topK?: number;
   epochs?: number;

@@ -204,6 +204,7 @@ export const TrainStart = z.object({
   modelId: z.string().min(1, 'choose a model'),
   method: TrainMethodName,
   preset: z.enum(['paper', 'released-code']).optional(),
+  augViews: z.number().int().min(0).max(32).optional(),
   setId: Id.optional(),
   topK: z.number().int().min(1).max(64).optional(),
   epochs: z.number().int().min(1).max(1000).optional(),

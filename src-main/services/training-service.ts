@@ -76,18 +76,19 @@ export class TrainingService {
   }
 
   /** Image features from the project cache, computing (and caching) the missing ones with the engine. */
-  async features(engine: ClipEngine, model: ModelInfo, rows: { hash: string; path: string }[]): Promise<Map<string, Float32Array>> {
-    const cached = this.store.cachedFeatures(model.id, [...new Set(rows.map((r) => r.hash))]);
+  async features(engine: ClipEngine, model: ModelInfo, rows: { hash: string; path: string }[], view = 0): Promise<Map<string, Float32Array>> {
+    const cached = this.store.cachedFeatures(model.id, [...new Set(rows.map((r) => r.hash))], view);
     const seen = new Set(cached.keys());
     const todo = rows.filter((r) => !seen.has(r.hash) && seen.add(r.hash));
     if (todo.length) {
       await engine.embedImageFiles(
         todo.map((r) => r.path),
         {
+          augment: view > 0 ? { hashes: todo.map((r) => r.hash), view } : undefined,
           onBatch: (results) => {
             const fresh = results.filter((r) => r.vector).map((r) => ({ hash: todo[r.index]!.hash, vector: r.vector! }));
             fresh.forEach((f) => cached.set(f.hash, f.vector));
-            this.store.storeFeatures(model.id, fresh);
+            this.store.storeFeatures(model.id, fresh, view);
           }
         }
       );
@@ -99,7 +100,7 @@ export class TrainingService {
     engine: ClipEngine,
     model: ModelInfo,
     backend: string,
-    options: { method: TrainMethod; preset?: 'paper' | 'released-code'; setId?: number; topK?: number; epochs?: number; batchSize?: number; lr?: number; seed?: number; resume?: string },
+    options: { method: TrainMethod; preset?: 'paper' | 'released-code'; augViews?: number; setId?: number; topK?: number; epochs?: number; batchSize?: number; lr?: number; seed?: number; resume?: string },
     onStep: (event: StepEvent) => void,
     shouldStop?: () => boolean,
     onRun?: (runId: string) => void
@@ -143,7 +144,7 @@ export class TrainingService {
       checkpoint = this.training.checkpoint(runId)?.state;
     } else {
       runId = `${method}-${new Date().toISOString().replace(/[-:T]/g, '').slice(0, 14)}-${Math.random().toString(36).slice(2, 6)}`;
-      const record = { ...settings, method, groups, setId: set.id, classes: base.map((c) => c.name), virtualClasses: virtual.map((c) => c.name) };
+      const record = { ...settings, method, augViews: options.augViews ?? 0, groups, setId: set.id, classes: base.map((c) => c.name), virtualClasses: virtual.map((c) => c.name) };
       this.training.startRun({ id: runId, method, settings: record, backend, modelId: model.id, setId: set.id });
       this.training.freezeSet(set.id);
     }
@@ -174,9 +175,23 @@ export class TrainingService {
         table = { experts: 1, classes: A, dim: engine.dim, features: new Float32Array(A * engine.dim), W: new Float32Array(engine.dim), b: new Float32Array(1), topK: 1, linear: { weights: probe.weights, bias: probe.bias } };
       } else {
         const steps: { step: number; data: Record<string, unknown> }[] = [];
+        // Cached augmented views (encoded once per image and view) join the plain features.
+        const augViews = resumed ? Number(resumed.settings.augViews ?? 0) : (options.augViews ?? 0);
+        const trainFeatures = usable.map((r) => features.get(r.hash)!);
+        const trainLabels = usable.map((r) => classIndex.get(r.labelId!)!);
+        for (let view = 1; view <= augViews; view++) {
+          const extra = await this.features(engine, model, usable, view);
+          usable.forEach((r) => {
+            const f = extra.get(r.hash);
+            if (f) {
+              trainFeatures.push(f);
+              trainLabels.push(classIndex.get(r.labelId!)!);
+            }
+          });
+        }
         const result = trainPrompts(
           engine,
-          { classNames: base.map((c) => c.name), virtualNames: virtual.map((c) => c.name), groups, features: usable.map((r) => features.get(r.hash)!), labels: usable.map((r) => classIndex.get(r.labelId!)!) },
+          { classNames: base.map((c) => c.name), virtualNames: virtual.map((c) => c.name), groups, features: trainFeatures, labels: trainLabels },
           settings,
           {
             onStep: (e) => {

@@ -153,6 +153,19 @@ describe('templates, few-shot sets, train and eval through the CLI', () => {
     expect(fs.readFileSync(path.join(b, 'experts.safetensors')).equals(fs.readFileSync(path.join(a, 'experts.safetensors')))).toBe(true);
   });
 
+  it('caches augmented views once and trains on them', async () => {
+    const trained = await mocoop('train', project, '--model', FIXTURE, '--epochs', '1', '--batch-size', '4', '--aug-views', '2', '--json');
+    expect(trained.code).toBe(0);
+    const store = ProjectStore.open(project);
+    const count = (view: number) => store.db.prepare('SELECT count(*) FROM image_features WHERE view = ?').pluck().get(view) as number;
+    const setSize = (new TrainingStore(store).fewShotSets().at(-1)!.imageIds.length);
+    expect(count(1)).toBeGreaterThanOrEqual(setSize);
+    expect(count(2)).toBe(count(1));
+    const pair = store.db.prepare('SELECT a.data AS a, b.data AS b FROM image_features a JOIN image_features b ON a.hash = b.hash AND a.model_id = b.model_id WHERE a.view = 0 AND b.view = 1 LIMIT 1').get() as { a: Buffer; b: Buffer };
+    expect(pair.a.equals(pair.b)).toBe(false);
+    store.close();
+  });
+
   it('refuses K larger than the number of groups with a clear message', async () => {
     const result = await mocoop('train', project, '--model', FIXTURE, '--k-experts', '3', '--epochs', '1');
     expect(result.code).not.toBe(0);
