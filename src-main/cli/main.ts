@@ -44,6 +44,8 @@ const USAGE = `Usage: mocoop <command> [options]
   train <file> --model DIR|ID [--method mocoop|mocoop-no-gate|mocoop-no-text|coop|kgcoop|zeroshot]
         [--preset paper|released-code] [--k-experts K] [--epochs N] [--batch-size B] [--lr X] [--seed S] [--set ID] [--aug-views N] [--json]
   train <file> --resume RUN [--json]               continue a stopped or killed run from its last checkpoint
+  train <file> --rerun RUN [--json]                train again with every setting of RUN (same seed: same numbers)
+  runs <file> [--json]                             every run with its method, status, accuracy and H
                                                    JSON lines: one {"event":"step",...} per step, then {"event":"done","run":ID}
   eval <file> --run ID [--model DIR|ID] [--json]   accuracy, base/new/H, per class on the test split
   report <file> --run ID --out DIR [--json]        report.html, metrics.json and predictions.csv
@@ -335,6 +337,28 @@ async function fewshotCommand(args: ParsedArgs): Promise<void> {
   }
 }
 
+async function runsCommand(args: ParsedArgs): Promise<void> {
+  checkFlags(args, ['json', 'debug']);
+  const { app, training } = openTraining(args);
+  try {
+    const runs = training.training.runs().map((r) => ({
+      id: r.id,
+      method: r.method,
+      status: r.status,
+      created_at: r.createdAt,
+      accuracy: (r.metrics?.accuracy as number | undefined) ?? null,
+      base_accuracy: (r.metrics?.base_accuracy as number | null | undefined) ?? null,
+      new_accuracy: (r.metrics?.new_accuracy as number | null | undefined) ?? null,
+      h: (r.metrics?.h as number | null | undefined) ?? null,
+      seed: r.settings.seed ?? null
+    }));
+    const pct = (x: number | null) => (x === null ? '—' : `${(100 * x).toFixed(1)}%`);
+    print(args.flags.has('json'), { runs }, runs.map((r) => `${r.id}\t${r.method}\t${r.status}\tacc ${pct(r.accuracy)}\tbase ${pct(r.base_accuracy)}\tnew ${pct(r.new_accuracy)}\tH ${pct(r.h)}`).join('\n') || 'No runs yet.');
+  } finally {
+    app.dispose();
+  }
+}
+
 async function reportCommand(args: ParsedArgs): Promise<void> {
   checkFlags(args, ['run', 'out', 'json', 'debug']);
   const runId = stringFlag(args, 'run');
@@ -371,7 +395,7 @@ async function exchangeCommand(command: 'export' | 'import-experts', args: Parse
 }
 
 async function trainCommand(command: 'train' | 'eval', args: ParsedArgs): Promise<void> {
-  checkFlags(args, ['model', 'method', 'preset', 'k-experts', 'epochs', 'batch-size', 'lr', 'seed', 'set', 'run', 'on', 'resume', 'aug-views', 'backend', 'json', 'debug']);
+  checkFlags(args, ['model', 'method', 'preset', 'k-experts', 'epochs', 'batch-size', 'lr', 'seed', 'set', 'run', 'on', 'resume', 'rerun', 'aug-views', 'backend', 'json', 'debug']);
   const json = args.flags.has('json');
   const backendPref = backendFlag(args);
   const method = (stringFlag(args, 'method') ?? 'mocoop') as TrainMethod;
@@ -379,22 +403,26 @@ async function trainCommand(command: 'train' | 'eval', args: ParsedArgs): Promis
   const preset = stringFlag(args, 'preset') ?? 'paper';
   if (preset !== 'paper' && preset !== 'released-code') throw new UsageError(`--preset must be paper or released-code (got "${preset}").`);
   const modelArg = stringFlag(args, 'model');
-  if (!modelArg && command === 'train' && !stringFlag(args, 'resume')) throw new UsageError('train needs --model DIR (a CLIP folder) or the id of an installed model.');
+  if (!modelArg && command === 'train' && !stringFlag(args, 'resume') && !stringFlag(args, 'rerun')) throw new UsageError('train needs --model DIR (a CLIP folder) or the id of an installed model.');
+  const { app, training } = openTraining(args);
+  // --rerun RUN: the same method, set and every setting from the run's record, as a new run.
+  const rerunId = stringFlag(args, 'rerun');
+  const recorded = rerunId ? training.training.run(rerunId) : null;
+  const fromRecord = (key: string) => (recorded ? (recorded.settings[key] as number | undefined) : undefined);
   const options = {
-    method,
-    preset: preset as 'paper' | 'released-code',
-    augViews: numberFlag(args, 'aug-views', true, 0),
-    topK: numberFlag(args, 'k-experts', true, 1),
-    epochs: numberFlag(args, 'epochs', true, 1),
-    batchSize: numberFlag(args, 'batch-size', true, 1),
-    lr: numberFlag(args, 'lr', false, 0),
-    seed: numberFlag(args, 'seed', true, 0),
-    setId: numberFlag(args, 'set', true, 1),
+    method: (recorded?.method as TrainMethod | undefined) ?? method,
+    preset: ((recorded?.settings.preset as string | undefined) ?? preset) as 'paper' | 'released-code',
+    augViews: fromRecord('augViews') ?? numberFlag(args, 'aug-views', true, 0),
+    topK: fromRecord('topK') ?? numberFlag(args, 'k-experts', true, 1),
+    epochs: fromRecord('epochs') ?? numberFlag(args, 'epochs', true, 1),
+    batchSize: fromRecord('batchSize') ?? numberFlag(args, 'batch-size', true, 1),
+    lr: fromRecord('lr') ?? numberFlag(args, 'lr', false, 0),
+    seed: fromRecord('seed') ?? numberFlag(args, 'seed', true, 0),
+    setId: recorded?.setId ?? numberFlag(args, 'set', true, 1),
     resume: stringFlag(args, 'resume')
   };
-  const { app, training } = openTraining(args);
   try {
-    const runArg = stringFlag(args, 'run') ?? stringFlag(args, 'resume');
+    const runArg = stringFlag(args, 'run') ?? stringFlag(args, 'resume') ?? rerunId;
     if (command === 'eval' && !runArg) throw new UsageError('eval needs --run ID.');
     const target = modelArg ?? training.training.run(runArg!).modelId;
     const asDir = path.resolve(target);
@@ -491,6 +519,9 @@ export async function main(argv: string[]): Promise<number> {
         break;
       case 'report':
         await reportCommand(args);
+        break;
+      case 'runs':
+        await runsCommand(args);
         break;
       case 'export':
       case 'import-experts':

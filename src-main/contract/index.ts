@@ -97,6 +97,7 @@ export const requests = {
   'templates.setGroups': request(z.object({ groups: z.array(TemplateGroupInput).max(100) }), z.array(TemplateGroupInfo)),
   'fewshot.create': request(z.object({ k: z.number().int().min(1).max(10000), seed: z.number().int().min(0), baseNew: z.boolean(), name: z.string().trim().min(1).max(200).optional() }), FewShotSetInfo),
   'fewshot.list': request(none, z.array(FewShotSetInfo)),
+  'fewshot.createManual': request(z.object({ name: z.string().trim().min(1).max(200), imageIds: z.array(Id).min(2).max(100000), newClassIds: z.array(Id).optional() }), FewShotSetInfo),
   'train.start': request(TrainStart, z.object({ runId: z.string() })),
   'train.resume': request(z.object({ runId: z.string() }), z.object({ runId: z.string() })),
   'train.cancel': request(z.object({ runId: z.string() }), z.object({ cancelled: z.boolean() })),

@@ -21,6 +21,8 @@ export interface ReportInput {
   predictions: { path: string; label: string; prediction: string; correct: boolean; topExperts: number[]; topWeights: number[] }[];
   codeVersion: string;
   project: string;
+  /** Every run of the project, to compare like with like. */
+  comparison?: { id: string; method: string; status: string; accuracy: number | null; base_accuracy: number | null; new_accuracy: number | null; h: number | null }[];
 }
 
 const esc = (s: unknown) => String(s).replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
@@ -111,6 +113,7 @@ ${barChart(e.per_class.map((c) => ({ label: `${c.class}${c.role !== 'all' ? ` ($
 ${confusionTable(e.confusion)}
 <h2>Expert usage (router top-1)</h2>
 ${barChart(e.expert_usage.load.map((n, j) => ({ label: `expert ${j + 1}: ${groups[j]?.[0] ?? ''}`, value: n })), (v) => String(v))}
+${input.comparison?.length ? `<h2>All runs of this project</h2><table><tr><th>run</th><th>method</th><th>status</th><th>accuracy</th><th>base</th><th>new</th><th>H</th></tr>${input.comparison.map((r) => `<tr${r.id === input.run.id ? ' style="font-weight:700"' : ''}><td>${esc(r.id)}</td><td>${esc(r.method)}</td><td>${esc(r.status)}</td><td>${pct(r.accuracy)}</td><td>${pct(r.base_accuracy)}</td><td>${pct(r.new_accuracy)}</td><td>${pct(r.h)}</td></tr>`).join('')}</table>` : ''}
 <h2>Settings</h2>
 <table>${settings}</table>
 </body></html>
@@ -120,7 +123,7 @@ ${barChart(e.expert_usage.load.map((n, j) => ({ label: `expert ${j + 1}: ${group
 export function writeReport(dir: string, input: ReportInput): { html: string; json: string; csv: string } {
   fs.mkdirSync(dir, { recursive: true });
   const files = { html: path.join(dir, 'report.html'), json: path.join(dir, 'metrics.json'), csv: path.join(dir, 'predictions.csv') };
-  const metrics = { run: input.run, project: input.project, code_version: input.codeVersion, evaluation: input.evaluation, steps: input.steps };
+  const metrics = { run: input.run, project: input.project, code_version: input.codeVersion, evaluation: input.evaluation, steps: input.steps, comparison: input.comparison ?? [] };
   const write = (file: string, content: string) => {
     const tmp = `${file}.tmp`;
     fs.writeFileSync(tmp, content);

@@ -12,7 +12,7 @@ import type { ClipServices } from './clip-services';
 import type { EventBus } from './events';
 import { TrainingService } from './training-service';
 
-type Names = 'train.start' | 'train.resume' | 'train.cancel' | 'runs.list' | 'fewshot.create' | 'fewshot.list' | 'templates.groups' | 'templates.setGroups';
+type Names = 'fewshot.createManual' | 'train.start' | 'train.resume' | 'train.cancel' | 'runs.list' | 'fewshot.create' | 'fewshot.list' | 'templates.groups' | 'templates.setGroups';
 
 export class TrainServices {
   private active: { runId: string | null; controller: AbortController } | null = null;
@@ -88,6 +88,7 @@ export class TrainServices {
           })),
       'fewshot.create': ({ k, seed, baseNew, name }) => training().createFewShotSet(k, seed, baseNew, name),
       'fewshot.list': () => training().training.fewShotSets(),
+      'fewshot.createManual': ({ name, imageIds, newClassIds }) => training().createManualSet(name, imageIds, newClassIds),
       'templates.groups': () => training().training.templateGroups(),
       'templates.setGroups': ({ groups }) => training().training.replaceTemplateGroups(groups)
     };

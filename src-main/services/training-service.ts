@@ -75,6 +75,19 @@ export class TrainingService {
     });
   }
 
+  /** A hand-picked set: these labeled images; their classes are base, the listed others are new (virtual). */
+  createManualSet(name: string, imageIds: number[], newClassIds: number[] = []): FewShotSet {
+    const rows = this.store.images([...new Set(imageIds)]);
+    if (rows.length !== new Set(imageIds).size) throw new AppError('not_found', 'Some picked images no longer exist; reload the grid.');
+    const unlabeled = rows.filter((r) => r.labelId === null);
+    if (unlabeled.length) throw new AppError('invalid_input', `${unlabeled.length} picked image(s) have no label (e.g. ${unlabeled[0]!.fileName}); label them or unpick them.`);
+    const base = [...new Set(rows.map((r) => r.labelId!))].sort((a, b) => a - b);
+    if (base.length < 2) throw new AppError('invalid_input', 'Pick images of at least two classes.');
+    const clash = newClassIds.filter((id) => base.includes(id));
+    if (clash.length) throw new AppError('invalid_input', 'A class cannot be both picked (base) and new.');
+    return this.training.createFewShotSet({ name, k: null, seed: null, imageIds: rows.map((r) => r.id), baseClassIds: base, newClassIds });
+  }
+
   /** Image features from the project cache, computing (and caching) the missing ones with the engine. */
   async features(engine: ClipEngine, model: ModelInfo, rows: { hash: string; path: string }[], view = 0): Promise<Map<string, Float32Array>> {
     const cached = this.store.cachedFeatures(model.id, [...new Set(rows.map((r) => r.hash))], view);
@@ -278,7 +291,16 @@ export class TrainingService {
         topWeights: p.topWeights
       })),
       codeVersion,
-      project: this.store.file
+      project: this.store.file,
+      comparison: this.training.runs().map((r) => ({
+        id: r.id,
+        method: r.method,
+        status: r.status,
+        accuracy: (r.metrics?.accuracy as number | undefined) ?? null,
+        base_accuracy: (r.metrics?.base_accuracy as number | null | undefined) ?? null,
+        new_accuracy: (r.metrics?.new_accuracy as number | null | undefined) ?? null,
+        h: (r.metrics?.h as number | null | undefined) ?? null
+      }))
     };
   }
 

@@ -67,6 +67,16 @@ describe('training in the app: the compute worker, progress events, cancel and r
     await expect(call('train.start', { modelId, method: 'mocoop', topK: 3 })).rejects.toThrow(/between 1 and the number of template groups \(2\)/);
   });
 
+  it('creates a hand-picked few-shot set and refuses unlabeled picks', async () => {
+    const { ids } = await call('images.ids', { filter: { split: 'train' } });
+    const set = await call('fewshot.createManual', { name: 'picked', imageIds: ids.slice(0, 5) });
+    expect(set.imageIds).toEqual(ids.slice(0, 5));
+    expect(set.k).toBeNull();
+    await call('labels.assign', { imageIds: [ids[0]], classId: null });
+    await expect(call('fewshot.createManual', { name: 'picked 2', imageIds: ids.slice(0, 5) })).rejects.toThrow(/have no label/);
+    await call('labels.undo');
+  });
+
   it('cancel stops within a second; the run resumes from its checkpoint, not from the start', async () => {
     const { runId } = await call('train.start', { modelId, method: 'mocoop', epochs: 200, batchSize: 1, lr: 0.01, topK: 2 });
     const end = finished(runId);

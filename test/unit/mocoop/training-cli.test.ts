@@ -166,6 +166,29 @@ describe('templates, few-shot sets, train and eval through the CLI', () => {
     store.close();
   });
 
+  it('re-runs a run from its record with the same numbers, and lists runs for comparison', async () => {
+    const runs = JSON.parse((await mocoop('runs', project, '--json')).stdout).runs;
+    const source = runs.find((r: { method: string; status: string }) => r.method === 'mocoop' && r.status === 'done');
+    const again = (await mocoop('train', project, '--rerun', source.id, '--json')).stdout.trim().split('\n').map((l) => JSON.parse(l));
+    const done = again.at(-1);
+    expect(done.run).not.toBe(source.id);
+    expect(done.metrics.accuracy).toBe(source.accuracy);
+    expect(done.metrics.h).toBe(source.h);
+    const listed = JSON.parse((await mocoop('runs', project, '--json')).stdout).runs;
+    expect(listed.map((r: { id: string }) => r.id)).toContain(done.run);
+  });
+
+  it('refuses to train without a model, and a few-shot set for classes without train images', async () => {
+    const noModel = await mocoop('train', project, '--epochs', '1');
+    expect(noModel.code).toBe(2);
+    expect(noModel.stderr).toContain('needs --model');
+    const empty = path.join(tmp.dir, 'empty.mocoop');
+    await mocoop('project', 'create', empty);
+    const refused = await mocoop('fewshot', empty, '--k', '2');
+    expect(refused.code).not.toBe(0);
+    expect(refused.stderr).toContain('at least two classes with labeled images');
+  });
+
   it('refuses K larger than the number of groups with a clear message', async () => {
     const result = await mocoop('train', project, '--model', FIXTURE, '--k-experts', '3', '--epochs', '1');
     expect(result.code).not.toBe(0);
