@@ -173,39 +173,66 @@ export class TextEncoder {
   /**
    * Features and the gradient of a loss with respect to the input embeddings. `dFeatures` is the
    * loss's gradient with respect to the features: a tensor, or a function of the features (called
-   * once, after the forward pass). Blocks are recomputed one at a time (two forwards, one backward
-   * each), so the tape never holds more than one block: a full tape would exceed the wasm heap.
+   * once, after the forward pass). Rows go through in chunks of about `tokenBudget` tokens, and
+   * blocks are recomputed one at a time (two forwards, one backward each), so the tape never holds
+   * more than one block of one chunk: a full tape would exceed the wasm heap for a few hundred prompts.
    */
-  encodeEmbeddingsWithGrad(embeds: Tensor3D, eot: number[], dFeatures: Tensor2D | ((features: Tensor2D) => Tensor2D)): { features: Tensor2D; dEmbeds: Tensor3D } {
+  encodeEmbeddingsWithGrad(
+    embeds: Tensor3D,
+    eot: number[],
+    dFeatures: Tensor2D | ((features: Tensor2D) => Tensor2D),
+    tokenBudget = 4096
+  ): { features: Tensor2D; dEmbeds: Tensor3D } {
     const tokens = this.checkEot(embeds, eot);
     const batch = embeds.shape[0];
     const mask = this.mask(tokens);
-    const inputs: Tensor2D[] = [];
-    const features = tf.tidy(() => {
-      let x = tf.keep(this.start(tf.slice(embeds, [0, 0, 0], [batch, tokens, this.width])));
+    const rowsPerChunk = Math.max(1, Math.floor(tokenBudget / tokens));
+    const chunks: [number, number][] = [];
+    for (let a = 0; a < batch; a += rowsPerChunk) chunks.push([a, Math.min(batch, a + rowsPerChunk)]);
+
+    // Forward, chunk by chunk, keeping each block's input (not its intermediates).
+    const saved: Tensor2D[][] = [];
+    const parts: Tensor2D[] = [];
+    for (const [a, b] of chunks) {
+      const n = b - a;
+      const inputs: Tensor2D[] = [];
+      let x = tf.tidy(() => this.start(tf.slice(embeds, [a, 0, 0], [n, tokens, this.width])));
       for (const block of this.blocks) {
         inputs.push(x);
-        x = tf.keep(block.apply(x, batch, tokens, mask));
+        const input = x;
+        x = tf.tidy(() => block.apply(input, n, tokens, mask));
       }
       inputs.push(x);
-      return this.head(x, batch, tokens, eot);
-    });
-    const dF = typeof dFeatures === 'function' ? dFeatures(features) : dFeatures;
-    let grad = tf.tidy(() => tf.grad((x: Tensor) => this.head(x as Tensor2D, batch, tokens, eot))(inputs[inputs.length - 1]!, dF) as Tensor2D);
-    if (dF !== dFeatures) dF.dispose();
-    for (let i = this.blocks.length - 1; i >= 0; i--) {
-      const block = this.blocks[i]!;
-      const next = tf.tidy(() => tf.grad((x: Tensor) => block.apply(x as Tensor2D, batch, tokens, mask))(inputs[i]!, grad) as Tensor2D);
-      grad.dispose();
-      grad = next;
+      saved.push(inputs);
+      parts.push(tf.tidy(() => this.head(x, n, tokens, eot.slice(a, b))));
     }
-    inputs.forEach((t) => t.dispose());
+    const features = parts.length === 1 ? parts[0]! : (tf.concat(parts, 0) as Tensor2D);
+    if (parts.length > 1) tf.dispose(parts);
+    const dF = typeof dFeatures === 'function' ? dFeatures(features) : dFeatures;
+
+    // Backward, chunk by chunk, block by block.
+    const grads: Tensor2D[] = chunks.map(([a, b], k) => {
+      const n = b - a;
+      const inputs = saved[k]!;
+      const chunkEot = eot.slice(a, b);
+      let grad = tf.tidy(() => tf.grad((x: Tensor) => this.head(x as Tensor2D, n, tokens, chunkEot))(inputs[inputs.length - 1]!, tf.slice(dF, [a, 0], [n, dF.shape[1]])) as Tensor2D);
+      for (let i = this.blocks.length - 1; i >= 0; i--) {
+        const block = this.blocks[i]!;
+        const dy = grad;
+        const next = tf.tidy(() => tf.grad((x: Tensor) => block.apply(x as Tensor2D, n, tokens, mask))(inputs[i]!, dy) as Tensor2D);
+        dy.dispose();
+        grad = next;
+      }
+      inputs.forEach((t) => t.dispose());
+      return grad;
+    });
+    if (dF !== dFeatures) dF.dispose();
     const full = tf.tidy(() => {
-      const g = tf.reshape(grad, [batch, tokens, this.width]);
+      const g = tf.reshape(grads.length === 1 ? grads[0]! : tf.concat(grads, 0), [batch, tokens, this.width]);
       const rest = embeds.shape[1] - tokens;
       return (rest > 0 ? tf.concat([g, tf.zeros([batch, rest, this.width])], 1) : g) as Tensor3D;
     });
-    grad.dispose();
+    tf.dispose(grads);
     return { features, dEmbeds: full };
   }
 

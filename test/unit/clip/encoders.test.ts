@@ -54,6 +54,11 @@ describe.each(['cpu', 'wasm'])('CLIP encoders on tiny-clip-a (%s backend)', (bac
     const embeds = model.text.embedTokens(ids, 77);
     const dF = tf.randomNormal([3, model.config.projectionDim], 0, 1, 'float32', 7) as tf.Tensor2D;
     const { features, dEmbeds } = model.text.encodeEmbeddingsWithGrad(embeds, eot, dF);
+    // Chunked (one row at a time) gives the same features and gradients.
+    const chunked = model.text.encodeEmbeddingsWithGrad(embeds, eot, dF, 1);
+    expect(maxAbsDiff(chunked.dEmbeds.dataSync(), Array.from(dEmbeds.dataSync()))).toBeLessThan(1e-6);
+    expect(maxAbsDiff(chunked.features.dataSync(), Array.from(features.dataSync()))).toBeLessThan(1e-6);
+    tf.dispose([chunked.features, chunked.dEmbeds]);
     const reference = tf.grad((e: tf.Tensor) => tf.sum(tf.mul(model.text.encodeEmbeddings(e as tf.Tensor3D, eot), dF)))(embeds);
     const scale = Math.max(...Array.from(reference.abs().dataSync()));
     expect(maxAbsDiff(dEmbeds.dataSync(), Array.from(reference.dataSync())) / scale).toBeLessThan(1e-4);
