@@ -81,14 +81,20 @@ function time(fn: () => void, repeats: number, warm = true): number {
 let peakRss = 0;
 const sampleRss = () => (peakRss = Math.max(peakRss, process.memoryUsage().rss));
 
-export async function benchClip(): Promise<Record<string, unknown>> {
-  const backend = await initBackend((process.env.MOCOOP_BACKEND as 'auto') ?? 'auto');
-  log(`backend ${backend.name} (${backend.device})`);
+/** The folder of the random ViT-B/16 model, written once and reused by later runs. */
+export function ensureRandomModel(): string {
   const dir = path.join(os.tmpdir(), 'mocoop-bench-vitb16');
   if (!fs.existsSync(path.join(dir, 'model.safetensors'))) {
     log('writing random ViT-B/16 weights');
     writeRandomModel(dir);
   }
+  return dir;
+}
+
+export async function benchClip(): Promise<Record<string, unknown>> {
+  const backend = await initBackend((process.env.MOCOOP_BACKEND as 'auto') ?? 'auto');
+  log(`backend ${backend.name} (${backend.device})`);
+  const dir = ensureRandomModel();
   const weightsBytes = fs.statSync(path.join(dir, 'model.safetensors')).size;
   const timer = setInterval(sampleRss, 20);
   const rssBefore = process.memoryUsage().rss;

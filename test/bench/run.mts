@@ -6,10 +6,12 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { initBackend } from '../../src-main/clip/backend';
 import { AppServices } from '../../src-main/services/app-services';
 import { ProjectStore } from '../../src-main/store/project-store';
 import { makeImage } from '../helpers/images';
-import { benchClip } from './clip.mts';
+import { benchClip, ensureRandomModel } from './clip.mts';
+import { benchTraining } from './train.mts';
 
 const IMPORT_COUNT = Number(process.env.BENCH_IMPORT_COUNT ?? 2000);
 const LARGE_COUNT = Number(process.env.BENCH_LARGE_COUNT ?? 20000);
@@ -89,6 +91,10 @@ try {
     result.open20k = benchOpenLarge(work);
   }
   if (!only || only === 'clip') result.clip = await benchClip();
+  if (!only || only === 'train') {
+    await initBackend((process.env.MOCOOP_BACKEND as 'auto') ?? 'auto');
+    result.training = await benchTraining(ensureRandomModel());
+  }
   process.stdout.write(JSON.stringify(result, null, 2) + '\n');
 } finally {
   fs.rmSync(work, { recursive: true, force: true });
