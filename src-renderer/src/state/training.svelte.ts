@@ -1,0 +1,104 @@
+import type { z } from 'zod';
+import type { FewShotSetInfo, RunSummary, StepProgress, TrainStart } from '$contract/schemas';
+import { api, bridge } from '../lib/bridge';
+import { appState } from './app.svelte';
+import { toasts } from './toasts.svelte';
+
+export type TrainSettings = z.input<typeof TrainStart>;
+export type Step = z.infer<typeof StepProgress>;
+
+/** The Train page: few-shot sets, the settings form, the run in progress with its curves, the queue and past runs. */
+class TrainingState {
+  sets = $state<z.infer<typeof FewShotSetInfo>[]>([]);
+  runs = $state<z.infer<typeof RunSummary>[]>([]);
+  activeRun = $state<string | null>(null);
+  steps = $state.raw<Step[]>([]);
+  queue = $state<TrainSettings[]>([]);
+  lastFinished = $state<{ runId: string; status: string; error?: string } | null>(null);
+  private listeners: ((step: Step) => void)[] = [];
+
+  constructor() {
+    bridge.on('train.progress', (step) => {
+      if (step.runId !== this.activeRun) return;
+      this.steps = [...this.steps, step];
+      this.listeners.forEach((l) => l(step));
+    });
+    bridge.on('train.finished', (event) => {
+      if (event.runId !== this.activeRun) return;
+      this.activeRun = null;
+      this.lastFinished = event;
+      if (event.status === 'failed') toasts.show(`Training failed: ${event.error ?? 'unknown error'}`, 'error');
+      else toasts.show(`Run ${event.runId} ${event.status === 'done' ? 'finished' : 'stopped'}`);
+      void this.load().then(() => this.next());
+      void appState.refresh();
+    });
+  }
+
+  onStep(listener: (step: Step) => void): () => void {
+    this.listeners.push(listener);
+    return () => (this.listeners = this.listeners.filter((l) => l !== listener));
+  }
+
+  latest = $derived(this.steps.at(-1) ?? null);
+
+  async load(): Promise<void> {
+    try {
+      [this.sets, this.runs] = await Promise.all([api.fewshot.list(), api.runs.list()]);
+      this.activeRun ??= this.runs.find((r) => r.status === 'running')?.id ?? null;
+    } catch (error) {
+      toasts.error(error);
+    }
+  }
+
+  async createSet(k: number, seed: number, baseNew: boolean): Promise<void> {
+    try {
+      const set = await api.fewshot.create({ k, seed, baseNew });
+      toasts.show(`Created "${set.name}" with ${set.imageIds.length} images`);
+      await this.load();
+    } catch (error) {
+      toasts.error(error);
+    }
+  }
+
+  async start(settings: TrainSettings): Promise<void> {
+    if (this.activeRun) {
+      this.queue = [...this.queue, settings];
+      toasts.show(`Queued: ${settings.method} will start when the current run ends`);
+      return;
+    }
+    try {
+      this.steps = [];
+      this.lastFinished = null;
+      const { runId } = await api.train.start(settings);
+      this.activeRun = runId;
+      await this.load();
+    } catch (error) {
+      toasts.error(error);
+      void this.next();
+    }
+  }
+
+  private async next(): Promise<void> {
+    const [first, ...rest] = this.queue;
+    if (!first || this.activeRun) return;
+    this.queue = rest;
+    await this.start(first);
+  }
+
+  async cancel(): Promise<void> {
+    if (this.activeRun) await api.train.cancel({ runId: this.activeRun });
+  }
+
+  async resume(runId: string): Promise<void> {
+    try {
+      this.steps = [];
+      this.lastFinished = null;
+      this.activeRun = (await api.train.resume({ runId })).runId;
+      await this.load();
+    } catch (error) {
+      toasts.error(error);
+    }
+  }
+}
+
+export const training = new TrainingState();

@@ -1,0 +1,63 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { expect, test } from '@playwright/test';
+import { makeImageFolder } from '../helpers/images';
+import { repoRoot, startServer } from './server';
+
+const FIXTURE = path.resolve(repoRoot, '..', 'shared', 'fixtures', 'tiny-clip-a');
+const SHOTS = path.join(repoRoot, 'test', 'artifacts', 'screenshots');
+
+test('train: sample a few-shot set, watch the curves, cancel, resume to the end', async ({ page }, testInfo) => {
+  test.setTimeout(180_000);
+  const home = fs.mkdtempSync(path.join(os.tmpdir(), 'mocoop-e2e-train-'));
+  const root = path.join(home, 'images');
+  const files = await makeImageFolder(root, ['ant', 'bee', 'wasp'], 5);
+  const rows = ['path,label,split'];
+  for (const [label, list] of Object.entries(files)) list.forEach((f, i) => rows.push(`${path.relative(root, f)},${label},${i < 3 ? 'train' : 'test'}`));
+  fs.writeFileSync(path.join(root, 'labels.csv'), rows.join('\n'));
+  const server = await startServer(home);
+  const shot = async (name: string) => {
+    fs.mkdirSync(SHOTS, { recursive: true });
+    const file = path.join(SHOTS, `web-${name}.png`);
+    await page.screenshot({ path: file, fullPage: true });
+    await testInfo.attach(name, { path: file, contentType: 'image/png' });
+  };
+  try {
+    await page.goto(server.url);
+    await page.locator('#project-name').fill('Insects');
+    await page.locator('#project-location').fill(path.join(home, 'projects'));
+    await page.getByRole('button', { name: 'Create project' }).click();
+    await page.getByRole('button', { name: 'Import images' }).first().click();
+    await page.getByRole('tab', { name: 'CSV' }).click();
+    await page.locator('#import-csv').fill(path.join(root, 'labels.csv'));
+    await page.getByRole('button', { name: 'Import', exact: true }).click();
+    await expect(page.getByTestId('import-summary')).toContainText('Imported 15 images');
+    await page.getByRole('button', { name: 'Done' }).click();
+    await page.getByRole('button', { name: 'Models', exact: true }).click();
+    await page.locator('#model-dir').fill(FIXTURE);
+    await page.getByRole('button', { name: 'Import', exact: true }).click();
+    await expect(page.getByTestId('models-table')).toContainText('tiny-clip-a');
+
+    await page.getByRole('button', { name: 'Train', exact: true }).click();
+    await page.getByLabel('Images per class').fill('3');
+    await page.getByRole('button', { name: 'Create set' }).click();
+    await expect(page.getByLabel('Few-shot set')).toContainText('9 images');
+    await page.getByLabel('Epochs').fill('60');
+    await page.getByLabel('Batch size').fill('1');
+    await page.getByLabel('Learning rate').fill('0.01');
+    await page.getByRole('button', { name: 'Start training' }).click();
+    await expect(page.getByTestId('train-progress')).toContainText('step', { timeout: 60_000 });
+    await expect.poll(async () => Number(await page.getByTestId('loss-chart').getAttribute('data-points')), { timeout: 30_000 }).toBeGreaterThan(20);
+    await shot('12-training');
+    await page.getByTestId('train-progress').getByRole('button', { name: 'Cancel' }).click();
+    await expect(page.getByTestId('runs-table')).toContainText('cancelled');
+    await page.getByRole('button', { name: 'Resume' }).click();
+    await expect(page.getByTestId('train-finished')).toContainText('done', { timeout: 120_000 });
+    await expect(page.getByTestId('runs-table').locator('td.done')).toHaveCount(1);
+    await shot('13-trained');
+  } finally {
+    await server.stop();
+    fs.rmSync(home, { recursive: true, force: true });
+  }
+});
