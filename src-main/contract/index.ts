@@ -30,7 +30,8 @@ import {
   RunSummary,
   FewShotSetInfo,
   TemplateGroupInput,
-  TemplateGroupInfo
+  TemplateGroupInfo,
+  RunDetails
 } from './schemas';
 
 export * from './schemas';
@@ -101,7 +102,9 @@ export const requests = {
   'train.start': request(TrainStart, z.object({ runId: z.string() })),
   'train.resume': request(z.object({ runId: z.string() }), z.object({ runId: z.string() })),
   'train.cancel': request(z.object({ runId: z.string() }), z.object({ cancelled: z.boolean() })),
-  'runs.list': request(none, z.array(RunSummary))
+  'runs.list': request(none, z.array(RunSummary)),
+  'runs.details': request(z.object({ runId: z.string() }), RunDetails),
+  'runs.report': request(z.object({ runId: z.string(), dir: z.string().min(1, 'choose a folder for the report') }), z.object({ html: z.string(), json: z.string(), csv: z.string() }))
 } as const;
 
 export const events = {

@@ -254,3 +254,33 @@ export const FewShotSetInfo = z.object({
 
 export const TemplateGroupInput = z.object({ name: z.string().max(200), templates: z.array(z.string().max(500)).max(200) });
 export const TemplateGroupInfo = TemplateGroupInput.extend({ id: Id });
+
+export const EvalMetrics = z.object({
+  run: z.string(),
+  method: z.string(),
+  accuracy: z.number(),
+  base_accuracy: z.number().nullable(),
+  new_accuracy: z.number().nullable(),
+  h: z.number().nullable(),
+  images: z.number().int(),
+  per_class: z.array(z.object({ class: z.string(), role: z.string(), images: z.number().int(), correct: z.number().int(), accuracy: z.number() })),
+  confusion: z.object({ classes: z.array(z.string()), counts: z.array(z.array(z.number().int())) }),
+  expert_usage: z.object({ load: z.array(z.number()), router_agrees_with_p_hard: z.number().nullable() })
+});
+
+export const RunDetails = z.object({
+  run: RunSummary,
+  metrics: EvalMetrics.nullable(),
+  predictions: z.array(
+    z.object({
+      imageId: Id,
+      labelId: z.number().int(),
+      predictedClassId: z.number().int(),
+      correct: z.boolean(),
+      topExperts: z.array(z.number().int()),
+      topWeights: z.array(z.number()),
+      router: z.array(z.number()),
+      pHard: z.array(z.number()).nullable()
+    })
+  )
+});

@@ -41,7 +41,7 @@ export class AppServices {
   constructor(readonly options: ServiceOptions) {
     this.recent = new RecentProjects(options.configDir);
     this.clip = new ClipServices(options.configDir, this.events, () => this.project);
-    this.train = new TrainServices(this.clip, this.events, () => this.project);
+    this.train = new TrainServices(this.clip, this.events, () => this.project, options.version);
   }
 
   dispose(): void {

@@ -7,12 +7,29 @@ import type { Handlers } from '../contract/dispatch';
 import { AppError } from '../contract/errors';
 import type { TrainJob } from '../compute/protocol';
 import type { ProjectStore } from '../store/project-store';
-import { TrainingStore } from '../store/training-store';
+import fs from 'node:fs';
+import path from 'node:path';
+import { writeReport } from '../mocoop/report';
+import { type RunRecord, TrainingStore } from '../store/training-store';
 import type { ClipServices } from './clip-services';
 import type { EventBus } from './events';
 import { TrainingService } from './training-service';
 
-type Names = 'fewshot.createManual' | 'train.start' | 'train.resume' | 'train.cancel' | 'runs.list' | 'fewshot.create' | 'fewshot.list' | 'templates.groups' | 'templates.setGroups';
+type Names = 'runs.details' | 'runs.report' | 'fewshot.createManual' | 'train.start' | 'train.resume' | 'train.cancel' | 'runs.list' | 'fewshot.create' | 'fewshot.list' | 'templates.groups' | 'templates.setGroups';
+
+function summarize(r: RunRecord) {
+  return {
+    id: r.id,
+    method: r.method,
+    status: r.status,
+    createdAt: r.createdAt,
+    finishedAt: r.finishedAt,
+    error: r.error,
+    settings: r.settings,
+    accuracy: (r.metrics?.accuracy as number | undefined) ?? null,
+    h: (r.metrics?.h as number | null | undefined) ?? null
+  };
+}
 
 export class TrainServices {
   private active: { runId: string | null; controller: AbortController } | null = null;
@@ -20,7 +37,8 @@ export class TrainServices {
   constructor(
     private readonly clip: ClipServices,
     private readonly events: EventBus,
-    private readonly project: () => ProjectStore
+    private readonly project: () => ProjectStore,
+    private readonly version: string
   ) {}
 
   private async launch(modelId: string, job: TrainJob): Promise<{ runId: string }> {
@@ -72,20 +90,22 @@ export class TrainServices {
       'train.start': ({ modelId, ...job }) => this.launch(modelId, job),
       'train.resume': ({ runId }) => this.launch(training().training.run(runId).modelId, { method: 'mocoop', resume: runId }),
       'train.cancel': ({ runId }) => ({ cancelled: this.cancel(runId) }),
-      'runs.list': () =>
-        training()
-          .training.runs()
-          .map((r) => ({
-            id: r.id,
-            method: r.method,
-            status: r.status,
-            createdAt: r.createdAt,
-            finishedAt: r.finishedAt,
-            error: r.error,
-            settings: r.settings,
-            accuracy: (r.metrics?.accuracy as number | undefined) ?? null,
-            h: (r.metrics?.h as number | null | undefined) ?? null
-          })),
+      'runs.details': ({ runId }) => {
+        const t = training();
+        const run = t.training.run(runId);
+        return { run: summarize(run), metrics: (run.metrics as never) ?? null, predictions: t.training.predictions(runId) };
+      },
+      'runs.report': ({ runId, dir }) => {
+        const target = path.resolve(dir);
+        if (fs.existsSync(target) && !fs.statSync(target).isDirectory()) throw new AppError('invalid_input', `${target} is a file; choose a folder for the report.`);
+        try {
+          return writeReport(target, training().reportInput(runId, this.version));
+        } catch (error) {
+          if (error instanceof AppError) throw error;
+          throw new AppError('bad_source', `The report could not be written to ${target}: ${(error as Error).message}`);
+        }
+      },
+      'runs.list': () => training().training.runs().map(summarize),
       'fewshot.create': ({ k, seed, baseNew, name }) => training().createFewShotSet(k, seed, baseNew, name),
       'fewshot.list': () => training().training.fewShotSets(),
       'fewshot.createManual': ({ name, imageIds, newClassIds }) => training().createManualSet(name, imageIds, newClassIds),

@@ -8,7 +8,7 @@ import { repoRoot, startServer } from './server';
 const FIXTURE = path.resolve(repoRoot, '..', 'shared', 'fixtures', 'tiny-clip-a');
 const SHOTS = path.join(repoRoot, 'test', 'artifacts', 'screenshots');
 
-test('train: sample a few-shot set, watch the curves, cancel, resume to the end', async ({ page }, testInfo) => {
+test('train: sample a few-shot set, watch the curves, cancel, resume; evaluate and save the report', async ({ page }, testInfo) => {
   test.setTimeout(180_000);
   const home = fs.mkdtempSync(path.join(os.tmpdir(), 'mocoop-e2e-train-'));
   const root = path.join(home, 'images');
@@ -56,6 +56,26 @@ test('train: sample a few-shot set, watch the curves, cancel, resume to the end'
     await expect(page.getByTestId('train-finished')).toContainText('done', { timeout: 120_000 });
     await expect(page.getByTestId('runs-table').locator('td.done')).toHaveCount(1);
     await shot('13-trained');
+
+    // Evaluate: the run's numbers, a confusion-matrix cell opens its images, and the report is saved.
+    await page.getByRole('button', { name: 'Evaluate', exact: true }).click();
+    const details = page.getByTestId('run-details');
+    await expect(details).toContainText('accuracy on 6 test images');
+    const firstCell = page.getByTestId('confusion').locator('button.cellbtn').first();
+    const count = Number(await firstCell.textContent());
+    await firstCell.click();
+    await expect(page.getByTestId('gallery-title')).toContainText(`ant predicted as ant (${count})`);
+    await expect(page.getByTestId('eval-gallery').locator('figure')).toHaveCount(count);
+    const reports = path.join(home, 'reports');
+    await page.locator('#report-dir').fill(reports);
+    await page.getByRole('button', { name: 'Save report' }).click();
+    await expect(page.getByTestId('report-written')).toContainText('report.html');
+    const folder = path.join(reports, fs.readdirSync(reports)[0]!);
+    const metrics = JSON.parse(fs.readFileSync(path.join(folder, 'metrics.json'), 'utf8'));
+    expect(metrics.evaluation.images).toBe(6);
+    expect(fs.readFileSync(path.join(folder, 'predictions.csv'), 'utf8').trim().split('\n')).toHaveLength(7);
+    expect(fs.readFileSync(path.join(folder, 'report.html'), 'utf8')).toContain('<svg');
+    await shot('14-evaluate');
   } finally {
     await server.stop();
     fs.rmSync(home, { recursive: true, force: true });
