@@ -95,6 +95,10 @@ export const requests = {
   'zeroshot.cancel': request(z.object({ runId: z.string() }), z.object({ cancelled: z.boolean() })),
 
   'templates.groups': request(none, z.array(TemplateGroupInfo)),
+  'templates.autoGroup': request(
+    z.object({ modelId: z.string().min(1, 'choose a model'), templates: z.array(z.string()).min(1).max(500), groups: z.number().int().min(1).max(64).optional() }),
+    z.object({ groups: z.array(z.array(z.string())), suggested: z.number().int(), scores: z.array(z.object({ groups: z.number().int(), silhouette: z.number() })) })
+  ),
   'templates.setGroups': request(z.object({ groups: z.array(TemplateGroupInput).max(100) }), z.array(TemplateGroupInfo)),
   'fewshot.create': request(z.object({ k: z.number().int().min(1).max(10000), seed: z.number().int().min(0), baseNew: z.boolean(), name: z.string().trim().min(1).max(200).optional() }), FewShotSetInfo),
   'fewshot.list': request(none, z.array(FewShotSetInfo)),

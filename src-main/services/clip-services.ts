@@ -10,6 +10,7 @@ import type { Handlers } from '../contract/dispatch';
 import { AppError } from '../contract/errors';
 import { BACKEND_PREFERENCES, type BackendInfo, type BackendPreference } from '../clip/backend';
 import { fillTemplate, zeroShot } from '../clip/zeroshot';
+import { autoGroup } from '../mocoop/auto-group';
 import { ComputeClient } from '../compute/compute-client';
 import { DownloadError, downloadModel } from '../models/hub-download';
 import { type ModelInfo, ModelStore } from '../models/model-store';
@@ -17,7 +18,7 @@ import type { ProjectStore } from '../store/project-store';
 import type { EventBus } from './events';
 import { packageRoot } from './paths';
 
-type ClipHandlerNames = 'models.setBackend' | 'models.list' | 'models.import' | 'models.download' | 'models.cancelDownload' | 'models.remove' | 'models.backend' | 'templates.library' | 'zeroshot.run' | 'zeroshot.cancel';
+type ClipHandlerNames = 'templates.autoGroup' | 'models.setBackend' | 'models.list' | 'models.import' | 'models.download' | 'models.cancelDownload' | 'models.remove' | 'models.backend' | 'templates.library' | 'zeroshot.run' | 'zeroshot.cancel';
 
 export interface TemplateLibrary {
   sets: { id: string; name: string; description?: string; domain?: string; templates: string[] }[];
@@ -215,6 +216,23 @@ export class ClipServices {
       'models.backend': async () => summarize(await this.compute.backendInfo()),
       'models.setBackend': async ({ preference }) => summarize(await this.setBackend(preference)),
       'templates.library': () => loadTemplateLibrary(),
+      'templates.autoGroup': async ({ modelId, templates, groups }) => {
+        const model = this.models.get(modelId);
+        const bad = templates.find((t) => t.split('{}').length !== 2);
+        if (bad !== undefined) throw new AppError('invalid_input', `templates: "${bad}" must contain {} exactly once.`);
+        const unique = [...new Set(templates.map((t) => t.trim()))];
+        if (unique.length < 3) throw new AppError('invalid_input', 'Automatic grouping needs at least three different templates.');
+        // A template's feature: the mean over the project's classes of its normalised text features.
+        const classes = this.project().listClasses().map((c) => c.name);
+        const names = classes.length ? classes.slice(0, 50) : ['object'];
+        const { vectors } = await this.compute.embedTexts(model.dir, unique.flatMap((t) => names.map((n) => fillTemplate(t, n))));
+        const features = unique.map((_, i) => {
+          const sum = new Float32Array(vectors[0]!.length);
+          for (let c = 0; c < names.length; c++) vectors[i * names.length + c]!.forEach((x, d) => (sum[d]! += x));
+          return sum;
+        });
+        return autoGroup(unique, features, groups);
+      },
       'zeroshot.run': ({ runId, modelId, templates, split }) => this.runZeroShot(runId, modelId, templates, split),
       'zeroshot.cancel': ({ runId }) => {
         const controller = this.runs.get(runId);
