@@ -108,6 +108,7 @@ export const requests = {
   'train.cancel': request(z.object({ runId: z.string() }), z.object({ cancelled: z.boolean() })),
   'runs.list': request(none, z.array(RunSummary)),
   'runs.details': request(z.object({ runId: z.string() }), RunDetails),
+  'runs.map': request(z.object({ runId: z.string() }), z.array(z.object({ imageId: Id, x: z.number(), y: z.number() }))),
   'runs.report': request(z.object({ runId: z.string(), dir: z.string().min(1, 'choose a folder for the report') }), z.object({ html: z.string(), json: z.string(), csv: z.string() }))
 } as const;
 

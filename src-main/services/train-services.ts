@@ -9,13 +9,14 @@ import type { TrainJob } from '../compute/protocol';
 import type { ProjectStore } from '../store/project-store';
 import fs from 'node:fs';
 import path from 'node:path';
+import { pca2d } from '../mocoop/pca';
 import { writeReport } from '../mocoop/report';
 import { type RunRecord, TrainingStore } from '../store/training-store';
 import type { ClipServices } from './clip-services';
 import type { EventBus } from './events';
 import { TrainingService } from './training-service';
 
-type Names = 'runs.details' | 'runs.report' | 'fewshot.createManual' | 'train.start' | 'train.resume' | 'train.cancel' | 'runs.list' | 'fewshot.create' | 'fewshot.list' | 'templates.groups' | 'templates.setGroups';
+type Names = 'runs.map' | 'runs.details' | 'runs.report' | 'fewshot.createManual' | 'train.start' | 'train.resume' | 'train.cancel' | 'runs.list' | 'fewshot.create' | 'fewshot.list' | 'templates.groups' | 'templates.setGroups';
 
 function summarize(r: RunRecord) {
   return {
@@ -94,6 +95,16 @@ export class TrainServices {
         const t = training();
         const run = t.training.run(runId);
         return { run: summarize(run), metrics: (run.metrics as never) ?? null, predictions: t.training.predictions(runId) };
+      },
+      'runs.map': ({ runId }) => {
+        const t = training();
+        const run = t.training.run(runId);
+        const predictions = t.training.predictions(runId);
+        const rows = new Map(t.store.images(predictions.map((p) => p.imageId)).map((r) => [r.id, r]));
+        const features = t.store.cachedFeatures(run.modelId, [...new Set([...rows.values()].map((r) => r.hash))]);
+        const usable = predictions.filter((p) => features.has(rows.get(p.imageId)?.hash ?? ''));
+        const points = pca2d(usable.map((p) => features.get(rows.get(p.imageId)!.hash)!));
+        return usable.map((p, i) => ({ imageId: p.imageId, x: points[i]!.x, y: points[i]!.y }));
       },
       'runs.report': ({ runId, dir }) => {
         const target = path.resolve(dir);

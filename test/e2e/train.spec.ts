@@ -76,6 +76,29 @@ test('train: sample a few-shot set, watch the curves, cancel, resume; evaluate a
     expect(fs.readFileSync(path.join(folder, 'predictions.csv'), 'utf8').trim().split('\n')).toHaveLength(7);
     expect(fs.readFileSync(path.join(folder, 'report.html'), 'utf8')).toContain('<svg');
     await shot('14-evaluate');
+
+    // Routing inspector: an expert's gallery, one image's router distribution beside p_hard, a lasso.
+    await page.getByRole('button', { name: 'Routing', exact: true }).click();
+    const loadBars = page.getByTestId('expert-load').locator('button');
+    await expect(loadBars).toHaveCount(20);
+    const busiest = page.locator('[data-testid=expert-load] button:not([aria-label$=": 0 images"])').first();
+    await busiest.click();
+    await expect(page.getByTestId('routing-gallery-title')).toContainText('by router weight');
+    const items = page.getByTestId('routing-gallery').locator('button');
+    await expect(items.first()).toBeVisible();
+    await items.first().click();
+    await expect(page.getByTestId('routing-detail')).toContainText('hard-prompt gate');
+    const map = page.getByTestId('feature-map');
+    await expect(map.locator('circle')).toHaveCount(6);
+    const box = (await map.boundingBox())!;
+    await page.mouse.move(box.x + 2, box.y + 2);
+    await page.mouse.down();
+    await page.mouse.move(box.x + box.width / 2, box.y + 2, { steps: 4 });
+    await page.mouse.move(box.x + box.width / 2, box.y + box.height - 2, { steps: 4 });
+    await page.mouse.move(box.x + 2, box.y + box.height - 2, { steps: 4 });
+    await page.mouse.up();
+    await expect(page.getByRole('button', { name: /Clear lasso/ })).toBeVisible();
+    await shot('15-routing');
   } finally {
     await server.stop();
     fs.rmSync(home, { recursive: true, force: true });

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { pointInPolygon } from '../../src-renderer/src/lib/geometry';
 import { selectionAfterClick, visibleRange } from '../../src-renderer/src/lib/selection';
 
 const ids = [10, 11, 12, 13, 14, 15, 16, 17];
@@ -93,5 +94,22 @@ describe('visibleRange', () => {
         expect(end).toBeGreaterThan(Math.min(total - 1, bottomIndex));
       }
     }
+  });
+});
+
+describe('lasso selection', () => {
+  const square = [
+    { x: 0, y: 0 },
+    { x: 10, y: 0 },
+    { x: 10, y: 10 },
+    { x: 0, y: 10 }
+  ];
+  it('keeps points inside the drawn polygon only', () => {
+    expect(pointInPolygon({ x: 5, y: 5 }, square)).toBe(true);
+    expect(pointInPolygon({ x: 15, y: 5 }, square)).toBe(false);
+    expect(pointInPolygon({ x: 5, y: -1 }, square)).toBe(false);
+    const triangle = [{ x: 0, y: 0 }, { x: 10, y: 0 }, { x: 0, y: 10 }];
+    expect(pointInPolygon({ x: 2, y: 2 }, triangle)).toBe(true);
+    expect(pointInPolygon({ x: 8, y: 8 }, triangle)).toBe(false);
   });
 });
