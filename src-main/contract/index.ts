@@ -108,6 +108,20 @@ export const requests = {
   'train.cancel': request(z.object({ runId: z.string() }), z.object({ cancelled: z.boolean() })),
   'runs.list': request(none, z.array(RunSummary)),
   'runs.details': request(z.object({ runId: z.string() }), RunDetails),
+  'classify.files': request(
+    z.object({ runId: z.string(), files: z.array(UploadedFile).min(1).max(500) }),
+    z.array(
+      z.object({
+        name: z.string(),
+        predicted: z.string().nullable(),
+        confidence: z.number(),
+        scores: z.array(z.object({ className: z.string(), probability: z.number() })),
+        topExperts: z.array(z.number().int()),
+        topWeights: z.array(z.number()),
+        error: z.string().optional()
+      })
+    )
+  ),
   'runs.map': request(z.object({ runId: z.string() }), z.array(z.object({ imageId: Id, x: z.number(), y: z.number() }))),
   'runs.report': request(z.object({ runId: z.string(), dir: z.string().min(1, 'choose a folder for the report') }), z.object({ html: z.string(), json: z.string(), csv: z.string() }))
 } as const;

@@ -8,7 +8,10 @@ import { AppError } from '../contract/errors';
 import type { TrainJob } from '../compute/protocol';
 import type { ProjectStore } from '../store/project-store';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
+import { predict } from '../mocoop/inference';
+import { decodeTable } from '../mocoop/table-codec';
 import { pca2d } from '../mocoop/pca';
 import { writeReport } from '../mocoop/report';
 import { type RunRecord, TrainingStore } from '../store/training-store';
@@ -16,7 +19,7 @@ import type { ClipServices } from './clip-services';
 import type { EventBus } from './events';
 import { TrainingService } from './training-service';
 
-type Names = 'runs.map' | 'runs.details' | 'runs.report' | 'fewshot.createManual' | 'train.start' | 'train.resume' | 'train.cancel' | 'runs.list' | 'fewshot.create' | 'fewshot.list' | 'templates.groups' | 'templates.setGroups';
+type Names = 'classify.files' | 'runs.map' | 'runs.details' | 'runs.report' | 'fewshot.createManual' | 'train.start' | 'train.resume' | 'train.cancel' | 'runs.list' | 'fewshot.create' | 'fewshot.list' | 'templates.groups' | 'templates.setGroups';
 
 function summarize(r: RunRecord) {
   return {
@@ -79,6 +82,53 @@ export class TrainServices {
     });
   }
 
+  /** Predictions for new images with a trained run: one image encoding + router + K-way mix each. */
+  async classify(runId: string, files: { name: string; dataBase64: string }[]) {
+    const t = new TrainingService(this.project());
+    const run = t.training.run(runId);
+    const bytes = t.training.expertTable(runId);
+    if (!bytes) throw new AppError('invalid_input', `Run ${runId} has no trained experts (status: ${run.status}).`);
+    const table = decodeTable(bytes);
+    const model = this.clip.models.get(run.modelId);
+    const names = [...((run.settings.classes as string[]) ?? []), ...((run.settings.virtualClasses as string[]) ?? [])];
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mocoop-classify-'));
+    try {
+      const paths = files.map((f, i) => {
+        const file = path.join(dir, `${i}-${path.basename(f.name).replace(/[^\w.-]/g, '_')}`);
+        fs.writeFileSync(file, Buffer.from(f.dataBase64, 'base64'));
+        return file;
+      });
+      const results: { name: string; predicted: string | null; confidence: number; scores: { className: string; probability: number }[]; topExperts: number[]; topWeights: number[]; error?: string }[] = files.map((f) => ({
+        name: f.name, predicted: null, confidence: 0, scores: [], topExperts: [], topWeights: [], error: 'not processed'
+      }));
+      await this.clip.compute.embedImages(model.dir, paths, (batch) => {
+        for (const r of batch) {
+          if (!r.vector) {
+            results[r.index] = { ...results[r.index]!, error: r.error ?? 'could not be read' };
+            continue;
+          }
+          const p = predict(table, r.vector, names.map((_, a) => a));
+          const scale = table.linear ? 1 : 100;
+          const max = Math.max(...p.scores);
+          const exp = p.scores.map((sc) => Math.exp(scale * (sc - max)));
+          const total = exp.reduce((a, b) => a + b, 0);
+          const probs = exp.map((e) => e / total);
+          results[r.index] = {
+            name: files[r.index]!.name,
+            predicted: p.predicted >= 0 ? names[p.predicted]! : null,
+            confidence: p.predicted >= 0 ? probs[p.predicted]! : 0,
+            scores: names.map((className, a) => ({ className, probability: probs[a]! })).sort((a, b) => b.probability - a.probability).slice(0, 5),
+            topExperts: p.topExperts,
+            topWeights: p.topWeights
+          };
+        }
+      });
+      return results;
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  }
+
   cancel(runId: string): boolean {
     if (!this.active || this.active.runId !== runId) return false;
     this.active.controller.abort();
@@ -96,6 +146,7 @@ export class TrainServices {
         const run = t.training.run(runId);
         return { run: summarize(run), metrics: (run.metrics as never) ?? null, predictions: t.training.predictions(runId) };
       },
+      'classify.files': ({ runId, files }) => this.classify(runId, files),
       'runs.map': ({ runId }) => {
         const t = training();
         const run = t.training.run(runId);

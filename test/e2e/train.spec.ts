@@ -99,6 +99,21 @@ test('train: sample a few-shot set, watch the curves, cancel, resume; evaluate a
     await page.mouse.up();
     await expect(page.getByRole('button', { name: /Clear lasso/ })).toBeVisible();
     await shot('15-routing');
+
+    // Classify a dropped image with the trained run.
+    await page.getByRole('button', { name: 'Classify', exact: true }).click();
+    const dropped = fs.readFileSync(files['bee']![4]!).toString('base64');
+    const transfer = await page.evaluateHandle((b64) => {
+      const dt = new DataTransfer();
+      dt.items.add(new File([Uint8Array.from(atob(b64), (c) => c.charCodeAt(0))], 'new bee.jpg', { type: 'image/jpeg' }));
+      return dt;
+    }, dropped);
+    await page.getByTestId('classify-drop').dispatchEvent('drop', { dataTransfer: transfer });
+    const result = page.getByTestId('classify-results').locator('tbody tr');
+    await expect(result).toHaveCount(1, { timeout: 30_000 });
+    await expect(result).toContainText('new bee.jpg');
+    await expect(result.locator('strong')).toHaveText(/^(ant|bee|wasp)$/);
+    await shot('16-classify');
   } finally {
     await server.stop();
     fs.rmSync(home, { recursive: true, force: true });
