@@ -108,6 +108,10 @@ export const requests = {
   'train.cancel': request(z.object({ runId: z.string() }), z.object({ cancelled: z.boolean() })),
   'runs.list': request(none, z.array(RunSummary)),
   'runs.details': request(z.object({ runId: z.string() }), RunDetails),
+  'suggest.uncertain': request(
+    z.object({ runId: z.string().optional(), by: z.enum(['margin', 'entropy']).optional(), limit: z.number().int().min(1).max(20000).optional() }),
+    z.object({ runId: z.string(), by: z.enum(['margin', 'entropy']), items: z.array(z.object({ imageId: Id, uncertainty: z.number(), predicted: z.string().nullable(), confidence: z.number() })) })
+  ),
   'classify.files': request(
     z.object({ runId: z.string(), files: z.array(UploadedFile).min(1).max(500) }),
     z.array(

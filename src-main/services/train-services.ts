@@ -19,7 +19,7 @@ import type { ClipServices } from './clip-services';
 import type { EventBus } from './events';
 import { TrainingService } from './training-service';
 
-type Names = 'classify.files' | 'runs.map' | 'runs.details' | 'runs.report' | 'fewshot.createManual' | 'train.start' | 'train.resume' | 'train.cancel' | 'runs.list' | 'fewshot.create' | 'fewshot.list' | 'templates.groups' | 'templates.setGroups';
+type Names = 'suggest.uncertain' | 'classify.files' | 'runs.map' | 'runs.details' | 'runs.report' | 'fewshot.createManual' | 'train.start' | 'train.resume' | 'train.cancel' | 'runs.list' | 'fewshot.create' | 'fewshot.list' | 'templates.groups' | 'templates.setGroups';
 
 function summarize(r: RunRecord) {
   return {
@@ -129,6 +129,36 @@ export class TrainServices {
     }
   }
 
+  /** Unlabeled images, most uncertain first under a trained run (margin or entropy of its class probabilities). */
+  async suggest(runId: string | undefined, by: 'margin' | 'entropy', limit: number) {
+    const store = this.project();
+    const t = new TrainingService(store);
+    const candidates = t.training.runs().filter((r) => r.status === 'done' && t.training.expertTable(r.id));
+    const run = runId ? t.training.run(runId) : [...candidates].sort((a, b) => ((b.metrics?.accuracy as number) ?? 0) - ((a.metrics?.accuracy as number) ?? 0))[0];
+    if (!run) throw new AppError('invalid_input', 'Suggestions need a trained run: train one first (Train page).');
+    const bytes = t.training.expertTable(run.id);
+    if (!bytes) throw new AppError('invalid_input', `Run ${run.id} has no trained experts.`);
+    const table = decodeTable(bytes);
+    const names = [...((run.settings.classes as string[]) ?? []), ...((run.settings.virtualClasses as string[]) ?? [])];
+    const rows = store.images(store.imageIds({ unlabeled: true, missing: false }));
+    const model = this.clip.models.get(run.modelId);
+    const { features } = await this.clip.imageFeatures(store, model, rows, undefined, (done, total) => this.events.emit('zeroshot.progress', { runId: `suggest-${run.id}`, phase: 'features', done, total }));
+    const scale = table.linear ? 1 : 100;
+    const scored = rows
+      .filter((r) => features.has(r.hash))
+      .map((r) => {
+        const p = predict(table, features.get(r.hash)!, names.map((_, a) => a));
+        const max = Math.max(...p.scores);
+        const exp = p.scores.map((sc) => Math.exp(scale * (sc - max)));
+        const total = exp.reduce((a, b) => a + b, 0);
+        const probs = exp.map((e) => e / total).sort((a, b) => b - a);
+        const uncertainty = by === 'margin' ? 1 - (probs[0]! - (probs[1] ?? 0)) : -probs.reduce((s, q) => s + (q > 0 ? q * Math.log(q) : 0), 0);
+        return { imageId: r.id, uncertainty, predicted: p.predicted >= 0 ? names[p.predicted]! : null, confidence: probs[0]! };
+      })
+      .sort((a, b) => b.uncertainty - a.uncertainty || a.imageId - b.imageId);
+    return { runId: run.id, by, items: scored.slice(0, limit) };
+  }
+
   cancel(runId: string): boolean {
     if (!this.active || this.active.runId !== runId) return false;
     this.active.controller.abort();
@@ -147,6 +177,7 @@ export class TrainServices {
         return { run: summarize(run), metrics: (run.metrics as never) ?? null, predictions: t.training.predictions(runId) };
       },
       'classify.files': ({ runId, files }) => this.classify(runId, files),
+      'suggest.uncertain': ({ runId, by, limit }) => this.suggest(runId, by ?? 'margin', limit ?? 500),
       'runs.map': ({ runId }) => {
         const t = training();
         const run = t.training.run(runId);

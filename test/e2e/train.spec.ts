@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { expect, test } from '@playwright/test';
-import { makeImageFolder } from '../helpers/images';
+import { makeImage, makeImageFolder } from '../helpers/images';
 import { repoRoot, startServer } from './server';
 
 const FIXTURE = path.resolve(repoRoot, '..', 'shared', 'fixtures', 'tiny-clip-a');
@@ -16,6 +16,8 @@ test('train: sample a few-shot set, watch the curves, cancel, resume; evaluate a
   const rows = ['path,label,split'];
   for (const [label, list] of Object.entries(files)) list.forEach((f, i) => rows.push(`${path.relative(root, f)},${label},${i < 3 ? 'train' : 'test'}`));
   fs.writeFileSync(path.join(root, 'labels.csv'), rows.join('\n'));
+  const unlabeled = path.join(home, 'unsorted');
+  for (let i = 0; i < 3; i++) await makeImage(path.join(unlabeled, `new_${i}.jpg`), 500 + i);
   const server = await startServer(home);
   const shot = async (name: string) => {
     fs.mkdirSync(SHOTS, { recursive: true });
@@ -114,6 +116,22 @@ test('train: sample a few-shot set, watch the curves, cancel, resume; evaluate a
     await expect(result).toContainText('new bee.jpg');
     await expect(result.locator('strong')).toHaveText(/^(ant|bee|wasp)$/);
     await shot('16-classify');
+
+    // Suggestions: unlabeled images, most uncertain first, labeled with the number keys.
+    await page.getByRole('button', { name: 'Images', exact: true }).click();
+    await page.getByRole('button', { name: 'Import images' }).first().click();
+    await page.getByRole('tab', { name: 'Files or folders' }).click();
+    await page.locator('#import-paths').fill(unlabeled);
+    await page.getByRole('button', { name: 'Import', exact: true }).click();
+    await expect(page.getByTestId('import-summary')).toContainText('Imported 3 images');
+    await page.getByRole('button', { name: 'Done' }).click();
+    await page.getByRole('button', { name: 'Label next: most uncertain' }).click();
+    await expect(page.getByTestId('tile')).toHaveCount(3);
+    await expect(page.getByTestId('tile-hint').first()).toContainText('guess:');
+    await page.locator('[data-testid=tile][data-index="0"]').click();
+    await page.keyboard.press('2');
+    await expect(page.locator('[data-testid=tile][data-index="0"]')).toHaveAttribute('data-label', 'bee');
+    await shot('17-suggestions');
   } finally {
     await server.stop();
     fs.rmSync(home, { recursive: true, force: true });

@@ -20,6 +20,8 @@ export class LabelingState {
   focus = $state(0);
   anchor = $state(0);
   history = $state<HistoryState>({ canUndo: false, canRedo: false });
+  /** Active-learning view: unlabeled images in order of uncertainty under a trained run, with its guesses. */
+  suggestion = $state<{ runId: string; hints: Map<number, string> } | null>(null);
   loading = $state(false);
   private pending = new Set<number>();
 
@@ -29,7 +31,8 @@ export class LabelingState {
   async reload(): Promise<void> {
     this.loading = true;
     try {
-      const [classes, { ids }, history] = await Promise.all([api.classes.list(), api.images.ids({ filter: $state.snapshot(this.filter) }), api.labels.history()]);
+      const [classes, { ids: filtered }, history] = await Promise.all([api.classes.list(), api.images.ids({ filter: $state.snapshot(this.filter) }), api.labels.history()]);
+      const ids = this.suggestion ? this.ids : filtered;
       this.classes = classes;
       this.ids = ids;
       this.history = history;
@@ -48,11 +51,30 @@ export class LabelingState {
     }
   }
 
+  /** Shows the unlabeled images the best run is least sure about, most uncertain first. */
+  async showSuggestions(): Promise<void> {
+    try {
+      const result = await api.suggest.uncertain({ by: 'margin', limit: 2000 });
+      this.suggestion = { runId: result.runId, hints: new Map(result.items.map((i) => [i.imageId, `${i.predicted ?? '?'} ${(100 * i.confidence).toFixed(0)}%`])) };
+      this.filter = { unlabeled: true };
+      this.ids = result.items.map((i) => i.imageId);
+      this.focus = 0;
+      this.anchor = 0;
+      this.selection.clear();
+      this.rows.clear();
+      await this.ensureRows(0, Math.min(this.ids.length, PAGE));
+      toasts.show(result.items.length ? `${result.items.length} unlabeled images, most uncertain first (run ${result.runId})` : 'No unlabeled images left.');
+    } catch (error) {
+      toasts.error(error);
+    }
+  }
+
   async reloadClasses(): Promise<void> {
     this.classes = await api.classes.list();
   }
 
   setFilter(filter: ImageFilter): void {
+    this.suggestion = null;
     this.filter = filter;
     this.focus = 0;
     this.anchor = 0;
