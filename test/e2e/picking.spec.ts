@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { expect, test } from '@playwright/test';
 import { makeImageFolder } from '../helpers/images';
-import { startServer } from './server';
+import { createProjectWithImages, startServer } from './server';
 
 test('few-shot set picked by hand in the grid, with running counts per class', async ({ page }) => {
   const home = fs.mkdtempSync(path.join(os.tmpdir(), 'mocoop-e2e-pick-'));
@@ -11,12 +11,7 @@ test('few-shot set picked by hand in the grid, with running counts per class', a
   const server = await startServer(home);
   try {
     await page.goto(server.url);
-    await page.locator('#project-name').fill('Picks');
-    await page.locator('#project-location').fill(path.join(home, 'projects'));
-    await page.getByRole('button', { name: 'Create project' }).click();
-    await page.getByRole('button', { name: 'Import images' }).first().click();
-    await page.locator('#import-folder').fill(path.join(home, 'images'));
-    await page.getByRole('button', { name: 'Import', exact: true }).click();
+    await createProjectWithImages(page, home, 'Picks', { folder: path.join(home, 'images') });
     await page.getByRole('button', { name: 'Done' }).click();
 
     await page.getByRole('button', { name: 'Train', exact: true }).click();

@@ -42,3 +42,40 @@ export function electronBinary(): string | null {
   const binary = path.join(dir, 'dist', fs.readFileSync(pathFile, 'utf8').trim());
   return fs.existsSync(binary) ? binary : null;
 }
+
+import type { Page, TestInfo } from '@playwright/test';
+
+export const FIXTURE_MODEL = path.resolve(repoRoot, '..', 'shared', 'fixtures', 'tiny-clip-a');
+const SHOTS = path.join(repoRoot, 'test', 'artifacts', 'screenshots');
+
+/** Saves a full-page screenshot as a test artifact (and attaches it to the report). */
+export async function screenshot(page: Page, testInfo: TestInfo, name: string): Promise<void> {
+  fs.mkdirSync(SHOTS, { recursive: true });
+  const file = path.join(SHOTS, `web-${name}.png`);
+  await page.screenshot({ path: file, fullPage: true });
+  await testInfo.attach(name, { path: file, contentType: 'image/png' });
+}
+
+/** From the start page: creates a project and imports an image folder or a CSV through the import dialog. */
+export async function createProjectWithImages(page: Page, home: string, name: string, source: { folder: string } | { csv: string }): Promise<void> {
+  await page.locator('#project-name').fill(name);
+  await page.locator('#project-location').fill(path.join(home, 'projects'));
+  await page.getByRole('button', { name: 'Create project' }).click();
+  await page.getByRole('button', { name: 'Import images' }).first().click();
+  if ('csv' in source) {
+    await page.getByRole('tab', { name: 'CSV' }).click();
+    await page.locator('#import-csv').fill(source.csv);
+  } else {
+    await page.locator('#import-folder').fill(source.folder);
+  }
+  await page.getByRole('button', { name: 'Import', exact: true }).click();
+  await page.getByTestId('import-summary').waitFor();
+}
+
+/** Registers the tiny fixture CLIP through the Models page. */
+export async function importFixtureModel(page: Page): Promise<void> {
+  await page.getByRole('button', { name: 'Models', exact: true }).click();
+  await page.locator('#model-dir').fill(FIXTURE_MODEL);
+  await page.getByRole('button', { name: 'Import', exact: true }).click();
+  await page.getByTestId('models-table').getByText('tiny-clip-a').first().waitFor();
+}

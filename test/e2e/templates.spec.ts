@@ -3,34 +3,18 @@ import os from 'node:os';
 import path from 'node:path';
 import { expect, test } from '@playwright/test';
 import { makeImageFolder } from '../helpers/images';
-import { repoRoot, startServer } from './server';
-
-const FIXTURE = path.resolve(repoRoot, '..', 'shared', 'fixtures', 'tiny-clip-a');
-const SHOTS = path.join(repoRoot, 'test', 'artifacts', 'screenshots');
+import { createProjectWithImages, importFixtureModel, screenshot, startServer } from './server';
 
 test('templates: start from the library, validate while typing, drag between groups, auto-group, save', async ({ page }, testInfo) => {
   const home = fs.mkdtempSync(path.join(os.tmpdir(), 'mocoop-e2e-tpl-'));
   await makeImageFolder(path.join(home, 'images'), ['rose', 'tulip'], 2);
   const server = await startServer(home);
-  const shot = async (name: string) => {
-    fs.mkdirSync(SHOTS, { recursive: true });
-    const file = path.join(SHOTS, `web-${name}.png`);
-    await page.screenshot({ path: file, fullPage: true });
-    await testInfo.attach(name, { path: file, contentType: 'image/png' });
-  };
+  const shot = (name: string) => screenshot(page, testInfo, name);
   try {
     await page.goto(server.url);
-    await page.locator('#project-name').fill('Flowers');
-    await page.locator('#project-location').fill(path.join(home, 'projects'));
-    await page.getByRole('button', { name: 'Create project' }).click();
-    await page.getByRole('button', { name: 'Import images' }).first().click();
-    await page.locator('#import-folder').fill(path.join(home, 'images'));
-    await page.getByRole('button', { name: 'Import', exact: true }).click();
+    await createProjectWithImages(page, home, 'Flowers', { folder: path.join(home, 'images') });
     await page.getByRole('button', { name: 'Done' }).click();
-    await page.getByRole('button', { name: 'Models', exact: true }).click();
-    await page.locator('#model-dir').fill(FIXTURE);
-    await page.getByRole('button', { name: 'Import', exact: true }).click();
-    await expect(page.getByTestId('models-table')).toContainText('tiny-clip-a');
+    await importFixtureModel(page);
 
     await page.getByRole('button', { name: 'Templates', exact: true }).click();
     await page.getByLabel('Built-in groups').selectOption({ label: 'Flowers (Oxford): MoCoOp groups' });

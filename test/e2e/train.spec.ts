@@ -3,10 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { expect, test } from '@playwright/test';
 import { makeImage, makeImageFolder } from '../helpers/images';
-import { repoRoot, startServer } from './server';
-
-const FIXTURE = path.resolve(repoRoot, '..', 'shared', 'fixtures', 'tiny-clip-a');
-const SHOTS = path.join(repoRoot, 'test', 'artifacts', 'screenshots');
+import { createProjectWithImages, importFixtureModel, screenshot, startServer } from './server';
 
 test('train: sample a few-shot set, watch the curves, cancel, resume; evaluate and save the report', async ({ page }, testInfo) => {
   test.setTimeout(180_000);
@@ -19,27 +16,13 @@ test('train: sample a few-shot set, watch the curves, cancel, resume; evaluate a
   const unlabeled = path.join(home, 'unsorted');
   for (let i = 0; i < 3; i++) await makeImage(path.join(unlabeled, `new_${i}.jpg`), 500 + i);
   const server = await startServer(home);
-  const shot = async (name: string) => {
-    fs.mkdirSync(SHOTS, { recursive: true });
-    const file = path.join(SHOTS, `web-${name}.png`);
-    await page.screenshot({ path: file, fullPage: true });
-    await testInfo.attach(name, { path: file, contentType: 'image/png' });
-  };
+  const shot = (name: string) => screenshot(page, testInfo, name);
   try {
     await page.goto(server.url);
-    await page.locator('#project-name').fill('Insects');
-    await page.locator('#project-location').fill(path.join(home, 'projects'));
-    await page.getByRole('button', { name: 'Create project' }).click();
-    await page.getByRole('button', { name: 'Import images' }).first().click();
-    await page.getByRole('tab', { name: 'CSV' }).click();
-    await page.locator('#import-csv').fill(path.join(root, 'labels.csv'));
-    await page.getByRole('button', { name: 'Import', exact: true }).click();
+    await createProjectWithImages(page, home, 'Insects', { csv: path.join(root, 'labels.csv') });
     await expect(page.getByTestId('import-summary')).toContainText('Imported 15 images');
     await page.getByRole('button', { name: 'Done' }).click();
-    await page.getByRole('button', { name: 'Models', exact: true }).click();
-    await page.locator('#model-dir').fill(FIXTURE);
-    await page.getByRole('button', { name: 'Import', exact: true }).click();
-    await expect(page.getByTestId('models-table')).toContainText('tiny-clip-a');
+    await importFixtureModel(page);
 
     await page.getByRole('button', { name: 'Train', exact: true }).click();
     await page.getByLabel('Images per class').fill('3');

@@ -3,29 +3,16 @@ import os from 'node:os';
 import path from 'node:path';
 import { expect, test } from '@playwright/test';
 import { makeImageFolder } from '../helpers/images';
-import { repoRoot, startServer } from './server';
-
-const FIXTURE = path.resolve(repoRoot, '..', 'shared', 'fixtures', 'tiny-clip-a');
-const SHOTS = path.join(repoRoot, 'test', 'artifacts', 'screenshots');
+import { FIXTURE_MODEL as FIXTURE, createProjectWithImages, screenshot, startServer } from './server';
 
 test('import a CLIP folder, see the backend, run zero-shot and read the report', async ({ page }, testInfo) => {
   const home = fs.mkdtempSync(path.join(os.tmpdir(), 'mocoop-e2e-zs-'));
   await makeImageFolder(path.join(home, 'images'), ['ant', 'bee', 'wasp'], 3);
   const server = await startServer(home);
-  const shot = async (name: string) => {
-    fs.mkdirSync(SHOTS, { recursive: true });
-    const file = path.join(SHOTS, `web-${name}.png`);
-    await page.screenshot({ path: file, fullPage: true });
-    await testInfo.attach(name, { path: file, contentType: 'image/png' });
-  };
+  const shot = (name: string) => screenshot(page, testInfo, name);
   try {
     await page.goto(server.url);
-    await page.locator('#project-name').fill('Insects');
-    await page.locator('#project-location').fill(path.join(home, 'projects'));
-    await page.getByRole('button', { name: 'Create project' }).click();
-    await page.getByRole('button', { name: 'Import images' }).first().click();
-    await page.locator('#import-folder').fill(path.join(home, 'images'));
-    await page.getByRole('button', { name: 'Import', exact: true }).click();
+    await createProjectWithImages(page, home, 'Insects', { folder: path.join(home, 'images') });
     await expect(page.getByTestId('import-summary')).toContainText('Imported 9 images');
     await page.getByRole('button', { name: 'Done' }).click();
 

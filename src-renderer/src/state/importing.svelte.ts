@@ -1,15 +1,10 @@
 import type { ImportProgress, ImportSource, ImportSummary } from '$contract/index';
 import { api, bridge } from '../lib/bridge';
+import { toBase64 } from '../lib/format';
 import { toasts } from './toasts.svelte';
 
 const UPLOAD_BATCH_BYTES = 48 * 2 ** 20;
 
-function toBase64(buffer: ArrayBuffer): string {
-  const bytes = new Uint8Array(buffer);
-  let binary = '';
-  for (let i = 0; i < bytes.length; i += 0x8000) binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
-  return btoa(binary);
-}
 
 function mergeSummaries(parts: ImportSummary[]): ImportSummary {
   return {
