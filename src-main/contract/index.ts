@@ -95,6 +95,10 @@ export const requests = {
   'zeroshot.cancel': request(z.object({ runId: z.string() }), z.object({ cancelled: z.boolean() })),
 
   'templates.groups': request(none, z.array(TemplateGroupInfo)),
+  'templates.analyze': request(
+    z.object({ modelId: z.string().min(1, 'choose a model'), groups: z.array(z.array(z.string()).max(200)).min(1).max(100) }),
+    z.object({ images: z.number().int(), groups: z.array(z.object({ accuracy: z.number(), gateShare: z.number(), templates: z.array(z.object({ template: z.string(), accuracy: z.number() })) })) })
+  ),
   'templates.autoGroup': request(
     z.object({ modelId: z.string().min(1, 'choose a model'), templates: z.array(z.string()).min(1).max(500), groups: z.number().int().min(1).max(64).optional() }),
     z.object({ groups: z.array(z.array(z.string())), suggested: z.number().int(), scores: z.array(z.object({ groups: z.number().int(), silhouette: z.number() })) })

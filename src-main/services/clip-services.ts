@@ -11,6 +11,7 @@ import { AppError } from '../contract/errors';
 import { BACKEND_PREFERENCES, type BackendInfo, type BackendPreference } from '../clip/backend';
 import { fillTemplate, zeroShot } from '../clip/zeroshot';
 import { autoGroup } from '../mocoop/auto-group';
+import { analyzeTemplates } from '../mocoop/template-analysis';
 import { ComputeClient } from '../compute/compute-client';
 import { DownloadError, downloadModel } from '../models/hub-download';
 import { type ModelInfo, ModelStore } from '../models/model-store';
@@ -18,7 +19,7 @@ import type { ProjectStore } from '../store/project-store';
 import type { EventBus } from './events';
 import { packageRoot } from './paths';
 
-type ClipHandlerNames = 'templates.autoGroup' | 'models.setBackend' | 'models.list' | 'models.import' | 'models.download' | 'models.cancelDownload' | 'models.remove' | 'models.backend' | 'templates.library' | 'zeroshot.run' | 'zeroshot.cancel';
+type ClipHandlerNames = 'templates.analyze' | 'templates.autoGroup' | 'models.setBackend' | 'models.list' | 'models.import' | 'models.download' | 'models.cancelDownload' | 'models.remove' | 'models.backend' | 'templates.library' | 'zeroshot.run' | 'zeroshot.cancel';
 
 export interface TemplateLibrary {
   sets: { id: string; name: string; description?: string; domain?: string; templates: string[] }[];
@@ -216,6 +217,25 @@ export class ClipServices {
       'models.backend': async () => summarize(await this.compute.backendInfo()),
       'models.setBackend': async ({ preference }) => summarize(await this.setBackend(preference)),
       'templates.library': () => loadTemplateLibrary(),
+      'templates.analyze': async ({ modelId, groups }) => {
+        const store = this.project();
+        const model = this.models.get(modelId);
+        if (groups.some((g) => g.length === 0 || g.some((t) => t.split('{}').length !== 2))) {
+          throw new AppError('invalid_input', 'Fix the templates first: every group needs templates with exactly one {}.');
+        }
+        const classes = store.listClasses().filter((c) => c.imageCount > 0);
+        if (classes.length < 2) throw new AppError('invalid_input', 'Label images of at least two classes to measure the templates.');
+        const index = new Map(classes.map((c, i) => [c.id, i]));
+        // At most 2,000 labeled images: enough to rank templates, quick to encode once and cached after.
+        const rows = store.images(store.imageIds({})).filter((r) => r.labelId !== null && index.has(r.labelId) && !r.missing).slice(0, 2000);
+        const { features } = await this.imageFeatures(store, model, rows, undefined, () => {});
+        const usable = rows.filter((r) => features.has(r.hash));
+        const flat = groups.flat();
+        const { vectors } = await this.compute.embedTexts(model.dir, flat.flatMap((t) => classes.map((c) => fillTemplate(t, c.name))));
+        let k = 0;
+        const text = groups.map((g) => g.map(() => classes.map(() => vectors[k++]!)));
+        return analyzeTemplates(groups, text, usable.map((r) => features.get(r.hash)!), usable.map((r) => index.get(r.labelId!)!));
+      },
       'templates.autoGroup': async ({ modelId, templates, groups }) => {
         const model = this.models.get(modelId);
         const bad = templates.find((t) => t.split('{}').length !== 2);

@@ -32,6 +32,11 @@ test('templates: start from the library, validate while typing, drag between gro
     await first.fill(original);
     await expect(page.getByRole('button', { name: 'Save changes' })).toBeEnabled();
 
+    await page.getByRole('button', { name: 'Measure on labeled images' }).click();
+    await expect(page.getByTestId('group-stats').first()).toContainText('ensemble', { timeout: 30_000 });
+    await expect(page.getByTestId('group-stats')).toHaveCount(count);
+    await shot('15b-template-accuracy');
+
     // Drag the last template of group 1 into group 2.
     const before2 = await groups.nth(1).getByLabel('Template', { exact: true }).count();
     const moved = await groups.first().getByLabel('Template', { exact: true }).last().inputValue();
