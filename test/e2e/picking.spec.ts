@@ -14,7 +14,12 @@ test('few-shot set picked by hand in the grid, with running counts per class', a
     await createProjectWithImages(page, home, 'Picks', { folder: path.join(home, 'images') });
     await page.getByRole('button', { name: 'Done' }).click();
 
-    await page.getByRole('button', { name: 'Train', exact: true }).click();
+    // Keyboard: ? lists the shortcuts, Alt+4 opens the Train page.
+    await page.keyboard.press('?');
+    await expect(page.getByRole('dialog', { name: 'Keyboard shortcuts' })).toContainText('Alt+1');
+    await page.keyboard.press('Escape');
+    await page.keyboard.press('Alt+4');
+    await expect(page.getByRole('heading', { name: '1 · Few-shot set' })).toBeVisible();
     await page.getByRole('button', { name: 'Pick by hand in the grid…' }).click();
     const panel = page.getByTestId('pick-panel');
     await page.getByLabel('Images per class to pick').fill('2');

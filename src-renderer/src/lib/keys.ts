@@ -16,5 +16,6 @@ export const SHORTCUTS: { keys: string; action: string }[] = [
   { keys: 'T / E / V', action: 'Move the selection to the train pool / test / validation' },
   { keys: 'I', action: 'Import images' },
   { keys: '/', action: 'Search by file name' },
-  { keys: '?', action: 'Show this help' }
+  { keys: '?', action: 'Show this help' },
+  { keys: 'Alt+1 … Alt+8', action: 'Pages: Images, Templates, Zero-shot, Train, Routing, Evaluate, Classify, Models' }
 ];
