@@ -8,29 +8,17 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { AppError } from '../contract/errors';
+import { ModelInfo as ModelInfoSchema } from '../contract/schemas';
 import { type ClipConfig, ModelConfigError, readClipConfig } from '../clip/config';
 import { SafetensorsError, SafetensorsFile } from '../clip/safetensors';
 import { expectedTensors } from '../clip/config';
 
 export const REQUIRED_MODEL_FILES = ['config.json', 'model.safetensors', 'vocab.json', 'merges.txt'];
 
-const Entry = z.object({
-  id: z.string(),
-  name: z.string(),
-  dir: z.string(),
-  source: z.enum(['hub', 'import']),
-  repo: z.string().optional(),
-  sha256: z.string(),
-  bytes: z.number(),
-  addedAt: z.string()
-});
+/** A registry entry: the contract's model description without what is worked out when listing. */
+const Entry = ModelInfoSchema.omit({ available: true, problem: true, summary: true });
 export type ModelEntry = z.infer<typeof Entry>;
-
-export interface ModelInfo extends ModelEntry {
-  available: boolean;
-  problem?: string;
-  summary?: string;
-}
+export type ModelInfo = z.infer<typeof ModelInfoSchema>;
 
 export async function sha256File(file: string): Promise<string> {
   const hash = createHash('sha256');
