@@ -28,6 +28,7 @@ import {
   TrainStart,
   StepProgress,
   RunSummary,
+  ClassSplitCounts,
   FewShotSetInfo,
   TemplateGroupInput,
   TemplateGroupInfo,
@@ -107,6 +108,12 @@ export const requests = {
   'fewshot.create': request(z.object({ k: z.number().int().min(1).max(10000), seed: z.number().int().min(0), baseNew: z.boolean(), name: z.string().trim().min(1).max(200).optional() }), FewShotSetInfo),
   'fewshot.list': request(none, z.array(FewShotSetInfo)),
   'fewshot.createManual': request(z.object({ name: z.string().trim().min(1).max(200), imageIds: z.array(Id).min(2).max(100000), newClassIds: z.array(Id).optional() }), FewShotSetInfo),
+  'fewshot.update': request(
+    z.object({ setId: Id, name: z.string().trim().min(1, 'a set name cannot be empty').max(200).optional(), imageIds: z.array(Id).min(2).max(100000).optional(), newClassIds: z.array(Id).optional() }),
+    z.object({ set: FewShotSetInfo, copiedFrom: Id.nullable() })
+  ),
+  'fewshot.delete': request(z.object({ setId: Id }), z.array(FewShotSetInfo)),
+  'fewshot.classCounts': request(none, z.array(ClassSplitCounts)),
   'train.start': request(TrainStart, z.object({ runId: z.string() })),
   'train.resume': request(z.object({ runId: z.string() }), z.object({ runId: z.string() })),
   'train.cancel': request(z.object({ runId: z.string() }), z.object({ cancelled: z.boolean() })),

@@ -252,6 +252,15 @@ export const FewShotSetInfo = z.object({
   newClassIds: z.array(Id)
 });
 
+export const ClassSplitCounts = z.object({
+  classId: Id,
+  name: z.string(),
+  train: z.number().int(),
+  test: z.number().int(),
+  val: z.number().int(),
+  missing: z.number().int()
+});
+
 export const TemplateGroupInput = z.object({ name: z.string().max(200), templates: z.array(z.string().max(500)).max(200) });
 export const TemplateGroupInfo = TemplateGroupInput.extend({ id: Id });
 

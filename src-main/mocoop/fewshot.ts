@@ -15,7 +15,12 @@ export function seededRandom(seed: number): () => number {
   };
 }
 
-/** Samples k items per class (classes and items in a fixed order first, so results depend only on the seed). */
+/**
+ * Samples k items per class. Each class draws from its own stream seeded by (seed, class id), over
+ * its items in id order: a class's sample depends only on the seed and that class's pool, so adding,
+ * removing or re-adding other classes never changes it (a base-to-new set shares its base images with
+ * the all-classes set of the same seed).
+ */
 export function sampleFewShot<T extends { id: number; classId: number }>(items: T[], k: number, seed: number): T[] {
   if (!Number.isInteger(k) || k < 1) throw new RangeError('k must be a whole number of images per class, at least 1.');
   const byClass = new Map<number, T[]>();
@@ -23,9 +28,9 @@ export function sampleFewShot<T extends { id: number; classId: number }>(items: 
     if (!byClass.has(item.classId)) byClass.set(item.classId, []);
     byClass.get(item.classId)!.push(item);
   }
-  const random = seededRandom(seed);
   const chosen: T[] = [];
   for (const classId of [...byClass.keys()].sort((a, b) => a - b)) {
+    const random = seededRandom(Math.imul(seed >>> 0, 0x9e3779b1) ^ Math.imul(classId, 0x85ebca77));
     const pool = [...byClass.get(classId)!];
     if (pool.length <= k) {
       chosen.push(...pool);

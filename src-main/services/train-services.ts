@@ -19,7 +19,7 @@ import type { ClipServices } from './clip-services';
 import type { EventBus } from './events';
 import { TrainingService } from './training-service';
 
-type Names = 'suggest.uncertain' | 'classify.files' | 'runs.map' | 'runs.details' | 'runs.report' | 'fewshot.createManual' | 'train.start' | 'train.resume' | 'train.cancel' | 'runs.list' | 'fewshot.create' | 'fewshot.list' | 'templates.groups' | 'templates.setGroups';
+type Names = 'suggest.uncertain' | 'classify.files' | 'runs.map' | 'runs.details' | 'runs.report' | 'fewshot.createManual' | 'fewshot.update' | 'fewshot.delete' | 'fewshot.classCounts' | 'train.start' | 'train.resume' | 'train.cancel' | 'runs.list' | 'fewshot.create' | 'fewshot.list' | 'templates.groups' | 'templates.setGroups';
 
 function summarize(r: RunRecord) {
   return {
@@ -202,6 +202,12 @@ export class TrainServices {
       'fewshot.create': ({ k, seed, baseNew, name }) => training().createFewShotSet(k, seed, baseNew, name),
       'fewshot.list': () => training().training.fewShotSets(),
       'fewshot.createManual': ({ name, imageIds, newClassIds }) => training().createManualSet(name, imageIds, newClassIds),
+      'fewshot.update': ({ setId, ...changes }) => training().editSet(setId, changes),
+      'fewshot.delete': ({ setId }) => {
+        training().training.deleteFewShotSet(setId);
+        return training().training.fewShotSets();
+      },
+      'fewshot.classCounts': () => training().classCounts(),
       'templates.groups': () => training().training.templateGroups(),
       'templates.setGroups': ({ groups }) => training().training.replaceTemplateGroups(groups)
     };

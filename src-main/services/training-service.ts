@@ -88,6 +88,75 @@ export class TrainingService {
     return this.training.createFewShotSet({ name, k: null, seed: null, imageIds: rows.map((r) => r.id), baseClassIds: base, newClassIds });
   }
 
+  /**
+   * Edits a set: its name, its images (hand edits), or which classes are new (virtual). Contents of
+   * a frozen set (one a run used) never change: the edit lands in a copy, so every report stays
+   * reproducible. A class made base gets k train-pool images sampled with the set's seed; a class
+   * made new loses its images (new classes are names only).
+   */
+  editSet(setId: number, changes: { name?: string; imageIds?: number[]; newClassIds?: number[] }): { set: FewShotSet; copiedFrom: number | null } {
+    const old = this.training.fewShotSet(setId);
+    const name = changes.name?.trim() || old.name;
+    if (changes.imageIds === undefined && changes.newClassIds === undefined) {
+      return { set: name === old.name ? old : this.training.renameFewShotSet(setId, name), copiedFrom: null };
+    }
+    const classById = new Map(this.store.listClasses().map((c) => [c.id, c]));
+    const className = (id: number) => `"${classById.get(id)?.name ?? `#${id}`}"`;
+    let imageIds = [...new Set(changes.imageIds ?? old.imageIds)];
+    const rows = this.store.images(imageIds);
+    if (rows.length !== imageIds.length) throw new AppError('not_found', 'Some images of the set no longer exist; reload the grid.');
+    const unlabeled = rows.filter((r) => r.labelId === null);
+    if (unlabeled.length) throw new AppError('invalid_input', `${unlabeled.length} image(s) of the set have no label (e.g. ${unlabeled[0]!.fileName}); label them or remove them from the set.`);
+    const labelOf = new Map(rows.map((r) => [r.id, r.labelId!]));
+    const universe = new Set([...old.baseClassIds, ...old.newClassIds, ...rows.map((r) => r.labelId!)]);
+    const unknown = (changes.newClassIds ?? []).filter((id) => !classById.has(id));
+    if (unknown.length) throw new AppError('not_found', `Class #${unknown[0]} does not exist; reload the page.`);
+    let newIds: number[];
+    let k = old.k;
+    let seed = old.seed;
+    if (changes.newClassIds !== undefined) {
+      newIds = [...new Set(changes.newClassIds)];
+      newIds.forEach((id) => universe.add(id));
+      imageIds = imageIds.filter((id) => !newIds.includes(labelOf.get(id)!));
+      const present = new Set(imageIds.map((id) => labelOf.get(id)!));
+      const needImages = [...universe].filter((id) => !newIds.includes(id) && !present.has(id));
+      if (needImages.length) {
+        const perClass = old.k ?? Math.max(1, ...[...present].map((c) => imageIds.filter((id) => labelOf.get(id) === c).length));
+        const pool = this.trainPool().filter((r) => needImages.includes(r.classId));
+        const sampled = sampleFewShot(pool, perClass, old.seed ?? 1);
+        const empty = needImages.filter((c) => !sampled.some((r) => r.classId === c));
+        if (empty.length) throw new AppError('invalid_input', `${empty.map(className).join(', ')} has no labeled train-pool images to become a base class; label some or keep it new.`);
+        imageIds = [...imageIds, ...sampled.map((r) => r.id)];
+      }
+    } else {
+      // Hand-edited images: classes with picked images are base; the other classes of the set stay new.
+      const picked = new Set(rows.map((r) => r.labelId!));
+      newIds = [...universe].filter((id) => !picked.has(id) && (old.newClassIds.includes(id) || old.baseClassIds.includes(id)));
+      k = null;
+      seed = null;
+    }
+    imageIds.sort((a, b) => a - b);
+    const baseIds = [...universe].filter((id) => !newIds.includes(id) && classById.has(id)).sort((a, b) => a - b);
+    newIds = newIds.filter((id) => classById.has(id)).sort((a, b) => a - b);
+    if (baseIds.length < 2) throw new AppError('invalid_input', 'A few-shot set needs at least two base classes (classes with training images).');
+    const contents = { k, seed, imageIds, baseClassIds: baseIds, newClassIds: newIds };
+    if (old.frozen) {
+      const copy = this.training.createFewShotSet({ ...contents, name: this.training.freeSetName(name) });
+      return { set: copy, copiedFrom: old.id };
+    }
+    return { set: this.training.updateFewShotSet(setId, { ...contents, name }), copiedFrom: null };
+  }
+
+  /** Labeled images per class and split: what few-shot sets can draw from. */
+  classCounts(): { classId: number; name: string; train: number; test: number; val: number; missing: number }[] {
+    const counts = this.store.labelCountsBySplit();
+    return this.store.listClasses().map((c) => {
+      const of = counts.filter((r) => r.classId === c.id);
+      const sum = (split: string) => of.filter((r) => r.split === split).reduce((a, r) => a + r.present, 0);
+      return { classId: c.id, name: c.name, train: sum('train'), test: sum('test'), val: sum('val'), missing: of.reduce((a, r) => a + r.missing, 0) };
+    });
+  }
+
   /** Image features from the project cache, computing (and caching) the missing ones with the engine. */
   async features(engine: ClipEngine, model: ModelInfo, rows: { hash: string; path: string }[], view = 0): Promise<Map<string, Float32Array>> {
     const cached = this.store.cachedFeatures(model.id, [...new Set(rows.map((r) => r.hash))], view);

@@ -122,6 +122,13 @@ export class ProjectStore {
       .all() as ClassInfo[];
   }
 
+  /** Labeled images per (class, split), present and missing files counted apart. */
+  labelCountsBySplit(): { classId: number; split: string; present: number; missing: number }[] {
+    return this.db
+      .prepare('SELECT label_id AS classId, split, sum(missing = 0) AS present, sum(missing != 0) AS missing FROM images WHERE label_id IS NOT NULL GROUP BY label_id, split')
+      .all() as { classId: number; split: string; present: number; missing: number }[];
+  }
+
   getClass(id: number): ClassInfo {
     const found = this.listClasses().find((c) => c.id === id);
     if (!found) throw new AppError('not_found', `Class #${id} no longer exists; reload the class list.`);

@@ -145,6 +145,50 @@ export class TrainingStore {
     return (this.db.prepare('SELECT id FROM fewshot_sets ORDER BY id').pluck().all() as number[]).map((id) => this.fewShotSet(id));
   }
 
+  /** Replaces a set's name, members and class roles in one transaction (callers copy frozen sets first). */
+  updateFewShotSet(id: number, input: { name: string; k: number | null; seed: number | null; imageIds: number[]; baseClassIds: number[]; newClassIds: number[] }): FewShotSet {
+    const current = this.fewShotSet(id);
+    if (current.frozen) throw new AppError('conflict', `"${current.name}" is used by a run; its contents cannot change (edit a copy).`);
+    if (this.db.prepare('SELECT 1 FROM fewshot_sets WHERE name = ? AND id != ?').get(input.name, id)) throw new AppError('conflict', `A few-shot set named "${input.name}" already exists.`);
+    this.project.transaction(() => {
+      this.db.prepare('UPDATE fewshot_sets SET name = ?, k = ?, seed = ?, base_new = ? WHERE id = ?').run(input.name, input.k, input.seed, input.newClassIds.length ? 1 : 0, id);
+      this.db.prepare('DELETE FROM fewshot_members WHERE set_id = ?').run(id);
+      this.db.prepare('DELETE FROM fewshot_classes WHERE set_id = ?').run(id);
+      const member = this.db.prepare('INSERT INTO fewshot_members (set_id, image_id) VALUES (?, ?)');
+      input.imageIds.forEach((imageId) => member.run(id, imageId));
+      const role = this.db.prepare('INSERT INTO fewshot_classes (set_id, class_id, role) VALUES (?, ?, ?)');
+      input.baseClassIds.forEach((c) => role.run(id, c, 'base'));
+      input.newClassIds.forEach((c) => role.run(id, c, 'new'));
+    });
+    return this.fewShotSet(id);
+  }
+
+  /** A name is metadata: renaming is allowed even for a frozen set (runs keep their set by id). */
+  renameFewShotSet(id: number, name: string): FewShotSet {
+    this.fewShotSet(id);
+    if (this.db.prepare('SELECT 1 FROM fewshot_sets WHERE name = ? AND id != ?').get(name, id)) throw new AppError('conflict', `A few-shot set named "${name}" already exists.`);
+    this.db.prepare('UPDATE fewshot_sets SET name = ? WHERE id = ?').run(name, id);
+    return this.fewShotSet(id);
+  }
+
+  /** Deletes a set no run has used; a used set is part of those runs' record. */
+  deleteFewShotSet(id: number): void {
+    const set = this.fewShotSet(id);
+    const runs = this.db.prepare('SELECT count(*) FROM runs WHERE set_id = ?').pluck().get(id) as number;
+    if (set.frozen || runs > 0) throw new AppError('conflict', `"${set.name}" is used by ${runs || 'a'} run${runs === 1 ? '' : 's'} and is kept so their reports stay reproducible.`);
+    this.db.prepare('DELETE FROM fewshot_sets WHERE id = ?').run(id);
+  }
+
+  /** `base`, or `base (edited)`, `base (edited 2)`, … — the first name no set has. */
+  freeSetName(base: string): string {
+    const taken = new Set(this.db.prepare('SELECT name FROM fewshot_sets').pluck().all() as string[]);
+    if (!taken.has(base)) return base;
+    for (let n = 1; ; n++) {
+      const candidate = `${base} (edited${n === 1 ? '' : ` ${n}`})`;
+      if (!taken.has(candidate)) return candidate;
+    }
+  }
+
   freezeSet(id: number): void {
     this.db.prepare('UPDATE fewshot_sets SET frozen = 1 WHERE id = ?').run(id);
   }

@@ -133,6 +133,9 @@ describe('few-shot protocols', () => {
     expect(sampleFewShot([...items].reverse(), 4, 1)).toEqual(a);
     expect(sampleFewShot(items, 4, 2)).not.toEqual(a);
     expect(sampleFewShot(items.slice(0, 5), 4, 1).filter((x) => x.classId === 3)).toHaveLength(1);
+    // A class's sample does not depend on which other classes are sampled with it.
+    const withoutClass1 = sampleFewShot(items.filter((x) => x.classId !== 1), 4, 1);
+    expect(withoutClass1).toEqual(a.filter((x) => x.classId !== 1));
   });
 
   it('splits base and new classes by label order, base taking ceil(n/2)', () => {

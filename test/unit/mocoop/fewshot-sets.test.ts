@@ -1,0 +1,136 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { dispatch } from '../../../src-main/contract/dispatch';
+import { AppServices } from '../../../src-main/services/app-services';
+import { makeImageFolder } from '../../helpers/images';
+import { tempDir } from '../../helpers/temp';
+
+const FIXTURE = path.resolve('..', 'shared', 'fixtures', 'tiny-clip-a');
+
+interface SetInfo {
+  id: number;
+  name: string;
+  k: number | null;
+  seed: number | null;
+  frozen: boolean;
+  imageIds: number[];
+  baseClassIds: number[];
+  newClassIds: number[];
+}
+
+describe('few-shot sets: class counts, editing roles and images, frozen sets copied on edit, delete', () => {
+  let tmp: ReturnType<typeof tempDir>;
+  let app: AppServices;
+  let classes: { id: number; name: string }[];
+  const call = async (name: string, input?: unknown) => {
+    const envelope = await dispatch(app.handlers(), name, input);
+    if (!envelope.ok) throw new Error(`${envelope.error.code}: ${envelope.error.message}`);
+    return envelope.value as any;
+  };
+  const classId = (name: string) => classes.find((c) => c.name === name)!.id;
+  const labelsOf = async (ids: number[]) => (await call('images.get', { ids })).map((r: { labelId: number }) => r.labelId) as number[];
+
+  beforeAll(async () => {
+    tmp = tempDir();
+    process.env.MOCOOP_BACKEND = 'wasm';
+    const root = path.join(tmp.dir, 'data');
+    const files = await makeImageFolder(root, ['ant', 'bee', 'moth', 'wasp'], 5);
+    const rows = ['path,label,split'];
+    for (const [label, list] of Object.entries(files)) list.forEach((f, i) => rows.push(`${path.relative(root, f)},${label},${i < 4 ? 'train' : 'test'}`));
+    fs.writeFileSync(path.join(root, 'labels.csv'), rows.join('\n'));
+    app = new AppServices({ mode: 'web', configDir: path.join(tmp.dir, 'config'), version: 'test' });
+    await call('project.create', { path: path.join(tmp.dir, 'p.mocoop') });
+    await call('import.run', { importId: 'i', source: { kind: 'csv', file: path.join(root, 'labels.csv') } });
+    classes = await call('classes.list');
+  });
+  afterAll(() => {
+    app.dispose();
+    tmp.cleanup();
+  });
+
+  it('counts labeled images per class and split', async () => {
+    const counts = await call('fewshot.classCounts');
+    expect(counts.map((c: { name: string }) => c.name)).toEqual(['ant', 'bee', 'moth', 'wasp']);
+    for (const c of counts) expect(c).toMatchObject({ train: 4, test: 1, val: 0, missing: 0 });
+    const [first] = (await call('images.ids', { filter: { classId: classId('ant'), split: 'train' } })).ids;
+    await call('labels.setSplit', { imageIds: [first], split: 'val' });
+    expect((await call('fewshot.classCounts'))[0]).toMatchObject({ train: 3, test: 1, val: 1 });
+    await call('labels.undo');
+  });
+
+  it('moving a class to new drops its images; moving it back samples k with the set seed', async () => {
+    const set: SetInfo = await call('fewshot.create', { k: 2, seed: 5, baseNew: false, name: 'two-shot' });
+    expect(set.baseClassIds).toEqual(classes.map((c) => c.id));
+    const { set: edited, copiedFrom } = await call('fewshot.update', { setId: set.id, newClassIds: [classId('moth'), classId('wasp')] });
+    expect(copiedFrom).toBeNull();
+    expect(edited.id).toBe(set.id);
+    expect(edited.newClassIds).toEqual([classId('moth'), classId('wasp')]);
+    expect(edited.baseClassIds).toEqual([classId('ant'), classId('bee')]);
+    expect(new Set(await labelsOf(edited.imageIds))).toEqual(new Set([classId('ant'), classId('bee')]));
+    expect(edited.imageIds).toHaveLength(4);
+    expect(edited.k).toBe(2);
+
+    const { set: back } = await call('fewshot.update', { setId: set.id, newClassIds: [] });
+    expect(back.newClassIds).toEqual([]);
+    // The same seed samples the same images per class as the original set did.
+    expect(back.imageIds).toEqual(set.imageIds);
+  });
+
+  it('refuses edits that leave fewer than two base classes, and keeps the set unchanged', async () => {
+    const set: SetInfo = (await call('fewshot.list')).find((s: SetInfo) => s.name === 'two-shot');
+    await expect(call('fewshot.update', { setId: set.id, newClassIds: classes.slice(1).map((c) => c.id) })).rejects.toThrow(/at least two base classes/);
+    expect((await call('fewshot.list')).find((s: SetInfo) => s.id === set.id)).toEqual(set);
+  });
+
+  it('hand-editing the images makes the set hand-made; classes left without images become new', async () => {
+    const set: SetInfo = (await call('fewshot.list')).find((s: SetInfo) => s.name === 'two-shot');
+    const labels = await labelsOf(set.imageIds);
+    const keep = set.imageIds.filter((_, i) => labels[i] !== classId('wasp'));
+    const { set: edited } = await call('fewshot.update', { setId: set.id, imageIds: keep });
+    expect(edited.imageIds).toEqual(keep);
+    expect(edited.k).toBeNull();
+    expect(edited.seed).toBeNull();
+    expect(edited.newClassIds).toEqual([classId('wasp')]);
+    expect(edited.baseClassIds).toHaveLength(3);
+  });
+
+  it('renames in place and refuses a name another set has', async () => {
+    const other: SetInfo = await call('fewshot.create', { k: 1, seed: 1, baseNew: true, name: 'one-shot' });
+    await expect(call('fewshot.update', { setId: other.id, name: 'two-shot' })).rejects.toThrow(/already exists/);
+    const { set } = await call('fewshot.update', { setId: other.id, name: '1-shot b2n' });
+    expect(set).toMatchObject({ id: other.id, name: '1-shot b2n', imageIds: other.imageIds });
+  });
+
+  it('a set a run used is frozen: edits create a copy, the original stays byte-for-byte, delete is refused', async () => {
+    const modelId = (await call('models.import', { dir: FIXTURE })).id;
+    const set: SetInfo = (await call('fewshot.list')).find((s: SetInfo) => s.name === 'two-shot');
+    const done = new Promise<string>((resolve) => {
+      const off = app.events.subscribe((name, payload) => {
+        if (name === 'train.finished') {
+          off();
+          resolve((payload as { status: string }).status);
+        }
+      });
+    });
+    await call('train.start', { modelId, method: 'zeroshot', setId: set.id });
+    expect(await done).toBe('done');
+    const frozen: SetInfo = (await call('fewshot.list')).find((s: SetInfo) => s.id === set.id);
+    expect(frozen.frozen).toBe(true);
+
+    const { set: copy, copiedFrom } = await call('fewshot.update', { setId: set.id, newClassIds: [classId('bee'), classId('wasp')] });
+    expect(copiedFrom).toBe(set.id);
+    expect(copy.id).not.toBe(set.id);
+    expect(copy.name).toBe('two-shot (edited)');
+    expect(copy.frozen).toBe(false);
+    expect(copy.newClassIds).toEqual([classId('bee'), classId('wasp')]);
+    expect((await call('fewshot.list')).find((s: SetInfo) => s.id === set.id)).toEqual(frozen);
+    const again = await call('fewshot.update', { setId: set.id, imageIds: frozen.imageIds.slice(0, 4) });
+    expect(again.set.name).toBe('two-shot (edited 2)');
+
+    await expect(call('fewshot.delete', { setId: set.id })).rejects.toThrow(/used by 1 run/);
+    const remaining: SetInfo[] = await call('fewshot.delete', { setId: copy.id });
+    expect(remaining.map((s) => s.id)).not.toContain(copy.id);
+    expect(remaining.map((s) => s.id)).toContain(set.id);
+  });
+});
