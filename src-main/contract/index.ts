@@ -109,7 +109,7 @@ export const requests = {
   'fewshot.list': request(none, z.array(FewShotSetInfo)),
   'fewshot.createManual': request(z.object({ name: z.string().trim().min(1).max(200), imageIds: z.array(Id).min(2).max(100000), newClassIds: z.array(Id).optional() }), FewShotSetInfo),
   'fewshot.update': request(
-    z.object({ setId: Id, name: z.string().trim().min(1, 'a set name cannot be empty').max(200).optional(), imageIds: z.array(Id).min(2).max(100000).optional(), newClassIds: z.array(Id).optional() }),
+    z.object({ setId: Id, name: z.string().trim().min(1, 'a set name cannot be empty').max(200).optional(), imageIds: z.array(Id).min(2).max(100000).optional(), newClassIds: z.array(Id).optional(), classIds: z.array(Id).optional() }),
     z.object({ set: FewShotSetInfo, copiedFrom: Id.nullable() })
   ),
   'fewshot.delete': request(z.object({ setId: Id }), z.array(FewShotSetInfo)),

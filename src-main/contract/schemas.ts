@@ -249,7 +249,8 @@ export const FewShotSetInfo = z.object({
   frozen: z.boolean(),
   imageIds: z.array(Id),
   baseClassIds: z.array(Id),
-  newClassIds: z.array(Id)
+  newClassIds: z.array(Id),
+  perClass: z.array(z.object({ classId: Id.nullable(), images: z.number().int() }))
 });
 
 export const ClassSplitCounts = z.object({

@@ -12,7 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { predict } from '../mocoop/inference';
 import { decodeTable } from '../mocoop/table-codec';
-import { pca2d } from '../mocoop/pca';
+import { pca2dInWorker } from '../mocoop/pca-thread';
 import { writeReport } from '../mocoop/report';
 import { type RunRecord, TrainingStore } from '../store/training-store';
 import type { ClipServices } from './clip-services';
@@ -37,6 +37,7 @@ function summarize(r: RunRecord) {
 
 export class TrainServices {
   private active: { runId: string | null; controller: AbortController } | null = null;
+  private readonly maps = new Map<string, { imageId: number; x: number; y: number }[]>();
 
   constructor(
     private readonly clip: ClipServices,
@@ -178,15 +179,22 @@ export class TrainServices {
       },
       'classify.files': ({ runId, files }) => this.classify(runId, files),
       'suggest.uncertain': ({ runId, by, limit }) => this.suggest(runId, by ?? 'margin', limit ?? 500),
-      'runs.map': ({ runId }) => {
+      'runs.map': async ({ runId }) => {
         const t = training();
         const run = t.training.run(runId);
         const predictions = t.training.predictions(runId);
         const rows = new Map(t.store.images(predictions.map((p) => p.imageId)).map((r) => [r.id, r]));
         const features = t.store.cachedFeatures(run.modelId, [...new Set([...rows.values()].map((r) => r.hash))]);
         const usable = predictions.filter((p) => features.has(rows.get(p.imageId)?.hash ?? ''));
-        const points = pca2d(usable.map((p) => features.get(rows.get(p.imageId)!.hash)!));
-        return usable.map((p, i) => ({ imageId: p.imageId, x: points[i]!.x, y: points[i]!.y }));
+        const key = `${t.store.file}\n${runId}`;
+        const cached = this.maps.get(key);
+        if (cached) return cached;
+        const points = await pca2dInWorker(usable.map((p) => features.get(rows.get(p.imageId)!.hash)!));
+        const result = usable.map((p, i) => ({ imageId: p.imageId, x: points[i]!.x, y: points[i]!.y }));
+        // A finished run's map never changes; keep the last few.
+        this.maps.set(key, result);
+        if (this.maps.size > 8) this.maps.delete(this.maps.keys().next().value!);
+        return result;
       },
       'runs.report': ({ runId, dir }) => {
         const target = path.resolve(dir);

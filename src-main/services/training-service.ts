@@ -94,10 +94,10 @@ export class TrainingService {
    * reproducible. A class made base gets k train-pool images sampled with the set's seed; a class
    * made new loses its images (new classes are names only).
    */
-  editSet(setId: number, changes: { name?: string; imageIds?: number[]; newClassIds?: number[] }): { set: FewShotSet; copiedFrom: number | null } {
+  editSet(setId: number, changes: { name?: string; imageIds?: number[]; newClassIds?: number[]; classIds?: number[] }): { set: FewShotSet; copiedFrom: number | null } {
     const old = this.training.fewShotSet(setId);
     const name = changes.name?.trim() || old.name;
-    if (changes.imageIds === undefined && changes.newClassIds === undefined) {
+    if (changes.imageIds === undefined && changes.newClassIds === undefined && changes.classIds === undefined) {
       return { set: name === old.name ? old : this.training.renameFewShotSet(setId, name), copiedFrom: null };
     }
     const classById = new Map(this.store.listClasses().map((c) => [c.id, c]));
@@ -108,16 +108,16 @@ export class TrainingService {
     const unlabeled = rows.filter((r) => r.labelId === null);
     if (unlabeled.length) throw new AppError('invalid_input', `${unlabeled.length} image(s) of the set have no label (e.g. ${unlabeled[0]!.fileName}); label them or remove them from the set.`);
     const labelOf = new Map(rows.map((r) => [r.id, r.labelId!]));
-    const universe = new Set([...old.baseClassIds, ...old.newClassIds, ...rows.map((r) => r.labelId!)]);
-    const unknown = (changes.newClassIds ?? []).filter((id) => !classById.has(id));
+    const universe = new Set(changes.classIds ?? [...old.baseClassIds, ...old.newClassIds, ...rows.map((r) => r.labelId!)]);
+    const unknown = [...(changes.newClassIds ?? []), ...(changes.classIds ?? [])].filter((id) => !classById.has(id));
     if (unknown.length) throw new AppError('not_found', `Class #${unknown[0]} does not exist; reload the page.`);
     let newIds: number[];
     let k = old.k;
     let seed = old.seed;
-    if (changes.newClassIds !== undefined) {
-      newIds = [...new Set(changes.newClassIds)];
+    if (changes.newClassIds !== undefined || changes.classIds !== undefined) {
+      newIds = [...new Set(changes.newClassIds ?? old.newClassIds)];
       newIds.forEach((id) => universe.add(id));
-      imageIds = imageIds.filter((id) => !newIds.includes(labelOf.get(id)!));
+      imageIds = imageIds.filter((id) => universe.has(labelOf.get(id)!) && !newIds.includes(labelOf.get(id)!));
       const present = new Set(imageIds.map((id) => labelOf.get(id)!));
       const needImages = [...universe].filter((id) => !newIds.includes(id) && !present.has(id));
       if (needImages.length) {

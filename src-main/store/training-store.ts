@@ -21,6 +21,8 @@ export interface FewShotSet {
   imageIds: number[];
   baseClassIds: number[];
   newClassIds: number[];
+  /** Images of the set per their current label (null: an image unlabeled since). */
+  perClass: { classId: number | null; images: number }[];
 }
 
 export interface RunRecord {
@@ -137,7 +139,10 @@ export class TrainingStore {
       frozen: row.frozen === 1,
       imageIds,
       baseClassIds: roles.filter((r) => r.role === 'base').map((r) => r.class_id),
-      newClassIds: roles.filter((r) => r.role === 'new').map((r) => r.class_id)
+      newClassIds: roles.filter((r) => r.role === 'new').map((r) => r.class_id),
+      perClass: this.db
+        .prepare('SELECT i.label_id AS classId, count(*) AS images FROM fewshot_members m JOIN images i ON i.id = m.image_id WHERE m.set_id = ? GROUP BY i.label_id ORDER BY i.label_id')
+        .all(id) as { classId: number | null; images: number }[]
     };
   }
 

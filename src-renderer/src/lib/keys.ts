@@ -19,3 +19,9 @@ export const SHORTCUTS: { keys: string; action: string }[] = [
   { keys: '?', action: 'Show this help' },
   { keys: 'Alt+1 … Alt+8', action: 'Pages: Images, Templates, Zero-shot, Train, Routing, Evaluate, Classify, Models' }
 ];
+
+/** Whether a page's own single-key shortcuts may act: no dialog is open and no modifier (other than Shift) is held. */
+export function pageShortcutsAllowed(event: KeyboardEvent): boolean {
+  if (event.ctrlKey || event.metaKey || event.altKey || event.defaultPrevented) return false;
+  return !document.querySelector('[role="dialog"]');
+}

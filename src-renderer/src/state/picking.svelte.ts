@@ -1,12 +1,17 @@
 import { SvelteSet } from 'svelte/reactivity';
+import type { FewShotSetInfo } from '$contract/schemas';
+import type { z } from 'zod';
 import { api } from '../lib/bridge';
+import { fewshot } from './fewshot.svelte';
 import { labeling } from './labeling.svelte';
 import { toasts } from './toasts.svelte';
 import { training } from './training.svelte';
 
-/** Hand-picking a few-shot set in the labeling grid, with a running count per class. */
+/** Hand-picking a few-shot set in the labeling grid (a new one, or the images of an existing one), with a running count per class. */
 class PickingState {
   active = $state(false);
+  /** The set whose images are being edited; null while picking a new set. */
+  editing = $state<z.infer<typeof FewShotSetInfo> | null>(null);
   k = $state(16);
   name = $state('hand-picked');
   picked = new SvelteSet<number>();
@@ -22,7 +27,38 @@ class PickingState {
   });
 
   start(): void {
+    this.editing = null;
+    this.picked.clear();
+    this.name = 'hand-picked';
     this.active = true;
+  }
+
+  /** Loads an existing set's images into the picker; saving replaces them (or copies a set a run used). */
+  async edit(set: z.infer<typeof FewShotSetInfo>): Promise<void> {
+    try {
+      this.picked.clear();
+      for (let i = 0; i < set.imageIds.length; i += 5000) {
+        for (const row of await api.images.get({ ids: set.imageIds.slice(i, i + 5000) })) {
+          this.labelOf.set(row.id, row.labelId);
+          this.picked.add(row.id);
+        }
+      }
+      this.editing = set;
+      this.name = set.name;
+      if (set.k) this.k = set.k;
+      this.active = true;
+    } catch (error) {
+      toasts.error(error);
+    }
+  }
+
+  isPicked(id: number): boolean {
+    return this.picked.has(id);
+  }
+
+  close(): void {
+    this.active = false;
+    this.editing = null;
   }
 
   addSelection(): void {
@@ -39,12 +75,22 @@ class PickingState {
   }
 
   async save(): Promise<boolean> {
+    if (this.editing) {
+      const saved = await fewshot.update({ setId: this.editing.id, imageIds: [...this.picked], name: this.name.trim() || undefined });
+      if (saved) {
+        if (fewshot.selectedId === this.editing.id) toasts.show(`Saved "${fewshot.selected?.name}" with ${this.picked.size} images`);
+        this.picked.clear();
+        this.close();
+      }
+      return saved;
+    }
     try {
       const set = await api.fewshot.createManual({ name: this.name.trim() || 'hand-picked', imageIds: [...this.picked] });
       toasts.show(`Saved "${set.name}" with ${set.imageIds.length} images`);
       this.picked.clear();
-      this.active = false;
+      this.close();
       await training.load();
+      fewshot.select(set.id);
       return true;
     } catch (error) {
       toasts.error(error);

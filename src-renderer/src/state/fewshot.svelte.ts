@@ -1,0 +1,100 @@
+import type { z } from 'zod';
+import type { ClassSplitCounts, FewShotSetInfo } from '$contract/schemas';
+import { api } from '../lib/bridge';
+import { toasts } from './toasts.svelte';
+import { training } from './training.svelte';
+
+export type FewShotSet = z.infer<typeof FewShotSetInfo>;
+export type ClassCounts = z.infer<typeof ClassSplitCounts>;
+
+/** The Few-shot sets page: labeled images per class, sampling a set, and editing a chosen set. */
+class FewShotState {
+  counts = $state<ClassCounts[]>([]);
+  selectedId = $state<number | null>(null);
+  k = $state(16);
+  busy = $state(false);
+
+  selected = $derived(training.sets.find((s) => s.id === this.selectedId) ?? null);
+
+  async load(): Promise<void> {
+    try {
+      const [counts] = await Promise.all([api.fewshot.classCounts(), training.load()]);
+      this.counts = counts;
+      if (!training.sets.some((s) => s.id === this.selectedId)) this.selectedId = training.sets.at(-1)?.id ?? null;
+    } catch (error) {
+      toasts.error(error);
+    }
+  }
+
+  select(id: number | null): void {
+    this.selectedId = id;
+  }
+
+  /** Moves the selection through the list of sets (↑ / ↓). */
+  step(delta: number): void {
+    const sets = training.sets;
+    if (!sets.length) return;
+    const at = sets.findIndex((s) => s.id === this.selectedId);
+    const next = Math.min(sets.length - 1, Math.max(0, (at < 0 ? 0 : at) + delta));
+    this.selectedId = sets[next]!.id;
+  }
+
+  async sample(k: number, seed: number, baseNew: boolean, name: string): Promise<void> {
+    await this.run(async () => {
+      const set = await api.fewshot.create({ k, seed, baseNew, name: name.trim() || undefined });
+      toasts.show(`Created "${set.name}" with ${set.imageIds.length} images`);
+      await training.load();
+      this.selectedId = set.id;
+    });
+  }
+
+  /** base: trains on k images of the class; new: its name only (a virtual class); none: not part of the set. */
+  async setRole(classId: number, role: 'base' | 'new' | 'none'): Promise<void> {
+    const set = this.selected;
+    if (!set) return;
+    const others = (ids: number[]) => ids.filter((id) => id !== classId);
+    const classIds = [...others(set.baseClassIds), ...others(set.newClassIds), ...(role === 'none' ? [] : [classId])];
+    const newClassIds = role === 'new' ? [...others(set.newClassIds), classId] : others(set.newClassIds);
+    await this.update({ setId: set.id, newClassIds, classIds });
+  }
+
+  async rename(name: string): Promise<void> {
+    const set = this.selected;
+    if (!set || !name.trim() || name.trim() === set.name) return;
+    await this.update({ setId: set.id, name: name.trim() });
+  }
+
+  /** Saves a change; a set a run used is never changed, so the change lands in a copy that becomes selected. */
+  async update(changes: Parameters<typeof api.fewshot.update>[0]): Promise<boolean> {
+    return this.run(async () => {
+      const { set, copiedFrom } = await api.fewshot.update(changes);
+      if (copiedFrom !== null) toasts.show(`A run used the original set, so your change was saved as a copy: "${set.name}"`);
+      await training.load();
+      this.selectedId = set.id;
+    });
+  }
+
+  async remove(id: number): Promise<void> {
+    await this.run(async () => {
+      const name = training.sets.find((s) => s.id === id)?.name;
+      training.sets = await api.fewshot.delete({ setId: id });
+      toasts.show(`Deleted "${name}"`);
+      this.selectedId = training.sets.at(-1)?.id ?? null;
+    });
+  }
+
+  private async run(action: () => Promise<void>): Promise<boolean> {
+    this.busy = true;
+    try {
+      await action();
+      return true;
+    } catch (error) {
+      toasts.error(error);
+      return false;
+    } finally {
+      this.busy = false;
+    }
+  }
+}
+
+export const fewshot = new FewShotState();
