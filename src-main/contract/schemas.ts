@@ -237,6 +237,8 @@ export const RunSummary = z.object({
   error: z.string().nullable(),
   settings: z.record(z.string(), z.unknown()),
   accuracy: z.number().nullable(),
+  baseAccuracy: z.number().nullable(),
+  newAccuracy: z.number().nullable(),
   h: z.number().nullable()
 });
 

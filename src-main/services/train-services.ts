@@ -31,6 +31,8 @@ function summarize(r: RunRecord) {
     error: r.error,
     settings: r.settings,
     accuracy: (r.metrics?.accuracy as number | undefined) ?? null,
+    baseAccuracy: (r.metrics?.base_accuracy as number | null | undefined) ?? null,
+    newAccuracy: (r.metrics?.new_accuracy as number | null | undefined) ?? null,
     h: (r.metrics?.h as number | null | undefined) ?? null
   };
 }

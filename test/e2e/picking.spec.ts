@@ -14,15 +14,16 @@ test('few-shot set picked by hand in the grid, with running counts per class', a
     await createProjectWithImages(page, home, 'Picks', { folder: path.join(home, 'images') });
     await page.getByRole('button', { name: 'Done' }).click();
 
-    // Keyboard: ? lists the shortcuts, Alt+4 opens the Train page.
+    // Keyboard: ? lists the shortcuts, Alt+2 opens the Few-shot sets page.
     await page.keyboard.press('?');
     await expect(page.getByRole('dialog', { name: 'Keyboard shortcuts' })).toContainText('Alt+1');
     await page.keyboard.press('Escape');
-    await page.keyboard.press('Alt+4');
-    await expect(page.getByRole('heading', { name: '1 · Few-shot set' })).toBeVisible();
+    await page.keyboard.press('Alt+2');
+    await expect(page.getByText('No few-shot set yet.')).toBeVisible();
+    await page.getByLabel('Images per class').fill('2');
     await page.getByRole('button', { name: 'Pick by hand in the grid…' }).click();
     const panel = page.getByTestId('pick-panel');
-    await page.getByLabel('Images per class to pick').fill('2');
+    await expect(page.getByLabel('Images per class to pick')).toHaveValue('2');
     const tile = (i: number) => page.locator(`[data-testid=tile][data-index="${i}"]`);
     await tile(0).click();
     await tile(1).click({ modifiers: ['Shift'] });
@@ -35,6 +36,8 @@ test('few-shot set picked by hand in the grid, with running counts per class', a
     await panel.getByLabel('Set name').fill('my picks');
     await panel.getByRole('button', { name: 'Save set (3)' }).click();
     await expect(panel).toHaveCount(0);
+    await expect(page.getByTestId('set-detail')).toContainText('3 images · hand-picked · 2 base class(es)');
+    await expect(page.getByTestId('set-detail').getByLabel('Role of wasp')).toHaveValue('none');
     await page.getByRole('button', { name: 'Train', exact: true }).click();
     await expect(page.getByLabel('Few-shot set')).toContainText('my picks · 3 images');
   } finally {
