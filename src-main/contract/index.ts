@@ -32,7 +32,8 @@ import {
   FewShotSetInfo,
   TemplateGroupInput,
   TemplateGroupInfo,
-  RunDetails
+  RunDetails,
+  EvalMetrics
 } from './schemas';
 
 export * from './schemas';
@@ -136,6 +137,10 @@ export const requests = {
         error: z.string().optional()
       })
     )
+  ),
+  'runs.evaluate': request(
+    z.object({ runId: z.string(), split: z.enum(['test', 'val']).optional(), otherProject: z.string().min(1, 'choose a .mocoop project file').optional() }),
+    EvalMetrics
   ),
   'runs.map': request(z.object({ runId: z.string() }), z.array(z.object({ imageId: Id, x: z.number(), y: z.number() }))),
   'runs.report': request(z.object({ runId: z.string(), dir: z.string().min(1, 'choose a folder for the report') }), z.object({ html: z.string(), json: z.string(), csv: z.string() }))

@@ -6,7 +6,6 @@
 import type { Handlers } from '../contract/dispatch';
 import { AppError } from '../contract/errors';
 import type { TrainJob } from '../compute/protocol';
-import type { ProjectStore } from '../store/project-store';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -17,9 +16,11 @@ import { writeReport } from '../mocoop/report';
 import { type RunRecord, TrainingStore } from '../store/training-store';
 import type { ClipServices } from './clip-services';
 import type { EventBus } from './events';
-import { TrainingService } from './training-service';
+import type { ImageEmbedding } from '../clip/engine';
+import { ProjectStore as Project } from '../store/project-store';
+import { type ImageEmbedder, TrainingService } from './training-service';
 
-type Names = 'suggest.uncertain' | 'classify.files' | 'runs.map' | 'runs.details' | 'runs.report' | 'fewshot.createManual' | 'fewshot.update' | 'fewshot.delete' | 'fewshot.classCounts' | 'train.start' | 'train.resume' | 'train.cancel' | 'runs.list' | 'fewshot.create' | 'fewshot.list' | 'templates.groups' | 'templates.setGroups';
+type Names = 'suggest.uncertain' | 'classify.files' | 'runs.map' | 'runs.details' | 'runs.evaluate' | 'runs.report' | 'fewshot.createManual' | 'fewshot.update' | 'fewshot.delete' | 'fewshot.classCounts' | 'train.start' | 'train.resume' | 'train.cancel' | 'runs.list' | 'fewshot.create' | 'fewshot.list' | 'templates.groups' | 'templates.setGroups';
 
 function summarize(r: RunRecord) {
   return {
@@ -44,7 +45,7 @@ export class TrainServices {
   constructor(
     private readonly clip: ClipServices,
     private readonly events: EventBus,
-    private readonly project: () => ProjectStore,
+    private readonly project: () => Project,
     private readonly version: string
   ) {}
 
@@ -86,6 +87,42 @@ export class TrainServices {
   }
 
   /** Predictions for new images with a trained run: one image encoding + router + K-way mix each. */
+  /** Image encoding through the compute worker, in the shape feature caching expects. */
+  private embedder(modelDir: string): ImageEmbedder {
+    return {
+      embedImageFiles: async (files, options = {}) => {
+        if (options.augment) throw new AppError('internal', 'Augmented views are encoded during training only.');
+        const all: ImageEmbedding[] = [];
+        await this.clip.compute.embedImages(modelDir, files, (batch, done) => {
+          all.push(...batch);
+          void options.onBatch?.(batch, done);
+        });
+        return all;
+      }
+    };
+  }
+
+  /**
+   * Evaluates a finished run on another test set: this project's validation split, or another
+   * project's labeled images (domain shift; classes matched by name). Only the test split's
+   * predictions are stored with the run.
+   */
+  async evaluateOn(runId: string, split: 'test' | 'val', otherProject?: string) {
+    const t = new TrainingService(this.project());
+    const run = t.training.run(runId);
+    const model = this.clip.models.get(run.modelId);
+    const same = !otherProject || path.resolve(otherProject) === path.resolve(t.store.file);
+    if (same) return t.evaluate(runId, this.embedder(model.dir), model, undefined, split);
+    const file = path.resolve(otherProject);
+    if (!fs.existsSync(file)) throw new AppError('not_found', `${file} does not exist; choose a .mocoop project file.`);
+    const other = Project.open(file);
+    try {
+      return await t.evaluate(runId, this.embedder(model.dir), model, new TrainingService(other), split);
+    } finally {
+      other.close();
+    }
+  }
+
   async classify(runId: string, files: { name: string; dataBase64: string }[]) {
     const t = new TrainingService(this.project());
     const run = t.training.run(runId);
@@ -179,6 +216,7 @@ export class TrainServices {
         const run = t.training.run(runId);
         return { run: summarize(run), metrics: (run.metrics as never) ?? null, predictions: t.training.predictions(runId) };
       },
+      'runs.evaluate': ({ runId, split, otherProject }) => this.evaluateOn(runId, split ?? 'test', otherProject),
       'classify.files': ({ runId, files }) => this.classify(runId, files),
       'suggest.uncertain': ({ runId, by, limit }) => this.suggest(runId, by ?? 'margin', limit ?? 500),
       'runs.map': async ({ runId }) => {

@@ -17,6 +17,9 @@ import type { ProjectStore } from '../store/project-store';
 import { type FewShotSet, type StoredPrediction, TrainingStore } from '../store/training-store';
 import { loadTemplateLibrary } from './clip-services';
 
+/** What feature caching needs from an encoder: the in-process engine, or the app's compute worker. */
+export type ImageEmbedder = Pick<ClipEngine, 'embedImageFiles'>;
+
 export const TRAIN_METHODS = [...METHODS, 'zeroshot', 'linear-probe'] as const;
 export type TrainMethod = (typeof TRAIN_METHODS)[number];
 
@@ -158,7 +161,7 @@ export class TrainingService {
   }
 
   /** Image features from the project cache, computing (and caching) the missing ones with the engine. */
-  async features(engine: ClipEngine, model: ModelInfo, rows: { hash: string; path: string }[], view = 0): Promise<Map<string, Float32Array>> {
+  async features(engine: ImageEmbedder, model: ModelInfo, rows: { hash: string; path: string }[], view = 0): Promise<Map<string, Float32Array>> {
     const cached = this.store.cachedFeatures(model.id, [...new Set(rows.map((r) => r.hash))], view);
     const seen = new Set(cached.keys());
     const todo = rows.filter((r) => !seen.has(r.hash) && seen.add(r.hash));
@@ -374,9 +377,9 @@ export class TrainingService {
   }
 
   /** Test-split accuracy; base-to-new sets report base, new and their harmonic mean H. */
-  async evaluate(runId: string, engine: ClipEngine | null, model: ModelInfo | null, on?: TrainingService): Promise<EvalResult> {
+  async evaluate(runId: string, engine: ImageEmbedder | null, model: ModelInfo | null, on?: TrainingService, split: 'test' | 'val' = 'test'): Promise<EvalResult> {
     const run = this.training.run(runId);
-    if (run.metrics && !engine && !on) return run.metrics as unknown as EvalResult;
+    if (run.metrics && !engine && !on && split === 'test') return run.metrics as unknown as EvalResult;
     const bytes = this.training.expertTable(runId);
     if (!bytes) throw new AppError('invalid_input', `Run ${runId} has no trained experts (status: ${run.status}).`);
     const table = decodeTable(bytes);
@@ -393,11 +396,13 @@ export class TrainingService {
     const newIds = newNames.map((n) => byName.get(n)?.id ?? -1);
     const allIds = [...baseIds, ...newIds];
     const classById = new Map([...byName.values()].map((c) => [c.id, c]));
-    const labeled = (split?: 'test') => target.store.images(target.store.imageIds({ split })).filter((r) => r.labelId !== null && !r.missing && allIds.includes(r.labelId));
+    const labeled = (only?: 'test' | 'val') => target.store.images(target.store.imageIds({ split: only })).filter((r) => r.labelId !== null && !r.missing && allIds.includes(r.labelId));
     // Another project (domain shift) is evaluated on its test split when it has one, else on all its labeled images.
-    let tests = labeled('test');
-    if (on && tests.length === 0) tests = labeled();
-    if (tests.length === 0) throw new AppError('invalid_input', 'No labeled test images to evaluate on. Move some labeled images to the test split.');
+    let tests = labeled(split);
+    if (on && split === 'test' && tests.length === 0) tests = labeled();
+    if (tests.length === 0) {
+      throw new AppError('invalid_input', split === 'val' ? 'No labeled validation images of these classes. Move some labeled images to the validation split (V on the Images page).' : 'No labeled test images to evaluate on. Move some labeled images to the test split.');
+    }
     if (!engine || !model) throw new AppError('invalid_input', 'Evaluation needs the model.');
     const features = await target.features(engine, model, tests);
     const stored: StoredPrediction[] = [];
@@ -439,7 +444,8 @@ export class TrainingService {
       confusion: { classes: b2n ? baseNames : [...baseNames, ...newNames], counts: main.confusion },
       expert_usage: { load: main.load.map((n, j) => n + (novel?.load[j] ?? 0)), router_agrees_with_p_hard: main.agree }
     };
-    if (!on) this.training.savePredictions(runId, stored);
+    // The stored predictions (routing inspector, galleries, reports) are those of this project's test split.
+    if (!on && split === 'test') this.training.savePredictions(runId, stored);
     return result;
   }
 }

@@ -174,6 +174,19 @@ test('the whole journey on the tiny fixture model', async ({ page }, testInfo) =
     expect(fs.readFileSync(path.join(folder, 'report.html'), 'utf8')).toContain('<svg');
     await shot('26-evaluate');
 
+    // Another test set: one test image moved to the validation split, the run evaluated on it.
+    await tab('Images').click();
+    await tile(3).click();
+    await page.keyboard.press('v');
+    await expect(tile(3)).toContainText('val');
+    await tab('Evaluate').click();
+    await page.getByLabel('Test set').selectOption('val');
+    await page.getByTestId('run-details').getByRole('button', { name: 'Evaluate', exact: true }).click();
+    await expect(page.getByTestId('run-details')).toContainText('accuracy on 1 images of the validation split');
+    await expect(page.getByTestId('gallery-title')).toHaveCount(0);
+    await page.getByLabel('Test set').selectOption('test');
+    await expect(page.getByTestId('run-details')).toContainText('accuracy on 6 test images');
+
     // Classify a dropped image with the trained run.
     await tab('Classify').click();
     const dropped = fs.readFileSync(files['bee']![4]!).toString('base64');

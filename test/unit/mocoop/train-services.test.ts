@@ -67,6 +67,38 @@ describe('training in the app: the compute worker, progress events, cancel and r
     await expect(call('train.start', { modelId, method: 'mocoop', topK: 3 })).rejects.toThrow(/between 1 and the number of template groups \(2\)/);
   });
 
+  it('evaluates a finished run on the validation split and on another project, leaving the stored test predictions alone', async () => {
+    const runs = await call('runs.list');
+    const run = runs.find((r: { status: string; method: string }) => r.status === 'done' && r.method === 'mocoop');
+    const stored = await call('runs.details', { runId: run.id });
+    await expect(call('runs.evaluate', { runId: run.id, split: 'val' })).rejects.toThrow(/No labeled validation images/);
+    const { ids } = await call('images.ids', { filter: { split: 'test' } });
+    await call('labels.setSplit', { imageIds: ids.slice(0, 4), split: 'val' });
+    const val = await call('runs.evaluate', { runId: run.id, split: 'val' });
+    expect(val.images).toBe(4);
+    expect(val.confusion.counts.flat().reduce((a: number, b: number) => a + b, 0)).toBe(4);
+    await call('labels.undo');
+    expect((await call('runs.details', { runId: run.id })).predictions).toEqual(stored.predictions);
+
+    // Another project with two of the three class names (domain shift): evaluated on all its labeled images.
+    const other = new AppServices({ mode: 'web', configDir: path.join(tmp.dir, 'config-other'), version: 'test' });
+    const otherFile = path.join(tmp.dir, 'other.mocoop');
+    const otherImages = await makeImageFolder(path.join(tmp.dir, 'other'), ['ant', 'bee'], 2);
+    const otherCall = async (name: string, input?: unknown) => {
+      const envelope = await dispatch(other.handlers(), name, input);
+      if (!envelope.ok) throw new Error(envelope.error.message);
+      return envelope.value as any;
+    };
+    await otherCall('project.create', { path: otherFile });
+    await otherCall('import.run', { importId: 'o', source: { kind: 'folder', dir: path.join(tmp.dir, 'other') } });
+    other.dispose();
+    expect(Object.values(otherImages).flat()).toHaveLength(4);
+    const shifted = await call('runs.evaluate', { runId: run.id, otherProject: otherFile });
+    expect(shifted.images).toBe(4);
+    expect(shifted.per_class.filter((c: { images: number }) => c.images > 0).map((c: { class: string }) => c.class)).toEqual(['ant', 'bee']);
+    await expect(call('runs.evaluate', { runId: run.id, otherProject: path.join(tmp.dir, 'nope.mocoop') })).rejects.toThrow(/does not exist/);
+  });
+
   it('creates a hand-picked few-shot set and refuses unlabeled picks', async () => {
     const { ids } = await call('images.ids', { filter: { split: 'train' } });
     const set = await call('fewshot.createManual', { name: 'picked', imageIds: ids.slice(0, 5) });
