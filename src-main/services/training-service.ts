@@ -198,7 +198,12 @@ export class TrainingService {
     const classById = new Map(this.store.listClasses().map((c) => [c.id, c]));
     const base = set.baseClassIds.map((id) => classById.get(id)!).filter(Boolean);
     const virtual = set.newClassIds.map((id) => classById.get(id)!).filter(Boolean);
-    const rows = this.store.images(set.imageIds).filter((r) => r.labelId !== null && !r.missing && set.baseClassIds.includes(r.labelId));
+    // A set a run already used trains on the labels it was frozen with, not on later relabeling.
+    const frozenLabels = set.frozen ? this.training.frozenLabels(set.id) : null;
+    const rows = this.store
+      .images(set.imageIds)
+      .map((r) => (frozenLabels ? { ...r, labelId: frozenLabels.get(r.id) ?? null } : r))
+      .filter((r) => r.labelId !== null && !r.missing && set.baseClassIds.includes(r.labelId));
     const schedule = coopSchedule(set.k ?? 16);
     const method = (resumed?.method as TrainMethod | undefined) ?? options.method;
     const settings: TrainSettings = resumed

@@ -157,6 +157,15 @@ export const migrations: Migration[] = [
         created_at TEXT NOT NULL DEFAULT (datetime('now'))
       ) WITHOUT ROWID;
     `
+  },
+  {
+    version: 5,
+    description: 'few-shot sets keep the labels their images had when a run first used them',
+    sql: `
+      ALTER TABLE fewshot_members ADD COLUMN label_id INTEGER REFERENCES classes(id) ON DELETE SET NULL;
+      UPDATE fewshot_members SET label_id = (SELECT label_id FROM images WHERE images.id = fewshot_members.image_id)
+        WHERE set_id IN (SELECT id FROM fewshot_sets WHERE frozen = 1);
+    `
   }
 ];
 

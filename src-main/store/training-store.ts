@@ -21,7 +21,7 @@ export interface FewShotSet {
   imageIds: number[];
   baseClassIds: number[];
   newClassIds: number[];
-  /** Images of the set per their current label (null: an image unlabeled since). */
+  /** Images of the set per label: the label frozen with the set, else the current one (null: unlabeled). */
   perClass: { classId: number | null; images: number }[];
 }
 
@@ -141,7 +141,11 @@ export class TrainingStore {
       baseClassIds: roles.filter((r) => r.role === 'base').map((r) => r.class_id),
       newClassIds: roles.filter((r) => r.role === 'new').map((r) => r.class_id),
       perClass: this.db
-        .prepare('SELECT i.label_id AS classId, count(*) AS images FROM fewshot_members m JOIN images i ON i.id = m.image_id WHERE m.set_id = ? GROUP BY i.label_id ORDER BY i.label_id')
+        .prepare(
+          `SELECT CASE WHEN s.frozen = 1 THEN m.label_id ELSE i.label_id END AS classId, count(*) AS images
+           FROM fewshot_members m JOIN images i ON i.id = m.image_id JOIN fewshot_sets s ON s.id = m.set_id
+           WHERE m.set_id = ? GROUP BY 1 ORDER BY 1`
+        )
         .all(id) as { classId: number | null; images: number }[]
     };
   }
@@ -194,8 +198,22 @@ export class TrainingStore {
     }
   }
 
+  /**
+   * Freezes a set when a run first uses it: its images keep the labels they have now, so relabeling
+   * later never changes what the run (or a resume or rerun of it) trains on.
+   */
   freezeSet(id: number): void {
-    this.db.prepare('UPDATE fewshot_sets SET frozen = 1 WHERE id = ?').run(id);
+    this.project.transaction(() => {
+      if (this.db.prepare('SELECT frozen FROM fewshot_sets WHERE id = ?').pluck().get(id) === 1) return;
+      this.db.prepare('UPDATE fewshot_members SET label_id = (SELECT label_id FROM images WHERE images.id = fewshot_members.image_id) WHERE set_id = ?').run(id);
+      this.db.prepare('UPDATE fewshot_sets SET frozen = 1 WHERE id = ?').run(id);
+    });
+  }
+
+  /** The labels a frozen set's images had when it was frozen (image id → class id; null: unlabeled then). */
+  frozenLabels(id: number): Map<number, number | null> {
+    const rows = this.db.prepare('SELECT image_id, label_id FROM fewshot_members WHERE set_id = ?').all(id) as { image_id: number; label_id: number | null }[];
+    return new Map(rows.map((r) => [r.image_id, r.label_id]));
   }
 
   // ---- runs ----------------------------------------------------------------------------------------

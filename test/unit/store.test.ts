@@ -63,6 +63,25 @@ afterEach(() => {
 });
 
 describe('migrations and opening files', () => {
+  it('version 5 keeps the labels of sets already used by a run, and only of those', () => {
+    const file = path.join(tmp.dir, 'v4.mocoop');
+    const db = openDatabase(file, { create: true, targetVersion: 4 });
+    db.prepare("INSERT INTO classes (id, name, position) VALUES (1, 'ant', 0), (2, 'bee', 1)").run();
+    db.prepare(
+      `INSERT INTO images (id, path, file_name, hash, width, height, bytes, label_id, split, source)
+       VALUES (1, '/a.jpg', 'a.jpg', 'h1', 1, 1, 1, 1, 'train', 't'), (2, '/b.jpg', 'b.jpg', 'h2', 1, 1, 1, 2, 'train', 't')`
+    ).run();
+    db.prepare("INSERT INTO fewshot_sets (id, name, frozen) VALUES (1, 'used', 1), (2, 'fresh', 0)").run();
+    db.prepare('INSERT INTO fewshot_members (set_id, image_id) VALUES (1, 1), (1, 2), (2, 1)').run();
+    db.close();
+    const store = track(ProjectStore.open(file));
+    expect(store.db.prepare('SELECT set_id, image_id, label_id FROM fewshot_members ORDER BY set_id, image_id').all()).toEqual([
+      { set_id: 1, image_id: 1, label_id: 1 },
+      { set_id: 1, image_id: 2, label_id: 2 },
+      { set_id: 2, image_id: 1, label_id: null }
+    ]);
+  });
+
   it('upgrades a version-1 file in place and keeps its data', () => {
     const file = path.join(tmp.dir, 'old.mocoop');
     const db = openDatabase(file, { create: true, targetVersion: 1 });

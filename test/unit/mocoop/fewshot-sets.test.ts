@@ -115,8 +115,26 @@ describe('few-shot sets: class counts, editing roles and images, frozen sets cop
     });
     await call('train.start', { modelId, method: 'zeroshot', setId: set.id });
     expect(await done).toBe('done');
-    const frozen: SetInfo = (await call('fewshot.list')).find((s: SetInfo) => s.id === set.id);
+    const frozen: SetInfo & { perClass: unknown } = (await call('fewshot.list')).find((s: SetInfo) => s.id === set.id);
     expect(frozen.frozen).toBe(true);
+    // Relabeling one of its images later changes neither the frozen set nor what a run on it trains on.
+    await call('labels.assign', { imageIds: [frozen.imageIds[0]], classId: classId('wasp') });
+    expect((await call('fewshot.list')).find((s: SetInfo) => s.id === set.id).perClass).toEqual(frozen.perClass);
+    const steps: number[] = [];
+    const off = app.events.subscribe((name, payload) => name === 'train.progress' && steps.push((payload as { step: number }).step));
+    const trained = new Promise<string>((resolve) => {
+      const stop = app.events.subscribe((name, payload) => {
+        if (name === 'train.finished') {
+          stop();
+          resolve((payload as { status: string }).status);
+        }
+      });
+    });
+    await call('train.start', { modelId, method: 'coop', setId: set.id, epochs: 1, batchSize: 1 });
+    expect(await trained).toBe('done');
+    off();
+    expect(steps).toHaveLength(frozen.imageIds.length);
+    await call('labels.undo');
 
     const { set: copy, copiedFrom } = await call('fewshot.update', { setId: set.id, newClassIds: [classId('bee'), classId('wasp')] });
     expect(copiedFrom).toBe(set.id);
@@ -128,7 +146,7 @@ describe('few-shot sets: class counts, editing roles and images, frozen sets cop
     const again = await call('fewshot.update', { setId: set.id, imageIds: frozen.imageIds.slice(0, 4) });
     expect(again.set.name).toBe('two-shot (edited 2)');
 
-    await expect(call('fewshot.delete', { setId: set.id })).rejects.toThrow(/used by 1 run/);
+    await expect(call('fewshot.delete', { setId: set.id })).rejects.toThrow(/used by 2 runs and is kept/);
     const remaining: SetInfo[] = await call('fewshot.delete', { setId: copy.id });
     expect(remaining.map((s) => s.id)).not.toContain(copy.id);
     expect(remaining.map((s) => s.id)).toContain(set.id);
