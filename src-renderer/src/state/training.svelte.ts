@@ -7,7 +7,7 @@ import { toasts } from './toasts.svelte';
 export type TrainSettings = z.input<typeof TrainStart>;
 export type Step = z.infer<typeof StepProgress>;
 
-/** The Train page: few-shot sets, the settings form, the run in progress with its curves, the queue and past runs. */
+/** The Train page: the project's few-shot sets, the run in progress with its curves, the queue and past runs. */
 class TrainingState {
   sets = $state<z.infer<typeof FewShotSetInfo>[]>([]);
   runs = $state<z.infer<typeof RunSummary>[]>([]);
@@ -45,16 +45,6 @@ class TrainingState {
     try {
       [this.sets, this.runs] = await Promise.all([api.fewshot.list(), api.runs.list()]);
       this.activeRun ??= this.runs.find((r) => r.status === 'running')?.id ?? null;
-    } catch (error) {
-      toasts.error(error);
-    }
-  }
-
-  async createSet(k: number, seed: number, baseNew: boolean): Promise<void> {
-    try {
-      const set = await api.fewshot.create({ k, seed, baseNew });
-      toasts.show(`Created "${set.name}" with ${set.imageIds.length} images`);
-      await this.load();
     } catch (error) {
       toasts.error(error);
     }

@@ -1,0 +1,144 @@
+import { beforeEach, describe, expect, it, vi } from 'vitest';
+import { fakeBridge, flush, setInfo } from './fake-bridge';
+
+const fake = vi.hoisted(() => ({ current: null as ReturnType<typeof import('./fake-bridge').fakeBridge> | null }));
+vi.mock('../../../../src-renderer/src/lib/bridge', async () => {
+  const { fakeBridge: make } = await import('./fake-bridge');
+  fake.current = make();
+  return { api: fake.current.api, bridge: fake.current.bridge, RequestError: Error };
+});
+
+const { training } = await import('../../../../src-renderer/src/state/training.svelte');
+const { fewshot } = await import('../../../../src-renderer/src/state/fewshot.svelte');
+const { picking } = await import('../../../../src-renderer/src/state/picking.svelte');
+const { toasts } = await import('../../../../src-renderer/src/state/toasts.svelte');
+const { api, emit } = fake.current! as ReturnType<typeof fakeBridge>;
+
+beforeEach(() => {
+  vi.clearAllMocks();
+  toasts.items = [];
+  training.activeRun = null;
+  training.queue = [];
+  training.steps = [];
+  api.fewshot.list.mockResolvedValue([setInfo(1), setInfo(2)]);
+  api.runs.list.mockResolvedValue([]);
+  api.fewshot.classCounts.mockResolvedValue([]);
+});
+
+describe('training state: the queue, progress and the end of a run', () => {
+  it('queues settings while a run is active and starts the next when that run finishes', async () => {
+    api.train.start.mockResolvedValueOnce({ runId: 'r1' }).mockResolvedValueOnce({ runId: 'r2' });
+    await training.start({ modelId: 'm', method: 'mocoop' });
+    expect(training.activeRun).toBe('r1');
+    await training.start({ modelId: 'm', method: 'coop' });
+    expect(api.train.start).toHaveBeenCalledTimes(1);
+    expect(training.queue.map((q) => q.method)).toEqual(['coop']);
+
+    emit('train.progress', { runId: 'other', step: 1 });
+    emit('train.progress', { runId: 'r1', step: 1 });
+    expect(training.steps.map((s) => s.step)).toEqual([1]);
+
+    emit('train.finished', { runId: 'r1', status: 'done' });
+    await flush();
+    await flush();
+    expect(api.train.start).toHaveBeenCalledTimes(2);
+    expect(api.train.start.mock.calls[1]![0]).toMatchObject({ method: 'coop' });
+    expect(training.activeRun).toBe('r2');
+    expect(training.queue).toEqual([]);
+    expect(training.steps).toEqual([]);
+  });
+
+  it('a failed start shows the reason and moves on to the next queued run', async () => {
+    training.queue = [{ modelId: 'm', method: 'kgcoop' }];
+    api.train.start.mockRejectedValueOnce(new Error('No model installed')).mockResolvedValueOnce({ runId: 'r3' });
+    await training.start({ modelId: 'm', method: 'mocoop' });
+    await flush();
+    expect(toasts.items.map((t) => t.text)).toContain('No model installed');
+    expect(training.activeRun).toBe('r3');
+  });
+});
+
+describe('few-shot sets state', () => {
+  it('moves the selection with ↑/↓ inside the list', async () => {
+    await fewshot.load();
+    expect(fewshot.selectedId).toBe(2);
+    fewshot.step(1);
+    expect(fewshot.selectedId).toBe(2);
+    fewshot.step(-1);
+    expect(fewshot.selectedId).toBe(1);
+    fewshot.step(-1);
+    expect(fewshot.selectedId).toBe(1);
+  });
+
+  it('sends the whole class membership when a role changes', async () => {
+    api.fewshot.list.mockResolvedValue([setInfo(1, { baseClassIds: [1, 2, 3], newClassIds: [4] })]);
+    await fewshot.load();
+    api.fewshot.update.mockResolvedValue({ set: setInfo(1), copiedFrom: null });
+    await fewshot.setRole(2, 'new');
+    expect(api.fewshot.update).toHaveBeenLastCalledWith({ setId: 1, classIds: [1, 3, 4, 2], newClassIds: [4, 2] });
+    await fewshot.setRole(4, 'base');
+    expect(api.fewshot.update).toHaveBeenLastCalledWith({ setId: 1, classIds: [1, 2, 3, 4], newClassIds: [] });
+    await fewshot.setRole(3, 'none');
+    expect(api.fewshot.update).toHaveBeenLastCalledWith({ setId: 1, classIds: [1, 2, 4], newClassIds: [4] });
+  });
+
+  it('selects the copy and says so when the edited set was frozen', async () => {
+    api.fewshot.list.mockResolvedValueOnce([setInfo(1, { frozen: true })]).mockResolvedValue([setInfo(1, { frozen: true }), setInfo(9, { name: 'set 1 (edited)' })]);
+    await fewshot.load();
+    api.fewshot.update.mockResolvedValue({ set: setInfo(9, { name: 'set 1 (edited)' }), copiedFrom: 1 });
+    expect(await fewshot.update({ setId: 1, newClassIds: [2] })).toBe(true);
+    expect(fewshot.selectedId).toBe(9);
+    expect(toasts.items.at(-1)!.text).toContain('saved as a copy: "set 1 (edited)"');
+  });
+
+  it('a refused edit keeps the selection and shows the message', async () => {
+    await fewshot.load();
+    fewshot.select(1);
+    api.fewshot.update.mockRejectedValue(new Error('A few-shot set needs at least two base classes'));
+    expect(await fewshot.update({ setId: 1, newClassIds: [1] })).toBe(false);
+    expect(fewshot.selectedId).toBe(1);
+    expect(fewshot.busy).toBe(false);
+    expect(toasts.items.at(-1)).toMatchObject({ kind: 'error', text: 'A few-shot set needs at least two base classes' });
+  });
+
+  it('after deleting, the last remaining set is selected', async () => {
+    await fewshot.load();
+    api.fewshot.delete.mockResolvedValue([setInfo(1)]);
+    await fewshot.remove(2);
+    expect(training.sets.map((s) => s.id)).toEqual([1]);
+    expect(fewshot.selectedId).toBe(1);
+  });
+});
+
+describe('picking state: editing an existing set in the grid', () => {
+  it('loads the set with its labels in chunks, counts per class, and saves through an update', async () => {
+    const imageIds = Array.from({ length: 6001 }, (_, i) => i + 1);
+    api.images.get.mockImplementation(async ({ ids }: { ids: number[] }) => ids.map((id) => ({ id, labelId: id % 2 ? 1 : 2 })));
+    await picking.edit(setInfo(5, { imageIds, k: 3 }) as never);
+    expect(api.images.get).toHaveBeenCalledTimes(2);
+    expect(picking.active).toBe(true);
+    expect(picking.k).toBe(3);
+    expect(picking.counts.get(1)).toBe(3001);
+    expect(picking.counts.get(2)).toBe(3000);
+    picking.picked.delete(1);
+    expect(picking.counts.get(1)).toBe(3000);
+
+    api.fewshot.update.mockResolvedValue({ set: setInfo(5), copiedFrom: null });
+    expect(await picking.save()).toBe(true);
+    expect(api.fewshot.update.mock.calls[0]![0].imageIds).toHaveLength(6000);
+    expect(api.fewshot.createManual).not.toHaveBeenCalled();
+    expect(picking.active).toBe(false);
+    expect(picking.editing).toBeNull();
+  });
+
+  it('a new pick starts empty and saves as a new hand-picked set', async () => {
+    picking.start();
+    expect(picking.picked.size).toBe(0);
+    picking.picked.add(1);
+    picking.picked.add(2);
+    api.fewshot.createManual.mockResolvedValue(setInfo(7, { imageIds: [1, 2] }));
+    expect(await picking.save()).toBe(true);
+    expect(api.fewshot.createManual).toHaveBeenCalledWith({ name: 'hand-picked', imageIds: [1, 2] });
+    expect(fewshot.selectedId).toBe(7);
+  });
+});
