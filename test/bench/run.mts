@@ -2,11 +2,15 @@
  * `npm run bench`: performance figures as one JSON document on stdout (progress on stderr).
  * - import: throughput of importing generated 640×480 JPEGs (hash, decode, thumbnail, one transaction)
  * - open20k: opening a 20,000-image project and listing the first grid page, as the UI does
+ * - map20k: the routing inspector's PCA map of 20,000 CLIP-sized features in its worker thread, and
+ *   how long the app's event loop was blocked meanwhile
  */
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { initBackend } from '../../src-main/clip/backend';
+import { seededRandom } from '../../src-main/mocoop/fewshot';
+import { pca2dInWorker } from '../../src-main/mocoop/pca-thread';
 import { AppServices } from '../../src-main/services/app-services';
 import { ProjectStore } from '../../src-main/store/project-store';
 import { makeImage } from '../helpers/images';
@@ -79,6 +83,24 @@ function benchOpenLarge(work: string) {
   return { images: LARGE_COUNT, firstPage: 200, medianMs: round(runs[2]!), minMs: round(runs[0]!), runs: runs.length };
 }
 
+async function benchMap() {
+  const random = seededRandom(7);
+  const vectors = Array.from({ length: LARGE_COUNT }, () => Float32Array.from({ length: 512 }, () => random() - 0.5));
+  let longestGap = 0;
+  let last = performance.now();
+  const timer = setInterval(() => {
+    const now = performance.now();
+    longestGap = Math.max(longestGap, now - last);
+    last = now;
+  }, 5);
+  const started = performance.now();
+  const points = await pca2dInWorker(vectors);
+  const seconds = (performance.now() - started) / 1000;
+  clearInterval(timer);
+  if (points.length !== LARGE_COUNT) throw new Error('unexpected map size');
+  return { images: LARGE_COUNT, dims: 512, seconds: round(seconds), longestEventLoopGapMs: round(longestGap) };
+}
+
 const round = (x: number) => Math.round(x * 100) / 100;
 
 const only = process.env.BENCH_ONLY;
@@ -89,6 +111,8 @@ try {
     result.import = await benchImport(work);
     log(`import: ${(result.import as { imagesPerSecond: number }).imagesPerSecond} images/s`);
     result.open20k = benchOpenLarge(work);
+    result.map20k = await benchMap();
+    log(`map20k: ${(result.map20k as { seconds: number }).seconds} s`);
   }
   if (!only || only === 'clip') result.clip = await benchClip();
   if (!only || only === 'train') {
