@@ -68,7 +68,11 @@ test('the whole journey on the tiny fixture model', async ({ page }, testInfo) =
     await expect(tab('Few-shot sets')).toHaveAttribute('aria-current', 'page');
     await expect(detail).toContainText('8 images · hand-picked');
     await expect(detail.getByTestId('set-classes')).toContainText('fewer than');
+    await expect(page.getByRole('status')).toHaveCount(0, { timeout: 10_000 });
     await shot('20-fewshot-sets');
+    await page.getByRole('button', { name: 'Switch theme' }).click();
+    await shot('20b-fewshot-sets-dark');
+    await page.getByRole('button', { name: 'Switch theme' }).click();
 
     // Templates: a built-in grouping, validation as you type, a drag between groups, auto-group, save.
     await tab('Templates').click();
