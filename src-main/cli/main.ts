@@ -11,6 +11,7 @@ import { AppError } from '../contract/errors';
 import { AppServices } from '../services/app-services';
 import { loadTemplateLibrary } from '../services/clip-services';
 import { writeReport } from '../mocoop/report';
+import { LOSS_KEYS, type LossOverrides } from '../mocoop/trainer';
 import { TRAIN_METHODS, type TrainMethod, TrainingService } from '../services/training-service';
 import { z } from 'zod';
 
@@ -42,7 +43,8 @@ const USAGE = `Usage: mocoop <command> [options]
   fewshot <file> --k N --seed S [--base-new] [--json]
                                                    sample a seeded few-shot set from the labeled train pool
   train <file> --model DIR|ID [--method mocoop|mocoop-no-gate|mocoop-no-text|coop|kgcoop|zeroshot]
-        [--preset paper|released-code] [--k-experts K] [--epochs N] [--batch-size B] [--lr X] [--seed S] [--set ID] [--aug-views N] [--json]
+        [--preset paper|released-code] [--k-experts K] [--epochs N] [--batch-size B] [--lr X] [--seed S] [--set ID] [--aug-views N]
+        [--lambda1 X] [--lambda2 X] [--lambda-kg X] [--tau-ce T] [--tau-gate T] [--tau-text T] [--json]
   train <file> --resume RUN [--json]               continue a stopped or killed run from its last checkpoint
   train <file> --rerun RUN [--json]                train again with every setting of RUN (same seed: same numbers)
   runs <file> [--json]                             every run with its method, status, accuracy and H
@@ -394,8 +396,18 @@ async function exchangeCommand(command: 'export' | 'import-experts', args: Parse
   }
 }
 
+/** Loss weights and temperatures: the CLI flag and the setting it sets. */
+const LOSS_FLAGS: [string, (typeof LOSS_KEYS)[number]][] = [
+  ['lambda1', 'lambda1'],
+  ['lambda2', 'lambda2'],
+  ['lambda-kg', 'lambdaKg'],
+  ['tau-ce', 'tauCe'],
+  ['tau-gate', 'tauGate'],
+  ['tau-text', 'tauText']
+];
+
 async function trainCommand(command: 'train' | 'eval', args: ParsedArgs): Promise<void> {
-  checkFlags(args, ['model', 'method', 'preset', 'k-experts', 'epochs', 'batch-size', 'lr', 'seed', 'set', 'run', 'on', 'resume', 'rerun', 'aug-views', 'backend', 'json', 'debug']);
+  checkFlags(args, ['model', 'method', 'preset', 'k-experts', 'epochs', 'batch-size', 'lr', 'seed', 'set', 'run', 'on', 'resume', 'rerun', 'aug-views', 'backend', 'json', 'debug', ...LOSS_FLAGS.map(([flag]) => flag)]);
   const json = args.flags.has('json');
   const backendPref = backendFlag(args);
   const method = (stringFlag(args, 'method') ?? 'mocoop') as TrainMethod;
@@ -419,6 +431,9 @@ async function trainCommand(command: 'train' | 'eval', args: ParsedArgs): Promis
     lr: fromRecord('lr') ?? numberFlag(args, 'lr', false, 0),
     seed: fromRecord('seed') ?? numberFlag(args, 'seed', true, 0),
     setId: recorded?.setId ?? numberFlag(args, 'set', true, 1),
+    loss: Object.fromEntries(
+      LOSS_FLAGS.map(([flag, key]) => [key, fromRecord(key) ?? numberFlag(args, flag, false, 0)]).filter(([, value]) => value !== undefined)
+    ) as LossOverrides,
     resume: stringFlag(args, 'resume')
   };
   try {

@@ -1,5 +1,5 @@
 import type { BackendInfo, BackendPreference } from '../clip/backend';
-import type { StepEvent } from '../mocoop/trainer';
+import type { LossOverrides, StepEvent } from '../mocoop/trainer';
 import type { ModelInfo } from '../models/model-store';
 
 export interface TrainJob {
@@ -12,6 +12,7 @@ export interface TrainJob {
   batchSize?: number;
   lr?: number;
   seed?: number;
+  loss?: LossOverrides;
   resume?: string;
 }
 

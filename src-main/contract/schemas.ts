@@ -210,7 +210,18 @@ export const TrainStart = z.object({
   epochs: z.number().int().min(1).max(1000).optional(),
   batchSize: z.number().int().min(1).max(4096).optional(),
   lr: z.number().positive().max(10).optional(),
-  seed: z.number().int().min(0).optional()
+  seed: z.number().int().min(0).optional(),
+  loss: z
+    .object({
+      lambda1: z.number().min(0).max(1000),
+      lambda2: z.number().min(0).max(1000),
+      lambdaKg: z.number().min(0).max(1000),
+      tauCe: z.number().positive().max(10),
+      tauGate: z.number().positive().max(10),
+      tauText: z.number().positive().max(10)
+    })
+    .partial()
+    .optional()
 });
 
 export const StepProgress = z.object({

@@ -37,6 +37,10 @@ export interface TrainSettings {
   underscoresAsSpaces: boolean;
 }
 
+/** The loss weights and temperatures a user may change per run. */
+export const LOSS_KEYS = ['lambda1', 'lambda2', 'lambdaKg', 'tauCe', 'tauGate', 'tauText'] as const;
+export type LossOverrides = Partial<Pick<TrainSettings, (typeof LOSS_KEYS)[number]>>;
+
 export const PAPER_DEFAULTS: Omit<TrainSettings, 'method' | 'epochs' | 'lr'> = {
   preset: 'paper',
   topK: 2,

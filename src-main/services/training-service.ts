@@ -11,7 +11,7 @@ import { fitLinearProbe } from '../mocoop/linear-probe';
 import type { ReportInput } from '../mocoop/report';
 import { decodeTable, encodeTable } from '../mocoop/table-codec';
 import { exportExperts, importExperts } from '../mocoop/export';
-import { METHODS, PAPER_DEFAULTS, type PromptMethod, type StepEvent, type TrainSettings, trainPrompts } from '../mocoop/trainer';
+import { type LossOverrides, METHODS, PAPER_DEFAULTS, type PromptMethod, type StepEvent, type TrainSettings, trainPrompts } from '../mocoop/trainer';
 import type { ModelInfo } from '../models/model-store';
 import type { ProjectStore } from '../store/project-store';
 import { type FewShotSet, type StoredPrediction, TrainingStore } from '../store/training-store';
@@ -185,11 +185,17 @@ export class TrainingService {
     engine: ClipEngine,
     model: ModelInfo,
     backend: string,
-    options: { method: TrainMethod; preset?: 'paper' | 'released-code'; augViews?: number; setId?: number; topK?: number; epochs?: number; batchSize?: number; lr?: number; seed?: number; resume?: string },
+    options: { method: TrainMethod; preset?: 'paper' | 'released-code'; augViews?: number; setId?: number; topK?: number; epochs?: number; batchSize?: number; lr?: number; seed?: number; loss?: LossOverrides; resume?: string },
     onStep: (event: StepEvent) => void,
     shouldStop?: () => boolean,
     onRun?: (runId: string) => void
   ): Promise<string> {
+    for (const [key, value] of Object.entries(options.loss ?? {})) {
+      const temperature = key.startsWith('tau');
+      if (!Number.isFinite(value) || value < 0 || (temperature && value === 0)) {
+        throw new AppError('invalid_input', `${key} must be ${temperature ? 'a temperature above 0 (the paper uses 0.07)' : 'a weight of at least 0'}; it is ${value}.`);
+      }
+    }
     const resumed = options.resume ? this.training.run(options.resume) : null;
     const sets = this.training.fewShotSets();
     const setId = resumed ? (resumed.setId ?? undefined) : options.setId;
@@ -210,6 +216,7 @@ export class TrainingService {
       ? { ...PAPER_DEFAULTS, ...(resumed.settings as unknown as TrainSettings), method: method === 'zeroshot' || method === 'linear-probe' ? 'coop' : (method as PromptMethod) }
       : {
           ...PAPER_DEFAULTS,
+          ...options.loss,
           method: method === 'zeroshot' || method === 'linear-probe' ? 'coop' : (method as PromptMethod),
           preset: options.preset ?? 'paper',
           epochs: options.epochs ?? schedule.epochs,

@@ -111,6 +111,9 @@ test('the whole journey on the tiny fixture model', async ({ page }, testInfo) =
     await page.getByLabel('Epochs').fill('60');
     await page.getByLabel('Batch size').fill('1');
     await page.getByLabel('Learning rate').fill('0.01');
+    await expect(page.getByTestId('protocol')).toContainText('few-shot on all 3 classes');
+    await page.getByText('Loss weights and temperatures').click();
+    await page.getByLabel('Text loss weight').fill('2');
     await page.keyboard.press('Control+Enter');
     await expect(page.getByTestId('train-progress')).toContainText('step', { timeout: 60_000 });
     await expect.poll(async () => Number(await page.getByTestId('loss-chart').getAttribute('data-points')), { timeout: 30_000 }).toBeGreaterThan(20);
@@ -174,6 +177,7 @@ test('the whole journey on the tiny fixture model', async ({ page }, testInfo) =
     const folder = path.join(reports, fs.readdirSync(reports)[0]!);
     const metrics = JSON.parse(fs.readFileSync(path.join(folder, 'metrics.json'), 'utf8'));
     expect(metrics.evaluation.images).toBe(6);
+    expect(metrics.run.settings).toMatchObject({ lambda2: 2, lambda1: 1, epochs: 60, batchSize: 1 });
     expect(fs.readFileSync(path.join(folder, 'predictions.csv'), 'utf8').trim().split('\n')).toHaveLength(7);
     expect(fs.readFileSync(path.join(folder, 'report.html'), 'utf8')).toContain('<svg');
     await shot('26-evaluate');

@@ -189,6 +189,26 @@ describe('templates, few-shot sets, train and eval through the CLI', () => {
     expect(refused.stderr).toContain('at least two classes with labeled images');
   });
 
+  it('takes loss weights and temperatures, records them with the run, and refuses a zero temperature', async () => {
+    const base = ['train', project, '--model', FIXTURE, '--epochs', '1', '--batch-size', '4', '--lr', '0.01', '--seed', '5', '--json'];
+    const plain = (await mocoop(...base)).stdout.trim().split('\n').map((l) => JSON.parse(l));
+    const tuned = (await mocoop(...base, '--lambda1', '0', '--lambda2', '0', '--tau-ce', '0.5')).stdout.trim().split('\n').map((l) => JSON.parse(l));
+    // The first step reports the loss at initialisation: with λ1 = λ2 = 0 it is the classification loss alone.
+    const [p0, t0] = [plain[0], tuned[0]];
+    expect(t0.loss).toBeCloseTo(t0.l_ce, 6);
+    expect(p0.loss).toBeGreaterThan(p0.l_ce);
+    expect(t0.l_ce).not.toBeCloseTo(p0.l_ce, 3);
+    const store = ProjectStore.open(project);
+    try {
+      expect(new TrainingStore(store).run(tuned.at(-1).run).settings).toMatchObject({ lambda1: 0, lambda2: 0, tauCe: 0.5, tauGate: 0.07 });
+    } finally {
+      store.close();
+    }
+    const zero = await mocoop(...base, '--tau-gate', '0');
+    expect(zero.code).not.toBe(0);
+    expect(zero.stderr).toContain('tauGate must be a temperature above 0');
+  });
+
   it('refuses K larger than the number of groups with a clear message', async () => {
     const result = await mocoop('train', project, '--model', FIXTURE, '--k-experts', '3', '--epochs', '1');
     expect(result.code).not.toBe(0);
