@@ -456,7 +456,7 @@ async function trainCommand(command: 'train' | 'eval', args: ParsedArgs): Promis
             other = services();
             other.openProjectFile(onFile);
           }
-          result = await training.evaluate(runId, engine, model, other ? new TrainingService(other.project) : undefined);
+          result = await training.evaluate(runId, engine, model, { on: other ? new TrainingService(other.project) : undefined });
         } finally {
           other?.dispose();
         }

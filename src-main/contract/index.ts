@@ -138,6 +138,7 @@ export const requests = {
       })
     )
   ),
+  'runs.delete': request(z.object({ runId: z.string() }), z.array(RunSummary)),
   'runs.evaluate': request(
     z.object({ runId: z.string(), split: z.enum(['test', 'val']).optional(), otherProject: z.string().min(1, 'choose a .mocoop project file').optional() }),
     EvalMetrics

@@ -20,7 +20,7 @@ import type { ImageEmbedding } from '../clip/engine';
 import { ProjectStore as Project } from '../store/project-store';
 import { type ImageEmbedder, TrainingService } from './training-service';
 
-type Names = 'suggest.uncertain' | 'classify.files' | 'runs.map' | 'runs.details' | 'runs.evaluate' | 'runs.report' | 'fewshot.createManual' | 'fewshot.update' | 'fewshot.delete' | 'fewshot.classCounts' | 'train.start' | 'train.resume' | 'train.cancel' | 'runs.list' | 'fewshot.create' | 'fewshot.list' | 'templates.groups' | 'templates.setGroups';
+type Names = 'suggest.uncertain' | 'classify.files' | 'runs.map' | 'runs.details' | 'runs.evaluate' | 'runs.delete' | 'runs.report' | 'fewshot.createManual' | 'fewshot.update' | 'fewshot.delete' | 'fewshot.classCounts' | 'train.start' | 'train.resume' | 'train.cancel' | 'runs.list' | 'fewshot.create' | 'fewshot.list' | 'templates.groups' | 'templates.setGroups';
 
 function summarize(r: RunRecord) {
   return {
@@ -87,6 +87,11 @@ export class TrainServices {
   }
 
   /** Predictions for new images with a trained run: one image encoding + router + K-way mix each. */
+  /** The compute worker runs one job at a time: while it trains, encoding would wait until training ends. */
+  private assertComputeFree(what: string): void {
+    if (this.active) throw new AppError('busy', `${what} needs the compute worker, which is training run ${this.active.runId ?? ''} now. Try again when it finishes, or cancel it on the Train page.`);
+  }
+
   /** Image encoding through the compute worker, in the shape feature caching expects. */
   private embedder(modelDir: string): ImageEmbedder {
     return {
@@ -108,22 +113,24 @@ export class TrainServices {
    * predictions are stored with the run.
    */
   async evaluateOn(runId: string, split: 'test' | 'val', otherProject?: string) {
+    this.assertComputeFree('Evaluating');
     const t = new TrainingService(this.project());
     const run = t.training.run(runId);
     const model = this.clip.models.get(run.modelId);
     const same = !otherProject || path.resolve(otherProject) === path.resolve(t.store.file);
-    if (same) return t.evaluate(runId, this.embedder(model.dir), model, undefined, split);
+    if (same) return t.evaluate(runId, this.embedder(model.dir), model, { split });
     const file = path.resolve(otherProject);
     if (!fs.existsSync(file)) throw new AppError('not_found', `${file} does not exist; choose a .mocoop project file.`);
     const other = Project.open(file);
     try {
-      return await t.evaluate(runId, this.embedder(model.dir), model, new TrainingService(other), split);
+      return await t.evaluate(runId, this.embedder(model.dir), model, { on: new TrainingService(other), split });
     } finally {
       other.close();
     }
   }
 
   async classify(runId: string, files: { name: string; dataBase64: string }[]) {
+    this.assertComputeFree('Classifying');
     const t = new TrainingService(this.project());
     const run = t.training.run(runId);
     const bytes = t.training.expertTable(runId);
@@ -216,6 +223,11 @@ export class TrainServices {
         const run = t.training.run(runId);
         return { run: summarize(run), metrics: (run.metrics as never) ?? null, predictions: t.training.predictions(runId) };
       },
+      'runs.delete': ({ runId }) => {
+        const t = training();
+        t.training.deleteRun(runId);
+        return t.training.runs().map(summarize);
+      },
       'runs.evaluate': ({ runId, split, otherProject }) => this.evaluateOn(runId, split ?? 'test', otherProject),
       'classify.files': ({ runId, files }) => this.classify(runId, files),
       'suggest.uncertain': ({ runId, by, limit }) => this.suggest(runId, by ?? 'margin', limit ?? 500),
@@ -226,7 +238,8 @@ export class TrainServices {
         const rows = new Map(t.store.images(predictions.map((p) => p.imageId)).map((r) => [r.id, r]));
         const features = t.store.cachedFeatures(run.modelId, [...new Set([...rows.values()].map((r) => r.hash))]);
         const usable = predictions.filter((p) => features.has(rows.get(p.imageId)?.hash ?? ''));
-        const key = `${t.store.file}\n${runId}`;
+        // The map depends only on which images were predicted (features are fixed per model and content).
+        const key = `${t.store.file}\n${runId}\n${run.modelId}\n${usable.map((p) => p.imageId).join(',')}`;
         const cached = this.maps.get(key);
         if (cached) return cached;
         const points = await pca2dInWorker(usable.map((p) => features.get(rows.get(p.imageId)!.hash)!));

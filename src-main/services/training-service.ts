@@ -109,18 +109,25 @@ export class TrainingService {
     const rows = this.store.images(imageIds);
     if (rows.length !== imageIds.length) throw new AppError('not_found', 'Some images of the set no longer exist; reload the grid.');
     const unlabeled = rows.filter((r) => r.labelId === null);
-    if (unlabeled.length) throw new AppError('invalid_input', `${unlabeled.length} image(s) of the set have no label (e.g. ${unlabeled[0]!.fileName}); label them or remove them from the set.`);
-    const labelOf = new Map(rows.map((r) => [r.id, r.labelId!]));
-    const universe = new Set(changes.classIds ?? [...old.baseClassIds, ...old.newClassIds, ...rows.map((r) => r.labelId!)]);
+    if (changes.imageIds && unlabeled.length) {
+      throw new AppError('invalid_input', `${unlabeled.length} picked image(s) have no label (e.g. ${unlabeled[0]!.fileName}); label them or remove them from the set.`);
+    }
+    const labelOf = new Map(rows.map((r) => [r.id, r.labelId]));
+    const universe = new Set(changes.classIds ?? [...old.baseClassIds, ...old.newClassIds, ...rows.flatMap((r) => (r.labelId === null ? [] : [r.labelId]))]);
     const unknown = [...(changes.newClassIds ?? []), ...(changes.classIds ?? [])].filter((id) => !classById.has(id));
     if (unknown.length) throw new AppError('not_found', `Class #${unknown[0]} does not exist; reload the page.`);
     let newIds: number[];
-    let k = old.k;
-    let seed = old.seed;
+    // Hand-picked images make the set hand-made: it is no longer "k per class with seed s".
+    const k = changes.imageIds ? null : old.k;
+    const seed = changes.imageIds ? null : old.seed;
     if (changes.newClassIds !== undefined || changes.classIds !== undefined) {
       newIds = [...new Set(changes.newClassIds ?? old.newClassIds)];
       newIds.forEach((id) => universe.add(id));
-      imageIds = imageIds.filter((id) => universe.has(labelOf.get(id)!) && !newIds.includes(labelOf.get(id)!));
+      // Images of classes leaving the set or turning new, and images unlabeled since (their class was deleted), leave the set.
+      imageIds = imageIds.filter((id) => {
+        const label = labelOf.get(id);
+        return label != null && universe.has(label) && !newIds.includes(label);
+      });
       const present = new Set(imageIds.map((id) => labelOf.get(id)!));
       const needImages = [...universe].filter((id) => !newIds.includes(id) && !present.has(id));
       if (needImages.length) {
@@ -132,11 +139,11 @@ export class TrainingService {
         imageIds = [...imageIds, ...sampled.map((r) => r.id)];
       }
     } else {
-      // Hand-edited images: classes with picked images are base; the other classes of the set stay new.
+      // Hand-edited images: classes with picked images are base, the set's new classes stay new, and a
+      // base class whose images were all removed leaves the set.
       const picked = new Set(rows.map((r) => r.labelId!));
-      newIds = [...universe].filter((id) => !picked.has(id) && (old.newClassIds.includes(id) || old.baseClassIds.includes(id)));
-      k = null;
-      seed = null;
+      newIds = old.newClassIds.filter((id) => !picked.has(id));
+      [...universe].filter((id) => !picked.has(id) && !newIds.includes(id)).forEach((id) => universe.delete(id));
     }
     imageIds.sort((a, b) => a - b);
     const baseIds = [...universe].filter((id) => !newIds.includes(id) && classById.has(id)).sort((a, b) => a - b);
@@ -190,10 +197,19 @@ export class TrainingService {
     shouldStop?: () => boolean,
     onRun?: (runId: string) => void
   ): Promise<string> {
+    const lossNames: Record<string, string> = {
+      lambda1: 'λ1, the gate loss weight (--lambda1)',
+      lambda2: 'λ2, the text loss weight (--lambda2)',
+      lambdaKg: 'the KgCoOp weight (--lambda-kg)',
+      tauCe: 'The classification temperature (--tau-ce)',
+      tauGate: 'The gate temperature (--tau-gate)',
+      tauText: 'The text temperature (--tau-text)'
+    };
     for (const [key, value] of Object.entries(options.loss ?? {})) {
       const temperature = key.startsWith('tau');
       if (!Number.isFinite(value) || value < 0 || (temperature && value === 0)) {
-        throw new AppError('invalid_input', `${key} must be ${temperature ? 'a temperature above 0 (the paper uses 0.07)' : 'a weight of at least 0'}; it is ${value}.`);
+        const name = lossNames[key] ?? key;
+        throw new AppError('invalid_input', `${name[0]!.toUpperCase()}${name.slice(1)} must be ${temperature ? 'above 0 (the paper uses 0.07)' : 'at least 0'}; it is ${value}.`);
       }
     }
     const resumed = options.resume ? this.training.run(options.resume) : null;
@@ -312,7 +328,7 @@ export class TrainingService {
         table = result.table;
       }
       this.training.saveExpertTable(runId, encodeTable(table));
-      const metrics = await this.evaluate(runId, engine, model);
+      const metrics = await this.evaluate(runId, engine, model, { store: true });
       this.training.finishRun(runId, 'done', metrics as unknown as Record<string, unknown>);
       return runId;
     } catch (error) {
@@ -389,7 +405,17 @@ export class TrainingService {
   }
 
   /** Test-split accuracy; base-to-new sets report base, new and their harmonic mean H. */
-  async evaluate(runId: string, engine: ImageEmbedder | null, model: ModelInfo | null, on?: TrainingService, split: 'test' | 'val' = 'test'): Promise<EvalResult> {
+  /**
+   * Evaluates a run on this project's test split (or `split`), or on another project's images (`on`).
+   * Only the evaluation at the end of training stores its predictions (`store`), beside the metrics
+   * recorded with the run, so the two never disagree; every later evaluation just reports.
+   */
+  async evaluate(
+    runId: string,
+    engine: ImageEmbedder | null,
+    model: ModelInfo | null,
+    { on, split = 'test', store = false }: { on?: TrainingService; split?: 'test' | 'val'; store?: boolean } = {}
+  ): Promise<EvalResult> {
     const run = this.training.run(runId);
     if (run.metrics && !engine && !on && split === 'test') return run.metrics as unknown as EvalResult;
     const bytes = this.training.expertTable(runId);
@@ -456,8 +482,7 @@ export class TrainingService {
       confusion: { classes: b2n ? baseNames : [...baseNames, ...newNames], counts: main.confusion },
       expert_usage: { load: main.load.map((n, j) => n + (novel?.load[j] ?? 0)), router_agrees_with_p_hard: main.agree }
     };
-    // The stored predictions (routing inspector, galleries, reports) are those of this project's test split.
-    if (!on && split === 'test') this.training.savePredictions(runId, stored);
+    if (store && !on && split === 'test') this.training.savePredictions(runId, stored);
     return result;
   }
 }

@@ -172,11 +172,33 @@ export class ProjectStore {
     return this.getClass(id);
   }
 
+  /**
+   * Refuses to merge or delete a class of a few-shot set that runs used: the runs' record (and a
+   * resume or rerun of them) depends on it.
+   */
+  private assertNotTrainedOn(classIds: number[], action: string): void {
+    if (classIds.length === 0) return;
+    const row = this.db
+      .prepare(
+        `SELECT c.name AS className, s.name AS setName FROM fewshot_classes fc
+         JOIN fewshot_sets s ON s.id = fc.set_id JOIN classes c ON c.id = fc.class_id
+         WHERE fc.class_id IN (${classIds.map(() => '?').join(', ')}) AND EXISTS (SELECT 1 FROM runs r WHERE r.set_id = s.id) LIMIT 1`
+      )
+      .get(...classIds) as { className: string; setName: string } | undefined;
+    if (row) {
+      throw new AppError(
+        'conflict',
+        `"${row.className}" is a class of the few-shot set "${row.setName}", which training runs used; ${action} it would change what those runs trained on. Delete those runs first (Train page), or keep the class.`
+      );
+    }
+  }
+
   /** Moves every image of the source classes to the target and deletes the sources. Clears label history. */
   mergeClasses(sourceIds: number[], targetId: number): number {
     this.getClass(targetId);
     const sources = [...new Set(sourceIds)].filter((id) => id !== targetId);
     for (const id of sources) this.getClass(id);
+    this.assertNotTrainedOn(sources, 'merging');
     return this.transaction(() => {
       let moved = 0;
       for (const id of sources) {
@@ -192,6 +214,7 @@ export class ProjectStore {
   /** Deletes a class; its images become unlabeled. Clears label history (it refers to the class). */
   deleteClass(id: number): number {
     this.getClass(id);
+    this.assertNotTrainedOn([id], 'deleting');
     return this.transaction(() => {
       const unlabeled = this.db.prepare('UPDATE images SET label_id = NULL WHERE label_id = ?').run(id).changes;
       this.db.prepare('DELETE FROM classes WHERE id = ?').run(id);

@@ -53,6 +53,11 @@ function isAlive(pid: number | null): boolean {
   }
 }
 
+/** A run marked running whose process is alive and still beating. */
+function isLive(r: { heartbeat_at: number | null; pid: number | null }, now: number): boolean {
+  return isAlive(r.pid) && r.heartbeat_at !== null && now - r.heartbeat_at < HEARTBEAT_TIMEOUT_S;
+}
+
 export interface StoredPrediction {
   imageId: number;
   labelId: number;
@@ -180,11 +185,11 @@ export class TrainingStore {
     return this.fewShotSet(id);
   }
 
-  /** Deletes a set no run has used; a used set is part of those runs' record. */
+  /** Deletes a set no existing run uses; a used set is part of those runs' record. */
   deleteFewShotSet(id: number): void {
     const set = this.fewShotSet(id);
     const runs = this.db.prepare('SELECT count(*) FROM runs WHERE set_id = ?').pluck().get(id) as number;
-    if (set.frozen || runs > 0) throw new AppError('conflict', `"${set.name}" is used by ${runs || 'a'} run${runs === 1 ? '' : 's'} and is kept so their reports stay reproducible.`);
+    if (runs > 0) throw new AppError('conflict', `"${set.name}" is used by ${runs} run${runs === 1 ? '' : 's'} and is kept so their reports stay reproducible. Delete those runs first (Train page) to delete it.`);
     this.db.prepare('DELETE FROM fewshot_sets WHERE id = ?').run(id);
   }
 
@@ -226,7 +231,7 @@ export class TrainingStore {
     const now = Date.now() / 1000;
     const running = this.db.prepare("SELECT id, heartbeat_at, pid FROM runs WHERE status = 'running' AND id IS NOT ?").all(except ?? null) as { id: string; heartbeat_at: number | null; pid: number | null }[];
     for (const r of running) {
-      if (isAlive(r.pid) && r.heartbeat_at !== null && now - r.heartbeat_at < HEARTBEAT_TIMEOUT_S) {
+      if (isLive(r, now)) {
         throw new AppError('busy', `Run ${r.id} is still training in this project. Wait for it to finish or cancel it first.`);
       }
       this.db.prepare("UPDATE runs SET status = 'cancelled', error = 'interrupted: its process stopped; resume it to continue' WHERE id = ?").run(r.id);
@@ -241,6 +246,14 @@ export class TrainingStore {
         .prepare("INSERT INTO runs (id, method, status, settings, backend, model_id, set_id, heartbeat_at, pid) VALUES (?, ?, 'running', ?, ?, ?, ?, ?, ?)")
         .run(run.id, run.method, JSON.stringify(run.settings), run.backend, run.modelId, run.setId, Date.now() / 1000, process.pid);
     });
+  }
+
+  /** Deletes a run with its steps, predictions and checkpoint; a run still training is refused. */
+  deleteRun(runId: string): void {
+    this.run(runId);
+    const row = this.db.prepare('SELECT status, heartbeat_at, pid FROM runs WHERE id = ?').get(runId) as { status: string; heartbeat_at: number | null; pid: number | null };
+    if (row.status === 'running' && isLive(row, Date.now() / 1000)) throw new AppError('busy', `Run ${runId} is still training. Cancel it first.`);
+    this.db.prepare('DELETE FROM runs WHERE id = ?').run(runId);
   }
 
   /** Marks a stopped run as running again (resume), with the same refusal as starting one. */

@@ -49,13 +49,13 @@ class FewShotState {
   }
 
   /** base: trains on k images of the class; new: its name only (a virtual class); none: not part of the set. */
-  async setRole(classId: number, role: 'base' | 'new' | 'none'): Promise<void> {
+  async setRole(classId: number, role: 'base' | 'new' | 'none'): Promise<boolean> {
     const set = this.selected;
-    if (!set) return;
+    if (!set) return false;
     const others = (ids: number[]) => ids.filter((id) => id !== classId);
     const classIds = [...others(set.baseClassIds), ...others(set.newClassIds), ...(role === 'none' ? [] : [classId])];
     const newClassIds = role === 'new' ? [...others(set.newClassIds), classId] : others(set.newClassIds);
-    await this.update({ setId: set.id, newClassIds, classIds });
+    return this.update({ setId: set.id, newClassIds, classIds });
   }
 
   async rename(name: string): Promise<void> {

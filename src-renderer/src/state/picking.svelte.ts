@@ -26,15 +26,27 @@ class PickingState {
     return counts;
   });
 
-  start(): void {
+  /** Picks made and not saved yet are never thrown away silently. */
+  private unsaved(): boolean {
+    if (!this.active || this.picked.size === 0) return false;
+    const before = new Set(this.editing?.imageIds ?? []);
+    if (this.editing && before.size === this.picked.size && [...this.picked].every((id) => before.has(id))) return false;
+    toasts.show('You are picking images in the grid: save or discard those picks first (the panel above the grid on the Images page).', 'error');
+    return true;
+  }
+
+  start(): boolean {
+    if (this.unsaved()) return false;
     this.editing = null;
     this.picked.clear();
     this.name = 'hand-picked';
     this.active = true;
+    return true;
   }
 
   /** Loads an existing set's images into the picker; saving replaces them (or copies a set a run used). */
-  async edit(set: z.infer<typeof FewShotSetInfo>): Promise<void> {
+  async edit(set: z.infer<typeof FewShotSetInfo>): Promise<boolean> {
+    if (this.unsaved()) return false;
     try {
       this.picked.clear();
       for (let i = 0; i < set.imageIds.length; i += 5000) {
@@ -47,8 +59,10 @@ class PickingState {
       this.name = set.name;
       if (set.k) this.k = set.k;
       this.active = true;
+      return true;
     } catch (error) {
       toasts.error(error);
+      return false;
     }
   }
 
@@ -59,6 +73,7 @@ class PickingState {
   close(): void {
     this.active = false;
     this.editing = null;
+    this.picked.clear();
   }
 
   addSelection(): void {
@@ -75,6 +90,13 @@ class PickingState {
   }
 
   async save(): Promise<boolean> {
+    const editing = this.editing;
+    if (editing && editing.imageIds.length === this.picked.size && editing.imageIds.every((id) => this.picked.has(id)) && this.name.trim() === editing.name) {
+      toasts.show('No changes to save.');
+      this.picked.clear();
+      this.close();
+      return true;
+    }
     if (this.editing) {
       const saved = await fewshot.update({ setId: this.editing.id, imageIds: [...this.picked], name: this.name.trim() || undefined });
       if (saved) {

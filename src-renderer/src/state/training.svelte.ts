@@ -75,6 +75,15 @@ class TrainingState {
     await this.start(first);
   }
 
+  async remove(runId: string): Promise<void> {
+    try {
+      this.runs = await api.runs.delete({ runId });
+      toasts.show(`Deleted run ${runId}`);
+    } catch (error) {
+      toasts.error(error);
+    }
+  }
+
   async cancel(): Promise<void> {
     if (this.activeRun) await api.train.cancel({ runId: this.activeRun });
   }

@@ -83,7 +83,7 @@ describe('few-shot sets: class counts, editing roles and images, frozen sets cop
     expect((await call('fewshot.list')).find((s: SetInfo) => s.id === set.id)).toEqual(set);
   });
 
-  it('hand-editing the images makes the set hand-made; classes left without images become new', async () => {
+  it('hand-editing the images makes the set hand-made; a base class left without images leaves the set', async () => {
     const set: SetInfo = (await call('fewshot.list')).find((s: SetInfo) => s.name === 'two-shot');
     const labels = await labelsOf(set.imageIds);
     const keep = set.imageIds.filter((_, i) => labels[i] !== classId('wasp'));
@@ -91,8 +91,24 @@ describe('few-shot sets: class counts, editing roles and images, frozen sets cop
     expect(edited.imageIds).toEqual(keep);
     expect(edited.k).toBeNull();
     expect(edited.seed).toBeNull();
-    expect(edited.newClassIds).toEqual([classId('wasp')]);
-    expect(edited.baseClassIds).toHaveLength(3);
+    expect(edited.newClassIds).toEqual([]);
+    expect(edited.baseClassIds).toEqual([classId('ant'), classId('bee'), classId('moth')]);
+  });
+
+  it('a role change still works after one of the classes was deleted (its images leave the set)', async () => {
+    await call('classes.create', { name: 'gnat' });
+    classes = await call('classes.list');
+    const root = path.join(tmp.dir, 'gnats');
+    await makeImageFolder(root, ['gnat'], 2, 900);
+    await call('import.run', { importId: 'g', source: { kind: 'folder', dir: root } });
+    const set: SetInfo = await call('fewshot.create', { k: 1, seed: 2, baseNew: false, name: 'with gnats' });
+    expect(set.baseClassIds).toContain(classId('gnat'));
+    await call('classes.delete', { id: classId('gnat') });
+    classes = await call('classes.list');
+    const { set: edited } = await call('fewshot.update', { setId: set.id, newClassIds: [classId('moth')] });
+    expect(edited.imageIds).toHaveLength(3);
+    expect(edited.baseClassIds).toEqual([classId('ant'), classId('bee'), classId('wasp')]);
+    await call('fewshot.delete', { setId: set.id });
   });
 
   it('renames in place and refuses a name another set has', async () => {
@@ -150,5 +166,13 @@ describe('few-shot sets: class counts, editing roles and images, frozen sets cop
     const remaining: SetInfo[] = await call('fewshot.delete', { setId: copy.id });
     expect(remaining.map((s) => s.id)).not.toContain(copy.id);
     expect(remaining.map((s) => s.id)).toContain(set.id);
+
+    // Its classes cannot be deleted or merged away while runs depend on them; once the runs are deleted, they can.
+    await expect(call('classes.delete', { id: classId('ant') })).rejects.toThrow(/"ant" is a class of the few-shot set "two-shot", which training runs used; deleting it/);
+    await expect(call('classes.merge', { sourceIds: [classId('moth')], targetId: classId('bee') })).rejects.toThrow(/merging it would change/);
+    for (const run of await call('runs.list')) await call('runs.delete', { runId: run.id });
+    expect(await call('runs.list')).toEqual([]);
+    await call('classes.merge', { sourceIds: [classId('moth')], targetId: classId('bee') });
+    await call('fewshot.delete', { setId: set.id });
   });
 });

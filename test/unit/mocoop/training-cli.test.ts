@@ -206,7 +206,7 @@ describe('templates, few-shot sets, train and eval through the CLI', () => {
     }
     const zero = await mocoop(...base, '--tau-gate', '0');
     expect(zero.code).not.toBe(0);
-    expect(zero.stderr).toContain('tauGate must be a temperature above 0');
+    expect(zero.stderr).toContain('The gate temperature (--tau-gate) must be above 0 (the paper uses 0.07); it is 0.');
   });
 
   it('refuses K larger than the number of groups with a clear message', async () => {

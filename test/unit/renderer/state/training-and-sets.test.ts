@@ -96,6 +96,7 @@ describe('few-shot sets state', () => {
     fewshot.select(1);
     api.fewshot.update.mockRejectedValue(new Error('A few-shot set needs at least two base classes'));
     expect(await fewshot.update({ setId: 1, newClassIds: [1] })).toBe(false);
+    expect(await fewshot.setRole(1, 'new')).toBe(false);
     expect(fewshot.selectedId).toBe(1);
     expect(fewshot.busy).toBe(false);
     expect(toasts.items.at(-1)).toMatchObject({ kind: 'error', text: 'A few-shot set needs at least two base classes' });
@@ -129,6 +130,24 @@ describe('picking state: editing an existing set in the grid', () => {
     expect(api.fewshot.createManual).not.toHaveBeenCalled();
     expect(picking.active).toBe(false);
     expect(picking.editing).toBeNull();
+  });
+
+  it('never throws away unsaved picks, and saving an unchanged set saves nothing', async () => {
+    api.images.get.mockImplementation(async ({ ids }: { ids: number[] }) => ids.map((id) => ({ id, labelId: 1 })));
+    expect(picking.start()).toBe(true);
+    picking.picked.add(11);
+    expect(picking.start()).toBe(false);
+    expect(await picking.edit(setInfo(3, { imageIds: [1, 2] }) as never)).toBe(false);
+    expect(picking.picked.has(11)).toBe(true);
+    expect(toasts.items.at(-1)).toMatchObject({ kind: 'error' });
+    picking.close();
+    expect(await picking.edit(setInfo(3, { imageIds: [1, 2] }) as never)).toBe(true);
+    // Opening another set while the first is unchanged is fine.
+    expect(await picking.edit(setInfo(4, { imageIds: [5, 6] }) as never)).toBe(true);
+    expect(await picking.save()).toBe(true);
+    expect(api.fewshot.update).not.toHaveBeenCalled();
+    expect(toasts.items.at(-1)!.text).toBe('No changes to save.');
+    expect(picking.active).toBe(false);
   });
 
   it('a new pick starts empty and saves as a new hand-picked set', async () => {
