@@ -93,6 +93,25 @@ async function journey(page: Page, setup: Setup, testInfo: TestInfo, reload: () 
   await expect(page.getByTestId('project-stats')).toContainText('12 images');
   await expect(page.getByRole('button', { name: /Redo/ })).toBeEnabled();
   await shot(page, testInfo, '08-after-reload');
+
+  // A class added by mistake is merged into another; a second one is deleted (its images become unlabeled).
+  await page.getByLabel('New class name').fill('kitty');
+  await page.getByLabel('New class name').press('Enter');
+  await expect(page.getByTestId('class-item').filter({ hasText: 'kitty' })).toHaveCount(1);
+  await tile(page, 3).click();
+  await page.keyboard.press('4');
+  await expectLabels(page, { 3: 'kitty' });
+  await page.getByRole('button', { name: 'Actions for kitty' }).click();
+  await page.getByRole('menuitem', { name: 'Merge into…' }).click();
+  await page.getByLabel('Target class').selectOption({ label: 'cat (5)' });
+  await page.getByRole('button', { name: 'Merge', exact: true }).click();
+  await expect(page.getByTestId('class-item').filter({ hasText: 'kitty' })).toHaveCount(0);
+  await expectLabels(page, { 3: 'cat' });
+  await page.getByRole('button', { name: 'Actions for dog' }).click();
+  await page.getByRole('menuitem', { name: 'Delete…' }).click();
+  await page.getByRole('button', { name: 'Delete class' }).click();
+  await expect(page.getByTestId('class-item').filter({ hasText: 'dog' })).toHaveCount(0);
+  await expect(tile(page, 1)).toHaveAttribute('data-label', '');
 }
 
 test.describe('web mode', () => {
