@@ -29,11 +29,18 @@ async function requireDir(dir: string, what: string): Promise<string> {
 
 async function readText(file: string, what: string): Promise<string> {
   const abs = path.resolve(file);
+  let bytes: Buffer;
   try {
-    return await fs.readFile(abs, 'utf8');
+    bytes = await fs.readFile(abs);
   } catch (error) {
     throw new AppError('bad_source', `${what} ${abs}: ${errnoReason(error)}. Check the path.`);
   }
+  // A NUL byte or a byte sequence that is not UTF-8 near the start: an image or another binary file.
+  const head = bytes.subarray(0, 8192);
+  if (head.includes(0) || new TextDecoder('utf-8').decode(head).includes('\uFFFD')) {
+    throw new AppError('bad_source', `${what} ${abs} is not a text file (it looks like an image or another binary file). Choose the ${what} itself.`);
+  }
+  return bytes.toString('utf8');
 }
 
 /** ImageFolder layout: every sub-folder is a class; its images (at any depth) get that label. */
@@ -62,6 +69,8 @@ async function fromImageFolder(dir: string, signal?: AbortSignal): Promise<Enume
   return { candidates, skipped };
 }
 
+const shorten = (text: string, max = 120) => (text.length > max ? `${text.slice(0, max)}…` : text);
+
 const PATH_COLUMNS = ['path', 'file', 'filename', 'file_name', 'image', 'filepath'];
 const LABEL_COLUMNS = ['label', 'class', 'classname', 'class_name', 'category'];
 
@@ -76,7 +85,7 @@ async function fromCsv(file: string): Promise<Enumerated> {
   const splitCol = header.indexOf('split');
   if (pathCol < 0 || labelCol < 0) {
     const missing = [pathCol < 0 ? '"path"' : null, labelCol < 0 ? '"label"' : null].filter(Boolean);
-    throw new AppError('bad_source', `${abs}: the first row must name the columns path,label; the ${missing.join(' and ')} column${missing.length > 1 ? 's are' : ' is'} missing (found: ${rows[0]!.fields.join(', ') || 'nothing'}).`);
+    throw new AppError('bad_source', `${abs}: the first row must name the columns path,label; the ${missing.join(' and ')} column${missing.length > 1 ? 's are' : ' is'} missing (found: ${shorten(rows[0]!.fields.join(', ')) || 'nothing'}).`);
   }
   const base = path.dirname(abs);
   const skipped: SkippedItem[] = [];

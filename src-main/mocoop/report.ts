@@ -4,6 +4,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import { checkOutputFolder } from '../services/output-folder';
 
 export interface ReportInput {
   run: { id: string; method: string; status: string; settings: Record<string, unknown>; backend: string; modelId: string; createdAt: string; finishedAt: string | null };
@@ -121,6 +122,7 @@ ${input.comparison?.length ? `<h2>All runs of this project</h2><table><tr><th>ru
 }
 
 export function writeReport(dir: string, input: ReportInput): { html: string; json: string; csv: string } {
+  checkOutputFolder(dir, 'the report');
   fs.mkdirSync(dir, { recursive: true });
   const files = { html: path.join(dir, 'report.html'), json: path.join(dir, 'metrics.json'), csv: path.join(dir, 'predictions.csv') };
   const metrics = { run: input.run, project: input.project, code_version: input.codeVersion, evaluation: input.evaluation, steps: input.steps, comparison: input.comparison ?? [] };

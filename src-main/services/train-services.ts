@@ -251,7 +251,6 @@ export class TrainServices {
       },
       'runs.report': ({ runId, dir }) => {
         const target = path.resolve(dir);
-        if (fs.existsSync(target) && !fs.statSync(target).isDirectory()) throw new AppError('invalid_input', `${target} is a file; choose a folder for the report.`);
         try {
           return writeReport(target, training().reportInput(runId, this.version));
         } catch (error) {

@@ -274,6 +274,12 @@ describe('CSV import', () => {
     const empty = path.join(work.dir, 'empty.csv');
     fs.writeFileSync(empty, '');
     expect((await appErrorOf(runImport(store, { kind: 'csv', file: empty }, { importId: 'e' }))).code).toBe('bad_source');
+    const jpeg = await makeImage(path.join(work.dir, 'photo.jpg'), 3);
+    const binary = await appErrorOf(runImport(store, { kind: 'csv', file: jpeg }, { importId: 'b' }));
+    expect(binary.message).toBe(`CSV file ${jpeg} is not a text file (it looks like an image or another binary file). Choose the CSV file itself.`);
+    const wide = path.join(work.dir, 'wide.csv');
+    fs.writeFileSync(wide, `${'x'.repeat(500)},y\n`);
+    expect((await appErrorOf(runImport(store, { kind: 'csv', file: wide }, { importId: 'w' }))).message.length).toBeLessThan(400);
     const missing = await appErrorOf(runImport(store, { kind: 'csv', file: path.join(work.dir, 'gone.csv') }, { importId: 'm' }));
     expect(missing.code).toBe('bad_source');
     expect(missing.message).toMatch(/file not found/);
