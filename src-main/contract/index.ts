@@ -106,7 +106,15 @@ export const requests = {
     z.object({ groups: z.array(z.array(z.string())), suggested: z.number().int(), scores: z.array(z.object({ groups: z.number().int(), silhouette: z.number() })) })
   ),
   'templates.setGroups': request(z.object({ groups: z.array(TemplateGroupInput).max(100) }), z.array(TemplateGroupInfo)),
-  'fewshot.create': request(z.object({ k: z.number().int().min(1).max(10000), seed: z.number().int().min(0), baseNew: z.boolean(), name: z.string().trim().min(1).max(200).optional() }), FewShotSetInfo),
+  'fewshot.create': request(
+    z.object({
+      k: z.number({ error: 'images per class (k) must be a number' }).int('images per class (k) must be a whole number').min(1, 'images per class (k) must be at least 1').max(10000, 'images per class (k) can be at most 10,000'),
+      seed: z.number({ error: 'the seed must be a number' }).int('the seed must be a whole number').min(0, 'the seed must be 0 or more'),
+      baseNew: z.boolean(),
+      name: z.string().trim().min(1).max(200).optional()
+    }),
+    FewShotSetInfo
+  ),
   'fewshot.list': request(none, z.array(FewShotSetInfo)),
   'fewshot.createManual': request(z.object({ name: z.string().trim().min(1).max(200), imageIds: z.array(Id).min(2).max(100000), newClassIds: z.array(Id).optional() }), FewShotSetInfo),
   'fewshot.update': request(

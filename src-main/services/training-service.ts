@@ -69,7 +69,7 @@ export class TrainingService {
     const empty = split.base.filter((c) => !chosen.some((r) => r.classId === c.id));
     if (empty.length) throw new AppError('invalid_input', `No labeled train-pool images for ${empty.map((c) => `"${c.name}"`).join(', ')}. Label some or move some to the train pool.`);
     return this.training.createFewShotSet({
-      name: name ?? `${k}-shot seed ${seed}${baseNew ? ' base-to-new' : ''} #${this.training.fewShotSets().length + 1}`,
+      name: name ?? this.training.freeSetName(`${k}-shot seed ${seed}${baseNew ? ' base-to-new' : ''}`, 'copy'),
       k,
       seed,
       imageIds: chosen.map((r) => r.id),

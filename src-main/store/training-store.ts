@@ -193,12 +193,12 @@ export class TrainingStore {
     this.db.prepare('DELETE FROM fewshot_sets WHERE id = ?').run(id);
   }
 
-  /** `base`, or `base (edited)`, `base (edited 2)`, … — the first name no set has. */
-  freeSetName(base: string): string {
+  /** `base`, or `base (edited)`, `base (edited 2)`, … (another word than "edited" if given) — the first name no set has. */
+  freeSetName(base: string, word = 'edited'): string {
     const taken = new Set(this.db.prepare('SELECT name FROM fewshot_sets').pluck().all() as string[]);
     if (!taken.has(base)) return base;
     for (let n = 1; ; n++) {
-      const candidate = `${base} (edited${n === 1 ? '' : ` ${n}`})`;
+      const candidate = `${base} (${word}${n === 1 ? '' : ` ${n}`})`;
       if (!taken.has(candidate)) return candidate;
     }
   }

@@ -42,7 +42,8 @@ class FewShotState {
   async sample(k: number, seed: number, baseNew: boolean, name: string): Promise<void> {
     await this.run(async () => {
       const set = await api.fewshot.create({ k, seed, baseNew, name: name.trim() || undefined });
-      toasts.show(`Created "${set.name}" with ${set.imageIds.length} images`);
+      const short = set.perClass.filter((p) => p.classId !== null && set.baseClassIds.includes(p.classId) && p.images < k).length;
+      toasts.show(`Created "${set.name}" with ${set.imageIds.length} images${short ? ` (${short} class(es) have fewer than ${k} train-pool images and gave all they have)` : ''}`);
       await training.load();
       this.selectedId = set.id;
     });

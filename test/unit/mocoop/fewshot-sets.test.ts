@@ -59,6 +59,15 @@ describe('few-shot sets: class counts, editing roles and images, frozen sets cop
     await call('labels.undo');
   });
 
+  it('names sampled sets after k and seed, and says in words what is wrong with k', async () => {
+    const first: SetInfo = await call('fewshot.create', { k: 3, seed: 9, baseNew: false });
+    const second: SetInfo = await call('fewshot.create', { k: 3, seed: 9, baseNew: false });
+    expect([first.name, second.name]).toEqual(['3-shot seed 9', '3-shot seed 9 (copy)']);
+    expect(second.imageIds).toEqual(first.imageIds);
+    await expect(call('fewshot.create', { k: 0, seed: 1, baseNew: false })).rejects.toThrow(/images per class \(k\) must be at least 1/);
+    for (const s of [first, second]) await call('fewshot.delete', { setId: s.id });
+  });
+
   it('moving a class to new drops its images; moving it back samples k with the set seed', async () => {
     const set: SetInfo = await call('fewshot.create', { k: 2, seed: 5, baseNew: false, name: 'two-shot' });
     expect(set.baseClassIds).toEqual(classes.map((c) => c.id));
