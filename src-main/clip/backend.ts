@@ -23,7 +23,11 @@ type Importer = (specifier: string) => Promise<unknown>;
 const defaultImporter: Importer = (specifier) => import(specifier);
 
 function firstLine(error: unknown): string {
-  return String((error as Error)?.message ?? error).split('\n')[0]!.slice(0, 300);
+  const message = String((error as Error)?.message ?? error).split('\n')[0]!;
+  // A package that is not installed is the common case; say so instead of quoting the module loader.
+  const missing = /Cannot find (?:package|module) '([^']+)'/.exec(message);
+  if (missing) return `${missing[1]!.split('/').slice(0, 2).join('/')} is not installed`;
+  return message.slice(0, 300);
 }
 
 async function tryNative(specifier: string, importer: Importer): Promise<void> {
@@ -41,7 +45,7 @@ export async function initBackend(preference: BackendPreference = 'auto', import
       await tryNative('@tensorflow/tfjs-node-gpu', importer);
       return { preference, name: 'tensorflow-gpu', tfBackend: 'tensorflow', device: 'CUDA GPU (libtensorflow)', skipped };
     } catch (error) {
-      skipped.push({ name: 'tensorflow-gpu', reason: `GPU backend unavailable: ${firstLine(error)} (needs @tensorflow/tfjs-node-gpu, an NVIDIA GPU and CUDA)` });
+      skipped.push({ name: 'tensorflow-gpu', reason: `GPU backend unavailable: ${firstLine(error)}. It needs an NVIDIA GPU with CUDA and "npm install @tensorflow/tfjs-node-gpu".` });
     }
   }
   if (wants('tensorflow')) {
@@ -49,7 +53,7 @@ export async function initBackend(preference: BackendPreference = 'auto', import
       await tryNative('@tensorflow/tfjs-node', importer);
       return { preference, name: 'tensorflow', tfBackend: 'tensorflow', device: 'CPU (libtensorflow)', skipped };
     } catch (error) {
-      skipped.push({ name: 'tensorflow', reason: `native CPU backend unavailable: ${firstLine(error)}` });
+      skipped.push({ name: 'tensorflow', reason: `native CPU backend unavailable: ${firstLine(error)} (optional: "npm install @tensorflow/tfjs-node" makes the CPU faster where it installs).` });
     }
   }
   if (wants('wasm')) {

@@ -21,7 +21,8 @@ export interface Enumerated {
 async function requireDir(dir: string, what: string): Promise<string> {
   const abs = path.resolve(dir);
   const stat = await fs.stat(abs).catch((error) => {
-    throw new AppError('bad_source', `${what} ${abs}: ${errnoReason(error)}. Check the path.`);
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new AppError('bad_source', code === 'ENOENT' ? `${what} ${abs} does not exist. Check the path.` : `${what} ${abs}: ${errnoReason(error)}. Check the path.`);
   });
   if (!stat.isDirectory()) throw new AppError('bad_source', `${what} ${abs} is a file, not a folder.`);
   return abs;

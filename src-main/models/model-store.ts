@@ -35,7 +35,10 @@ export function describeConfig(config: ClipConfig): string {
 export function validateModelFolder(dir: string): ClipConfig {
   if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) throw new AppError('bad_source', `${dir} is not a folder. Choose a HuggingFace CLIP model folder.`);
   const absent = REQUIRED_MODEL_FILES.filter((f) => !fs.existsSync(path.join(dir, f)));
-  if (absent.length) throw new AppError('bad_source', `${dir} is missing ${absent.join(', ')}. A CLIP model folder needs ${REQUIRED_MODEL_FILES.join(', ')}.`);
+  if (absent.length === REQUIRED_MODEL_FILES.length) {
+    throw new AppError('bad_source', `${dir} is not a CLIP model folder: it has none of ${REQUIRED_MODEL_FILES.join(', ')}. Choose the folder that holds them (a HuggingFace CLIP download).`);
+  }
+  if (absent.length) throw new AppError('bad_source', `${dir} is missing ${absent.join(', ')} (a CLIP model folder needs all of ${REQUIRED_MODEL_FILES.join(', ')}).`);
   let config: ClipConfig;
   try {
     config = readClipConfig(dir);

@@ -151,7 +151,9 @@ export class TrainServices {
       await this.clip.compute.embedImages(model.dir, paths, (batch) => {
         for (const r of batch) {
           if (!r.vector) {
-            results[r.index] = { ...results[r.index]!, error: r.error ?? 'could not be read' };
+            // Name the file as the user knows it, not by its temporary copy.
+            const reason = (r.error ?? 'could not be read').split(paths[r.index]!).join(files[r.index]!.name);
+            results[r.index] = { ...results[r.index]!, error: reason };
             continue;
           }
           const p = predict(table, r.vector, names.map((_, a) => a));

@@ -139,10 +139,13 @@ export class ProjectStore {
     return this.db.prepare('SELECT id FROM classes WHERE name = ?').pluck().get(name) as number | undefined;
   }
 
+  /** CLIP lowercases prompts, so "Cat" and "cat" would be the same class to the model. */
   private assertNameFree(name: string, exceptId?: number): void {
-    const existing = this.classIdByName(name);
-    if (existing !== undefined && existing !== exceptId) {
-      throw new AppError('conflict', `A class named "${name}" already exists. Choose another name, or merge the two classes.`);
+    const key = name.toLocaleLowerCase();
+    const clash = this.listClasses().find((c) => c.id !== exceptId && c.name.toLocaleLowerCase() === key);
+    if (clash) {
+      const same = clash.name === name;
+      throw new AppError('conflict', `A class named "${clash.name}" already exists${same ? '' : ' (class names differ only in capitals, which CLIP does not tell apart)'}. Choose another name, or merge the two classes.`);
     }
   }
 

@@ -95,6 +95,13 @@ test('the whole journey on the tiny fixture model', async ({ page }, testInfo) =
     await groups.first().locator('.trow').last().dragTo(groups.nth(1));
     await expect(groups.nth(1).getByLabel('Template', { exact: true })).toHaveCount(before2 + 1);
     await expect(groups.nth(1).getByLabel('Template', { exact: true }).last()).toHaveValue(moved);
+    await expect(page.getByTestId('save-blocked')).toContainText('fill or delete the empty group');
+    // Unsaved changes survive leaving the page.
+    const groupCount = await groups.count();
+    await page.keyboard.press('Alt+1');
+    await page.keyboard.press('Alt+3');
+    await expect(groups).toHaveCount(groupCount);
+    await expect(page.getByRole('status').filter({ hasText: 'Your unsaved template changes are back' })).toBeVisible();
     await page.getByRole('button', { name: 'Propose grouping' }).click();
     await expect(page.getByTestId('auto-group-proposal')).toContainText('suggested', { timeout: 30_000 });
     await shot('22-auto-group');

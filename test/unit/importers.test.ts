@@ -161,7 +161,7 @@ describe('ImageFolder import', () => {
     expect(noClasses.message).toMatch(/no class sub-folders/);
     const missing = await appErrorOf(runImport(store, { kind: 'folder', dir: path.join(work.dir, 'nope') }, { importId: 'y' }));
     expect(missing.code).toBe('bad_source');
-    expect(missing.message).toMatch(/file not found/);
+    expect(missing.message).toBe(`Image folder ${path.join(work.dir, 'nope')} does not exist. Check the path.`);
     const file = await appErrorOf(runImport(store, { kind: 'folder', dir: path.join(flat, 'a.jpg') }, { importId: 'z' }));
     expect(file.code).toBe('bad_source');
     expect(file.message).toMatch(/not a folder/);

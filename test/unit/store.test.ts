@@ -440,6 +440,9 @@ describe('labeling, undo and redo', () => {
     expect(store.renameClass(dog, 'dog')).toMatchObject({ id: dog, name: 'dog' });
     expect(store.renameClass(dog, 'wolf')).toMatchObject({ id: dog, name: 'wolf', imageCount: 1 });
     expect(appErrorOf(() => store.createClass('wolf')).code).toBe('conflict');
+    // Names that differ only in capitals are one class to CLIP; a class may change its own capitals.
+    expect(appErrorOf(() => store.createClass('Wolf')).message).toBe('A class named "wolf" already exists (class names differ only in capitals, which CLIP does not tell apart). Choose another name, or merge the two classes.');
+    expect(store.renameClass(dog, 'Wolf')).toMatchObject({ id: dog, name: 'Wolf' });
     expect(appErrorOf(() => store.renameClass(999, 'x')).code).toBe('not_found');
   });
 

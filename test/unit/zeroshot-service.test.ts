@@ -142,7 +142,9 @@ describe('model manager', () => {
     const dir = path.join(tmp.dir, 'notamodel');
     fs.mkdirSync(dir);
     fs.copyFileSync(path.join(FIXTURE, 'config.json'), path.join(dir, 'config.json'));
-    await expect(app.clip.models.register(dir, { source: 'import' })).rejects.toThrow(/missing model\.safetensors, vocab\.json, merges\.txt/);
+    await expect(app.clip.models.register(dir, { source: 'import' })).rejects.toThrow(/missing model\.safetensors, vocab\.json, merges\.txt \(a CLIP model folder needs all of/);
+    fs.rmSync(path.join(dir, 'config.json'));
+    await expect(app.clip.models.register(dir, { source: 'import' })).rejects.toThrow(/is not a CLIP model folder: it has none of config\.json/);
     app.dispose();
   });
 });

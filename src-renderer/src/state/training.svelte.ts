@@ -15,6 +15,16 @@ class TrainingState {
   steps = $state.raw<Step[]>([]);
   queue = $state<TrainSettings[]>([]);
   lastFinished = $state<{ runId: string; status: string; error?: string } | null>(null);
+  /** The Train page's settings form (kept while the app runs); empty numbers keep the defaults. */
+  form = $state<TrainSettings>({ modelId: '', method: 'mocoop', preset: 'paper', topK: 2, epochs: undefined, batchSize: 32, lr: undefined, seed: 1, augViews: 0 });
+  loss = $state<Record<'lambda1' | 'lambda2' | 'lambdaKg' | 'tauCe' | 'tauGate' | 'tauText', number | null | undefined>>({
+    lambda1: undefined,
+    lambda2: undefined,
+    lambdaKg: undefined,
+    tauCe: undefined,
+    tauGate: undefined,
+    tauText: undefined
+  });
   private listeners: ((step: Step) => void)[] = [];
 
   constructor() {
