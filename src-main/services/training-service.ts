@@ -257,7 +257,18 @@ export class TrainingService {
       checkpoint = this.training.checkpoint(runId)?.state;
     } else {
       runId = `${method}-${new Date().toISOString().replace(/[-:T]/g, '').slice(0, 14)}-${Math.random().toString(36).slice(2, 6)}`;
-      const record = { ...settings, method, augViews: options.augViews ?? 0, groups, setId: set.id, classes: base.map((c) => c.name), virtualClasses: virtual.map((c) => c.name) };
+      const record = {
+        ...settings,
+        method,
+        augViews: options.augViews ?? 0,
+        groups,
+        setId: set.id,
+        classes: base.map((c) => c.name),
+        virtualClasses: virtual.map((c) => c.name),
+        // Ids too: in its own project a run keeps its classes through a rename.
+        classIds: base.map((c) => c.id),
+        virtualClassIds: virtual.map((c) => c.id)
+      };
       this.training.startRun({ id: runId, method, settings: record, backend, modelId: model.id, setId: set.id });
       this.training.freezeSet(set.id);
     }
@@ -421,19 +432,21 @@ export class TrainingService {
     const bytes = this.training.expertTable(runId);
     if (!bytes) throw new AppError('invalid_input', `Run ${runId} has no trained experts (status: ${run.status}).`);
     const table = decodeTable(bytes);
-    // Classes are matched by name, so a run can be evaluated on another project with the same class names.
+    // In its own project a run's classes are its class ids (renames do not matter); in another project
+    // (domain shift) they are matched by name.
     const target = on ?? this;
-    const byName = new Map(target.store.listClasses().map((c) => [c.name, c]));
+    const classes = target.store.listClasses();
+    const byName = new Map(classes.map((c) => [c.name, c]));
+    const classById = new Map(classes.map((c) => [c.id, c]));
     const baseNames = (run.settings.classes as string[] | undefined) ?? [];
     const newNames = (run.settings.virtualClasses as string[] | undefined) ?? [];
-    const unknown = [...baseNames, ...newNames].filter((n) => !byName.has(n));
-    if (unknown.length === baseNames.length + newNames.length) {
+    const ownIds = !on && Array.isArray(run.settings.classIds) ? { base: run.settings.classIds as number[], new: (run.settings.virtualClassIds as number[] | undefined) ?? [] } : null;
+    const baseIds = ownIds ? ownIds.base.map((id) => (classById.has(id) ? id : -1)) : baseNames.map((n) => byName.get(n)?.id ?? -1);
+    const newIds = ownIds ? ownIds.new.map((id) => (classById.has(id) ? id : -1)) : newNames.map((n) => byName.get(n)?.id ?? -1);
+    if ([...baseIds, ...newIds].every((id) => id === -1)) {
       throw new AppError('invalid_input', `${target.store.file} has none of this run's classes (${[...baseNames, ...newNames].slice(0, 5).join(', ')}…).`);
     }
-    const baseIds = baseNames.map((n) => byName.get(n)?.id ?? -1);
-    const newIds = newNames.map((n) => byName.get(n)?.id ?? -1);
     const allIds = [...baseIds, ...newIds];
-    const classById = new Map([...byName.values()].map((c) => [c.id, c]));
     const labeled = (only?: 'test' | 'val') => target.store.images(target.store.imageIds({ split: only })).filter((r) => r.labelId !== null && !r.missing && allIds.includes(r.labelId));
     // Another project (domain shift) is evaluated on its test split when it has one, else on all its labeled images.
     let tests = labeled(split);

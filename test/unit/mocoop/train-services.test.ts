@@ -74,7 +74,12 @@ describe('training in the app: the compute worker, progress events, cancel and r
     await expect(call('runs.evaluate', { runId: run.id, split: 'val' })).rejects.toThrow(/No labeled validation images/);
     const { ids } = await call('images.ids', { filter: { split: 'test' } });
     await call('labels.setSplit', { imageIds: ids.slice(0, 4), split: 'val' });
+    // A class renamed after training is still the run's class in its own project.
+    const ant = (await call('classes.list')).find((c: { name: string }) => c.name === 'ant');
+    await call('classes.rename', { id: ant.id, name: 'formicid' });
     const val = await call('runs.evaluate', { runId: run.id, split: 'val' });
+    await call('classes.rename', { id: ant.id, name: 'ant' });
+    expect(val.per_class.map((c: { class: string }) => c.class)).toContain('formicid');
     expect(val.images).toBe(4);
     expect(val.confusion.counts.flat().reduce((a: number, b: number) => a + b, 0)).toBe(4);
     await call('labels.undo');
