@@ -127,7 +127,9 @@ async function importCommand(args: ParsedArgs, argv: string[]): Promise<void> {
     `${summary.cancelled ? 'Cancelled: nothing imported' : `Imported ${summary.imported} image(s)`} in ${summary.seconds.toFixed(1)} s`,
     summary.classesCreated.length ? `New classes: ${summary.classesCreated.join(', ')}` : '',
     summary.duplicates.length ? `Duplicates not imported again: ${summary.duplicates.length}` : '',
-    ...summary.duplicates.slice(0, 20).map((d) => `  ${d.path} (same content as ${d.duplicateOf})`),
+    ...summary.duplicates
+      .slice(0, 20)
+      .map((d) => `  ${d.path} (same content as ${d.duplicateOf}${d.labelDiffers ? `; labeled "${d.labelDiffers.inSource}" here, the project keeps ${d.labelDiffers.inProject ? `"${d.labelDiffers.inProject}"` : 'it unlabeled'}` : ''})`),
     summary.skipped.length ? `Skipped: ${summary.skipped.length}` : '',
     ...summary.skipped.map((s) => `  ${s.path}: ${s.reason}`)
   ].filter(Boolean);

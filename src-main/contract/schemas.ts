@@ -77,7 +77,12 @@ export type ImportSource = z.infer<typeof ImportSource>;
 export const SkippedItem = z.object({ path: z.string(), reason: z.string() });
 export type SkippedItem = z.infer<typeof SkippedItem>;
 
-export const DuplicateItem = z.object({ path: z.string(), duplicateOf: z.string() });
+export const DuplicateItem = z.object({
+  path: z.string(),
+  duplicateOf: z.string(),
+  /** The source labels the file differently from the image already in the project (whose label is kept). */
+  labelDiffers: z.object({ inProject: z.string().nullable(), inSource: z.string() }).optional()
+});
 export type DuplicateItem = z.infer<typeof DuplicateItem>;
 
 export const ImportSummary = z.object({

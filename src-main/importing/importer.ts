@@ -70,13 +70,17 @@ export async function runImport(store: ProjectStore, source: ImportSource, optio
   const accepted: NewImage[] = [];
   const seen = new Map<string, string>();
   const sourceName = describeSource(source);
+  const className = new Map(store.listClasses().map((c) => [c.id, c.name]));
   candidates.forEach((candidate, index) => {
     const result = results[index];
     if (!result?.ok) return;
     const { image } = result;
-    const earlier = seen.get(image.hash) ?? store.imageByHash(image.hash)?.path;
+    const existing = seen.has(image.hash) ? undefined : store.imageByHash(image.hash);
+    const earlier = seen.get(image.hash) ?? existing?.path;
     if (earlier !== undefined) {
-      duplicates.push({ path: candidate.path, duplicateOf: earlier });
+      const inProject = existing ? (className.get(store.images([existing.id])[0]?.labelId ?? -1) ?? null) : undefined;
+      const differs = existing && candidate.label && candidate.label !== inProject;
+      duplicates.push({ path: candidate.path, duplicateOf: earlier, ...(differs ? { labelDiffers: { inProject: inProject ?? null, inSource: candidate.label! } } : {}) });
       return;
     }
     seen.set(image.hash, candidate.path);

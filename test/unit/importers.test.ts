@@ -131,6 +131,17 @@ describe('ImageFolder import', () => {
       expect(d.duplicateOf).toBe(d.path === copy ? good.cats![0] : d.path);
     }
     expect(store.listClasses().map((c) => c.imageCount)).toEqual([3, 4, 1]);
+    // Files already in the project under another label in this source say so; the project keeps its labels.
+    // The copy of a cat filed under dogs/ is the one image the folder labels differently from the project.
+    expect(second.duplicates.filter((d) => d.labelDiffers)).toEqual([{ path: copy, duplicateOf: good.cats![0], labelDiffers: { inProject: 'cats', inSource: 'dogs' } }]);
+    const csv = path.join(work.dir, 'relabel.csv');
+    fs.writeFileSync(csv, `path,label\n${good.cats![0]},dogs\n${good.cats![1]},cats\n`);
+    const third = await runImport(store, { kind: 'csv', file: csv }, { importId: 'c' });
+    expect(third.duplicates).toEqual([
+      { path: good.cats![0], duplicateOf: good.cats![0], labelDiffers: { inProject: 'cats', inSource: 'dogs' } },
+      { path: good.cats![1], duplicateOf: good.cats![1] }
+    ]);
+    expect(store.listClasses().map((c) => c.imageCount)).toEqual([3, 4, 1]);
   });
 
   it('reports progress with done <= total, reaching total at the end', async () => {
