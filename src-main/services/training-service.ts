@@ -269,8 +269,19 @@ export class TrainingService {
         classIds: base.map((c) => c.id),
         virtualClassIds: virtual.map((c) => c.id)
       };
-      this.training.startRun({ id: runId, method, settings: record, backend, modelId: model.id, setId: set.id });
-      this.training.freezeSet(set.id);
+      // Start and freeze together, then make sure the set is still what this run read: an edit that
+      // slipped in between would otherwise train on one version and freeze another.
+      const startedSet = this.store.transaction(() => {
+        this.training.startRun({ id: runId, method, settings: record, backend, modelId: model.id, setId: set.id });
+        this.training.freezeSet(set.id);
+        return this.training.fewShotSet(set.id);
+      });
+      const labelsNow = this.training.frozenLabels(set.id);
+      const same = (a: number[], b: number[]) => a.length === b.length && a.every((x, i) => x === b[i]);
+      if (!set.frozen && (!same(startedSet.imageIds, set.imageIds) || !same(startedSet.baseClassIds, set.baseClassIds) || !same(startedSet.newClassIds, set.newClassIds) || rows.some((r) => labelsNow.get(r.id) !== r.labelId))) {
+        this.training.finishRun(runId, 'failed', null, 'The few-shot set changed while the run was starting.');
+        throw new AppError('conflict', `The few-shot set "${set.name}" changed while the run was starting; start the run again.`);
+      }
     }
     options = { ...options, method };
     onRun?.(runId);
