@@ -39,7 +39,7 @@ class AppState {
   async create(path: string, name: string): Promise<boolean> {
     try {
       this.project = await api.project.create({ path, name });
-      toasts.show(`Created "${this.project.name}"`);
+      toasts.show(`Created "${this.project.name}" as ${this.project.path}`);
       return true;
     } catch (error) {
       toasts.error(error);
