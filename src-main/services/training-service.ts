@@ -38,6 +38,14 @@ export interface EvalResult {
 
 const DEFAULT_GROUPING = 'mocoop-ImageNet';
 
+/** Few-shot images come from the train pool: an image in a set and in the test split would be scored on what it trained on. */
+function assertTrainPool(rows: { split: string; fileName: string }[]): void {
+  const held = rows.filter((r) => r.split !== 'train');
+  if (held.length) {
+    throw new AppError('invalid_input', `${held.length} image(s) are in the test or validation split (e.g. ${held[0]!.fileName}); a few-shot set takes train-pool images only. Remove them from the set, or move them to the train pool (T on the Images page).`);
+  }
+}
+
 export class TrainingService {
   readonly training: TrainingStore;
 
@@ -84,6 +92,7 @@ export class TrainingService {
     if (rows.length !== new Set(imageIds).size) throw new AppError('not_found', 'Some picked images no longer exist; reload the grid.');
     const unlabeled = rows.filter((r) => r.labelId === null);
     if (unlabeled.length) throw new AppError('invalid_input', `${unlabeled.length} picked image(s) have no label (e.g. ${unlabeled[0]!.fileName}); label them or unpick them.`);
+    assertTrainPool(rows);
     const base = [...new Set(rows.map((r) => r.labelId!))].sort((a, b) => a - b);
     if (base.length < 2) throw new AppError('invalid_input', 'Pick images of at least two classes.');
     const clash = newClassIds.filter((id) => base.includes(id));
@@ -112,6 +121,7 @@ export class TrainingService {
     if (changes.imageIds && unlabeled.length) {
       throw new AppError('invalid_input', `${unlabeled.length} picked image(s) have no label (e.g. ${unlabeled[0]!.fileName}); label them or remove them from the set.`);
     }
+    if (changes.imageIds) assertTrainPool(rows);
     const labelOf = new Map(rows.map((r) => [r.id, r.labelId]));
     const universe = new Set(changes.classIds ?? [...old.baseClassIds, ...old.newClassIds, ...rows.flatMap((r) => (r.labelId === null ? [] : [r.labelId]))]);
     const unknown = [...(changes.newClassIds ?? []), ...(changes.classIds ?? [])].filter((id) => !classById.has(id));
@@ -248,6 +258,15 @@ export class TrainingService {
     }
     if (groups.some((g) => g.length === 0)) throw new AppError('invalid_input', 'A template group is empty; every group needs at least one template.');
     if (base.length < 2) throw new AppError('invalid_input', 'Training needs at least two classes with images in the few-shot set.');
+    if (!resumed) {
+      const held = rows.filter((r) => r.split !== 'train');
+      if (held.length) {
+        throw new AppError('invalid_input', `${held.length} image(s) of the few-shot set "${set.name}" are now in the test or validation split (e.g. ${held[0]!.fileName}): a run would be tested on what it trained on. Edit the set on the Few-shot sets page, or move them back to the train pool.`);
+      }
+      const classIds = new Set([...set.baseClassIds, ...set.newClassIds]);
+      const tests = this.store.images(this.store.imageIds({ split: 'test' })).filter((r) => r.labelId !== null && !r.missing && classIds.has(r.labelId));
+      if (tests.length === 0) throw new AppError('invalid_input', 'No labeled test images of these classes: a run could not be evaluated. Move some labeled images to the test split first (E on the Images page).');
+    }
     if (rows.length === 0) throw new AppError('invalid_input', 'The few-shot set has no usable images (missing files or labels changed).');
     let runId: string;
     let checkpoint: Buffer | undefined;

@@ -76,13 +76,22 @@ class PickingState {
     this.picked.clear();
   }
 
+  /** Adds the selected labeled train-pool images; says what it left out and why. */
   addSelection(): void {
+    let unlabeled = 0;
+    let heldOut = 0;
     for (const id of labeling.selectedIds) {
       const row = labeling.rows.get(id);
-      if (!row || row.labelId === null) continue;
-      this.labelOf.set(id, row.labelId);
-      this.picked.add(id);
+      if (!row) continue;
+      if (row.labelId === null) unlabeled++;
+      else if (row.split !== 'train') heldOut++;
+      else {
+        this.labelOf.set(id, row.labelId);
+        this.picked.add(id);
+      }
     }
+    const reasons = [heldOut ? `${heldOut} in the test or validation split (a set takes train-pool images only)` : '', unlabeled ? `${unlabeled} without a label` : ''].filter(Boolean);
+    if (reasons.length) toasts.show(`Not added: ${reasons.join('; ')}.`, 'error');
   }
 
   removeSelection(): void {

@@ -44,6 +44,25 @@ class TrainingState {
     });
   }
 
+  private projectPath: string | null = null;
+
+  /**
+   * Runs, the queue and the form belong to one project: opening another drops what was shown and
+   * queued for the previous one (its running run, if any, goes on and is listed when it is reopened).
+   */
+  enterProject(path: string): void {
+    if (this.projectPath === path) return;
+    if (this.projectPath !== null && this.queue.length) toasts.show(`${this.queue.length} queued run(s) of the previous project were dropped.`);
+    this.projectPath = path;
+    this.queue = [];
+    this.activeRun = null;
+    this.steps = [];
+    this.lastFinished = null;
+    this.sets = [];
+    this.runs = [];
+    this.form.setId = undefined;
+  }
+
   onStep(listener: (step: Step) => void): () => void {
     this.listeners.push(listener);
     return () => (this.listeners = this.listeners.filter((l) => l !== listener));

@@ -120,6 +120,19 @@ describe('few-shot sets: class counts, editing roles and images, frozen sets cop
     await call('fewshot.delete', { setId: set.id });
   });
 
+  it('takes train-pool images only, and a run refuses a set whose images moved to the test split since', async () => {
+    const { ids: testIds } = await call('images.ids', { filter: { split: 'test' } });
+    const { ids: trainIds } = await call('images.ids', { filter: { split: 'train' } });
+    await expect(call('fewshot.createManual', { name: 'leaky', imageIds: [trainIds[0], trainIds[5], testIds[0]] })).rejects.toThrow(/1 image\(s\) are in the test or validation split .* a few-shot set takes train-pool images only/);
+    const set: SetInfo = await call('fewshot.createManual', { name: 'clean', imageIds: [trainIds[0], trainIds[5]] });
+    await expect(call('fewshot.update', { setId: set.id, imageIds: [trainIds[0], testIds[0]] })).rejects.toThrow(/train-pool images only/);
+    await call('labels.setSplit', { imageIds: [trainIds[0]], split: 'test' });
+    const modelId = (await call('models.import', { dir: FIXTURE })).id;
+    await expect(call('train.start', { modelId, method: 'coop', setId: set.id, epochs: 1 })).rejects.toThrow(/are now in the test or validation split .* tested on what it trained on/);
+    await call('labels.undo');
+    await call('fewshot.delete', { setId: set.id });
+  });
+
   it('renames in place and refuses a name another set has', async () => {
     const other: SetInfo = await call('fewshot.create', { k: 1, seed: 1, baseNew: true, name: 'one-shot' });
     await expect(call('fewshot.update', { setId: other.id, name: 'two-shot' })).rejects.toThrow(/already exists/);
