@@ -9,6 +9,9 @@ import { AppError } from '../contract/errors';
 const SYSTEM_ROOTS = ['/proc', '/sys', '/dev'];
 
 export function checkOutputFolder(target: string, what = 'the output'): string {
+  if (!target.trim() || !path.isAbsolute(target)) {
+    throw new AppError('invalid_input', `"${target}" is not a full folder path; choose a folder for ${what} (for example ${path.join(process.env.HOME ?? '/home/you', 'reports')}).`);
+  }
   const abs = path.resolve(target);
   if (process.platform !== 'win32' && SYSTEM_ROOTS.some((root) => abs === root || abs.startsWith(`${root}/`))) {
     throw new AppError('invalid_input', `${abs} is a system folder; choose a folder in your home or data folders for ${what}.`);

@@ -13,6 +13,7 @@ import { predict } from '../mocoop/inference';
 import { decodeTable } from '../mocoop/table-codec';
 import { pca2dInWorker } from '../mocoop/pca-thread';
 import { writeReport } from '../mocoop/report';
+import { checkOutputFolder } from './output-folder';
 import { type RunRecord, TrainingStore } from '../store/training-store';
 import type { ClipServices } from './clip-services';
 import type { EventBus } from './events';
@@ -252,7 +253,8 @@ export class TrainServices {
         return result;
       },
       'runs.report': ({ runId, dir }) => {
-        const target = path.resolve(dir);
+        // A path typed in the app must be a full one: relative to what would it be?
+        const target = checkOutputFolder(dir, 'the report');
         try {
           return writeReport(target, training().reportInput(runId, this.version));
         } catch (error) {
