@@ -98,7 +98,8 @@ test('the whole journey on the tiny fixture model', async ({ page }, testInfo) =
     await expect(page.getByTestId('save-blocked')).toContainText('fill or delete the empty group');
     // Unsaved changes survive leaving the page.
     const groupCount = await groups.count();
-    await page.keyboard.press('Alt+1');
+    await page.keyboard.press('Alt+5');
+    await expect(page.getByTestId('unsaved-templates')).toContainText('training uses the saved template groups');
     await page.keyboard.press('Alt+3');
     await expect(groups).toHaveCount(groupCount);
     await expect(page.getByRole('status').filter({ hasText: 'Your unsaved template changes are back' })).toBeVisible();

@@ -58,6 +58,22 @@ describe('training state: the queue, progress and the end of a run', () => {
   });
 });
 
+describe('training state across projects', () => {
+  it('drops the previous project\'s queue, run and chosen set when another project opens', () => {
+    training.enterProject('/a.mocoop');
+    training.activeRun = 'r9';
+    training.queue = [{ modelId: 'm', method: 'coop' }];
+    training.form.setId = 4;
+    training.enterProject('/a.mocoop');
+    expect(training.queue).toHaveLength(1);
+    training.enterProject('/b.mocoop');
+    expect(training.activeRun).toBeNull();
+    expect(training.queue).toEqual([]);
+    expect(training.form.setId).toBeUndefined();
+    expect(toasts.items.at(-1)!.text).toBe('1 queued run(s) of the previous project were dropped.');
+  });
+});
+
 describe('few-shot sets state', () => {
   it('moves the selection with ↑/↓ inside the list', async () => {
     await fewshot.load();
