@@ -59,10 +59,10 @@ class FewShotState {
     return this.update({ setId: set.id, newClassIds, classIds });
   }
 
-  async rename(name: string): Promise<void> {
+  async rename(name: string): Promise<boolean> {
     const set = this.selected;
-    if (!set || !name.trim() || name.trim() === set.name) return;
-    await this.update({ setId: set.id, name: name.trim() });
+    if (!set || !name.trim() || name.trim() === set.name) return true;
+    return this.update({ setId: set.id, name: name.trim() });
   }
 
   /** Saves a change; a set a run used is never changed, so the change lands in a copy that becomes selected. */

@@ -57,7 +57,8 @@ class PickingState {
       }
       this.editing = set;
       this.name = set.name;
-      if (set.k) this.k = set.k;
+      // A hand-picked set has no k: aim for its fullest class.
+      this.k = set.k ?? Math.max(1, ...set.perClass.map((p) => p.images));
       this.active = true;
       return true;
     } catch (error) {

@@ -1,6 +1,7 @@
 import type { z } from 'zod';
 import type { FewShotSetInfo, RunSummary, StepProgress, TrainStart } from '$contract/schemas';
 import { api, bridge } from '../lib/bridge';
+import { methodName } from '../lib/methods';
 import { appState } from './app.svelte';
 import { toasts } from './toasts.svelte';
 
@@ -14,6 +15,7 @@ class TrainingState {
   activeRun = $state<string | null>(null);
   steps = $state.raw<Step[]>([]);
   queue = $state<TrainSettings[]>([]);
+  queuePaused = $state(false);
   lastFinished = $state<{ runId: string; status: string; error?: string } | null>(null);
   /** The Train page's settings form (kept while the app runs); empty numbers keep the defaults. */
   form = $state<TrainSettings>({ modelId: '', method: 'mocoop', preset: 'paper', topK: 2, epochs: undefined, batchSize: 32, lr: undefined, seed: 1, augViews: 0 });
@@ -37,8 +39,10 @@ class TrainingState {
       if (event.runId !== this.activeRun) return;
       this.activeRun = null;
       this.lastFinished = event;
+      // A cancel means "stop": the queue waits until the user starts it again.
+      if (event.status === 'cancelled' && this.queue.length) this.queuePaused = true;
       if (event.status === 'failed') toasts.show(`Training failed: ${event.error ?? 'unknown error'}`, 'error');
-      else toasts.show(`Run ${event.runId} ${event.status === 'done' ? 'finished' : 'stopped'}`);
+      else toasts.show(`Run ${event.runId} ${event.status === 'done' ? 'finished' : 'stopped'}${this.queuePaused ? `; ${this.queue.length} queued run(s) wait until you start the queue` : ''}`);
       void this.load().then(() => this.next());
       void appState.refresh();
     });
@@ -55,6 +59,7 @@ class TrainingState {
     if (this.projectPath !== null && this.queue.length) toasts.show(`${this.queue.length} queued run(s) of the previous project were dropped.`);
     this.projectPath = path;
     this.queue = [];
+    this.queuePaused = false;
     this.activeRun = null;
     this.steps = [];
     this.lastFinished = null;
@@ -82,7 +87,7 @@ class TrainingState {
   async start(settings: TrainSettings): Promise<void> {
     if (this.activeRun) {
       this.queue = [...this.queue, settings];
-      toasts.show(`Queued: ${settings.method} will start when the current run ends`);
+      toasts.show(`Queued: ${methodName(settings.method)} starts when the current run ends`);
       return;
     }
     try {
@@ -97,9 +102,19 @@ class TrainingState {
     }
   }
 
+  removeQueued(index: number): void {
+    this.queue = this.queue.filter((_, i) => i !== index);
+    if (!this.queue.length) this.queuePaused = false;
+  }
+
+  resumeQueue(): void {
+    this.queuePaused = false;
+    void this.next();
+  }
+
   private async next(): Promise<void> {
     const [first, ...rest] = this.queue;
-    if (!first || this.activeRun) return;
+    if (!first || this.activeRun || this.queuePaused) return;
     this.queue = rest;
     await this.start(first);
   }

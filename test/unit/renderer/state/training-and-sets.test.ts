@@ -19,6 +19,7 @@ beforeEach(() => {
   toasts.items = [];
   training.activeRun = null;
   training.queue = [];
+  training.queuePaused = false;
   training.steps = [];
   api.fewshot.list.mockResolvedValue([setInfo(1), setInfo(2)]);
   api.runs.list.mockResolvedValue([]);
@@ -46,6 +47,23 @@ describe('training state: the queue, progress and the end of a run', () => {
     expect(training.activeRun).toBe('r2');
     expect(training.queue).toEqual([]);
     expect(training.steps).toEqual([]);
+  });
+
+  it('a cancelled run pauses the queue until the user starts it again', async () => {
+    api.train.start.mockResolvedValueOnce({ runId: 'c1' }).mockResolvedValueOnce({ runId: 'c2' });
+    await training.start({ modelId: 'm', method: 'mocoop' });
+    await training.start({ modelId: 'm', method: 'zeroshot' });
+    emit('train.finished', { runId: 'c1', status: 'cancelled' });
+    await flush();
+    await flush();
+    expect(api.train.start).toHaveBeenCalledTimes(1);
+    expect(training.queuePaused).toBe(true);
+    expect(toasts.items.at(-1)!.text).toContain('1 queued run(s) wait until you start the queue');
+    training.resumeQueue();
+    await flush();
+    expect(api.train.start).toHaveBeenCalledTimes(2);
+    expect(training.activeRun).toBe('c2');
+    expect(training.queuePaused).toBe(false);
   });
 
   it('a failed start shows the reason and moves on to the next queued run', async () => {

@@ -1,0 +1,27 @@
+/** The training methods as the Train page offers them. */
+export const METHODS = [
+  { id: 'mocoop', label: 'MoCoOp (mixture of prompt experts)' },
+  { id: 'coop', label: 'CoOp (one learned prompt)' },
+  { id: 'kgcoop', label: 'KgCoOp (CoOp kept near the hand-written prompt)' },
+  { id: 'mocoop-no-gate', label: 'MoCoOp without the gate loss (ablation)' },
+  { id: 'mocoop-no-text', label: 'MoCoOp without the text loss (ablation)' },
+  { id: 'zeroshot', label: 'Zero-shot CLIP (no training)' },
+  { id: 'linear-probe', label: 'Linear probe (logistic regression)' }
+] as const;
+
+/** A method's short name for messages: "MoCoOp", "CoOp", "Zero-shot CLIP", … */
+export function methodName(id: string): string {
+  const label = METHODS.find((m) => m.id === id)?.label ?? id;
+  return label.replace(/ \(.*\)$/, '');
+}
+
+/** What tells runs apart in a table: the few-shot set, and the settings that matter for the method. */
+export function runDescription(run: { method: string; settings: Record<string, unknown> }, sets: { id: number; name: string }[]): string {
+  const st = run.settings;
+  const set = sets.find((x) => x.id === st.setId)?.name ?? (st.setId !== undefined ? `set #${st.setId}` : 'imported');
+  const parts = [set];
+  if (run.method.startsWith('mocoop') && typeof st.topK === 'number') parts.push(`K ${st.topK}`);
+  if (!['zeroshot', 'linear-probe'].includes(run.method) && typeof st.epochs === 'number') parts.push(`${st.epochs} epochs`);
+  if (typeof st.seed === 'number') parts.push(`seed ${st.seed}`);
+  return parts.join(' · ');
+}

@@ -1,0 +1,19 @@
+import { describe, expect, it } from 'vitest';
+import { methodName, runDescription } from '../../../src-renderer/src/lib/methods';
+
+describe('naming runs for people', () => {
+  it('shortens method labels and keeps unknown ids', () => {
+    expect(methodName('mocoop')).toBe('MoCoOp');
+    expect(methodName('zeroshot')).toBe('Zero-shot CLIP');
+    expect(methodName('mocoop-no-gate')).toBe('MoCoOp without the gate loss');
+    expect(methodName('imported-x')).toBe('imported-x');
+  });
+
+  it('describes a run by its set and the settings that matter for its method', () => {
+    const sets = [{ id: 3, name: 'three-shot' }];
+    expect(runDescription({ method: 'mocoop', settings: { setId: 3, topK: 2, epochs: 60, seed: 1 } }, sets)).toBe('three-shot · K 2 · 60 epochs · seed 1');
+    expect(runDescription({ method: 'coop', settings: { setId: 3, topK: 2, epochs: 60, seed: 1 } }, sets)).toBe('three-shot · 60 epochs · seed 1');
+    expect(runDescription({ method: 'zeroshot', settings: { setId: 9, epochs: 1 } }, sets)).toBe('set #9');
+    expect(runDescription({ method: 'mocoop', settings: {} }, sets)).toBe('imported');
+  });
+});
