@@ -103,7 +103,6 @@ class PickingState {
     const editing = this.editing;
     if (editing && editing.imageIds.length === this.picked.size && editing.imageIds.every((id) => this.picked.has(id)) && this.name.trim() === editing.name) {
       toasts.show('No changes to save.');
-      this.picked.clear();
       this.close();
       return true;
     }
@@ -111,7 +110,6 @@ class PickingState {
       const saved = await fewshot.update({ setId: this.editing.id, imageIds: [...this.picked], name: this.name.trim() || undefined });
       if (saved) {
         if (fewshot.selectedId === this.editing.id) toasts.show(`Saved "${fewshot.selected?.name}" with ${this.picked.size} images`);
-        this.picked.clear();
         this.close();
       }
       return saved;
@@ -119,7 +117,6 @@ class PickingState {
     try {
       const set = await api.fewshot.createManual({ name: this.name.trim() || 'hand-picked', imageIds: [...this.picked] });
       toasts.show(`Saved "${set.name}" with ${set.imageIds.length} images`);
-      this.picked.clear();
       this.close();
       await training.load();
       fewshot.select(set.id);
