@@ -202,7 +202,7 @@ async function clipCommand(command: 'tokenize' | 'embed-text' | 'embed-image', a
       return;
     }
     let vectors: Float32Array[];
-    if (command === 'embed-text') vectors = engine.embedTexts(inputs);
+    if (command === 'embed-text') vectors = await engine.embedTextsAsync(inputs);
     else {
       const results = await engine.embedImageFiles(inputs.map((f) => path.resolve(f)));
       const failed = results.find((r) => r.error);

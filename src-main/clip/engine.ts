@@ -1,13 +1,37 @@
 /**
  * A loaded CLIP model with its tokenizer: text and image embeddings (L2-normalised, projected) as
  * plain Float32Arrays. Used in-process by the CLI and inside the compute worker by the app.
+ *
+ * The text tower is loaded in tfjs at once (prompt learning needs its gradients). The frozen towers
+ * used for encoding (images, and texts through `embedTextsAsync`) open on first use: on ONNX Runtime
+ * where it is installed (several times faster, all cores), else in tfjs. MOCOOP_ONNX=0 forces tfjs.
  */
 import path from 'node:path';
-import { type ClipModel, l2Normalize, loadClipModel } from './model';
+import { type ClipModel, type VisionEncoder, l2Normalize, loadClipTextModel, loadVisionEncoder, openCheckedWeights } from './model';
 import { augmentedPixels } from './augment';
+import { OnnxTowers } from './onnx/onnx-towers';
 import { preprocessImage } from './preprocess';
 import { tf } from './tf';
 import { ClipTokenizer } from './tokenizer';
+
+/** Which engine runs each frozen tower, and why ONNX Runtime was not used when it is not. */
+export interface FrozenTowersInfo {
+  engine: 'onnxruntime' | 'tfjs';
+  detail: string;
+}
+
+function normalizeRows(data: Float32Array, dim: number): Float32Array[] {
+  const rows: Float32Array[] = [];
+  for (let start = 0; start < data.length; start += dim) {
+    const row = data.slice(start, start + dim);
+    let sum = 0;
+    for (let i = 0; i < dim; i++) sum += row[i]! * row[i]!;
+    const inv = 1 / Math.sqrt(sum);
+    for (let i = 0; i < dim; i++) row[i]! *= inv;
+    rows.push(row);
+  }
+  return rows;
+}
 
 export interface ImageEmbedding {
   index: number;
@@ -16,13 +40,16 @@ export interface ImageEmbedding {
 }
 
 export class ClipEngine {
+  private onnx: Promise<OnnxTowers | { unavailable: string }> | null = null;
+  private tfVision: VisionEncoder | null = null;
+
   private constructor(
-    readonly model: ClipModel,
+    readonly model: Omit<ClipModel, 'vision'>,
     readonly tokenizer: ClipTokenizer
   ) {}
 
   static load(dir: string, options: { textGradients?: boolean } = {}): ClipEngine {
-    const model = loadClipModel(dir, { textGradients: options.textGradients ?? false });
+    const model = loadClipTextModel(dir, { textGradients: options.textGradients ?? false });
     try {
       const tokenizer = ClipTokenizer.fromFiles(path.join(dir, 'vocab.json'), path.join(dir, 'merges.txt'));
       return new ClipEngine(model, tokenizer);
@@ -63,9 +90,41 @@ export class ClipEngine {
     return out;
   }
 
+  private onnxTowers(): Promise<OnnxTowers | { unavailable: string }> {
+    if (!this.onnx) {
+      if (process.env.MOCOOP_ONNX === '0') {
+        this.onnx = Promise.resolve({ unavailable: 'ONNX Runtime is turned off (MOCOOP_ONNX=0)' });
+      } else {
+        const weights = openCheckedWeights(this.model.dir);
+        this.onnx = OnnxTowers.load(weights.config, weights.read).finally(() => weights.close());
+      }
+    }
+    return this.onnx;
+  }
+
+  /** Which engine encodes images and texts for zero-shot, features and expert tables. */
+  async frozenTowers(): Promise<FrozenTowersInfo> {
+    const towers = await this.onnxTowers();
+    if ('unavailable' in towers) return { engine: 'tfjs', detail: `TensorFlow.js (${towers.unavailable})` };
+    return { engine: 'onnxruntime', detail: `ONNX Runtime on ${towers.info.provider === 'cpu' ? 'CPU' : towers.info.provider}, ${towers.info.threads} thread(s)` };
+  }
+
+  /** Normalised text features through the frozen forward-only tower (ONNX Runtime where present). */
+  async embedTextsAsync(texts: string[]): Promise<Float32Array[]> {
+    const towers = await this.onnxTowers();
+    if ('unavailable' in towers || !towers.hasText) return this.embedTexts(texts);
+    const ids = this.tokenize(texts);
+    const raw = await towers.encodeTexts(ids, ids.map((row) => this.tokenizer.eotIndex(row)));
+    return normalizeRows(raw, this.dim);
+  }
+
   /** Normalised features of already preprocessed images (CHW, `count` of them back to back). */
-  embedPixels(pixels: Float32Array, count: number): Float32Array[] {
-    const features = tf.tidy(() => l2Normalize(this.model.vision.encode(pixels, count)));
+  async embedPixels(pixels: Float32Array, count: number): Promise<Float32Array[]> {
+    const towers = await this.onnxTowers();
+    if (!('unavailable' in towers) && towers.hasVision) return normalizeRows(await towers.encodeImages(pixels, count), this.dim);
+    this.tfVision ??= loadVisionEncoder(this.model.dir);
+    const vision = this.tfVision;
+    const features = tf.tidy(() => l2Normalize(vision.encode(pixels, count)));
     const data = features.dataSync() as Float32Array;
     features.dispose();
     return Array.from({ length: count }, (_, i) => data.slice(i * this.dim, (i + 1) * this.dim));
@@ -107,7 +166,7 @@ export class ClipEngine {
       if (ok.length) {
         const batch = new Float32Array(ok.length * 3 * size * size);
         ok.forEach((p, k) => batch.set(p.pixels, k * 3 * size * size));
-        this.embedPixels(batch, ok.length).forEach((vector, k) => results.push({ index: ok[k]!.index, vector }));
+        (await this.embedPixels(batch, ok.length)).forEach((vector, k) => results.push({ index: ok[k]!.index, vector }));
       }
       results.sort((a, b) => a.index - b.index);
       all.push(...results);
@@ -118,5 +177,7 @@ export class ClipEngine {
 
   dispose(): void {
     this.model.dispose();
+    this.tfVision?.dispose();
+    void this.onnx?.then((towers) => ('unavailable' in towers ? undefined : towers.dispose()));
   }
 }

@@ -302,8 +302,15 @@ export interface LoadOptions {
   textGradients?: boolean;
 }
 
-/** Loads config.json + model.safetensors from a HuggingFace CLIP folder. */
-export function loadClipModel(dir: string, options: LoadOptions = {}): ClipModel {
+/** An open, checked checkpoint: every tensor the config implies is present with its shape. */
+export interface CheckedWeights {
+  config: ClipConfig;
+  read: Reader;
+  close(): void;
+}
+
+/** Opens config.json + model.safetensors of a HuggingFace CLIP folder and checks every tensor. */
+export function openCheckedWeights(dir: string): CheckedWeights {
   const config = readClipConfig(dir);
   let st: SafetensorsFile;
   try {
@@ -314,51 +321,100 @@ export function loadClipModel(dir: string, options: LoadOptions = {}): ClipModel
   }
   try {
     checkTensors(st, config);
-    const read: Reader = (name) => {
-      try {
-        return st.readFloat32(name);
-      } catch (error) {
-        throw new ModelLoadError((error as Error).message);
-      }
-    };
-    const grads = options.textGradients ?? true;
-    const { text: t, vision: v } = config;
-    const text = new TextEncoder(
-      config,
-      tf.tensor2d(read('text_model.embeddings.token_embedding.weight'), [t.vocabSize, t.width]),
-      tf.tensor2d(read('text_model.embeddings.position_embedding.weight'), [t.contextLength, t.width]),
-      blocks(read, 'text_model', t, grads),
-      layerNorm(read, 'text_model.final_layer_norm', t.eps),
-      dense(read, 'text_projection', config.projectionDim, t.width, grads, false)
-    );
-    const g = v.imageSize / v.patchSize;
-    const patch = tf.tensor2d(read('vision_model.embeddings.patch_embedding.weight'), [v.width, v.channels * v.patchSize * v.patchSize]);
-    const vision = new VisionEncoder(
-      config,
-      tf.transpose(patch) as Tensor2D,
-      tf.tensor1d(read('vision_model.embeddings.class_embedding')),
-      tf.tensor2d(read('vision_model.embeddings.position_embedding.weight'), [g * g + 1, v.width]),
-      layerNorm(read, 'vision_model.pre_layrnorm', v.eps),
-      blocks(read, 'vision_model', v, false),
-      layerNorm(read, 'vision_model.post_layernorm', v.eps),
-      dense(read, 'visual_projection', config.projectionDim, v.width, false, false)
-    );
-    patch.dispose();
-    const logitScale = read('logit_scale')[0]!;
-    return {
-      dir,
-      config,
-      text,
-      vision,
-      logitScale,
-      dispose() {
-        text.dispose();
-        vision.dispose();
-      }
-    };
-  } finally {
+  } catch (error) {
     st.close();
+    throw error;
   }
+  const read: Reader = (name) => {
+    try {
+      return st.readFloat32(name);
+    } catch (error) {
+      throw new ModelLoadError((error as Error).message);
+    }
+  };
+  return { config, read, close: () => st.close() };
+}
+
+function buildVision(config: ClipConfig, read: Reader): VisionEncoder {
+  const v = config.vision;
+  const g = v.imageSize / v.patchSize;
+  const patch = tf.tensor2d(read('vision_model.embeddings.patch_embedding.weight'), [v.width, v.channels * v.patchSize * v.patchSize]);
+  const vision = new VisionEncoder(
+    config,
+    tf.transpose(patch) as Tensor2D,
+    tf.tensor1d(read('vision_model.embeddings.class_embedding')),
+    tf.tensor2d(read('vision_model.embeddings.position_embedding.weight'), [g * g + 1, v.width]),
+    layerNorm(read, 'vision_model.pre_layrnorm', v.eps),
+    blocks(read, 'vision_model', v, false),
+    layerNorm(read, 'vision_model.post_layernorm', v.eps),
+    dense(read, 'visual_projection', config.projectionDim, v.width, false, false)
+  );
+  patch.dispose();
+  return vision;
+}
+
+/** The image tower alone, for callers that load it only when images are first encoded. */
+export function loadVisionEncoder(dir: string): VisionEncoder {
+  const weights = openCheckedWeights(dir);
+  try {
+    return buildVision(weights.config, weights.read);
+  } finally {
+    weights.close();
+  }
+}
+
+/** Loads config.json + model.safetensors from a HuggingFace CLIP folder (both towers). */
+export function loadClipModel(dir: string, options: LoadOptions = {}): ClipModel {
+  const weights = openCheckedWeights(dir);
+  try {
+    return buildModel(dir, weights, options, true);
+  } finally {
+    weights.close();
+  }
+}
+
+/** The text tower and logit scale only; the image tower is loaded later with `loadVisionEncoder`. */
+export function loadClipTextModel(dir: string, options: LoadOptions = {}): Omit<ClipModel, 'vision'> {
+  const weights = openCheckedWeights(dir);
+  try {
+    return buildModel(dir, weights, options, false);
+  } finally {
+    weights.close();
+  }
+}
+
+function buildModel(dir: string, weights: CheckedWeights, options: LoadOptions, withVision: true): ClipModel;
+function buildModel(dir: string, weights: CheckedWeights, options: LoadOptions, withVision: false): Omit<ClipModel, 'vision'>;
+function buildModel(dir: string, { config, read }: CheckedWeights, options: LoadOptions, withVision: boolean): Omit<ClipModel, 'vision'> & { vision?: VisionEncoder } {
+  const grads = options.textGradients ?? true;
+  const t = config.text;
+  const text = new TextEncoder(
+    config,
+    tf.tensor2d(read('text_model.embeddings.token_embedding.weight'), [t.vocabSize, t.width]),
+    tf.tensor2d(read('text_model.embeddings.position_embedding.weight'), [t.contextLength, t.width]),
+    blocks(read, 'text_model', t, grads),
+    layerNorm(read, 'text_model.final_layer_norm', t.eps),
+    dense(read, 'text_projection', config.projectionDim, t.width, grads, false)
+  );
+  let vision: VisionEncoder | undefined;
+  try {
+    vision = withVision ? buildVision(config, read) : undefined;
+  } catch (error) {
+    text.dispose();
+    throw error;
+  }
+  const logitScale = read('logit_scale')[0]!;
+  return {
+    dir,
+    config,
+    text,
+    ...(vision ? { vision } : {}),
+    logitScale,
+    dispose() {
+      text.dispose();
+      vision?.dispose();
+    }
+  };
 }
 
 export function l2Normalize(x: Tensor2D): Tensor2D {

@@ -63,7 +63,7 @@ async function handle(request: WorkerRequest): Promise<void> {
       try {
         const clip = engineFor(request.modelDir);
         if (request.type === 'embedTexts') {
-          send({ type: 'texts', jobId: request.jobId, vectors: clip.embedTexts(request.texts) });
+          send({ type: 'texts', jobId: request.jobId, vectors: await clip.embedTextsAsync(request.texts) });
         } else {
           await clip.embedImageFiles(request.files, {
             batchSize: request.batchSize,

@@ -1,0 +1,128 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import * as ort from 'onnxruntime-node';
+import { ClipEngine } from '../../../src-main/clip/engine';
+import { type CheckedWeights, loadClipModel, openCheckedWeights } from '../../../src-main/clip/model';
+import { GraphBuilder } from '../../../src-main/clip/onnx/graph-builder';
+import { OnnxTowers } from '../../../src-main/clip/onnx/onnx-towers';
+import { encodeModel } from '../../../src-main/clip/onnx/proto';
+import { transpose2d } from '../../../src-main/clip/onnx/clip-graphs';
+import { tf } from '../../../src-main/clip/tf';
+
+const FIXTURE = path.resolve('..', 'shared', 'fixtures', 'tiny-clip-a');
+const expected = JSON.parse(fs.readFileSync(path.join(FIXTURE, 'expected.json'), 'utf8'));
+
+function maxAbsDiff(actual: ArrayLike<number>, wanted: ArrayLike<number>): number {
+  expect(actual.length).toBe(wanted.length);
+  let max = 0;
+  for (let i = 0; i < wanted.length; i++) max = Math.max(max, Math.abs(actual[i]! - wanted[i]!));
+  return max;
+}
+
+describe('ONNX protobuf writer', () => {
+  it('writes a graph ONNX Runtime runs: negative shape values, float attributes, symbolic dims', async () => {
+    const g = new GraphBuilder('probe');
+    const x = g.input('x', ['n', 6]);
+    const w = g.weight('w', [3, 2], Float32Array.from([1, 2, 3, 4, 5, 6]));
+    const reshaped = g.reshape(x, [-1, 3]);
+    const ln = g.layerNorm(g.matMul(reshaped, w), g.weight('gamma', [2], Float32Array.of(2, 2)), g.weight('beta', [2], Float32Array.of(0.5, 0.5)), 0.25);
+    g.output(g.quickGelu(ln), 'y', ['m', 2]);
+    const session = await ort.InferenceSession.create(encodeModel(g.build()));
+    const input = Float32Array.from([1, 0, 0, 0, 1, 0, 0, 0, 1, 1, 1, 1]);
+    const { y } = await session.run({ x: new ort.Tensor('float32', input, [2, 6]) });
+    expect(y!.dims).toEqual([4, 2]);
+    // Reference in plain arithmetic.
+    const rows = [
+      [1, 0, 0],
+      [0, 1, 0],
+      [0, 0, 1],
+      [1, 1, 1]
+    ].map(([a, b, c]) => [a! * 1 + b! * 3 + c! * 5, a! * 2 + b! * 4 + c! * 6]);
+    const want = rows.flatMap(([p, q]) => {
+      const mean = (p! + q!) / 2;
+      const variance = ((p! - mean) ** 2 + (q! - mean) ** 2) / 2;
+      return [p!, q!].map((v) => {
+        const z = ((v - mean) / Math.sqrt(variance + 0.25)) * 2 + 0.5;
+        return z / (1 + Math.exp(-1.702 * z));
+      });
+    });
+    expect(maxAbsDiff(y!.data as Float32Array, want)).toBeLessThan(1e-5);
+    await session.release();
+  });
+
+  it('transposes row-major matrices with an optional scale', () => {
+    expect(Array.from(transpose2d(Float32Array.from([1, 2, 3, 4, 5, 6]), 2, 3, 2))).toEqual([2, 8, 4, 10, 6, 12]);
+  });
+});
+
+describe('CLIP towers on ONNX Runtime (tiny-clip-a)', () => {
+  let towers: OnnxTowers;
+  let weights: CheckedWeights;
+  beforeAll(async () => {
+    weights = openCheckedWeights(FIXTURE);
+    const loaded = await OnnxTowers.load(weights.config, weights.read, { provider: 'cpu', threads: 1 });
+    if ('unavailable' in loaded) throw new Error(loaded.unavailable);
+    towers = loaded;
+  });
+  afterAll(async () => {
+    weights?.close();
+    await towers?.dispose();
+  });
+
+  it('image features match the PyTorch reference within 1e-4', async () => {
+    const pixels = new Float32Array(expected.pixel_values.flat(3));
+    const out = await towers.encodeImages(pixels, expected.pixel_values.length);
+    expect(maxAbsDiff(out, expected.image_embeds.flat())).toBeLessThan(1e-4);
+  });
+
+  it('text features match the PyTorch reference within 1e-4, whatever the grouping by length', async () => {
+    const out = await towers.encodeTexts(expected.input_ids, expected.eot_index);
+    expect(maxAbsDiff(out, expected.text_embeds.flat())).toBeLessThan(1e-4);
+    const small = await towers.encodeTexts(expected.input_ids, expected.eot_index, 3);
+    expect(maxAbsDiff(small, out)).toBeLessThan(1e-6);
+  });
+
+  it('agrees with the tfjs encoders within 1e-5', async () => {
+    await tf.setBackend('cpu');
+    const model = loadClipModel(FIXTURE);
+    try {
+      const pixels = new Float32Array(expected.pixel_values.flat(3));
+      const tfImage = model.vision.encode(pixels, expected.pixel_values.length);
+      expect(maxAbsDiff(await towers.encodeImages(pixels, expected.pixel_values.length), tfImage.dataSync())).toBeLessThan(1e-5);
+      const tfText = model.text.encodeIds(expected.input_ids, expected.eot_index);
+      expect(maxAbsDiff(await towers.encodeTexts(expected.input_ids, expected.eot_index), tfText.dataSync())).toBeLessThan(1e-5);
+      tf.dispose([tfImage, tfText]);
+    } finally {
+      model.dispose();
+    }
+  });
+});
+
+describe('ClipEngine frozen towers', () => {
+  it('uses ONNX Runtime by default and gives the same normalised embeddings as tfjs (MOCOOP_ONNX=0)', async () => {
+    await tf.setBackend('cpu');
+    const files = expected.images.map((image: { file: string }) => path.join(FIXTURE, image.file));
+    const texts: string[] = expected.texts;
+    const fast = ClipEngine.load(FIXTURE);
+    const previous = process.env.MOCOOP_ONNX;
+    process.env.MOCOOP_ONNX = '0';
+    const plain = ClipEngine.load(FIXTURE);
+    try {
+      expect((await plain.frozenTowers()).engine).toBe('tfjs');
+      if (previous === undefined) delete process.env.MOCOOP_ONNX;
+      else process.env.MOCOOP_ONNX = previous;
+      const info = await fast.frozenTowers();
+      expect(info.engine).toBe('onnxruntime');
+      const [a, b] = [await fast.embedImageFiles(files), await plain.embedImageFiles(files)];
+      expect(a.map((r) => r.index)).toEqual(b.map((r) => r.index));
+      a.forEach((r, i) => expect(maxAbsDiff(r.vector!, b[i]!.vector!)).toBeLessThan(1e-5));
+      const [ta, tb] = [await fast.embedTextsAsync(texts), plain.embedTexts(texts)];
+      ta.forEach((v, i) => expect(maxAbsDiff(v, tb[i]!)).toBeLessThan(1e-5));
+      expect(maxAbsDiff(ta[0]!, expected.text_embeds_normalized[0])).toBeLessThan(1e-4);
+    } finally {
+      fast.dispose();
+      plain.dispose();
+    }
+  });
+});
