@@ -147,11 +147,9 @@ export class ClipEngine {
     const batchSize = options.batchSize ?? 8;
     const size = this.imageSize;
     const all: ImageEmbedding[] = [];
-    for (let start = 0; start < files.length; start += batchSize) {
-      if (options.shouldStop?.()) break;
-      const slice = files.slice(start, start + batchSize);
-      const prepared = await Promise.all(
-        slice.map(async (file, k) => {
+    const prepare = (start: number) =>
+      Promise.all(
+        files.slice(start, start + batchSize).map(async (file, k) => {
           try {
             const augment = options.augment;
             const pixels = augment && augment.view > 0 ? await augmentedPixels(file, size, augment.hashes[start + k]!, augment.view) : (await preprocessImage(file, size)).pixels;
@@ -161,6 +159,11 @@ export class ClipEngine {
           }
         })
       );
+    // The next batch is decoded while this one is encoded (ONNX Runtime runs off the main thread).
+    let next = files.length > 0 && !options.shouldStop?.() ? prepare(0) : null;
+    for (let start = 0; next; start += batchSize) {
+      const prepared = await next;
+      next = start + batchSize < files.length && !options.shouldStop?.() ? prepare(start + batchSize) : null;
       const ok = prepared.filter((p): p is { index: number; pixels: Float32Array } => 'pixels' in p && !!p.pixels);
       const results: ImageEmbedding[] = prepared.filter((p) => 'error' in p && p.error).map((p) => ({ index: p.index, error: (p as { error: string }).error }));
       if (ok.length) {
@@ -171,6 +174,10 @@ export class ClipEngine {
       results.sort((a, b) => a.index - b.index);
       all.push(...results);
       await options.onBatch?.(results, Math.min(files.length, start + batchSize));
+      if (next && options.shouldStop?.()) {
+        await next;
+        next = null;
+      }
     }
     return all;
   }

@@ -15,6 +15,7 @@ import { AppServices } from '../../src-main/services/app-services';
 import { ProjectStore } from '../../src-main/store/project-store';
 import { makeImage } from '../helpers/images';
 import { benchClip, ensureRandomModel } from './clip.mts';
+import { benchOnnx } from './onnx.mts';
 import { benchTraining } from './train.mts';
 
 const IMPORT_COUNT = Number(process.env.BENCH_IMPORT_COUNT ?? 2000);
@@ -115,6 +116,7 @@ try {
     log(`map20k: ${(result.map20k as { seconds: number }).seconds} s`);
   }
   if (!only || only === 'clip') result.clip = await benchClip();
+  if (!only || only === 'clip' || only === 'onnx') result.onnxRuntime = await benchOnnx(ensureRandomModel(), cacheDir, process.env.BENCH_QUICK === '1');
   if (!only || only === 'train') {
     await initBackend((process.env.MOCOOP_BACKEND as 'auto') ?? 'auto');
     result.training = await benchTraining(ensureRandomModel());
