@@ -238,6 +238,8 @@ export const StepProgress = z.object({
   l_ce: z.number(),
   l_gate: z.number(),
   l_text: z.number(),
+  /** KgCoOp's knowledge term (unweighted), for KgCoOp runs only. */
+  l_kg: z.number().optional(),
   lr: z.number(),
   accuracy: z.number(),
   images_per_s: z.number(),
@@ -283,6 +285,9 @@ export const ClassSplitCounts = z.object({
 export const TemplateGroupInput = z.object({ name: z.string().max(200), templates: z.array(z.string().max(500)).max(200) });
 export const TemplateGroupInfo = TemplateGroupInput.extend({ id: Id });
 
+const ConfusionBlock = z.object({ classes: z.array(z.string()), counts: z.array(z.array(z.number().int())) });
+const ExpertUsage = z.object({ load: z.array(z.number()), router_agrees_with_p_hard: z.number().nullable() });
+
 export const EvalMetrics = z.object({
   run: z.string(),
   method: z.string(),
@@ -292,8 +297,17 @@ export const EvalMetrics = z.object({
   h: z.number().nullable(),
   images: z.number().int(),
   per_class: z.array(z.object({ class: z.string(), role: z.string(), images: z.number().int(), correct: z.number().int(), accuracy: z.number() })),
-  confusion: z.object({ classes: z.array(z.string()), counts: z.array(z.array(z.number().int())) }),
-  expert_usage: z.object({ load: z.array(z.number()), router_agrees_with_p_hard: z.number().nullable() })
+  /** `classes`/`counts`: the base block of a base-to-new run, else all classes; `base` and `new`: both blocks of a base-to-new run. */
+  confusion: ConfusionBlock.extend({ base: ConfusionBlock.optional(), new: ConfusionBlock.optional() }),
+  /** Over every evaluated image; per side (`base`, `new`) for a base-to-new run. */
+  expert_usage: ExpertUsage.extend({ base: ExpertUsage.optional(), new: ExpertUsage.optional() }),
+  /** Classes evaluated, per side: run classes used / missing from the test project; test-project classes used / unknown to the run (images left out). */
+  class_match: z
+    .object({
+      run: z.object({ used: z.array(z.string()), missing: z.array(z.string()) }),
+      test_project: z.object({ used: z.array(z.string()), unknown: z.array(z.object({ class: z.string(), images: z.number().int() })), excluded_images: z.number().int() })
+    })
+    .optional()
 });
 
 export const RunDetails = z.object({
@@ -308,7 +322,8 @@ export const RunDetails = z.object({
       topExperts: z.array(z.number().int()),
       topWeights: z.array(z.number()),
       router: z.array(z.number()),
-      pHard: z.array(z.number()).nullable()
+      pHard: z.array(z.number()).nullable(),
+      confidence: z.number().optional()
     })
   )
 });

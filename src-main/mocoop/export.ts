@@ -23,6 +23,8 @@ export const Manifest = z.object({
   topK: z.number().int().positive(),
   tauGate: z.number(),
   mixing: z.enum(['cosine', 'dot']).default('cosine'),
+  /** The scale of the classification logits (1/τ_ce, CLIP's logit scale, or 1); absent in older exports. */
+  logitScale: z.number().positive().optional(),
   templates: z.array(z.array(z.string())),
   settings: z.record(z.string(), z.unknown())
 });
@@ -75,6 +77,7 @@ export function importExperts(dir: string): { table: ExpertTable; manifest: Mani
       topK: manifest.topK,
       tauGate: manifest.tauGate,
       mixing: manifest.mixing,
+      ...(manifest.logitScale !== undefined ? { logitScale: manifest.logitScale } : {}),
       features: expect('experts.class_features', [G, A, P]),
       W: expect('router.weight', [G, P]),
       b: expect('router.bias', [G]),

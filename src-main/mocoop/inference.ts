@@ -19,6 +19,12 @@ export interface ExpertTable {
   mixing?: 'cosine' | 'dot';
   /** A linear probe instead of prompts: scores are W·x + b per class ([A, P] and [A]). */
   linear?: { weights: Float32Array; bias: Float32Array };
+  /**
+   * What multiplies `predict`'s scores into the run's logits: 1/τ_ce (paper preset), CLIP's logit scale
+   * (released-code preset, zero-shot), 1 (linear probe: its scores are logits). Absent in tables stored
+   * before it was recorded: `runLogitScale` derives it from the run's settings then.
+   */
+  logitScale?: number;
 }
 
 export interface Prediction {
@@ -37,6 +43,39 @@ const softmax = (x: number[]) => {
   const s = e.reduce((a, b) => a + b, 0);
   return e.map((v) => v / s);
 };
+
+/**
+ * Class probabilities from `predict`'s scores: softmax(scale · score). Scores of −∞ (a linear probe's
+ * unseen classes) get probability 0; when no score is finite every probability is 0.
+ */
+export function classProbabilities(scores: readonly number[], scale: number): number[] {
+  const finite = scores.filter(Number.isFinite);
+  if (finite.length === 0) return scores.map(() => 0);
+  const max = Math.max(...finite);
+  const exp = scores.map((s) => (Number.isFinite(s) ? Math.exp(scale * (s - max)) : 0));
+  const total = exp.reduce((a, b) => a + b, 0);
+  return exp.map((e) => e / total);
+}
+
+/**
+ * The scale a run's scores are multiplied by before the softmax: the one stored with its table, else
+ * the one its recorded method and settings imply (linear probe 1; zero-shot and the released-code preset
+ * CLIP's logit scale, `modelLogitScale`; the paper preset 1/τ_ce, 1/0.07 by default).
+ */
+export function runLogitScale(
+  table: Pick<ExpertTable, 'logitScale' | 'linear' | 'mixing'>,
+  run: { method: string; settings: Record<string, unknown> },
+  modelLogitScale?: () => number | undefined
+): number {
+  if (table.logitScale !== undefined && Number.isFinite(table.logitScale) && table.logitScale > 0) return table.logitScale;
+  if (table.linear || run.method === 'linear-probe') return 1;
+  if (run.method === 'zeroshot' || run.settings.preset === 'released-code' || table.mixing === 'dot') {
+    const scale = modelLogitScale?.();
+    return scale !== undefined && Number.isFinite(scale) && scale > 0 ? scale : 100;
+  }
+  const tau = Number(run.settings.tauCe);
+  return 1 / (Number.isFinite(tau) && tau > 0 ? tau : 0.07);
+}
 
 export function predict(table: ExpertTable, image: Float32Array, classIndices: number[]): Prediction {
   const { experts: G, classes: A, dim: P, features } = table;

@@ -38,6 +38,8 @@ export interface LossValues {
   Lce: Tensor;
   Lgate: Tensor;
   Ltext: Tensor;
+  /** KgCoOp's knowledge term mean_c (1 − cos(t(c), h(c))), unweighted (0 when λ_kg is 0). */
+  Lkg: Tensor;
   logitsCe: Tensor2D;
 }
 
@@ -110,8 +112,32 @@ export interface LossContext {
   released?: ReleasedCodeTargets;
 }
 
+/**
+ * KgCoOp's knowledge-guided term: mean over real classes c of 1 − cos(t_1(c), h_(1,1)(c)), the first
+ * expert against the first group's first hand-written prompt. `features` are the raw text features
+ * (under the released-code preset with the correction vector already added).
+ */
+export function knowledgeTerm(features: Tensor2D, ctx: Pick<LossContext, 'experts' | 'classes' | 'allClasses' | 'targets'>): Tensor {
+  const { experts: G, classes: C, allClasses: A, targets } = ctx;
+  const P = features.shape[1];
+  const t = tf.reshape(l2(features), [G, A, P]);
+  const t0 = tf.reshape(tf.slice(t, [0, 0, 0], [1, C, P]), [C, P]);
+  const h0 = tf.reshape(tf.slice(targets.hard[0]!, [0, 0, 0], [1, C, P]), [C, P]);
+  return tf.mean(tf.sub(1, tf.sum(tf.mul(t0, h0), -1)));
+}
+
+/**
+ * The training objective of either preset, plus λ_kg times KgCoOp's knowledge term when λ_kg > 0.
+ * The term is added here, once, so that it applies whatever the preset.
+ */
 export function mocoopLoss(features: Tensor2D, W: Tensor2D, b: Tensor1D, ctx: LossContext): LossValues {
-  if (ctx.settings.preset === 'released-code') return releasedCodeLoss(features, W, b, ctx);
+  const values = ctx.settings.preset === 'released-code' ? releasedCodeLoss(features, W, b, ctx) : paperLoss(features, W, b, ctx);
+  if (!ctx.settings.lambdaKg) return values;
+  const Lkg = knowledgeTerm(features, ctx);
+  return { ...values, L: tf.add(values.L, tf.mul(Lkg, ctx.settings.lambdaKg)), Lkg };
+}
+
+function paperLoss(features: Tensor2D, W: Tensor2D, b: Tensor1D, ctx: LossContext): LossValues {
   const { experts: G, classes: C, allClasses: A, batch, targets, settings } = ctx;
   const P = features.shape[1];
   const t = tf.reshape(l2(features), [G, A, P]);
@@ -147,17 +173,13 @@ export function mocoopLoss(features: Tensor2D, W: Tensor2D, b: Tensor1D, ctx: Lo
     }
   }
   const Ltext = tf.div(textSum, count);
-  let L = tf.add(tf.add(Lce, tf.mul(Lgate, settings.lambda1)), tf.mul(Ltext, settings.lambda2));
-  if (settings.lambdaKg) {
-    const t0 = tf.reshape(tf.slice(t, [0, 0, 0], [1, C, P]), [C, P]);
-    const h0 = tf.reshape(tf.slice(targets.hard[0]!, [0, 0, 0], [1, C, P]), [C, P]);
-    L = tf.add(L, tf.mul(tf.mean(tf.sub(1, tf.sum(tf.mul(t0, h0), -1))), settings.lambdaKg));
-  }
-  return { L, Lce, Lgate, Ltext, logitsCe };
+  const L = tf.add(tf.add(Lce, tf.mul(Lgate, settings.lambda1)), tf.mul(Ltext, settings.lambda2));
+  return { L, Lce, Lgate, Ltext, Lkg: tf.scalar(0), logitsCe };
 }
 
 /**
- * The authors' released code, where it departs from the paper: classification logits = CLIP's logit
+ * The authors' released code, where it departs from the paper (KgCoOp's term is added by `mocoopLoss`,
+ * as under the paper preset): classification logits = CLIP's logit
  * scale × f·m with m = Σ_top-K softmax(router logits over the top K)_j t_j (m not renormalised);
  * gate loss CE(router logits, q) with q from the true class's group prototypes; text loss with
  * unscaled cosines between each expert's features and its own group's prototypes of every class.
@@ -187,5 +209,5 @@ function releasedCodeLoss(features: Tensor2D, W: Tensor2D, b: Tensor1D, ctx: Los
   }
   const Ltext = tf.div(textSum, G);
   const L = tf.add(tf.add(Lce, tf.mul(Lgate, settings.lambda1)), tf.mul(Ltext, settings.lambda2));
-  return { L, Lce, Lgate, Ltext, logitsCe };
+  return { L, Lce, Lgate, Ltext, Lkg: tf.scalar(0), logitsCe };
 }

@@ -6,6 +6,16 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { checkOutputFolder } from '../services/output-folder';
 
+interface ConfusionBlock {
+  classes: string[];
+  counts: number[][];
+}
+
+interface ExpertUsage {
+  load: number[];
+  router_agrees_with_p_hard: number | null;
+}
+
 export interface ReportInput {
   run: { id: string; method: string; status: string; settings: Record<string, unknown>; backend: string; modelId: string; createdAt: string; finishedAt: string | null };
   evaluation: {
@@ -15,10 +25,16 @@ export interface ReportInput {
     h: number | null;
     images: number;
     per_class: { class: string; role: string; images: number; correct: number; accuracy: number }[];
-    confusion: { classes: string[]; counts: number[][] };
-    expert_usage: { load: number[]; router_agrees_with_p_hard: number | null };
+    /** The legacy block (`classes`/`counts`: base classes of a base-to-new run, else all) and, for base-to-new, both labelled blocks. */
+    confusion: ConfusionBlock & { base?: ConfusionBlock; new?: ConfusionBlock };
+    expert_usage: ExpertUsage & { base?: ExpertUsage; new?: ExpertUsage };
+    class_match?: {
+      run: { used: string[]; missing: string[] };
+      test_project: { used: string[]; unknown: { class: string; images: number }[]; excluded_images: number };
+    };
   };
-  steps: { step: number; epoch: number; loss: number; l_ce: number; l_gate: number; l_text: number; lr: number }[];
+  steps: { step: number; epoch: number; loss: number; l_ce: number; l_gate: number; l_text: number; l_kg?: number; lr: number }[];
+  /** topExperts are expert indices as stored (0-based); the CSV numbers experts from 1, as the app shows them. */
   predictions: { path: string; label: string; prediction: string; correct: boolean; topExperts: number[]; topWeights: number[] }[];
   codeVersion: string;
   project: string;
@@ -33,9 +49,10 @@ function csvField(value: string): string {
   return /[",\n\r]/.test(value) ? `"${value.replace(/"/g, '""')}"` : value;
 }
 
+/** One row per test image; experts numbered from 1 (expert 1 = the first template group), as everywhere users see them. */
 export function predictionsCsv(rows: ReportInput['predictions']): string {
   const header = 'path,label,prediction,correct,top_experts,top_weights';
-  const lines = rows.map((r) => [r.path, r.label, r.prediction, r.correct ? '1' : '0', r.topExperts.join(';'), r.topWeights.map((w) => w.toFixed(6)).join(';')].map(csvField).join(','));
+  const lines = rows.map((r) => [r.path, r.label, r.prediction, r.correct ? '1' : '0', r.topExperts.map((e) => e + 1).join(';'), r.topWeights.map((w) => w.toFixed(6)).join(';')].map(csvField).join(','));
   return [header, ...lines].join('\n') + '\n';
 }
 
@@ -66,13 +83,43 @@ function barChart(items: { label: string; value: number }[], format: (v: number)
   return `<svg viewBox="0 0 ${width} ${items.length * row + 4}" width="100%" role="img">${bars}</svg>`;
 }
 
-function confusionTable(c: ReportInput['evaluation']['confusion']): string {
+function confusionTable(c: ConfusionBlock, label?: string): string {
   const max = Math.max(1, ...c.counts.flat());
   const head = `<tr><th>true \\ predicted</th>${c.classes.map((n) => `<th>${esc(n)}</th>`).join('')}</tr>`;
   const rows = c.counts
     .map((row, i) => `<tr><th>${esc(c.classes[i])}</th>${row.map((v, j) => `<td style="background:rgba(${i === j ? '31,138,76' : '198,47,59'},${(v / max).toFixed(2)})">${v}</td>`).join('')}</tr>`)
     .join('');
-  return `<table class="confusion">${head}${rows}</table>`;
+  return `<table class="confusion"${label ? ` data-block="${esc(label)}"` : ''}>${head}${rows}</table>`;
+}
+
+/** Both blocks of a base-to-new run, each under its heading; else the one matrix. */
+function confusionSection(e: ReportInput['evaluation']): string {
+  const c = e.confusion;
+  if (c.base || c.new) {
+    return [
+      c.base ? `<h2>Confusion matrix · base classes (base images among base classes)</h2>\n${confusionTable(c.base, 'base')}` : '',
+      c.new ? `<h2>Confusion matrix · new classes (new images among new classes)</h2>\n${confusionTable(c.new, 'new')}` : ''
+    ].join('\n');
+  }
+  // Metrics stored before both blocks were kept: a base-to-new run has its base block only.
+  return `<h2>Confusion matrix${e.h !== null || e.base_accuracy !== null ? ' (base classes)' : ''}</h2>\n${confusionTable(c)}`;
+}
+
+/** The router's top-1 against the hard-prompt gate's, over all images and per side of a base-to-new run. */
+function agreementCards(u: ReportInput['evaluation']['expert_usage']): string {
+  if (u.router_agrees_with_p_hard === null) return '';
+  const sides = [u.base && u.base.router_agrees_with_p_hard !== null ? `base ${pct(u.base.router_agrees_with_p_hard)}` : '', u.new && u.new.router_agrees_with_p_hard !== null ? `new ${pct(u.new.router_agrees_with_p_hard)}` : ''].filter(Boolean);
+  return `<div class="card"><div class="big">${pct(u.router_agrees_with_p_hard)}</div>router top-1 agrees with the hard-prompt gate${sides.length ? ` (${sides.join(', ')})` : ''}</div>`;
+}
+
+/** Which classes were evaluated: run classes the test project lacks, test-project classes the run does not know. */
+function classMatchNote(e: ReportInput['evaluation']): string {
+  const m = e.class_match;
+  if (!m || (m.run.missing.length === 0 && m.test_project.excluded_images === 0)) return '';
+  const missing = m.run.missing.length ? `Not evaluated (not in the test project): ${m.run.missing.map(esc).join(', ')}. ` : '';
+  const unknown = m.test_project.unknown.filter((u) => u.images > 0);
+  const excluded = m.test_project.excluded_images ? `${m.test_project.excluded_images} image(s) of classes this run does not know left out: ${unknown.map((u) => `${esc(u.class)} (${u.images})`).join(', ')}.` : '';
+  return `<p class="muted" data-testid="class-match">${m.run.used.length} of the run's ${m.run.used.length + m.run.missing.length} classes evaluated. ${missing}${excluded}</p>`;
 }
 
 export function reportHtml(input: ReportInput): string {
@@ -99,19 +146,20 @@ th,td{border:1px solid #e3e3e3;padding:3px 8px;text-align:left}.confusion td{tex
 <div class="cards">
 <div class="card"><div class="big">${pct(e.accuracy)}</div>accuracy on ${e.images} test images</div>
 ${e.h !== null ? `<div class="card"><div class="big">${pct(e.h)}</div>H (base ${pct(e.base_accuracy)}, new ${pct(e.new_accuracy)})</div>` : ''}
-${e.expert_usage.router_agrees_with_p_hard !== null ? `<div class="card"><div class="big">${pct(e.expert_usage.router_agrees_with_p_hard)}</div>router top-1 agrees with the hard-prompt gate</div>` : ''}
+${agreementCards(e.expert_usage)}
 </div>
+${classMatchNote(e)}
 <h2>Training</h2>
 ${lineChart([
   { name: 'loss', color: '#1c2330', values: s.map((x) => x.loss) },
   { name: 'L_ce', color: '#2f6fde', values: s.map((x) => x.l_ce) },
   { name: 'L_gate', color: '#d9480f', values: s.map((x) => x.l_gate) },
-  { name: 'L_text', color: '#2b8a3e', values: s.map((x) => x.l_text) }
+  { name: 'L_text', color: '#2b8a3e', values: s.map((x) => x.l_text) },
+  ...(s.length && s.every((x) => typeof x.l_kg === 'number') ? [{ name: 'L_kg', color: '#7048e8', values: s.map((x) => x.l_kg!) }] : [])
 ])}
 <h2>Per-class accuracy</h2>
 ${barChart(e.per_class.map((c) => ({ label: `${c.class}${c.role !== 'all' ? ` (${c.role})` : ''}`, value: c.accuracy })), pct)}
-<h2>Confusion matrix${e.h !== null ? ' (base classes)' : ''}</h2>
-${confusionTable(e.confusion)}
+${confusionSection(e)}
 <h2>Expert usage (router top-1)</h2>
 ${barChart(e.expert_usage.load.map((n, j) => ({ label: `expert ${j + 1}: ${groups[j]?.[0] ?? ''}`, value: n })), (v) => String(v))}
 ${input.comparison?.length ? `<h2>All runs of this project</h2><table><tr><th>run</th><th>method</th><th>status</th><th>accuracy</th><th>base</th><th>new</th><th>H</th></tr>${input.comparison.map((r) => `<tr${r.id === input.run.id ? ' style="font-weight:700"' : ''}><td>${esc(r.id)}</td><td>${esc(r.method)}</td><td>${esc(r.status)}</td><td>${pct(r.accuracy)}</td><td>${pct(r.base_accuracy)}</td><td>${pct(r.new_accuracy)}</td><td>${pct(r.h)}</td></tr>`).join('')}</table>` : ''}

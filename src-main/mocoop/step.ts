@@ -15,7 +15,7 @@ export interface Router {
 }
 
 export interface StepResult {
-  losses: { L: number; Lce: number; Lgate: number; Ltext: number };
+  losses: { L: number; Lce: number; Lgate: number; Ltext: number; Lkg: number };
   /** Raw (projected, not normalised) text features of every (expert, class) sequence. */
   features: Tensor2D;
   logitsCe: Float32Array;
@@ -45,7 +45,7 @@ export function lossAndGradients(
   const ctx: LossContext = { experts, classes, allClasses, batch, targets, topK, pHard, settings, released: released && gateTarget ? { prototypes: released.prototypes, gateTarget } : undefined };
   const correction = settings.preset === 'released-code' ? router.correction : undefined;
 
-  let values: StepResult['losses'] = { L: 0, Lce: 0, Lgate: 0, Ltext: 0 };
+  let values: StepResult['losses'] = { L: 0, Lce: 0, Lgate: 0, Ltext: 0, Lkg: 0 };
   let logitsCe: Float32Array = new Float32Array(0);
   let dW: Tensor2D | null = null;
   let db: Tensor1D | null = null;
@@ -55,7 +55,7 @@ export function lossAndGradients(
     const out = tf.tidy(() => {
       const shifted = correction ? (tf.add(F, correction) as Tensor2D) : F;
       const loss = mocoopLoss(shifted, router.W, router.b, ctx);
-      values = { L: loss.L.dataSync()[0]!, Lce: loss.Lce.dataSync()[0]!, Lgate: loss.Lgate.dataSync()[0]!, Ltext: loss.Ltext.dataSync()[0]! };
+      values = { L: loss.L.dataSync()[0]!, Lce: loss.Lce.dataSync()[0]!, Lgate: loss.Lgate.dataSync()[0]!, Ltext: loss.Ltext.dataSync()[0]!, Lkg: loss.Lkg.dataSync()[0]! };
       logitsCe = loss.logitsCe.dataSync() as Float32Array;
       const [gF, gW, gb] = tf.grads((f: Tensor, w: Tensor, bb: Tensor) => mocoopLoss(f as Tensor2D, w as Tensor2D, bb as Tensor1D, ctx).L)([shifted, router.W, router.b]);
       // d(F + v)/dv sums over rows: the correction's gradient is the column sum of dL/dF.

@@ -75,6 +75,8 @@ export interface StepEvent {
   l_ce: number;
   l_gate: number;
   l_text: number;
+  /** KgCoOp's knowledge term (unweighted; the loss adds λ_kg times it). Absent for methods without it. */
+  l_kg?: number;
   lr: number;
   accuracy: number;
   images_per_s: number;
@@ -262,6 +264,7 @@ export function trainPrompts(engine: ClipEngine, data: TrainData, settings: Trai
           l_ce: result.losses.Lce,
           l_gate: result.losses.Lgate,
           l_text: result.losses.Ltext,
+          ...(loss.lambdaKg ? { l_kg: result.losses.Lkg } : {}),
           lr,
           accuracy: correct / labels.length,
           images_per_s: (stepsHere * settings.batchSize) / Math.max(elapsed, 1e-6),
@@ -291,7 +294,9 @@ export function trainPrompts(engine: ClipEngine, data: TrainData, settings: Trai
         topK: loss.topK,
         groupFeatures: groupFeatures.dataSync().slice() as Float32Array,
         tauGate: settings.tauGate,
-        mixing: released ? 'dot' : 'cosine'
+        mixing: released ? 'dot' : 'cosine',
+        // The scale of the run's classification logits, for probabilities at prediction time.
+        logitScale: released ? (loss.logitScale ?? engine.logitScale) : 1 / settings.tauCe
       },
       steps: step,
       stopped,

@@ -9,7 +9,7 @@ import type { TrainJob } from '../compute/protocol';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { predict } from '../mocoop/inference';
+import { classProbabilities, predict, runLogitScale } from '../mocoop/inference';
 import { decodeTable } from '../mocoop/table-codec';
 import { pca2dInWorker } from '../mocoop/pca-thread';
 import { writeReport } from '../mocoop/report';
@@ -19,7 +19,7 @@ import type { ClipServices } from './clip-services';
 import type { EventBus } from './events';
 import type { ImageEmbedding } from '../clip/engine';
 import { ProjectStore as Project } from '../store/project-store';
-import { type ImageEmbedder, TrainingService } from './training-service';
+import { type ImageEmbedder, TrainingService, modelLogitScale } from './training-service';
 
 type Names = 'suggest.uncertain' | 'classify.files' | 'runs.map' | 'runs.details' | 'runs.evaluate' | 'runs.delete' | 'runs.report' | 'fewshot.createManual' | 'fewshot.update' | 'fewshot.delete' | 'fewshot.classCounts' | 'train.start' | 'train.resume' | 'train.cancel' | 'runs.list' | 'fewshot.create' | 'fewshot.list' | 'templates.groups' | 'templates.setGroups';
 
@@ -139,6 +139,7 @@ export class TrainServices {
     const table = decodeTable(bytes);
     const model = this.clip.models.get(run.modelId);
     const names = [...((run.settings.classes as string[]) ?? []), ...((run.settings.virtualClasses as string[]) ?? [])];
+    const scale = runLogitScale(table, run, () => modelLogitScale(model));
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mocoop-classify-'));
     try {
       const paths = files.map((f, i) => {
@@ -158,11 +159,7 @@ export class TrainServices {
             continue;
           }
           const p = predict(table, r.vector, names.map((_, a) => a));
-          const scale = table.linear ? 1 : 100;
-          const max = Math.max(...p.scores);
-          const exp = p.scores.map((sc) => Math.exp(scale * (sc - max)));
-          const total = exp.reduce((a, b) => a + b, 0);
-          const probs = exp.map((e) => e / total);
+          const probs = classProbabilities(p.scores, scale);
           results[r.index] = {
             name: files[r.index]!.name,
             predicted: p.predicted >= 0 ? names[p.predicted]! : null,
@@ -193,15 +190,12 @@ export class TrainServices {
     const rows = store.images(store.imageIds({ unlabeled: true, missing: false }));
     const model = this.clip.models.get(run.modelId);
     const { features } = await this.clip.imageFeatures(store, model, rows, undefined, (done, total) => this.events.emit('zeroshot.progress', { runId: `suggest-${run.id}`, phase: 'features', done, total }));
-    const scale = table.linear ? 1 : 100;
+    const scale = runLogitScale(table, run, () => modelLogitScale(model));
     const scored = rows
       .filter((r) => features.has(r.hash))
       .map((r) => {
         const p = predict(table, features.get(r.hash)!, names.map((_, a) => a));
-        const max = Math.max(...p.scores);
-        const exp = p.scores.map((sc) => Math.exp(scale * (sc - max)));
-        const total = exp.reduce((a, b) => a + b, 0);
-        const probs = exp.map((e) => e / total).sort((a, b) => b - a);
+        const probs = classProbabilities(p.scores, scale).sort((a, b) => b - a);
         const uncertainty = by === 'margin' ? 1 - (probs[0]! - (probs[1] ?? 0)) : -probs.reduce((s, q) => s + (q > 0 ? q * Math.log(q) : 0), 0);
         return { imageId: r.id, uncertainty, predicted: p.predicted >= 0 ? names[p.predicted]! : null, confidence: probs[0]! };
       })

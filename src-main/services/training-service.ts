@@ -2,11 +2,14 @@
  * Few-shot sets, template groups, training runs and their evaluation for one open project. Training
  * runs in the calling process (the CLI is a batch tool; the app will call it from the worker).
  */
+import path from 'node:path';
 import type { ClipEngine } from '../clip/engine';
+import { SafetensorsFile } from '../clip/safetensors';
 import { ensembleClassifier, fillTemplate } from '../clip/zeroshot';
 import { AppError } from '../contract/errors';
 import { baseNewSplit, coopSchedule, harmonicMean, sampleFewShot } from '../mocoop/fewshot';
-import { type ExpertTable, predict } from '../mocoop/inference';
+import { type MatchedClass, matchRunClasses } from '../mocoop/class-match';
+import { type ExpertTable, classProbabilities, predict, runLogitScale } from '../mocoop/inference';
 import { fitLinearProbe } from '../mocoop/linear-probe';
 import type { ReportInput } from '../mocoop/report';
 import { decodeTable, encodeTable } from '../mocoop/table-codec';
@@ -23,6 +26,18 @@ export type ImageEmbedder = Pick<ClipEngine, 'embedImageFiles'>;
 export const TRAIN_METHODS = [...METHODS, 'zeroshot', 'linear-probe'] as const;
 export type TrainMethod = (typeof TRAIN_METHODS)[number];
 
+export interface ConfusionBlock {
+  classes: string[];
+  /** counts[true][predicted]. */
+  counts: number[][];
+}
+
+export interface ExpertUsage {
+  /** Images per expert (router top-1). */
+  load: number[];
+  router_agrees_with_p_hard: number | null;
+}
+
 export interface EvalResult {
   run: string;
   method: string;
@@ -32,8 +47,38 @@ export interface EvalResult {
   h: number | null;
   images: number;
   per_class: { class: string; role: 'base' | 'new' | 'all'; images: number; correct: number; accuracy: number }[];
-  confusion: { classes: string[]; counts: number[][] };
-  expert_usage: { load: number[]; router_agrees_with_p_hard: number | null };
+  /**
+   * `classes`/`counts`: the base block of a base-to-new run, else all classes (as ever). A base-to-new
+   * run also has both blocks, labelled: `base` (base images among base classes) and `new` (new images
+   * among new classes).
+   */
+  confusion: ConfusionBlock & { base?: ConfusionBlock; new?: ConfusionBlock };
+  /** Over every evaluated image; a base-to-new run also per side (`base`, `new`). */
+  expert_usage: ExpertUsage & { base?: ExpertUsage; new?: ExpertUsage };
+  /**
+   * Which classes were evaluated, per side: the run's classes used and missing from the test project
+   * (never candidates), and the test project's classes used and unknown to the run (their images left
+   * out, counted). Absent from metrics stored before it was reported.
+   */
+  class_match?: {
+    run: { used: string[]; missing: string[] };
+    test_project: { used: string[]; unknown: { class: string; images: number }[]; excluded_images: number };
+  };
+}
+
+/** exp(logit_scale) of a model folder's weights, or undefined when it cannot be read. */
+export function modelLogitScale(model: Pick<ModelInfo, 'dir'> | null): number | undefined {
+  if (!model) return undefined;
+  try {
+    const st = SafetensorsFile.open(path.join(model.dir, 'model.safetensors'));
+    try {
+      return Math.exp(st.readFloat32('logit_scale')[0]!);
+    } finally {
+      st.close();
+    }
+  } catch {
+    return undefined;
+  }
 }
 
 const DEFAULT_GROUPING = 'mocoop-ImageNet';
@@ -316,7 +361,7 @@ export class TrainingService {
         const weights = ensembleClassifier(templates.map((_, t) => names.map((__, a) => vectors[t * names.length + a]!)));
         const flat = new Float32Array(names.length * engine.dim);
         weights.forEach((w, a) => flat.set(w, a * engine.dim));
-        table = { experts: 1, classes: names.length, dim: engine.dim, features: flat, W: new Float32Array(engine.dim), b: new Float32Array(1), topK: 1 };
+        table = { experts: 1, classes: names.length, dim: engine.dim, features: flat, W: new Float32Array(engine.dim), b: new Float32Array(1), topK: 1, logitScale: engine.logitScale };
         onStep({ event: 'step', epoch: 0, step: 0, loss: 0, l_ce: 0, l_gate: 0, l_text: 0, lr: 0, accuracy: 0, images_per_s: 0, eta_s: 0 });
       } else if (options.method === 'linear-probe') {
         const probe = fitLinearProbe(
@@ -326,7 +371,7 @@ export class TrainingService {
           { onIteration: (i, loss) => (i % 25 === 0 ? onStep({ event: 'step', epoch: 0, step: i + 1, loss, l_ce: loss, l_gate: 0, l_text: 0, lr: 0.05, accuracy: 0, images_per_s: 0, eta_s: 0 }) : undefined) }
         );
         const A = base.length + virtual.length;
-        table = { experts: 1, classes: A, dim: engine.dim, features: new Float32Array(A * engine.dim), W: new Float32Array(engine.dim), b: new Float32Array(1), topK: 1, linear: { weights: probe.weights, bias: probe.bias } };
+        table = { experts: 1, classes: A, dim: engine.dim, features: new Float32Array(A * engine.dim), W: new Float32Array(engine.dim), b: new Float32Array(1), topK: 1, linear: { weights: probe.weights, bias: probe.bias }, logitScale: 1 };
       } else {
         const steps: { step: number; data: Record<string, unknown> }[] = [];
         // Cached augmented views (encoded once per image and view) join the plain features.
@@ -397,6 +442,8 @@ export class TrainingService {
       topK: table.topK,
       tauGate: table.tauGate ?? 0.07,
       mixing: table.mixing ?? 'cosine',
+      // Older runs have none stored: the importer then derives it from the settings, as here.
+      ...(table.logitScale !== undefined ? { logitScale: table.logitScale } : {}),
       templates: (run.settings.groups as string[][]) ?? [],
       settings: run.settings
     });
@@ -463,44 +510,55 @@ export class TrainingService {
     if (!bytes) throw new AppError('invalid_input', `Run ${runId} has no trained experts (status: ${run.status}).`);
     const table = decodeTable(bytes);
     // In its own project a run's classes are its class ids (renames do not matter); in another project
-    // (domain shift) they are matched by name.
+    // (domain shift) they are matched by name. Only classes both sides have are candidates.
     const target = on ?? this;
     const classes = target.store.listClasses();
-    const byName = new Map(classes.map((c) => [c.name, c]));
-    const classById = new Map(classes.map((c) => [c.id, c]));
     const baseNames = (run.settings.classes as string[] | undefined) ?? [];
     const newNames = (run.settings.virtualClasses as string[] | undefined) ?? [];
-    const ownIds = !on && Array.isArray(run.settings.classIds) ? { base: run.settings.classIds as number[], new: (run.settings.virtualClassIds as number[] | undefined) ?? [] } : null;
-    const baseIds = ownIds ? ownIds.base.map((id) => (classById.has(id) ? id : -1)) : baseNames.map((n) => byName.get(n)?.id ?? -1);
-    const newIds = ownIds ? ownIds.new.map((id) => (classById.has(id) ? id : -1)) : newNames.map((n) => byName.get(n)?.id ?? -1);
-    if ([...baseIds, ...newIds].every((id) => id === -1)) {
+    const byId = !on && Array.isArray(run.settings.classIds);
+    const match = matchRunClasses(
+      { base: baseNames, new: newNames, baseIds: byId ? (run.settings.classIds as number[]) : undefined, newIds: byId ? ((run.settings.virtualClassIds as number[] | undefined) ?? []) : undefined },
+      classes,
+      byId
+    );
+    if (match.used.length === 0) {
       throw new AppError('invalid_input', `${target.store.file} has none of this run's classes (${[...baseNames, ...newNames].slice(0, 5).join(', ')}…).`);
     }
-    const allIds = [...baseIds, ...newIds];
-    const labeled = (only?: 'test' | 'val') => target.store.images(target.store.imageIds({ split: only })).filter((r) => r.labelId !== null && !r.missing && allIds.includes(r.labelId));
+    const usedIds = new Set(match.used.map((m) => m.classId));
+    const unknownIds = new Set(match.unknown.map((c) => c.classId));
+    const labeled = (only?: 'test' | 'val') => target.store.images(target.store.imageIds({ split: only })).filter((r) => r.labelId !== null && !r.missing);
     // Another project (domain shift) is evaluated on its test split when it has one, else on all its labeled images.
-    let tests = labeled(split);
-    if (on && split === 'test' && tests.length === 0) tests = labeled();
+    let pool = labeled(split);
+    let tests = pool.filter((r) => usedIds.has(r.labelId!));
+    if (on && split === 'test' && tests.length === 0) {
+      pool = labeled();
+      tests = pool.filter((r) => usedIds.has(r.labelId!));
+    }
     if (tests.length === 0) {
       throw new AppError('invalid_input', split === 'val' ? 'No labeled validation images of these classes. Move some labeled images to the validation split (V on the Images page).' : 'No labeled test images to evaluate on. Move some labeled images to the test split.');
     }
+    // Images of classes the run does not know are left out, and counted.
+    const excluded = new Map<number, number>();
+    pool.forEach((r) => unknownIds.has(r.labelId!) && excluded.set(r.labelId!, (excluded.get(r.labelId!) ?? 0) + 1));
     if (!engine || !model) throw new AppError('invalid_input', 'Evaluation needs the model.');
+    const scale = runLogitScale(table, run, () => ('logitScale' in engine ? (engine as { logitScale: number }).logitScale : modelLogitScale(model)));
     const features = await target.features(engine, model, tests);
     const stored: StoredPrediction[] = [];
-    const evalGroup = (groupIds: number[], role: 'base' | 'new' | 'all') => {
-      const ids = groupIds;
-      const indices = ids.map((id) => allIds.indexOf(id));
+    const evalGroup = (members: MatchedClass[], role: 'base' | 'new' | 'all') => {
+      const ids = members.map((m) => m.classId);
+      const rowsOfTable = members.map((m) => m.row);
       const rows = tests.filter((r) => ids.includes(r.labelId!) && features.has(r.hash));
       const confusion = ids.map(() => ids.map(() => 0));
       const load = new Array(table.experts).fill(0);
       let agree = 0;
-      const perClass = ids.map((id, k) => ({ class: classById.get(id)?.name ?? (role === 'new' ? newNames[k] : baseNames[k]) ?? `#${id}`, role, images: 0, correct: 0, accuracy: 0 }));
+      const perClass = members.map((m) => ({ class: m.name, role, images: 0, correct: 0, accuracy: 0 }));
       rows.forEach((r) => {
-        const p = predict(table, features.get(r.hash)!, indices);
+        const p = predict(table, features.get(r.hash)!, rowsOfTable);
         const truth = ids.indexOf(r.labelId!);
         perClass[truth]!.images++;
         if (p.predicted < 0) return;
-        stored.push({ imageId: r.id, labelId: r.labelId!, predictedClassId: ids[p.predicted]!, correct: p.predicted === truth, topExperts: p.topExperts, topWeights: p.topWeights, router: p.router, pHard: p.pHard });
+        const probabilities = classProbabilities(p.scores, scale);
+        stored.push({ imageId: r.id, labelId: r.labelId!, predictedClassId: ids[p.predicted]!, correct: p.predicted === truth, topExperts: p.topExperts, topWeights: p.topWeights, router: p.router, pHard: p.pHard, confidence: probabilities[p.predicted]! });
         confusion[truth]![p.predicted]!++;
         if (p.predicted === truth) perClass[truth]!.correct++;
         load[p.topExperts[0]!]++;
@@ -508,22 +566,49 @@ export class TrainingService {
       });
       perClass.forEach((c) => (c.accuracy = c.images ? c.correct / c.images : 0));
       const correct = perClass.reduce((n, c) => n + c.correct, 0);
-      return { accuracy: rows.length ? correct / rows.length : 0, images: rows.length, perClass, confusion, load, agree: table.groupFeatures ? agree / Math.max(1, rows.length) : null };
+      return {
+        accuracy: rows.length ? correct / rows.length : 0,
+        images: rows.length,
+        perClass,
+        confusion: { classes: perClass.map((c) => c.class), counts: confusion },
+        load,
+        agreeCount: agree,
+        agree: table.groupFeatures ? agree / Math.max(1, rows.length) : null
+      };
     };
-    const b2n = newIds.length > 0;
-    const main = evalGroup(b2n ? baseIds : allIds, b2n ? 'base' : 'all');
-    const novel = b2n ? evalGroup(newIds, 'new') : null;
+    const b2n = newNames.length > 0;
+    const main = evalGroup(b2n ? match.used.filter((m) => m.role === 'base') : match.used, b2n ? 'base' : 'all');
+    const novel = b2n ? evalGroup(match.used.filter((m) => m.role === 'new'), 'new') : null;
+    const images = main.images + (novel?.images ?? 0);
+    // A side with no images has no accuracy (and then there is no H).
+    const baseAccuracy = b2n && main.images ? main.accuracy : null;
+    const newAccuracy = novel && novel.images ? novel.accuracy : null;
+    const usage = (g: typeof main) => ({ load: g.load, router_agrees_with_p_hard: g.agree });
     const result: EvalResult = {
       run: runId,
       method: run.method,
-      accuracy: novel ? (main.accuracy * main.images + novel.accuracy * novel.images) / Math.max(1, main.images + novel.images) : main.accuracy,
-      base_accuracy: b2n ? main.accuracy : null,
-      new_accuracy: novel ? novel.accuracy : null,
-      h: novel ? harmonicMean(main.accuracy, novel.accuracy) : null,
-      images: main.images + (novel?.images ?? 0),
+      accuracy: novel ? (main.accuracy * main.images + novel.accuracy * novel.images) / Math.max(1, images) : main.accuracy,
+      base_accuracy: baseAccuracy,
+      new_accuracy: newAccuracy,
+      h: baseAccuracy !== null && newAccuracy !== null ? harmonicMean(baseAccuracy, newAccuracy) : null,
+      images,
       per_class: [...main.perClass, ...(novel?.perClass ?? [])],
-      confusion: { classes: b2n ? baseNames : [...baseNames, ...newNames], counts: main.confusion },
-      expert_usage: { load: main.load.map((n, j) => n + (novel?.load[j] ?? 0)), router_agrees_with_p_hard: main.agree }
+      // `classes`/`counts`: the base block (base-to-new) or all classes, as before; `base` and `new`: both blocks.
+      confusion: { ...main.confusion, ...(novel ? { base: main.confusion, new: novel.confusion } : {}) },
+      expert_usage: {
+        load: main.load.map((n, j) => n + (novel?.load[j] ?? 0)),
+        // Over every evaluated image; per side under `base` and `new`.
+        router_agrees_with_p_hard: table.groupFeatures ? (main.agreeCount + (novel?.agreeCount ?? 0)) / Math.max(1, images) : null,
+        ...(novel ? { base: usage(main), new: usage(novel) } : {})
+      },
+      class_match: {
+        run: { used: match.used.map((m) => m.runName), missing: match.missing.map((m) => m.runName) },
+        test_project: {
+          used: match.used.map((m) => m.name),
+          unknown: match.unknown.map((c) => ({ class: c.name, images: excluded.get(c.classId) ?? 0 })),
+          excluded_images: [...excluded.values()].reduce((a, b) => a + b, 0)
+        }
+      }
     };
     if (store && !on && split === 'test') this.training.savePredictions(runId, stored);
     return result;

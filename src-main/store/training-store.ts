@@ -67,6 +67,8 @@ export interface StoredPrediction {
   topWeights: number[];
   router: number[];
   pHard: number[] | null;
+  /** Probability of the predicted class under the run's logit scale (absent in older evaluations). */
+  confidence?: number;
 }
 
 export function validateTemplate(text: string, where: string): string {
@@ -304,7 +306,7 @@ export class TrainingStore {
     const insert = this.db.prepare('INSERT OR REPLACE INTO run_predictions (run_id, image_id, predicted_class_id, correct, data) VALUES (?, ?, ?, ?, ?)');
     this.project.transaction(() => {
       this.db.prepare('DELETE FROM run_predictions WHERE run_id = ?').run(runId);
-      for (const r of rows) insert.run(runId, r.imageId, r.predictedClassId, r.correct ? 1 : 0, JSON.stringify({ topExperts: r.topExperts, topWeights: r.topWeights, router: r.router, pHard: r.pHard, labelId: r.labelId }));
+      for (const r of rows) insert.run(runId, r.imageId, r.predictedClassId, r.correct ? 1 : 0, JSON.stringify({ topExperts: r.topExperts, topWeights: r.topWeights, router: r.router, pHard: r.pHard, labelId: r.labelId, ...(r.confidence !== undefined ? { confidence: r.confidence } : {}) }));
     });
   }
 
