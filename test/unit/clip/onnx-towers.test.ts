@@ -126,3 +126,40 @@ describe('ClipEngine frozen towers', () => {
     }
   });
 });
+
+describe('text tower gradients on ONNX Runtime (explicit backward graph)', () => {
+  it.each([
+    ['keeping every chunk\'s activations', 1 << 30],
+    ['re-running each chunk\'s forward before its backward', 0]
+  ])('features and d embeddings equal tfjs autograd, %s', async (_, savedBudgetBytes) => {
+    const { OnnxTextGradients } = await import('../../../src-main/clip/onnx/text-gradients');
+    await tf.setBackend('cpu');
+    const model = loadClipModel(FIXTURE);
+    const weights = openCheckedWeights(FIXTURE);
+    const gradients = await OnnxTextGradients.load(weights.config, weights.read, { threads: 1, chunkTokens: 40, savedBudgetBytes });
+    weights.close();
+    try {
+      const ids = expected.input_ids.slice(0, 5);
+      const eot: number[] = expected.eot_index.slice(0, 5);
+      const tokens = 20;
+      const embeds = model.text.embedTokens(ids, tokens);
+      const dF = tf.randomNormal([5, model.config.projectionDim], 0, 1, 'float32', 7) as tf.Tensor2D;
+      const reference = model.text.encodeEmbeddingsWithGrad(embeds, eot, dF);
+      let seen: Float32Array | null = null;
+      const out = await gradients.encodeWithGrad(embeds.dataSync() as Float32Array, 5, tokens, eot, (features) => {
+        seen = features.slice();
+        return dF.dataSync() as Float32Array;
+      });
+      expect(maxAbsDiff(out.features, reference.features.dataSync())).toBeLessThan(1e-5);
+      expect(maxAbsDiff(seen!, reference.features.dataSync())).toBeLessThan(1e-5);
+      const wanted = reference.dEmbeds.dataSync();
+      const scale = Math.max(...Array.from(wanted, Math.abs));
+      expect(maxAbsDiff(out.dEmbeds, wanted) / scale).toBeLessThan(1e-5);
+      expect(maxAbsDiff(await gradients.encode(embeds.dataSync() as Float32Array, 5, tokens, eot), reference.features.dataSync())).toBeLessThan(1e-5);
+      tf.dispose([embeds, dF, reference.features, reference.dEmbeds]);
+    } finally {
+      await gradients.dispose();
+      model.dispose();
+    }
+  });
+});
