@@ -4,7 +4,6 @@ import { defineConfig } from '@playwright/test';
 const executablePath = process.env.MOCOOP_CHROMIUM ?? '/usr/bin/chromium';
 
 export default defineConfig({
-  testDir: './e2e',
   outputDir: './artifacts/e2e-results',
   timeout: 90_000,
   expect: { timeout: 10_000 },
@@ -20,5 +19,11 @@ export default defineConfig({
     },
     trace: 'retain-on-failure',
     screenshot: 'only-on-failure'
-  }
+  },
+  // `npm run test:e2e` (and so `npm test`) runs both: the user journeys, and the reliability suite
+  // (security and robustness properties checked through a real browser).
+  projects: [
+    { name: 'e2e', testDir: './e2e' },
+    { name: 'reliability', testDir: './reliability' }
+  ]
 });

@@ -175,9 +175,12 @@ test.describe('web mode', () => {
     const server = await startServer(setup.home);
     try {
       const page = await browser.newPage();
-      const response = await page.goto(server.origin + '/');
+      const response = await page.goto(server.base);
       expect(response?.status()).toBe(401);
       await expect(page.locator('body')).toContainText('access link');
+      // Outside its random base path the server has nothing to say.
+      const outside = await page.goto(server.origin + '/');
+      expect(outside?.status()).toBe(404);
     } finally {
       await server.stop();
       fs.rmSync(setup.home, { recursive: true, force: true });

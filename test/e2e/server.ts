@@ -6,8 +6,12 @@ import { fileURLToPath } from 'node:url';
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
-/** Starts web mode through the real CLI (`mocoop serve --json`) and returns its access link. */
-export async function startServer(home: string): Promise<{ url: string; origin: string; stop: () => Promise<void> }> {
+/**
+ * Starts web mode through the real CLI (`mocoop serve --json`) and returns its access link (`url`,
+ * `http://127.0.0.1:<port>/s/<random>/?token=…`), the same without the token (`base`, where every
+ * route of the server lives) and the bare `origin`.
+ */
+export async function startServer(home: string): Promise<{ url: string; base: string; origin: string; port: number; stop: () => Promise<void> }> {
   const child: ChildProcess = spawn(process.execPath, [path.join(repoRoot, 'bin/mocoop.js'), 'serve', '--port', '0', '--json'], {
     cwd: repoRoot,
     env: { ...process.env, MOCOOP_HOME: home, MOCOOP_PROJECTS_DIR: path.join(home, 'projects') },
@@ -22,9 +26,12 @@ export async function startServer(home: string): Promise<{ url: string; origin: 
     setTimeout(() => reject(new Error(`mocoop serve did not start: ${stderr}`)), 30_000);
   });
   const { url } = JSON.parse(first) as { url: string };
+  const parsed = new URL(url);
   return {
     url,
-    origin: new URL(url).origin,
+    base: parsed.origin + parsed.pathname,
+    origin: parsed.origin,
+    port: Number(parsed.port),
     stop: () =>
       new Promise((resolve) => {
         if (child.exitCode !== null) return resolve();

@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
+import net from 'node:net';
 import readline from 'node:readline';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -27,11 +28,14 @@ let log: ReturnType<typeof vi.fn<(error: unknown) => void>>;
 const INDEX_HTML = '<!doctype html><html><head><title>MoCoOp test shell</title></head><body>app</body></html>';
 const SECRET = 'top-secret-outside-the-static-dir';
 
-/** A raw HTTP request (so Host, Origin and odd paths are sent exactly as given). */
+/** A path under the server's per-launch base path (`/s/<random>/`). */
+const at = (rest = '') => server.basePath + rest;
+
+/** A raw HTTP request (so Host, Origin and odd paths are sent exactly as given); the path is as given, not under the base path. */
 function request(options: { method?: string; path?: string; headers?: Record<string, string>; body?: string }): Promise<Reply> {
   return new Promise((resolve, reject) => {
     const req = http.request(
-      { host: '127.0.0.1', port: server.port, method: options.method ?? 'GET', path: options.path ?? '/', headers: options.headers ?? {} },
+      { host: '127.0.0.1', port: server.port, method: options.method ?? 'GET', path: options.path ?? at(), headers: options.headers ?? {} },
       (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
@@ -54,7 +58,7 @@ const bearer = () => ({ Authorization: `Bearer ${server.token}` });
 const api = (name: string, headers: Record<string, string>, input?: unknown) =>
   request({
     method: 'POST',
-    path: `/api/${name}`,
+    path: at(`api/${name}`),
     headers: { 'Content-Type': 'application/json', ...headers },
     body: input === undefined ? '' : JSON.stringify(input)
   });
@@ -90,15 +94,53 @@ afterEach(async () => {
 });
 
 describe('authentication', () => {
-  it('starts on a free loopback port with a token in its access link', () => {
+  it('starts on a free loopback port with a random base path and a token in its access link', async () => {
     expect(server.port).toBeGreaterThan(0);
     expect(server.origin).toBe(`http://127.0.0.1:${server.port}`);
-    expect(server.url).toBe(`${server.origin}/?token=${server.token}`);
+    // 128 random bits, base64url: 22 characters.
+    expect(server.basePath).toMatch(/^\/s\/[A-Za-z0-9_-]{22}\/$/);
+    expect(server.url).toBe(`${server.origin}${server.basePath}?token=${server.token}`);
     expect(server.token.length).toBeGreaterThanOrEqual(24);
+    expect(server.basePath).not.toContain(server.token);
+    // Each launch has its own base path, even with the same token.
+    const other = await startWebServer({ services, staticDir, port: 0, token: server.token, log });
+    try {
+      expect(other.basePath).not.toBe(server.basePath);
+    } finally {
+      await other.close();
+    }
+  });
+
+  it('answers every request outside the base path with a bare 404, token or not', async () => {
+    const cookie = `mocoop_token_${server.port}=${encodeURIComponent(server.token)}`;
+    const wrongBase = server.basePath.slice(0, -2) + (server.basePath.at(-2) === 'A' ? 'B' : 'A') + '/';
+    const paths = ['/', `/?token=${server.token}`, '/index.html', '/assets/app-123.js', '/media/thumb/1', '/events', '/s/', `/s/x/?token=${server.token}`, wrongBase, `${wrongBase}?token=${server.token}`, `/x${server.basePath}`];
+    for (const p of paths) {
+      for (const headers of [{}, bearer(), { Cookie: cookie }] as Record<string, string>[]) {
+        const reply = await request({ path: p, headers });
+        expect(reply.status, p).toBe(404);
+        expect(reply.text, p).toBe('Not found.');
+        expect(reply.headers['set-cookie'], p).toBeUndefined();
+        expect(reply.headers.location, p).toBeUndefined();
+      }
+    }
+    for (const p of ['/api/app.info', `${wrongBase}api/app.info`]) {
+      const reply = await request({ method: 'POST', path: p, headers: { ...bearer(), 'Content-Type': 'application/json' }, body: '' });
+      expect(reply.status, p).toBe(404);
+      expect(reply.text, p).not.toContain('web-test');
+    }
+    expect(log).not.toHaveBeenCalled();
+  });
+
+  it('sends the base path without its trailing slash to the base path', async () => {
+    const reply = await request({ path: `${server.basePath.slice(0, -1)}?token=${server.token}` });
+    expect(reply.status).toBe(302);
+    expect(reply.headers.location).toBe(`${server.basePath}?token=${server.token}`);
+    expect(reply.headers['set-cookie']).toBeUndefined();
   });
 
   it('refuses requests without a token or with a wrong one', async () => {
-    const page = await request({ path: '/' });
+    const page = await request({ path: at() });
     expect(page.status).toBe(401);
     expect(page.text).not.toContain('MoCoOp test shell');
     expect((await api('app.info', {})).status).toBe(401);
@@ -106,8 +148,8 @@ describe('authentication', () => {
     expect((await api('app.info', { Authorization: `Bearer ${server.token}x` })).status).toBe(401);
     expect((await api('app.info', { Authorization: server.token })).status).toBe(401);
     expect((await api('app.info', { Cookie: `mocoop_token_${server.port}=nope` })).status).toBe(401);
-    expect((await request({ path: '/?token=wrong' })).status).toBe(401);
-    expect((await request({ path: '/media/thumb/1' })).status).toBe(401);
+    expect((await request({ path: at('?token=wrong') })).status).toBe(401);
+    expect((await request({ path: at('media/thumb/1') })).status).toBe(401);
   });
 
   it('accepts the bearer token and answers with an ok envelope', async () => {
@@ -119,29 +161,34 @@ describe('authentication', () => {
     expect(classes).toEqual({ ok: true, value: [expect.objectContaining({ name: 'cats', imageCount: 2 })] });
   });
 
-  it('trades ?token= for an HttpOnly SameSite=Strict cookie that then authorises API calls', async () => {
-    const reply = await request({ path: `/?token=${server.token}` });
+  it('trades ?token= for an HttpOnly SameSite=Strict cookie scoped to the base path that then authorises API calls', async () => {
+    const reply = await request({ path: at(`?token=${server.token}`) });
     expect(reply.status).toBe(302);
-    expect(reply.headers.location).toBe('/');
+    expect(reply.headers.location).toBe(server.basePath);
     const setCookie = reply.headers['set-cookie'];
     expect(setCookie).toHaveLength(1);
     const cookie = setCookie![0]!;
     expect(cookie).toMatch(/HttpOnly/);
     expect(cookie).toMatch(/SameSite=Strict/);
     expect(cookie).not.toContain('Domain=');
+    // Browsers do not separate cookies by port: only the secret path keeps other local servers from getting it.
+    const attributes = cookie.split(';').map((a) => a.trim());
+    expect(attributes.filter((a) => /^path=/i.test(a))).toEqual([`Path=${server.basePath}`]);
     const pair = cookie.split(';')[0]!;
     expect(pair.startsWith(`mocoop_token_${server.port}=`)).toBe(true);
 
     const call = await api('app.info', { Cookie: pair });
     expect(call.status).toBe(200);
     expect(JSON.parse(call.text).ok).toBe(true);
-    const page = await request({ path: '/', headers: { Cookie: pair } });
+    const page = await request({ path: at(), headers: { Cookie: pair } });
     expect(page.status).toBe(200);
     expect(page.text).toBe(INDEX_HTML);
+    // The cookie is worth nothing outside the base path.
+    expect((await request({ path: '/', headers: { Cookie: pair } })).status).toBe(404);
 
-    const deep = await request({ path: `/grid?token=${server.token}&view=all` });
+    const deep = await request({ path: at(`grid?token=${server.token}&view=all`) });
     expect(deep.status).toBe(302);
-    expect(deep.headers.location).toBe('/grid?view=all');
+    expect(deep.headers.location).toBe(at('grid?view=all'));
   });
 
   it('authenticates even when the browser also sends an unrelated, oddly encoded cookie', async () => {
@@ -165,8 +212,8 @@ describe('authentication', () => {
         new Promise<string>((resolve) => readline.createInterface({ input: child.stdout! }).once('line', resolve)),
         exited.then((code) => Promise.reject(new Error(`child server exited (${code}): ${stderr}`)))
       ]);
-      const { port, token } = JSON.parse(line) as { port: number; token: string };
-      const ws = new WebSocket(`ws://127.0.0.1:${port}/events`, { headers: { Cookie: `other_app=100%; mocoop_token_${port}=${token}` } });
+      const { port, token, basePath } = JSON.parse(line) as { port: number; token: string; basePath: string };
+      const ws = new WebSocket(`ws://127.0.0.1:${port}${basePath}events`, { headers: { Cookie: `other_app=100%; mocoop_token_${port}=${token}` } });
       const outcome = await new Promise<string>((resolve) => {
         ws.once('open', () => resolve('open'));
         ws.once('unexpected-response', (_req, res) => resolve(`status ${res.statusCode}`));
@@ -189,7 +236,7 @@ describe('origin and host checks', () => {
     const reply = await api('app.info', { ...bearer(), Origin: 'http://evil.example' });
     expect(reply.status).toBe(403);
     expect(reply.text).not.toContain('web-test');
-    expect((await request({ method: 'OPTIONS', path: '/api/app.info', headers: { Origin: 'http://evil.example', 'Access-Control-Request-Method': 'POST' } })).status).toBe(403);
+    expect((await request({ method: 'OPTIONS', path: at('api/app.info'), headers: { Origin: 'http://evil.example', 'Access-Control-Request-Method': 'POST' } })).status).toBe(403);
     expect((await api('app.info', { ...bearer(), Origin: 'null' })).status).toBe(403);
     expect((await api('app.info', { ...bearer(), Origin: `http://127.0.0.1:${server.port + 1}` })).status).toBe(403);
     // The server's own origin is fine.
@@ -205,11 +252,59 @@ describe('origin and host checks', () => {
     expect((await api('app.info', { ...bearer(), Host: `localhost:${server.port}` })).status).toBe(200);
     expect((await api('app.info', { ...bearer(), Host: `127.0.0.1:${server.port}` })).status).toBe(200);
   });
+
+  it('answers a malformed or missing Host with 400 before reading anything else, and logs nothing', async () => {
+    for (const host of ['a b', `127.0.0.1:${server.port}/x`, `user@127.0.0.1:${server.port}`, `127.0.0.1 :${server.port}`, '[::1']) {
+      for (const p of [at(`?token=${server.token}`), `/?token=${server.token}`, at('api/app.info')]) {
+        const reply = await request({ path: p, headers: { ...bearer(), Host: host } });
+        expect(reply.status, `${host} ${p}`).toBe(400);
+        expect(reply.text).not.toContain(server.token);
+        expect(reply.headers['set-cookie']).toBeUndefined();
+      }
+    }
+    // An empty Host, and HTTP/1.0 with no Host at all (Node's client would fill one in).
+    for (const head of [`HTTP/1.1\r\nHost: \r\nConnection: close`, 'HTTP/1.0']) {
+      const raw = await new Promise<string>((resolve, reject) => {
+        const socket = net.connect(server.port, '127.0.0.1', () => socket.end(`GET ${at(`?token=${server.token}`)} ${head}\r\n\r\n`));
+        let out = '';
+        socket.on('data', (d) => (out += String(d)));
+        socket.on('end', () => resolve(out));
+        socket.on('error', reject);
+      });
+      expect(raw.split('\r\n')[0], head).toBe('HTTP/1.1 400 Bad Request');
+      expect(raw).not.toContain('Set-Cookie');
+    }
+    // A WebSocket handshake the same.
+    const ws = await new Promise<number>((resolve) => {
+      const socket = new WebSocket(`ws://127.0.0.1:${server.port}${at('events')}`, { headers: { ...bearer(), Host: 'a b' } });
+      socket.once('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0));
+      socket.once('open', () => resolve(101));
+      socket.once('error', () => resolve(-1));
+    });
+    expect(ws).toBe(400);
+    expect(log).not.toHaveBeenCalled();
+  });
+
+  it('answers a request target that is not a plain path with 400', async () => {
+    for (const target of ['*', `http://127.0.0.1:${server.port}${at()}`, `//evil.example${at()}`]) {
+      const raw = await new Promise<string>((resolve, reject) => {
+        const socket = net.connect(server.port, '127.0.0.1', () =>
+          socket.end(`GET ${target} HTTP/1.1\r\nHost: 127.0.0.1:${server.port}\r\nAuthorization: Bearer ${server.token}\r\nConnection: close\r\n\r\n`)
+        );
+        let out = '';
+        socket.on('data', (d) => (out += String(d)));
+        socket.on('end', () => resolve(out));
+        socket.on('error', reject);
+      });
+      expect(raw.split('\r\n')[0], target).toBe('HTTP/1.1 400 Bad Request');
+    }
+    expect(log).not.toHaveBeenCalled();
+  });
 });
 
 describe('static files and headers', () => {
   it('serves HTML with a Content-Security-Policy and hardening headers', async () => {
-    const page = await request({ path: '/', headers: bearer() });
+    const page = await request({ path: at(), headers: bearer() });
     expect(page.status).toBe(200);
     expect(page.headers['content-type']).toMatch(/^text\/html/);
     const csp = String(page.headers['content-security-policy']);
@@ -221,19 +316,31 @@ describe('static files and headers', () => {
     expect(page.headers['x-content-type-options']).toBe('nosniff');
     expect(page.headers['x-frame-options']).toBe('DENY');
 
-    const script = await request({ path: '/assets/app-123.js', headers: bearer() });
+    const script = await request({ path: at('assets/app-123.js'), headers: bearer() });
     expect(script.status).toBe(200);
     expect(script.headers['content-type']).toMatch(/^text\/javascript/);
     expect(script.text).toBe('console.log("app");');
-    // Unknown routes fall back to the app shell (client-side routing).
-    const fallback = await request({ path: '/projects/42', headers: bearer() });
+    // Unknown addresses directly in the base path fall back to the app shell (reloads, deep links)...
+    const fallback = await request({ path: at('projects?view=all'), headers: bearer() });
     expect(fallback.status).toBe(200);
     expect(fallback.text).toBe(INDEX_HTML);
+    // ...deeper ones, where the shell's relative asset addresses would not resolve, go back to the base path.
+    for (const deep of ['projects/42', 'projects/']) {
+      const reply = await request({ path: at(`${deep}?view=all`), headers: bearer() });
+      expect(reply.status, deep).toBe(302);
+      expect(reply.headers.location, deep).toBe(at('?view=all'));
+    }
+    // A missing asset is a 404, not the shell served as a script.
+    expect((await request({ path: at('assets/missing-1.js'), headers: bearer() })).status).toBe(404);
   });
 
   it('does not serve files outside the static folder', async () => {
     const attempts = [
       '/../secret.txt',
+      '../secret.txt',
+      '..%2fsecret.txt',
+      '..%2f..%2f..%2fsecret.txt',
+      '%2e%2e/%2e%2e/%2e%2e/secret.txt',
       '/../package.json',
       '/%2e%2e/secret.txt',
       '/%2e%2e%2fsecret.txt',
@@ -245,19 +352,20 @@ describe('static files and headers', () => {
       '/..%2fstatic-evil.txt',
       `/${encodeURIComponent(path.join(tmp.dir, 'secret.txt'))}`
     ];
-    for (const attempt of attempts) {
+    for (const attempt of attempts.map((a) => at(a.replace(/^\//, '')))) {
       const reply = await request({ path: attempt, headers: bearer() });
       expect(reply.text, attempt).not.toContain(SECRET);
       expect(reply.text, attempt).not.toContain('"devDependencies"');
-      expect([200, 400, 404], attempt).toContain(reply.status);
+      expect([200, 302, 400, 404], attempt).toContain(reply.status);
       if (reply.status === 200) expect(reply.text, attempt).toBe(INDEX_HTML);
+      if (reply.status === 302) expect(reply.headers.location, attempt).toBe(server.basePath);
     }
   });
 
   it('answers protocol mistakes on /api with clear statuses', async () => {
-    expect((await request({ path: '/api/app.info', headers: bearer() })).status).toBe(405);
-    expect((await request({ method: 'POST', path: '/api/app.info', headers: { ...bearer(), 'Content-Type': 'text/plain' }, body: '' })).status).toBe(415);
-    const badJson = await request({ method: 'POST', path: '/api/project.open', headers: { ...bearer(), 'Content-Type': 'application/json' }, body: '{nope' });
+    expect((await request({ path: at('api/app.info'), headers: bearer() })).status).toBe(405);
+    expect((await request({ method: 'POST', path: at('api/app.info'), headers: { ...bearer(), 'Content-Type': 'text/plain' }, body: '' })).status).toBe(415);
+    const badJson = await request({ method: 'POST', path: at('api/project.open'), headers: { ...bearer(), 'Content-Type': 'application/json' }, body: '{nope' });
     expect(badJson.status).toBe(400);
     const unknown = await api('nope.nothing', bearer(), {});
     expect(unknown.status).toBe(200);
@@ -270,24 +378,85 @@ describe('static files and headers', () => {
   });
 });
 
+describe('request bodies', () => {
+  /** POSTs to app.info declaring `declared` bytes but sending only `sent` of them (or streaming `sent` bytes, chunked). */
+  const post = (target: WebServer, declared: number | null, sent: number) =>
+    new Promise<{ status: number; text: string; ms: number }>((resolve, reject) => {
+      const started = Date.now();
+      const headers: Record<string, string> = { Authorization: `Bearer ${target.token}`, 'Content-Type': 'application/json' };
+      if (declared !== null) headers['Content-Length'] = String(declared);
+      const req = http.request({ host: '127.0.0.1', port: target.port, method: 'POST', path: target.basePath + 'api/app.info', headers }, (res) => {
+        let text = '';
+        res.on('data', (d) => (text += String(d)));
+        res.on('end', () => resolve({ status: res.statusCode!, text, ms: Date.now() - started }));
+      });
+      req.on('error', reject);
+      req.setTimeout(15_000, () => req.destroy(new Error(`no answer to a ${declared ?? 'chunked'}-byte body after ${sent} bytes`)));
+      const chunk = Buffer.alloc(Math.min(sent, 64 * 1024), 'x');
+      let written = 0;
+      const pump = () => {
+        while (written < sent) {
+          const part = chunk.subarray(0, Math.min(chunk.length, sent - written));
+          written += part.length;
+          if (!req.write(part)) return void req.once('drain', pump);
+        }
+        if (declared === null) req.end();
+      };
+      pump();
+    });
+
+  it('answers a declared body over what the server can parse with 413 at once, not 500', async () => {
+    // 536,870,900 bytes is under 512 MiB but over V8's longest string: it used to fail in Buffer#toString.
+    const reply = await post(server, 536_870_900, 16);
+    expect(reply.status).toBe(413);
+    expect(reply.text).toContain('too large');
+    expect(reply.ms).toBeLessThan(5_000);
+    expect(log).not.toHaveBeenCalled();
+  });
+
+  it('caps a configured limit at what the server can parse', async () => {
+    const generous = await startWebServer({ services, staticDir, port: 0, maxBodyBytes: 2 ** 30, log });
+    try {
+      expect((await post(generous, 536_870_900, 16)).status).toBe(413);
+      expect((await post(generous, 300 * 2 ** 20, 16)).status).toBe(413);
+    } finally {
+      await generous.close();
+    }
+    expect(log).not.toHaveBeenCalled();
+  });
+
+  it('answers a streamed body that grows past the limit with 413', async () => {
+    const small = await startWebServer({ services, staticDir, port: 0, maxBodyBytes: 4096, log });
+    try {
+      const over = await post(small, null, 64 * 1024);
+      expect(over.status).toBe(413);
+      const under = await post(small, null, 100);
+      expect(under.status).toBe(400); // "xxx…" is not JSON: read, parsed and refused, not too large
+    } finally {
+      await small.close();
+    }
+    expect(log).not.toHaveBeenCalled();
+  });
+});
+
 describe('media', () => {
   it('serves thumbnails and originals of the open project only', async () => {
     const store = services.project;
     const id = store.imageIds({}).find((i) => store.imagePath(i) === imageFile)!;
-    const thumb = await request({ path: `/media/thumb/${id}`, headers: bearer() });
+    const thumb = await request({ path: at(`media/thumb/${id}`), headers: bearer() });
     expect(thumb.status).toBe(200);
     expect(thumb.headers['content-type']).toBe('image/jpeg');
     expect(thumb.body.subarray(0, 3)).toEqual(Buffer.from([0xff, 0xd8, 0xff]));
     expect(thumb.body.equals(store.thumbnail(id)!.data)).toBe(true);
 
-    const original = await request({ path: `/media/image/${id}`, headers: bearer() });
+    const original = await request({ path: at(`media/image/${id}`), headers: bearer() });
     expect(original.status).toBe(200);
     expect(original.headers['content-type']).toBe('image/jpeg');
     expect(original.body.equals(fs.readFileSync(imageFile))).toBe(true);
 
-    expect((await request({ path: '/media/thumb/999999', headers: bearer() })).status).toBe(404);
-    expect((await request({ path: '/media/image/999999', headers: bearer() })).status).toBe(404);
-    expect((await request({ path: '/media/thumb/0', headers: bearer() })).status).toBe(404);
+    expect((await request({ path: at('media/thumb/999999'), headers: bearer() })).status).toBe(404);
+    expect((await request({ path: at('media/image/999999'), headers: bearer() })).status).toBe(404);
+    expect((await request({ path: at('media/thumb/0'), headers: bearer() })).status).toBe(404);
   });
 });
 
@@ -303,7 +472,7 @@ describe('events over WebSocket', () => {
       ws.once('error', () => resolve({ ws, status: -1 }));
     });
   };
-  const wsUrl = (suffix = '') => `ws://127.0.0.1:${server.port}/events${suffix}`;
+  const wsUrl = (suffix = '') => `ws://127.0.0.1:${server.port}${server.basePath}events${suffix}`;
 
   it('refuses a connection without the token, with a wrong one, from a foreign origin or to another path', async () => {
     const none = await connect(wsUrl());
@@ -312,9 +481,12 @@ describe('events over WebSocket', () => {
     expect(wrong.status).toBe(401);
     const foreign = await connect(wsUrl(`?token=${server.token}`), { origin: 'http://evil.example' });
     expect(foreign.status).toBe(403);
-    const otherPath = await connect(`ws://127.0.0.1:${server.port}/not-events?token=${server.token}`);
+    const otherPath = await connect(`ws://127.0.0.1:${server.port}${server.basePath}not-events?token=${server.token}`);
     expect(otherPath.status).toBe(404);
-    for (const c of [none, wrong, foreign, otherPath]) expect(c.ws.readyState).not.toBe(WebSocket.OPEN);
+    // Outside the base path there is no socket, whatever the credentials.
+    const outside = await connect(`ws://127.0.0.1:${server.port}/events?token=${server.token}`, { headers: bearer() });
+    expect(outside.status).toBe(404);
+    for (const c of [none, wrong, foreign, otherPath, outside]) expect(c.ws.readyState).not.toBe(WebSocket.OPEN);
   });
 
   it('delivers service events to an authorised client', async () => {

@@ -17,11 +17,15 @@ declare global {
   }
 }
 
+/**
+ * Web mode: every route lives under the server's per-launch base path (`/s/<random>/`), where the
+ * page itself is, so all addresses are relative to the page: `api/…`, `media/…`, `events`.
+ */
 function webBridge(): Bridge {
   const invoke = async (name: RequestName, input: unknown): Promise<Envelope<unknown>> => {
     let response: Response;
     try {
-      response = await fetch(`/api/${name}`, {
+      response = await fetch(`api/${name}`, {
         method: 'POST',
         headers: { 'Content-Type': 'application/json' },
         credentials: 'same-origin',
@@ -38,7 +42,9 @@ function webBridge(): Bridge {
   let socket: WebSocket | null = null;
   let retry = 500;
   const connect = () => {
-    socket = new WebSocket(`${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/events`);
+    const events = new URL('events', location.href);
+    events.protocol = location.protocol === 'https:' ? 'wss:' : 'ws:';
+    socket = new WebSocket(events);
     socket.onmessage = (message) => {
       const { event, payload } = JSON.parse(String(message.data)) as { event: string; payload: unknown };
       listeners.get(event)?.forEach((listener) => listener(payload));
@@ -59,7 +65,7 @@ function webBridge(): Bridge {
       listeners.get(name)!.add(listener);
       return () => listeners.get(name)?.delete(listener);
     }) as Subscribe,
-    mediaUrl: (kind, id) => `/media/${kind}/${id}`
+    mediaUrl: (kind, id) => `media/${kind}/${id}`
   };
 }
 
