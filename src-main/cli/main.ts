@@ -471,7 +471,7 @@ async function trainCommand(command: 'train' | 'eval', args: ParsedArgs): Promis
       const runId = await training.train(
         engine,
         model,
-        `${backend.name} · ${backend.device}`,
+        `${backend.name} · ${backend.device} · text tower on ${(await engine.textGradients()).describe}`,
         options,
         (e) => {
           if (json) process.stdout.write(JSON.stringify(e) + '\n');

@@ -10,6 +10,8 @@ import path from 'node:path';
 import { type ClipModel, type VisionEncoder, l2Normalize, loadClipTextModel, loadVisionEncoder, openCheckedWeights } from './model';
 import { augmentedPixels } from './augment';
 import { OnnxTowers } from './onnx/onnx-towers';
+import { OnnxTextGradients } from './onnx/text-gradients';
+import { type TextGradients, onnxTextGradients, tfjsTextGradients } from './text-gradients';
 import { preprocessImage } from './preprocess';
 import { tf } from './tf';
 import { ClipTokenizer } from './tokenizer';
@@ -42,6 +44,7 @@ export interface ImageEmbedding {
 export class ClipEngine {
   private onnx: Promise<OnnxTowers | { unavailable: string }> | null = null;
   private tfVision: VisionEncoder | null = null;
+  private gradients: Promise<TextGradients> | null = null;
 
   private constructor(
     readonly model: Omit<ClipModel, 'vision'>,
@@ -100,6 +103,26 @@ export class ClipEngine {
       }
     }
     return this.onnx;
+  }
+
+  /**
+   * The text tower for prompt learning: ONNX Runtime's explicit backward graph where ONNX Runtime
+   * runs (on the provider the frozen towers got), else tfjs.
+   */
+  textGradients(): Promise<TextGradients> {
+    this.gradients ??= (async () => {
+      const towers = await this.onnxTowers();
+      if ('unavailable' in towers) return tfjsTextGradients(this.model.text);
+      const weights = openCheckedWeights(this.model.dir);
+      try {
+        return onnxTextGradients(await OnnxTextGradients.load(weights.config, weights.read, { provider: towers.info.provider, threads: towers.info.threads }));
+      } catch {
+        return tfjsTextGradients(this.model.text);
+      } finally {
+        weights.close();
+      }
+    })();
+    return this.gradients;
   }
 
   /** Which engine encodes images and texts for zero-shot, features and expert tables. */
@@ -186,5 +209,6 @@ export class ClipEngine {
     this.model.dispose();
     this.tfVision?.dispose();
     void this.onnx?.then((towers) => ('unavailable' in towers ? undefined : towers.dispose()));
+    void this.gradients?.then((g) => g.dispose?.());
   }
 }

@@ -44,7 +44,7 @@ async function handle(request: WorkerRequest): Promise<void> {
         await training.train(
           clip,
           request.model,
-          backendName,
+          `${backendName} · text tower on ${(await clip.textGradients()).describe}`,
           { ...job, method: job.method as TrainMethod },
           (event) => send({ type: 'trainStep', jobId: request.jobId, event }),
           undefined,

@@ -3,6 +3,7 @@
  * and the router. The text encoder runs once forward; the loss's gradient with respect to the text
  * features is then carried back through the encoder block by block.
  */
+import { type TextGradients, tfjsTextGradients } from '../clip/text-gradients';
 import { type Tensor, type Tensor1D, type Tensor2D, tf } from '../clip/tf';
 import { type Batch, type FrozenTargets, type LossContext, type LossSettings, hardGate, mocoopLoss, releasedGateTarget, routerLogits, topKMask } from './losses';
 import type { ContextVectors, PromptLearner } from './prompt-learner';
@@ -23,7 +24,7 @@ export interface StepResult {
   grads: { context: ContextVectors; W: Tensor2D; b: Tensor1D; correction?: Tensor1D };
 }
 
-export function lossAndGradients(
+export async function lossAndGradients(
   learner: PromptLearner,
   context: ContextVectors,
   router: Router,
@@ -31,8 +32,9 @@ export function lossAndGradients(
   targets: FrozenTargets,
   settings: LossSettings,
   classes: number,
-  released?: { prototypes: Tensor }
-): StepResult {
+  released?: { prototypes: Tensor },
+  gradients: TextGradients = tfjsTextGradients(learner.text)
+): Promise<StepResult> {
   const { experts } = learner.layout;
   const allClasses = learner.layout.classes;
   const B = batch.labels.length;
@@ -51,7 +53,7 @@ export function lossAndGradients(
   let db: Tensor1D | null = null;
   let dv: Tensor1D | undefined;
   const embeds = learner.embeddings(context);
-  const { features, dEmbeds } = learner.text.encodeEmbeddingsWithGrad(embeds, learner.eot, (F) => {
+  const { features, dEmbeds } = await gradients.encodeWithGrad(embeds, learner.eot, (F) => {
     const out = tf.tidy(() => {
       const shifted = correction ? (tf.add(F, correction) as Tensor2D) : F;
       const loss = mocoopLoss(shifted, router.W, router.b, ctx);

@@ -156,7 +156,7 @@ export interface TrainResult {
   lastEpoch: number;
 }
 
-export function trainPrompts(engine: ClipEngine, data: TrainData, settings: TrainSettings, callbacks: TrainCallbacks = {}, resumeFrom?: Buffer): TrainResult {
+export async function trainPrompts(engine: ClipEngine, data: TrainData, settings: TrainSettings, callbacks: TrainCallbacks = {}, resumeFrom?: Buffer): Promise<TrainResult> {
   const tokenizer = engine.tokenizer;
   const text = engine.model.text;
   const groups = groupsFor(settings.method, data.groups);
@@ -177,12 +177,14 @@ export function trainPrompts(engine: ClipEngine, data: TrainData, settings: Trai
   const released = settings.preset === 'released-code';
 
   // Frozen hand-written prompt features h_(j,i)(a) and group prototypes g_j.
-  const hard = groups.map((templates) => {
-    const vectors = engine.embedTexts(templates.flatMap((t) => names.map((n) => t.replace('{}', n))));
+  const hard: Tensor[] = [];
+  for (const templates of groups) {
+    const vectors = await engine.embedTextsAsync(templates.flatMap((t) => names.map((n) => t.replace('{}', n))));
     const flat = new Float32Array(templates.length * A * P);
     vectors.forEach((v, i) => flat.set(v, i * P));
-    return tf.tensor3d(flat, [templates.length, A, P]);
-  });
+    hard.push(tf.tensor3d(flat, [templates.length, A, P]));
+  }
+  const gradients = await engine.textGradients();
   const groupFeatures = tf.tidy(() => tf.stack(hard.map((h) => tf.mean(tf.slice(h, [0, 0, 0], [h.shape[0]!, C, P]), [0, 1]))) as Tensor2D);
   // Released code: each group's prototype of each class = normalised mean over the group's templates.
   const prototypes = released ? tf.tidy(() => tf.stack(hard.map((h) => { const m = tf.mean(h, 0); return tf.div(m, tf.norm(m, 'euclidean', -1, true)); }))) : null;
@@ -226,7 +228,7 @@ export function trainPrompts(engine: ClipEngine, data: TrainData, settings: Trai
         idx.forEach((n, k) => flat.set(data.features[n]!, k * P));
         const images = tf.tensor2d(flat, [idx.length, P]);
         const labels = idx.map((n) => data.labels[n]!);
-        const result = lossAndGradients(learner, params.context, params, { images, labels }, { hard, groupFeatures }, loss, C, prototypes ? { prototypes } : undefined);
+        const result = await lossAndGradients(learner, params.context, params, { images, labels }, { hard, groupFeatures }, loss, C, prototypes ? { prototypes } : undefined, gradients);
         // SGD with momentum and (coupled) weight decay, as torch.optim.SGD.
         const grads = [...result.grads.context.prefix, ...result.grads.context.suffix, result.grads.W, result.grads.b, result.grads.correction ?? tf.zerosLike(params.correction)];
         const p = list(params);
@@ -278,11 +280,13 @@ export function trainPrompts(engine: ClipEngine, data: TrainData, settings: Trai
     }
 
     // The fixed table of expert class features used for inference.
+    const finalEmbeds = learner.embeddings(params.context);
+    const raw = await gradients.encode(finalEmbeds, layout.eot);
     const table = tf.tidy(() => {
-      const raw = text.encodeEmbeddings(learner.embeddings(params.context), layout.eot);
       const f = released ? tf.add(raw, params.correction) : raw;
       return tf.div(f, tf.norm(f, 'euclidean', -1, true));
     });
+    tf.dispose([finalEmbeds, raw]);
     const result: TrainResult = {
       table: {
         experts: G,

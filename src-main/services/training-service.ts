@@ -388,7 +388,7 @@ export class TrainingService {
             }
           });
         }
-        const result = trainPrompts(
+        const result = await trainPrompts(
           engine,
           { classNames: base.map((c) => c.name), virtualNames: virtual.map((c) => c.name), groups, features: trainFeatures, labels: trainLabels },
           settings,

@@ -34,7 +34,7 @@ export async function benchTraining(modelDir: string): Promise<Record<string, un
     });
     const stamps: number[] = [];
     const started = performance.now();
-    trainPrompts(
+    await trainPrompts(
       engine,
       { classNames: names.slice(0, C), virtualNames: names.slice(C), groups, features, labels: features.map((_, n) => n % C) },
       { ...PAPER_DEFAULTS, method: 'mocoop', epochs: 1, lr: 0.002, batchSize: 32 },

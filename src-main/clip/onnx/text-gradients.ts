@@ -129,7 +129,7 @@ export class OnnxTextGradients {
     const saved: Record<string, OrtTensor>[] = [];
     const feeds = chunks.map((chunk) => this.feeds(embeds, tokens, cut, eot, chunk));
     for (const [k, chunk] of chunks.entries()) {
-      const out = await this.forward.run(feeds[k]!, keepAll ? undefined : ['features']);
+      const out = keepAll ? await this.forward.run(feeds[k]!) : await this.forward.run(feeds[k]!, ['features']);
       features.set(out.features!.data as Float32Array, chunk[0] * P);
       if (keepAll) saved.push(out);
       else for (const tensor of Object.values(out)) tensor.dispose();

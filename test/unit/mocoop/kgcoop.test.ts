@@ -102,11 +102,11 @@ describe('training KgCoOp on the tiny model', () => {
   });
   afterAll(() => engine?.dispose());
 
-  it.each(PRESETS)('%s preset: the loss is L_ce plus λ_kg times a knowledge term that grows from 0', (preset) => {
+  it.each(PRESETS)('%s preset: the loss is L_ce plus λ_kg times a knowledge term that grows from 0', async (preset) => {
     const data = clusteredData(['ant', 'bee', 'wasp'], 6, engine.dim, 5);
     const events: StepEvent[] = [];
     const settings: TrainSettings = { ...PAPER_DEFAULTS, method: 'kgcoop', preset, epochs: 3, lr: 0.05, batchSize: 6, warmupEpochs: 1 };
-    trainPrompts(engine, data, settings, { onStep: (e) => events.push(e) });
+    await trainPrompts(engine, data, settings, { onStep: (e) => events.push(e) });
     // At initialisation the prompt is the hand-written prompt: the term is exactly 0; then it counts.
     expect(events[0]!.loss).toBeCloseTo(events[0]!.l_ce, 5);
     const last = events.at(-1)!;

@@ -1,7 +1,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type ClipModel, loadClipModel } from '../../../src-main/clip/model';
+import { type ClipModel, loadClipModel, openCheckedWeights } from '../../../src-main/clip/model';
+import { OnnxTextGradients } from '../../../src-main/clip/onnx/text-gradients';
+import { type TextGradients, onnxTextGradients } from '../../../src-main/clip/text-gradients';
 import { type Tensor, type Tensor1D, type Tensor2D, tf } from '../../../src-main/clip/tf';
 import { ClipTokenizer } from '../../../src-main/clip/tokenizer';
 import { classTokenIds, expertTemplate, layoutSequences } from '../../../src-main/mocoop/experts';
@@ -27,22 +29,30 @@ function relError(actual: ArrayLike<number>, expected: unknown): number {
 }
 const relScalar = (a: number, b: number) => Math.abs(a - b) / Math.abs(b);
 
-describe.each(['cpu', 'wasm'])('MoCoOp objective against the reference (%s)', (backend) => {
+// 'cpu+onnxruntime': the loss in tfjs (cpu), the text tower's forward and backward on ONNX Runtime.
+describe.each(['cpu', 'wasm', 'cpu+onnxruntime'])('MoCoOp objective against the reference (%s)', (backend) => {
   let model: ClipModel;
+  let gradients: TextGradients | undefined;
   let tokenizer: ClipTokenizer;
   let learner: PromptLearner;
   const names = [...mo.classnames, ...mo.virtual_classnames] as string[];
   const C = mo.classnames.length;
 
   beforeAll(async () => {
-    await tf.setBackend(backend);
+    await tf.setBackend(backend.split('+')[0]!);
     model = loadClipModel(FIXTURE, { textGradients: true });
+    if (backend.endsWith('onnxruntime')) {
+      const weights = openCheckedWeights(FIXTURE);
+      gradients = onnxTextGradients(await OnnxTextGradients.load(weights.config, weights.read, { threads: 1 }));
+      weights.close();
+    }
     tokenizer = ClipTokenizer.fromFiles(path.join(FIXTURE, 'vocab.json'), path.join(FIXTURE, 'merges.txt'));
     const experts = (mo.template_groups as string[][]).map((g) => expertTemplate(tokenizer, g[0]!));
     const layout = layoutSequences(experts, classTokenIds(tokenizer, names, false), tokenizer.sotId, tokenizer.eotId);
     learner = new PromptLearner(layout, model.text);
   });
-  afterAll(() => {
+  afterAll(async () => {
+    await gradients?.dispose?.();
     learner?.dispose();
     model?.dispose();
   });
@@ -85,7 +95,7 @@ describe.each(['cpu', 'wasm'])('MoCoOp objective against the reference (%s)', (b
   });
 
   for (const caseIndex of [0, 1]) {
-    it(`losses within 1e-4 and gradients within 1e-3 (relative) at case "${mo.cases[caseIndex].name}"`, () => {
+    it(`losses within 1e-4 and gradients within 1e-3 (relative) at case "${mo.cases[caseIndex].name}"`, async () => {
       const c = mo.cases[caseIndex];
       const context = {
         prefix: (c.prefix_ctx as number[][][]).map((p) => tf.tensor2d(p) as Tensor2D),
@@ -98,11 +108,11 @@ describe.each(['cpu', 'wasm'])('MoCoOp objective against the reference (%s)', (b
         groupFeatures: tf.tensor2d(mo.group_features) as Tensor2D
       };
       const settings = { topK: mo.K, tauCe: mo.tau_ce, tauGate: mo.tau_gate, tauText: mo.tau_text, lambda1: mo.lambda1, lambda2: mo.lambda2 };
-      const run = () => lossAndGradients(learner, context, router, batch, targets, settings, C);
-      const returnedBy = (r: ReturnType<typeof run>) => [r.features, r.grads.W, r.grads.b, ...r.grads.context.prefix, ...r.grads.context.suffix];
-      tf.dispose(returnedBy(run())); // warm-up: the encoder caches its causal mask
+      const run = () => lossAndGradients(learner, context, router, batch, targets, settings, C, undefined, gradients);
+      const returnedBy = (r: Awaited<ReturnType<typeof run>>) => [r.features, r.grads.W, r.grads.b, ...r.grads.context.prefix, ...r.grads.context.suffix];
+      tf.dispose(returnedBy(await run())); // warm-up: the encoder caches its causal mask
       const before = tf.memory().numTensors;
-      const result = run();
+      const result = await run();
       // Everything the step returns is accounted for: nothing else leaks.
       expect(tf.memory().numTensors - before).toBe(returnedBy(result).length);
 

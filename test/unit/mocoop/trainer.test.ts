@@ -37,10 +37,10 @@ describe('prompt training on the tiny model', () => {
 
   const settings = (over: Partial<TrainSettings> = {}): TrainSettings => ({ ...PAPER_DEFAULTS, method: 'mocoop', epochs: 12, lr: 0.05, batchSize: 8, warmupEpochs: 1, ...over });
 
-  it('MoCoOp: the classification loss falls, training accuracy rises well above chance, and a seed reproduces every number', () => {
+  it('MoCoOp: the classification loss falls, training accuracy rises well above chance, and a seed reproduces every number', async () => {
     const data = clusteredData(['ant', 'bee', 'wasp', 'moth'], 8, engine.dim, 3);
     const events: StepEvent[] = [];
-    const result = trainPrompts(engine, data, settings({ lr: 0.01 }), { onStep: (e) => events.push(e) });
+    const result = await trainPrompts(engine, data, settings({ lr: 0.01 }), { onStep: (e) => events.push(e) });
     expect(events).toHaveLength(12 * 4);
     const firstEpoch = events.filter((e) => e.epoch === 1);
     const lastEpoch = events.filter((e) => e.epoch === 11);
@@ -54,43 +54,43 @@ describe('prompt training on the tiny model', () => {
 
     const again: StepEvent[] = [];
     const before = tf.memory().numTensors;
-    trainPrompts(engine, data, settings({ lr: 0.01 }), { onStep: (e) => again.push(e) });
+    await trainPrompts(engine, data, settings({ lr: 0.01 }), { onStep: (e) => again.push(e) });
     expect(tf.memory().numTensors).toBe(before);
     expect(again.map((e) => [e.loss, e.l_ce, e.l_gate, e.l_text])).toEqual(events.map((e) => [e.loss, e.l_ce, e.l_gate, e.l_text]));
   });
 
-  it('CoOp and KgCoOp train one expert with the classification loss only', () => {
+  it('CoOp and KgCoOp train one expert with the classification loss only', async () => {
     const data = clusteredData(['ant', 'bee', 'wasp'], 6, engine.dim, 5);
     const coop: StepEvent[] = [];
-    const r = trainPrompts(engine, data, settings({ method: 'coop', epochs: 6 }), { onStep: (e) => coop.push(e) });
+    const r = await trainPrompts(engine, data, settings({ method: 'coop', epochs: 6 }), { onStep: (e) => coop.push(e) });
     expect(r.table.experts).toBe(1);
     expect(coop.every((e) => e.loss === e.l_ce)).toBe(true);
     const kg: StepEvent[] = [];
-    trainPrompts(engine, data, settings({ method: 'kgcoop', epochs: 2 }), { onStep: (e) => kg.push(e) });
+    await trainPrompts(engine, data, settings({ method: 'kgcoop', epochs: 2 }), { onStep: (e) => kg.push(e) });
     // The knowledge-guided term is exactly 0 at initialisation (prompt = hand-written prompt), then positive.
     expect(kg[0]!.loss).toBeCloseTo(kg[0]!.l_ce, 5);
     expect(kg.at(-1)!.loss).toBeGreaterThan(kg.at(-1)!.l_ce);
   });
 
-  it('a run stopped mid-way resumes from its last checkpoint and ends exactly like an uninterrupted run', () => {
+  it('a run stopped mid-way resumes from its last checkpoint and ends exactly like an uninterrupted run', async () => {
     const data = clusteredData(['ant', 'bee', 'wasp'], 6, engine.dim, 9);
     const full: StepEvent[] = [];
-    const whole = trainPrompts(engine, data, settings({ epochs: 5 }), { onStep: (e) => full.push(e) });
+    const whole = await trainPrompts(engine, data, settings({ epochs: 5 }), { onStep: (e) => full.push(e) });
     let checkpoint: Buffer | undefined;
     let steps = 0;
-    const partial = trainPrompts(engine, data, settings({ epochs: 5 }), { onEpoch: (_, c) => (checkpoint = c), onStep: () => steps++, shouldStop: () => steps >= 7 });
+    const partial = await trainPrompts(engine, data, settings({ epochs: 5 }), { onEpoch: (_, c) => (checkpoint = c), onStep: () => steps++, shouldStop: () => steps >= 7 });
     expect(partial.stopped).toBe(true);
     expect(partial.lastEpoch).toBe(1);
     const resumed: StepEvent[] = [];
-    const rest = trainPrompts(engine, data, settings({ epochs: 5 }), { onStep: (e) => resumed.push(e) }, checkpoint);
+    const rest = await trainPrompts(engine, data, settings({ epochs: 5 }), { onStep: (e) => resumed.push(e) }, checkpoint);
     expect(resumed.map((e) => e.loss)).toEqual(full.slice(6).map((e) => e.loss));
     expect(Array.from(rest.table.features)).toEqual(Array.from(whole.table.features));
   });
 
-  it('released-code preset: trains, learns the correction vector, and classifies by f·m', () => {
+  it('released-code preset: trains, learns the correction vector, and classifies by f·m', async () => {
     const data = clusteredData(['ant', 'bee', 'wasp', 'moth'], 8, engine.dim, 3);
     const events: StepEvent[] = [];
-    const result = trainPrompts(engine, data, settings({ preset: 'released-code', lr: 0.01 }), { onStep: (e) => events.push(e) });
+    const result = await trainPrompts(engine, data, settings({ preset: 'released-code', lr: 0.01 }), { onStep: (e) => events.push(e) });
     expect(result.table.mixing).toBe('dot');
     const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
     expect(mean(events.filter((e) => e.epoch === 11).map((e) => e.l_ce))).toBeLessThan(0.7 * mean(events.filter((e) => e.epoch === 1).map((e) => e.l_ce)));
@@ -98,16 +98,16 @@ describe('prompt training on the tiny model', () => {
     expect(events.every((e) => e.l_gate >= 0 && Number.isFinite(e.l_text))).toBe(true);
     // Logits are CLIP's logit scale × f·m: the first CE is far from the paper preset's (τ = 0.07).
     const paper: StepEvent[] = [];
-    trainPrompts(engine, data, settings({ epochs: 1 }), { onStep: (e) => paper.push(e) });
+    await trainPrompts(engine, data, settings({ epochs: 1 }), { onStep: (e) => paper.push(e) });
     expect(events[0]!.l_ce).not.toBeCloseTo(paper[0]!.l_ce, 3);
     const hits = data.features.filter((f, n) => predict(result.table, f, [0, 1, 2, 3]).predicted === data.labels[n]).length;
     expect(hits / data.features.length).toBeGreaterThanOrEqual(0.5); // chance is 0.25
   });
 
-  it('refuses K larger than the number of groups and an empty group list', () => {
+  it('refuses K larger than the number of groups and an empty group list', async () => {
     const data = clusteredData(['ant', 'bee'], 2, engine.dim, 1);
-    expect(() => trainPrompts(engine, data, settings({ topK: 4 }))).toThrow(/between 1 and the number of groups \(3\)/);
-    expect(() => trainPrompts(engine, { ...data, groups: [] }, settings())).toThrow(/no template groups/);
+    await expect(trainPrompts(engine, data, settings({ topK: 4 }))).rejects.toThrow(/between 1 and the number of groups \(3\)/);
+    await expect(trainPrompts(engine, { ...data, groups: [] }, settings())).rejects.toThrow(/no template groups/);
   });
 });
 
