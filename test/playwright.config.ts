@@ -24,6 +24,7 @@ export default defineConfig({
   // (security and robustness properties checked through a real browser).
   projects: [
     { name: 'e2e', testDir: './e2e' },
-    { name: 'reliability', testDir: './reliability' }
+    // Only the *.spec.ts files: the *.test.ts beside them are vitest probes (npm run test:unit).
+    { name: 'reliability', testDir: './reliability', testMatch: '**/*.spec.ts' }
   ]
 });

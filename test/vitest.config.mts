@@ -18,6 +18,12 @@ export default defineConfig({
         test: { name: 'main', include: ['test/unit/**/*.test.ts'], exclude: ['test/unit/renderer/state/**'], environment: 'node' }
       },
       {
+        // Reliability probes: hostile and careless inputs through the CLI and services (loopback only,
+        // bounded in time and count). The browser-driven ones are Playwright *.spec.ts files beside them.
+        extends: true,
+        test: { name: 'reliability', include: ['test/reliability/**/*.test.ts'], environment: 'node' }
+      },
+      {
         // The renderer's Svelte state classes (*.svelte.ts), compiled for the browser as in the app.
         extends: true,
         plugins: [svelte({ configFile: false, compilerOptions: { runes: true } })],

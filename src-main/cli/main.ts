@@ -490,7 +490,33 @@ async function trainCommand(command: 'train' | 'eval', args: ParsedArgs): Promis
   }
 }
 
+/**
+ * Resolves once everything written to `stream` so far has been handed to the OS. Writes to a pipe
+ * are asynchronous on POSIX: exiting right after a large write would cut the document off at the
+ * pipe's buffer size (64 KiB), so every command waits for this before the process exits.
+ */
+export function flushStream(stream: NodeJS.WriteStream): Promise<void> {
+  return new Promise((resolve) => {
+    if (stream.destroyed || !stream.writable) return resolve();
+    // The callback of an empty write runs after every earlier write has been flushed (or failed: a
+    // reader that went away, e.g. "| head", is not an error of the command).
+    stream.write('', () => resolve());
+  });
+}
+
+/** A reader that stops early ("mocoop … --json | head") closes the pipe: not a failure of the command. */
+function ignoreClosedPipe(error: NodeJS.ErrnoException): void {
+  if (error.code !== 'EPIPE') throw error;
+}
+
 export async function main(argv: string[]): Promise<number> {
+  if (!process.stdout.listeners('error').includes(ignoreClosedPipe)) process.stdout.on('error', ignoreClosedPipe);
+  const code = await runCommand(argv);
+  await Promise.all([flushStream(process.stdout), flushStream(process.stderr)]);
+  return code;
+}
+
+async function runCommand(argv: string[]): Promise<number> {
   let debug = argv.includes('--debug');
   try {
     const args = parseArgs(argv, BOOLEANS);
