@@ -108,7 +108,9 @@ export class SafetensorsFile {
     const bytes = Buffer.alloc(entry.end - entry.begin);
     const read = fs.readSync(this.fd, bytes, 0, bytes.length, this.dataStart + entry.begin);
     if (read !== bytes.length) throw new SafetensorsError(`${this.file}: tensor "${name}" is cut short (${read} of ${bytes.length} bytes).`);
-    return toFloat32(bytes, entry.dtype, `${this.file}: tensor "${name}"`);
+    const values = toFloat32(bytes, entry.dtype, `${this.file}: tensor "${name}"`);
+    assertFinite(values, `${this.file}: tensor "${name}"`);
+    return values;
   }
 
   close(): void {
@@ -126,6 +128,29 @@ const f16Table = (() => {
   }
   return table;
 })();
+
+/**
+ * Refuses NaN and ±Infinity: weights with one would silently turn every feature, loss and accuracy
+ * computed from them into NaN (null embeddings, chance-level zero-shot) instead of failing.
+ */
+export function assertFinite(values: Float32Array, what: string): void {
+  let first = -1;
+  let count = 0;
+  for (let i = 0; i < values.length; i++) {
+    const x = values[i]!;
+    // x - x is 0 for every finite x and NaN for NaN and ±Infinity.
+    if (x - x !== 0) {
+      if (first < 0) first = i;
+      count++;
+    }
+  }
+  if (first >= 0) {
+    const x = values[first]!;
+    throw new SafetensorsError(
+      `${what} holds ${count} non-finite value${count === 1 ? '' : 's'} (the first, at index ${first} of ${values.length}, is ${Number.isNaN(x) ? 'NaN' : x > 0 ? '+Infinity' : '-Infinity'}). The weights are damaged or were saved from a diverged model; download or export them again.`
+    );
+  }
+}
 
 export function toFloat32(bytes: Buffer, dtype: string, what: string): Float32Array {
   let aligned: Uint8Array = bytes;
