@@ -66,6 +66,21 @@ function candidates(provider: OnnxProvider, skipped: OnnxTowersInfo['skipped']):
   return ['cpu'];
 }
 
+/**
+ * Session options shared by every graph: all optimisations, quiet logs, and denormal floats flushed
+ * to zero (tiny loss gradients otherwise run the backward through the CPU's slow denormal path).
+ */
+export function sessionOptions(provider: Exclude<OnnxProvider, 'auto'>, threads: number): import('onnxruntime-node').InferenceSession.SessionOptions {
+  return {
+    executionProviders: [provider],
+    intraOpNumThreads: threads,
+    interOpNumThreads: 1,
+    graphOptimizationLevel: 'all',
+    logSeverityLevel: 3,
+    extra: { session: { set_denormal_as_zero: '1' } }
+  };
+}
+
 function firstLine(error: unknown): string {
   return String((error as Error)?.message ?? error).split('\n')[0]!.slice(0, 300);
 }
@@ -159,13 +174,7 @@ export class OnnxTowers {
       const sessions: Session[] = [];
       try {
         const open = async (tower: string) => {
-          const session = await ort.InferenceSession.create(models.get(tower)!(), {
-            executionProviders: [provider],
-            intraOpNumThreads: threads,
-            interOpNumThreads: 1,
-            graphOptimizationLevel: 'all',
-            logSeverityLevel: 3
-          });
+          const session = await ort.InferenceSession.create(models.get(tower)!(), sessionOptions(provider, threads));
           sessions.push(session);
           return session;
         };

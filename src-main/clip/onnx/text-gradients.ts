@@ -6,7 +6,7 @@
  */
 import type { ClipConfig } from '../config';
 import type { WeightReader } from './clip-graphs';
-import { type OnnxProvider, defaultThreads } from './onnx-towers';
+import { type OnnxProvider, defaultThreads, sessionOptions } from './onnx-towers';
 import { encodeModel } from './proto';
 import { SAVED_LAST, savedNames, textTrainBackwardGraph, textTrainForwardGraph } from './text-train-graphs';
 
@@ -47,10 +47,10 @@ export class OnnxTextGradients {
     const ort = ((ortModule as { default?: Ort }).default ?? ortModule) as Ort;
     const threads = options.threads ?? defaultThreads();
     const provider = options.provider ?? 'cpu';
-    const sessionOptions = { executionProviders: [provider], intraOpNumThreads: threads, interOpNumThreads: 1, graphOptimizationLevel: 'all' as const, logSeverityLevel: 3 as const };
-    const forward = await ort.InferenceSession.create(encodeModel(textTrainForwardGraph(config, read)), sessionOptions);
+    const options_ = sessionOptions(provider, threads);
+    const forward = await ort.InferenceSession.create(encodeModel(textTrainForwardGraph(config, read)), options_);
     try {
-      const backward = await ort.InferenceSession.create(encodeModel(textTrainBackwardGraph(config, read)), sessionOptions);
+      const backward = await ort.InferenceSession.create(encodeModel(textTrainBackwardGraph(config, read)), options_);
       return new OnnxTextGradients(ort, config, forward, backward, threads, provider, options.chunkTokens ?? 2048, options.savedBudgetBytes ?? 2 ** 30);
     } catch (error) {
       await forward.release();
