@@ -6,19 +6,18 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { BACKEND_PREFERENCES, type BackendPreference, initBackend } from '../clip/backend';
-import type { ImportSource } from '../contract';
+import { type ImportSource, TrainStart, requests } from '../contract';
 import { AppError } from '../contract/errors';
+import { checkWithContract } from '../contract/limits';
 import { AppServices } from '../services/app-services';
 import { loadTemplateLibrary } from '../services/clip-services';
 import { writeReport } from '../mocoop/report';
 import { LOSS_KEYS, type LossOverrides } from '../mocoop/trainer';
 import { TRAIN_METHODS, type TrainMethod, TrainingService } from '../services/training-service';
-import { z } from 'zod';
-
-const TemplateFile = z.object({ groups: z.array(z.object({ name: z.string(), templates: z.array(z.string()) })) });
 import { defaultConfigDir, packageRoot, packageVersion } from '../services/paths';
 import { startWebServer } from '../transport/web-server';
 import { type ParsedArgs, UsageError, checkFlags, parseArgs, stringFlag } from './args';
+import type { z } from 'zod';
 
 const USAGE = `Usage: mocoop <command> [options]
 
@@ -264,6 +263,8 @@ async function zeroshotCommand(args: ParsedArgs, argv: string[]): Promise<void> 
       if (!set) throw new UsageError(`Unknown template set "${setId}". Sets: ${loadTemplateLibrary().sets.map((s) => s.id).join(', ')}.`);
       templates = set.templates;
     }
+    // The limits of the app's zero-shot request (count of templates), so results read back alike.
+    checkUsage(requests['zeroshot.run'].input.shape.templates, templates, () => (single.length ? '--template' : 'the template set'));
     const asDir = path.resolve(modelArg);
     const model = fs.existsSync(asDir) && fs.statSync(asDir).isDirectory() ? await app.clip.models.register(asDir, { source: 'import' }) : app.clip.models.get(modelArg);
     app.openProjectFile(requirePositional(args, 1, 'the project file'));
@@ -293,6 +294,18 @@ function numberFlag(args: ParsedArgs, name: string, integer: boolean, min: numbe
   return value;
 }
 
+/** Checks CLI values against a contract schema (the app's limits); a value out of range is a usage error naming the flag. */
+function checkUsage<S extends z.ZodType>(schema: S, value: unknown, name: (path: string) => string): z.output<S> {
+  try {
+    return checkWithContract(schema, value, name);
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+}
+
+/** The setting of a TrainStart request that each train flag sets. */
+const TRAIN_FLAGS: Record<string, string> = { augViews: 'aug-views', topK: 'k-experts', epochs: 'epochs', batchSize: 'batch-size', lr: 'lr', seed: 'seed', setId: 'set' };
+
 function openTraining(args: ParsedArgs): { app: AppServices; training: TrainingService } {
   const app = services();
   app.openProjectFile(requirePositional(args, 1, 'the project file'));
@@ -313,9 +326,15 @@ async function templatesCommand(args: ParsedArgs): Promise<void> {
       } catch (error) {
         throw new AppError('bad_source', `${importFile}: cannot be read as JSON (${(error as Error).message}).`);
       }
-      const shape = TemplateFile.safeParse(parsed);
-      if (!shape.success) throw new AppError('bad_source', `${importFile}: expected {"groups": [{"name": "...", "templates": ["a photo of a {}.", ...]}, ...]} (${shape.error.issues[0]?.path.join('.')}: ${shape.error.issues[0]?.message}).`);
-      const groups = training.training.replaceTemplateGroups(shape.data.groups);
+      // The app's own request schema: the same limits on groups, templates and their lengths.
+      const schema = requests['templates.setGroups'].input;
+      const shape = schema.safeParse(parsed);
+      if (!shape.success && shape.error.issues.some((i) => i.code !== 'too_big')) {
+        const issue = shape.error.issues.find((i) => i.code !== 'too_big')!;
+        throw new AppError('bad_source', `${importFile}: expected {"groups": [{"name": "...", "templates": ["a photo of a {}.", ...]}, ...]} (${issue.path.join('.')}: ${issue.message}).`);
+      }
+      const data = checkWithContract(schema, parsed, (where) => `${importFile}: ${where}`, 'bad_source');
+      const groups = training.training.replaceTemplateGroups(data.groups);
       print(args.flags.has('json'), { groups: groups.map((g) => ({ name: g.name, templates: g.templates })) }, `Imported ${groups.length} group(s) with ${groups.reduce((n, g) => n + g.templates.length, 0)} templates.`);
     } else {
       const groups = training.training.templateGroups().map((g) => ({ name: g.name, templates: g.templates }));
@@ -332,6 +351,7 @@ async function fewshotCommand(args: ParsedArgs): Promise<void> {
   const k = numberFlag(args, 'k', true, 1);
   if (k === undefined) throw new UsageError('fewshot needs --k N (images per class).');
   const seed = numberFlag(args, 'seed', true, 0) ?? 1;
+  checkUsage(requests['fewshot.create'].input, { k, seed, baseNew: args.flags.has('base-new'), name: stringFlag(args, 'name') }, (where) => `--${where}`);
   const { app, training } = openTraining(args);
   try {
     const set = training.createFewShotSet(k, seed, args.flags.has('base-new'), stringFlag(args, 'name'));
@@ -423,6 +443,21 @@ async function trainCommand(command: 'train' | 'eval', args: ParsedArgs): Promis
   const rerunId = stringFlag(args, 'rerun');
   const recorded = rerunId ? training.training.run(rerunId) : null;
   const fromRecord = (key: string) => (recorded ? (recorded.settings[key] as number | undefined) : undefined);
+  // The limits of the app's train request (epochs, lr, batch size, K, …), named by their flags.
+  const given = Object.fromEntries(
+    Object.entries(TRAIN_FLAGS)
+      .map(([key, flag]) => [key, numberFlag(args, flag, key !== 'lr', 0)])
+      .filter(([, value]) => value !== undefined)
+  );
+  checkUsage(TrainStart.pick({ augViews: true, topK: true, epochs: true, batchSize: true, lr: true, seed: true, setId: true }), given, (where) => `--${TRAIN_FLAGS[where] ?? where}`);
+  // Loss weights and temperatures: the upper limits here; a zero or negative one is explained by the training service.
+  const lossShape = TrainStart.shape.loss.unwrap().shape;
+  for (const [flag, key] of LOSS_FLAGS) {
+    const value = numberFlag(args, flag, false, 0);
+    if (value === undefined) continue;
+    const parsed = lossShape[key].safeParse(value);
+    if (!parsed.success && parsed.error.issues.some((i) => i.code === 'too_big')) checkUsage(lossShape[key], value, () => `--${flag}`);
+  }
   const options = {
     method: (recorded?.method as TrainMethod | undefined) ?? method,
     preset: ((recorded?.settings.preset as string | undefined) ?? preset) as 'paper' | 'released-code',

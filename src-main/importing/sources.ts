@@ -3,6 +3,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import type { ImportSource, SkippedItem, Split } from '../contract';
 import { AppError } from '../contract/errors';
+import { classNameProblem } from '../contract/limits';
 import { parseCsv } from './csv';
 import { errnoReason, isHidden, listImageFiles } from './walk';
 
@@ -62,6 +63,12 @@ async function fromImageFolder(dir: string, signal?: AbortSignal): Promise<Enume
     }
     classFolders++;
     const label = entry.name.normalize('NFC').trim();
+    // Class names from sources get the limits of typed ones (1–200 characters).
+    const problem = classNameProblem(label);
+    if (problem) {
+      skipped.push({ path: full, reason: `class folder not imported: ${problem}` });
+      continue;
+    }
     for (const file of await listImageFiles(full, skipped, signal, visited)) candidates.push({ path: file, label, split: 'train' });
   }
   if (classFolders === 0) {
@@ -110,6 +117,11 @@ async function fromCsv(file: string): Promise<Enumerated> {
       continue;
     }
     const label = fields[labelCol]!.trim().normalize('NFC');
+    const problem = label ? classNameProblem(label) : null;
+    if (problem) {
+      skipped.push({ path: where, reason: problem });
+      continue;
+    }
     candidates.push({ path: path.resolve(base, rel), label: label || null, split });
   }
   return { candidates, skipped };
@@ -152,8 +164,13 @@ async function fromCoopSplit(file: string, imageRoot: string): Promise<Enumerate
         skipped.push({ path: where, reason: `label ${label} is "${known}" elsewhere in the file but "${classname}" here` });
         return;
       }
+      const problem = classNameProblem(classname.normalize('NFC'));
+      if (problem) {
+        skipped.push({ path: where, reason: `class name: ${problem}` });
+        return;
+      }
       classOfLabel.set(label, classname);
-      candidates.push({ path: path.resolve(root, rel), label: classname.normalize('NFC'), split });
+      candidates.push({ path: path.resolve(root, rel), label: classname.normalize('NFC').trim(), split });
     });
   }
   return { candidates, skipped };

@@ -2,7 +2,9 @@
  * The training side of a project file: template groups, few-shot sets, runs with their per-step
  * metrics, and the latest checkpoint of each run. Shares the project's connection.
  */
+import { requests } from '../contract';
 import { AppError } from '../contract/errors';
+import { checkWithContract } from '../contract/limits';
 import type { ProjectStore } from './project-store';
 
 export interface TemplateGroup {
@@ -95,6 +97,8 @@ export class TrainingStore {
 
   /** Replaces every group (one transaction); every template is checked first. */
   replaceTemplateGroups(groups: { name: string; templates: string[] }[]): TemplateGroup[] {
+    // The app's limits (groups, templates per group, lengths) for every caller, so the groups always read back.
+    checkWithContract(requests['templates.setGroups'].input, { groups }, (where) => where);
     const clean = groups.map((g, i) => {
       const name = g.name.trim() || `Group ${i + 1}`;
       if (g.templates.length === 0) throw new AppError('invalid_input', `Group "${name}" has no templates; every group needs at least one (its first initialises the expert).`);
