@@ -9,7 +9,7 @@
 import path from 'node:path';
 import { type ClipModel, type VisionEncoder, l2Normalize, loadClipTextModel, loadVisionEncoder, openCheckedWeights } from './model';
 import { augmentedPixels } from './augment';
-import { OnnxTowers } from './onnx/onnx-towers';
+import { type OnnxProvider, OnnxTowers } from './onnx/onnx-towers';
 import { OnnxTextGradients } from './onnx/text-gradients';
 import { type TextGradients, onnxTextGradients, tfjsTextGradients } from './text-gradients';
 import { preprocessImage } from './preprocess';
@@ -48,14 +48,16 @@ export class ClipEngine {
 
   private constructor(
     readonly model: Omit<ClipModel, 'vision'>,
-    readonly tokenizer: ClipTokenizer
+    readonly tokenizer: ClipTokenizer,
+    private readonly onnxProvider: OnnxProvider | undefined
   ) {}
 
-  static load(dir: string, options: { textGradients?: boolean } = {}): ClipEngine {
+  /** `onnxProvider`: where ONNX Runtime runs (default: MOCOOP_ONNX_PROVIDER, else the best found). */
+  static load(dir: string, options: { textGradients?: boolean; onnxProvider?: OnnxProvider } = {}): ClipEngine {
     const model = loadClipTextModel(dir, { textGradients: options.textGradients ?? false });
     try {
       const tokenizer = ClipTokenizer.fromFiles(path.join(dir, 'vocab.json'), path.join(dir, 'merges.txt'));
-      return new ClipEngine(model, tokenizer);
+      return new ClipEngine(model, tokenizer, options.onnxProvider);
     } catch (error) {
       model.dispose();
       throw error;
@@ -99,7 +101,7 @@ export class ClipEngine {
         this.onnx = Promise.resolve({ unavailable: 'ONNX Runtime is turned off (MOCOOP_ONNX=0)' });
       } else {
         const weights = openCheckedWeights(this.model.dir);
-        this.onnx = OnnxTowers.load(weights.config, weights.read).finally(() => weights.close());
+        this.onnx = OnnxTowers.load(weights.config, weights.read, { provider: this.onnxProvider }).finally(() => weights.close());
       }
     }
     return this.onnx;

@@ -11,6 +11,7 @@ import path from 'node:path';
 import type { ClipConfig } from '../config';
 import { type WeightReader, textGraph, visionGraph } from './clip-graphs';
 import { encodeModel } from './proto';
+import { probeWebGpu } from './webgpu-probe';
 
 type Ort = typeof import('onnxruntime-node');
 type Session = import('onnxruntime-node').InferenceSession;
@@ -30,7 +31,7 @@ export interface OnnxTowerOptions {
   text?: boolean;
   /** Intra-op threads; all cores by default (MOCOOP_THREADS overrides). */
   threads?: number;
-  /** MOCOOP_ONNX_PROVIDER overrides; "auto" tries the platform's GPU provider, then the CPU. */
+  /** Else MOCOOP_ONNX_PROVIDER, else "auto": the platform's GPU provider where one works, then the CPU. */
   provider?: OnnxProvider;
 }
 
@@ -57,13 +58,22 @@ function cudaInstalled(): boolean {
   }
 }
 
-function candidates(provider: OnnxProvider, skipped: OnnxTowersInfo['skipped']): Exclude<OnnxProvider, 'auto'>[] {
+/** The providers to try, best first; what "auto" passes over is said in `skipped`. */
+export async function providerCandidates(provider: OnnxProvider, skipped: OnnxTowersInfo['skipped']): Promise<Exclude<OnnxProvider, 'auto'>[]> {
   if (provider !== 'auto') return provider === 'cpu' ? ['cpu'] : [provider, 'cpu'];
-  if (process.platform === 'win32') return ['dml', 'cpu'];
-  if (process.platform === 'darwin') return ['coreml', 'cpu'];
-  if (cudaInstalled()) return ['cuda', 'cpu'];
-  skipped.push({ name: 'cuda', reason: "ONNX Runtime's CUDA provider is not installed (see the README: GPU on Linux)" });
-  return ['cpu'];
+  const order: Exclude<OnnxProvider, 'auto'>[] = [];
+  if (process.platform === 'win32') order.push('dml');
+  if (process.platform === 'linux') {
+    if (cudaInstalled()) order.push('cuda');
+    else skipped.push({ name: 'cuda', reason: "ONNX Runtime's CUDA provider is not installed (see the README: GPUs)" });
+  }
+  const webgpu = await probeWebGpu();
+  if ('unavailable' in webgpu) skipped.push({ name: 'webgpu', reason: webgpu.unavailable });
+  else if (!webgpu.hardware) skipped.push({ name: 'webgpu', reason: `only a software WebGPU adapter (${webgpu.adapter.description || webgpu.adapter.device}): the CPU is faster` });
+  else order.push('webgpu');
+  if (process.platform === 'darwin') order.push('coreml');
+  order.push('cpu');
+  return order;
 }
 
 /**
@@ -159,7 +169,7 @@ export class OnnxTowers {
       return { unavailable: `onnxruntime-node is not usable here (${firstLine(error)})` };
     }
     const threads = options.threads ?? defaultThreads();
-    const requested = (process.env.MOCOOP_ONNX_PROVIDER as OnnxProvider | undefined) ?? options.provider ?? 'auto';
+    const requested = options.provider ?? (process.env.MOCOOP_ONNX_PROVIDER as OnnxProvider | undefined) ?? 'auto';
     if (!ONNX_PROVIDERS.includes(requested)) return { unavailable: `MOCOOP_ONNX_PROVIDER="${requested}" is not one of ${ONNX_PROVIDERS.join(', ')}` };
     const towers: OnnxTowersInfo['towers'] = [];
     if (options.vision ?? true) towers.push('vision');
@@ -170,7 +180,7 @@ export class OnnxTowers {
       ['text', () => encodeModel(textGraph(config, read))]
     ]);
     const skipped: OnnxTowersInfo['skipped'] = [];
-    for (const provider of candidates(requested, skipped)) {
+    for (const provider of await providerCandidates(requested, skipped)) {
       const sessions: Session[] = [];
       try {
         const open = async (tower: string) => {
