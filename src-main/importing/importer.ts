@@ -1,4 +1,5 @@
 import type { DuplicateItem, ImportProgress, ImportSource, ImportSummary, SkippedItem } from '../contract';
+import { AppError } from '../contract/errors';
 import type { NewImage, ProjectStore } from '../store/project-store';
 import { type ProbeResult, probeImage } from './image-probe';
 import { describeSource, enumerateSource } from './sources';
@@ -14,7 +15,8 @@ const PROGRESS_INTERVAL_MS = 100;
 
 /**
  * Imports everything a source names: files are read, hashed and thumbnailed in parallel, then every
- * new image is written in ONE transaction. Cancelling (or any failure) writes nothing.
+ * new image, the duplicate check and the import's record are ONE transaction. Cancelling (or any
+ * failure) writes nothing.
  */
 export async function runImport(store: ProjectStore, source: ImportSource, options: ImportOptions): Promise<ImportSummary> {
   const started = performance.now();
@@ -30,6 +32,9 @@ export async function runImport(store: ProjectStore, source: ImportSource, optio
     ...partial
   });
   const emit = options.onProgress ?? (() => {});
+  const reusedId = () => new AppError('conflict', `An import with the id "${importId}" is already recorded in ${store.file}; nothing was imported. Start the import again (it gets a new id).`);
+  // Checked again when writing; here so that a reused id is refused before any file is read.
+  if (store.db.prepare('SELECT 1 FROM imports WHERE id = ?').get(importId)) throw reusedId();
   emit({ importId, phase: 'scanning', done: 0, total: 0, skipped: 0 });
 
   let enumerated;
@@ -65,31 +70,38 @@ export async function runImport(store: ProjectStore, source: ImportSource, optio
   skipped.sort((a, b) => a.path.localeCompare(b.path));
   if (signal?.aborted) return summary({ cancelled: true, skipped });
 
-  // In source order, so the first of several identical files is the one kept.
-  const duplicates: DuplicateItem[] = [];
-  const accepted: NewImage[] = [];
-  const seen = new Map<string, string>();
-  const sourceName = describeSource(source);
-  const className = new Map(store.listClasses().map((c) => [c.id, c.name]));
-  candidates.forEach((candidate, index) => {
-    const result = results[index];
-    if (!result?.ok) return;
-    const { image } = result;
-    const existing = seen.has(image.hash) ? undefined : store.imageByHash(image.hash);
-    const earlier = seen.get(image.hash) ?? existing?.path;
-    if (earlier !== undefined) {
-      const inProject = existing ? (className.get(store.images([existing.id])[0]?.labelId ?? -1) ?? null) : undefined;
-      const differs = existing && candidate.label && candidate.label !== inProject;
-      duplicates.push({ path: candidate.path, duplicateOf: earlier, ...(differs ? { labelDiffers: { inProject: inProject ?? null, inSource: candidate.label! } } : {}) });
-      return;
-    }
-    seen.set(image.hash, candidate.path);
-    accepted.push({ ...image, path: candidate.path, label: candidate.label, split: candidate.split, source: sourceName });
-  });
-
   emit({ importId, phase: 'saving', done, total: candidates.length, skipped: skipped.length });
-  const classesCreated: string[] = [];
-  const imported = accepted.length ? store.insertImages(accepted, classesCreated) : 0;
-  store.recordImport(importId, sourceName, imported, skipped);
-  return summary({ imported, classesCreated, duplicates, skipped });
+  // One IMMEDIATE transaction holds the import id check, the duplicate check against the project, the
+  // new images and the import's record: a failure anywhere (a reused import id, another writer) leaves
+  // the project as it was, and what is compared against is what is written against.
+  const sourceName = describeSource(source);
+  const write = store.db.transaction(() => {
+    if (store.db.prepare('SELECT 1 FROM imports WHERE id = ?').get(importId)) throw reusedId();
+    // In source order, so the first of several identical files is the one kept.
+    const duplicates: DuplicateItem[] = [];
+    const accepted: NewImage[] = [];
+    const seen = new Map<string, string>();
+    const className = new Map(store.listClasses().map((c) => [c.id, c.name]));
+    candidates.forEach((candidate, index) => {
+      const result = results[index];
+      if (!result?.ok) return;
+      const { image } = result;
+      const existing = seen.has(image.hash) ? undefined : store.imageByHash(image.hash);
+      const earlier = seen.get(image.hash) ?? existing?.path;
+      if (earlier !== undefined) {
+        const inProject = existing ? (className.get(store.images([existing.id])[0]?.labelId ?? -1) ?? null) : undefined;
+        const differs = existing && candidate.label && candidate.label !== inProject;
+        duplicates.push({ path: candidate.path, duplicateOf: earlier, ...(differs ? { labelDiffers: { inProject: inProject ?? null, inSource: candidate.label! } } : {}) });
+        return;
+      }
+      seen.set(image.hash, candidate.path);
+      accepted.push({ ...image, path: candidate.path, label: candidate.label, split: candidate.split, source: sourceName });
+    });
+    const classesCreated: string[] = [];
+    const imported = accepted.length ? store.insertImages(accepted, classesCreated) : 0;
+    store.recordImport(importId, sourceName, imported, skipped);
+    return { imported, classesCreated, duplicates };
+  });
+  const written = write.immediate();
+  return summary({ ...written, skipped });
 }
