@@ -2,6 +2,7 @@
  * Compute backend choice at start-up: tfjs-node-gpu (CUDA) → tfjs-node → wasm (SIMD) → cpu. Each
  * optional module is imported in try/catch, so a missing or broken install falls through cleanly.
  */
+import type { OnnxRuntimeInfo } from './onnx/onnx-towers';
 import { tf } from './tf';
 
 export const BACKEND_PREFERENCES = ['auto', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'] as const;
@@ -16,6 +17,8 @@ export interface BackendInfo {
   device: string;
   /** Why earlier candidates were skipped, in order: shown to users who expected the GPU. */
   skipped: { name: string; reason: string }[];
+  /** ONNX Runtime, which runs the CLIP towers (encoding, and the text tower of prompt learning) where present. */
+  onnx?: OnnxRuntimeInfo;
 }
 
 type Importer = (specifier: string) => Promise<unknown>;
@@ -77,4 +80,12 @@ export async function initBackend(preference: BackendPreference = 'auto', import
 
 export function describeBackend(info: BackendInfo): string {
   return `${info.name} · ${info.device}`;
+}
+
+/** ONNX Runtime's part in words: "ONNX Runtime 1.30.0 on CPU, 2 threads". */
+export function describeOnnx(info: OnnxRuntimeInfo | undefined): string {
+  if (!info) return 'ONNX Runtime: not checked';
+  if (info.unavailable || !info.provider) return `ONNX Runtime unavailable (${info.unavailable ?? 'no provider'}): TensorFlow.js runs the encoders`;
+  const where = info.provider === 'cpu' ? `CPU, ${info.threads} thread(s)` : info.provider === 'webgpu' && info.webgpuAdapter ? `WebGPU (${info.webgpuAdapter.description || info.webgpuAdapter.vendor})` : info.provider.toUpperCase();
+  return `ONNX Runtime ${info.version ?? ''} on ${where}`.replace(/\s+/g, ' ');
 }

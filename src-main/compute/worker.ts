@@ -4,6 +4,7 @@
  */
 import { initBackend } from '../clip/backend';
 import { ClipEngine } from '../clip/engine';
+import { probeOnnxRuntime } from '../clip/onnx/onnx-towers';
 import { TrainingService, type TrainMethod } from '../services/training-service';
 import { ProjectStore } from '../store/project-store';
 import type { WorkerReply, WorkerRequest } from './protocol';
@@ -28,6 +29,7 @@ async function handle(request: WorkerRequest): Promise<void> {
     case 'init':
       try {
         const info = await initBackend(request.backend);
+        info.onnx = await probeOnnxRuntime();
         backendName = `${info.name} · ${info.device}`;
         send({ type: 'ready', backend: info });
       } catch (error) {

@@ -153,7 +153,10 @@ export const BackendSummary = z.object({
   name: z.string(),
   device: z.string(),
   preference: z.string(),
-  skipped: z.array(z.object({ name: z.string(), reason: z.string() }))
+  skipped: z.array(z.object({ name: z.string(), reason: z.string() })),
+  /** Who runs the CLIP towers (encoding and prompt learning's text tower): ONNX Runtime's provider, or tfjs. */
+  encoders: z.string().optional(),
+  encoderSkipped: z.array(z.object({ name: z.string(), reason: z.string() })).optional()
 });
 export type BackendSummary = z.infer<typeof BackendSummary>;
 

@@ -8,7 +8,7 @@ import path from 'node:path';
 import type { ZeroShotReport } from '../contract';
 import type { Handlers } from '../contract/dispatch';
 import { AppError } from '../contract/errors';
-import { BACKEND_PREFERENCES, type BackendInfo, type BackendPreference } from '../clip/backend';
+import { BACKEND_PREFERENCES, type BackendInfo, type BackendPreference, describeOnnx } from '../clip/backend';
 import { fillTemplate, zeroShot } from '../clip/zeroshot';
 import { autoGroup } from '../mocoop/auto-group';
 import { analyzeTemplates } from '../mocoop/template-analysis';
@@ -36,7 +36,14 @@ export function loadTemplateLibrary(): TemplateLibrary {
   }
 }
 
-const summarize = (info: BackendInfo) => ({ name: info.name, device: info.device, preference: info.preference, skipped: info.skipped });
+const summarize = (info: BackendInfo) => ({
+  name: info.name,
+  device: info.device,
+  preference: info.preference,
+  skipped: info.skipped,
+  encoders: describeOnnx(info.onnx),
+  encoderSkipped: info.onnx?.skipped ?? []
+});
 
 export interface FeatureResult {
   features: Map<string, Float32Array>;

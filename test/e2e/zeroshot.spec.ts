@@ -20,6 +20,7 @@ test('import a CLIP folder, see the backend, run zero-shot and read the report',
     await expect(page.getByText('No model installed yet')).toBeVisible();
     await page.getByRole('button', { name: 'Get a model' }).click();
     await expect(page.getByTestId('backend-card')).toContainText('wasm');
+    await expect(page.getByTestId('encoders-engine')).toContainText(/ONNX Runtime .* on CPU/);
     await page.locator('#model-dir').fill(FIXTURE);
     await page.getByRole('button', { name: 'Import', exact: true }).click();
     await expect(page.getByTestId('models-table')).toContainText('tiny-clip-a');

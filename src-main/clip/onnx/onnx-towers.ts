@@ -11,7 +11,8 @@ import path from 'node:path';
 import type { ClipConfig } from '../config';
 import { type WeightReader, textGraph, visionGraph } from './clip-graphs';
 import { encodeModel } from './proto';
-import { probeWebGpu } from './webgpu-probe';
+import { GraphBuilder } from './graph-builder';
+import { type WebGpuAdapter, probeWebGpu } from './webgpu-probe';
 
 type Ort = typeof import('onnxruntime-node');
 type Session = import('onnxruntime-node').InferenceSession;
@@ -93,6 +94,47 @@ export function sessionOptions(provider: Exclude<OnnxProvider, 'auto'>, threads:
 
 function firstLine(error: unknown): string {
   return String((error as Error)?.message ?? error).split('\n')[0]!.slice(0, 300);
+}
+
+/** What ONNX Runtime can use on this machine, found by opening a one-node graph on each provider. */
+export interface OnnxRuntimeInfo {
+  version?: string;
+  provider?: Exclude<OnnxProvider, 'auto'>;
+  threads?: number;
+  skipped: { name: string; reason: string }[];
+  webgpuAdapter?: WebGpuAdapter;
+  /** Why ONNX Runtime is not used at all (the tfjs encoders run instead). */
+  unavailable?: string;
+}
+
+export async function probeOnnxRuntime(provider?: OnnxProvider): Promise<OnnxRuntimeInfo> {
+  if (process.env.MOCOOP_ONNX === '0') return { skipped: [], unavailable: 'turned off (MOCOOP_ONNX=0)' };
+  let ort: Ort;
+  try {
+    ort = await importOrt();
+  } catch (error) {
+    return { skipped: [], unavailable: `onnxruntime-node is not usable here (${firstLine(error)})` };
+  }
+  const requested = provider ?? (process.env.MOCOOP_ONNX_PROVIDER as OnnxProvider | undefined) ?? 'auto';
+  const skipped: OnnxRuntimeInfo['skipped'] = [];
+  const threads = defaultThreads();
+  const g = new GraphBuilder('probe');
+  g.output(g.add(g.input('x', [2]), g.weight('one', [2], Float32Array.of(1, 1))), 'y', [2]);
+  const model = encodeModel(g.build());
+  const webgpu = await probeWebGpu();
+  const webgpuAdapter = 'adapter' in webgpu ? webgpu.adapter : undefined;
+  for (const candidate of await providerCandidates(requested, skipped)) {
+    try {
+      const session = await ort.InferenceSession.create(model, sessionOptions(candidate, 1));
+      const out = await session.run({ x: new ort.Tensor('float32', Float32Array.of(1, 2), [2]) });
+      await session.release();
+      if ((out.y!.data as Float32Array)[1] !== 3) throw new Error('wrong result from a test graph');
+      return { version: ort.env.versions?.node, provider: candidate, threads, skipped, webgpuAdapter };
+    } catch (error) {
+      skipped.push({ name: candidate, reason: firstLine(error) });
+    }
+  }
+  return { version: ort.env.versions?.node, skipped, webgpuAdapter, unavailable: 'no execution provider worked' };
 }
 
 export class OnnxTowers {

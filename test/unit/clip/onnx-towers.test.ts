@@ -163,3 +163,16 @@ describe('text tower gradients on ONNX Runtime (explicit backward graph)', () =>
     }
   });
 });
+
+describe('what ONNX Runtime can use here', () => {
+  it('finds a working provider (the CPU at least) and says it in words', async () => {
+    const { probeOnnxRuntime } = await import('../../../src-main/clip/onnx/onnx-towers');
+    const { describeOnnx } = await import('../../../src-main/clip/backend');
+    const info = await probeOnnxRuntime('cpu');
+    expect(info.unavailable).toBeUndefined();
+    expect(info.provider).toBe('cpu');
+    expect(info.version).toMatch(/^\d+\.\d+/);
+    expect(describeOnnx(info)).toMatch(/^ONNX Runtime \d+\.\d+\.\d+ on CPU, \d+ thread\(s\)$/);
+    expect(describeOnnx({ skipped: [], unavailable: 'not installed' })).toMatch(/unavailable \(not installed\): TensorFlow.js runs the encoders/);
+  });
+});
