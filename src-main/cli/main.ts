@@ -53,7 +53,8 @@ const USAGE = `Usage: mocoop <command> [options]
   export <file> --run ID --out DIR [--json]        trained experts as safetensors + manifest.json
   import-experts <file> --from DIR [--json]        add exported experts to a project as a run
   eval <file> --run ID --on OTHER.mocoop [--json]  domain shift: evaluate on another project's images
-  Compute options: --backend auto|tensorflow-gpu|tensorflow|wasm|cpu
+  backends [--backend B] [--json]                  which engine runs the encoders and training here (ONNX Runtime provider, WebGPU adapter, tfjs)
+  Compute options: --backend auto|tensorflow-gpu|tensorflow|wasm|cpu (tfjs, losses); MOCOOP_ONNX_PROVIDER=auto|cpu|cuda|webgpu|dml|coreml (encoders)
 
 Common options: --json (machine-readable output), --debug (stack traces)`;
 
@@ -601,6 +602,13 @@ async function runCommand(argv: string[]): Promise<number> {
       case 'runs':
         await runsCommand(args);
         break;
+      case 'backends': {
+        checkFlags(args, ['backend', 'json', 'debug']);
+        const { backendsReport } = await import('./backends-command');
+        const report = await backendsReport(backendFlag(args));
+        print(args.flags.has('json'), report.json, report.text);
+        return 0;
+      }
       case 'export':
       case 'import-experts':
         await exchangeCommand(command, args);
