@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
+import { constants as fsConstants } from 'node:fs';
 import fs from 'node:fs/promises';
 import sharp from 'sharp';
-import { errnoReason } from './walk';
+import { errnoReason, specialFileKind } from './walk';
 
 export const MAX_PIXELS = 100_000_000;
 export const MAX_FILE_BYTES = 512 * 1024 * 1024;
@@ -22,14 +23,25 @@ const firstLine = (error: unknown) => String((error as Error)?.message ?? error)
 /** Reads one file and returns what the project stores about it, or the reason it cannot be imported. */
 export async function probeImage(file: string): Promise<ProbeResult> {
   let bytes: Buffer;
+  let handle: fs.FileHandle | undefined;
   try {
-    const stat = await fs.stat(file);
-    if (!stat.isFile()) return { ok: false, reason: 'is a folder or device, not an image file' };
+    // Opened without blocking and checked on the open handle: a named pipe (or a file swapped for one)
+    // is refused at once instead of waiting forever for a writer.
+    const notRegular = (stat: import('node:fs').Stats) =>
+      stat.isDirectory() ? 'is a folder, not an image file' : stat.isFile() ? null : `is ${specialFileKind(stat)}, not an image file`;
+    const before = notRegular(await fs.stat(file));
+    if (before) return { ok: false, reason: before };
+    handle = await fs.open(file, fsConstants.O_RDONLY | (fsConstants.O_NONBLOCK ?? 0));
+    const stat = await handle.stat();
+    const after = notRegular(stat);
+    if (after) return { ok: false, reason: after };
     if (stat.size === 0) return { ok: false, reason: 'empty file (0 bytes)' };
     if (stat.size > MAX_FILE_BYTES) return { ok: false, reason: `file is ${(stat.size / 2 ** 20).toFixed(0)} MB; the limit is ${MAX_FILE_BYTES / 2 ** 20} MB` };
-    bytes = await fs.readFile(file);
+    bytes = await handle.readFile();
   } catch (error) {
     return { ok: false, reason: errnoReason(error) };
+  } finally {
+    await handle?.close();
   }
   let width: number;
   let height: number;

@@ -5,7 +5,7 @@ import type { ImportSource, SkippedItem, Split } from '../contract';
 import { AppError } from '../contract/errors';
 import { classNameProblem } from '../contract/limits';
 import { parseCsv } from './csv';
-import { errnoReason, isHidden, listImageFiles } from './walk';
+import { errnoReason, isHidden, listImageFiles, specialFileKind } from './walk';
 
 /** One file the importer will try, with the label and split its source gives it. */
 export interface Candidate {
@@ -33,8 +33,13 @@ async function readText(file: string, what: string): Promise<string> {
   const abs = path.resolve(file);
   let bytes: Buffer;
   try {
+    // A named pipe or a device would be read forever: only regular files.
+    const stat = await fs.stat(abs);
+    if (stat.isDirectory()) throw new AppError('bad_source', `${what} ${abs} is a folder, not a file. Choose the ${what} itself.`);
+    if (!stat.isFile()) throw new AppError('bad_source', `${what} ${abs} is ${specialFileKind(stat)}, not a file. Choose the ${what} itself.`);
     bytes = await fs.readFile(abs);
   } catch (error) {
+    if (error instanceof AppError) throw error;
     throw new AppError('bad_source', `${what} ${abs}: ${errnoReason(error)}. Check the path.`);
   }
   // A NUL byte or a byte sequence that is not UTF-8 near the start: an image or another binary file.

@@ -23,6 +23,15 @@ export function errnoReason(error: unknown): string {
   }
 }
 
+/** What a directory entry or stat result is, when it is neither a regular file nor a folder. */
+export function specialFileKind(entry: { isFIFO(): boolean; isSocket(): boolean; isCharacterDevice(): boolean; isBlockDevice(): boolean }): string {
+  if (entry.isFIFO()) return 'a named pipe (FIFO)';
+  if (entry.isSocket()) return 'a socket';
+  if (entry.isCharacterDevice()) return 'a character device';
+  if (entry.isBlockDevice()) return 'a block device';
+  return 'not a regular file';
+}
+
 /**
  * Lists the image files under `dir` (recursively, following symbolic links once each). Files that are
  * not images, broken links and link loops are reported in `skipped`, hidden files are ignored.
@@ -57,11 +66,13 @@ export async function listImageFiles(dir: string, skipped: SkippedItem[], signal
       const full = path.join(current, entry.name);
       let isDir = entry.isDirectory();
       let isFile = entry.isFile();
+      let kind: Parameters<typeof specialFileKind>[0] = entry;
       if (entry.isSymbolicLink()) {
         try {
           const target = await fs.stat(full);
           isDir = target.isDirectory();
           isFile = target.isFile();
+          kind = target;
         } catch (error) {
           skipped.push({ path: full, reason: `broken link: ${errnoReason(error)}` });
           continue;
@@ -71,6 +82,9 @@ export async function listImageFiles(dir: string, skipped: SkippedItem[], signal
       else if (isFile) {
         if (IMAGE_EXTENSIONS.has(path.extname(entry.name).toLowerCase())) files.push(full);
         else skipped.push({ path: full, reason: `not an image file (${path.extname(entry.name) || 'no extension'}); supported: JPEG, PNG, WebP, GIF, TIFF, AVIF` });
+      } else {
+        // Never opened: reading a named pipe or a device would wait forever (or never end).
+        skipped.push({ path: full, reason: `is ${specialFileKind(kind)}, not an image file` });
       }
     }
   };

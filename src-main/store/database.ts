@@ -32,10 +32,26 @@ export function migrate(db: Db, file: string, target = LATEST_SCHEMA_VERSION, st
   }
 }
 
+/** 'a named pipe (FIFO)', 'a socket', … for a file that is neither a regular file nor a folder. */
+function specialKind(stat: fs.Stats): string {
+  if (stat.isFIFO()) return 'a named pipe (FIFO)';
+  if (stat.isSocket()) return 'a socket';
+  if (stat.isCharacterDevice()) return 'a character device';
+  if (stat.isBlockDevice()) return 'a block device';
+  return 'not a regular file';
+}
+
 function checkIsProjectFile(file: string): void {
   let fd: number | undefined;
   try {
-    fd = fs.openSync(file, 'r');
+    // Checked before opening: opening a named pipe waits for a writer, forever, and would freeze every
+    // client of web mode; a device never ends. Then opened without blocking and checked again.
+    const stat = fs.statSync(file);
+    if (stat.isDirectory()) throw new AppError('bad_project', `${file} is a folder; choose a project file (.mocoop).`);
+    if (!stat.isFile()) throw new AppError('bad_project', `${file} is ${specialKind(stat)}, not a project file. Choose a .mocoop file.`);
+    fd = fs.openSync(file, fs.constants.O_RDONLY | (fs.constants.O_NONBLOCK ?? 0));
+    const opened = fs.fstatSync(fd);
+    if (!opened.isFile()) throw new AppError('bad_project', `${file} is ${specialKind(opened)}, not a project file. Choose a .mocoop file.`);
     const header = Buffer.alloc(16);
     const read = fs.readSync(fd, header, 0, 16, 0);
     if (read === 0) throw new AppError('bad_project', `${file} is empty (0 bytes), so it holds no project. Choose another file or create a new project.`);
