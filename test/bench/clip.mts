@@ -21,11 +21,11 @@ const VIT_B16 = {
   vision_config: { hidden_size: 768, intermediate_size: 3072, num_hidden_layers: 12, num_attention_heads: 12, image_size: 224, patch_size: 16, num_channels: 3, layer_norm_eps: 1e-5, hidden_act: 'quick_gelu' }
 };
 
-/** Writes config.json + a random F32 model.safetensors with every tensor ViT-B/16 needs. */
-function writeRandomModel(dir: string): void {
+/** Writes config.json + a random F32 model.safetensors with every tensor the config (ViT-B/16 by default) needs. */
+export function writeRandomModel(dir: string, config: object = VIT_B16): void {
   fs.mkdirSync(dir, { recursive: true });
-  fs.writeFileSync(path.join(dir, 'config.json'), JSON.stringify(VIT_B16));
-  const shapes = expectedTensors(parseClipConfig(VIT_B16));
+  fs.writeFileSync(path.join(dir, 'config.json'), JSON.stringify(config));
+  const shapes = expectedTensors(parseClipConfig(config));
   const header: Record<string, unknown> = {};
   let offset = 0;
   for (const [name, shape] of shapes) {
