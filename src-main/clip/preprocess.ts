@@ -45,6 +45,24 @@ export interface PreprocessInfo {
   sourceMode?: SourceMode;
 }
 
+/**
+ * The most elongated image CLIP preprocessing takes: the short side is resized to 224 and the long
+ * side in proportion, so a 1×1,000,000 strip (2 KB as a palette PNG) would need a 224×224,000,000
+ * intermediate (gigabytes, or a typed-array crash). CLIP sees only the centre square anyway.
+ */
+export const MAX_ASPECT_RATIO = 50;
+
+/** Null when width × height is within MAX_ASPECT_RATIO, else a sentence for the person importing it. */
+export function aspectRatioProblem(width: number, height: number): string | null {
+  if (!(width >= 1 && height >= 1)) return null;
+  const ratio = Math.max(width, height) / Math.min(width, height);
+  if (ratio <= MAX_ASPECT_RATIO) return null;
+  return (
+    `image is ${width}×${height} pixels, ${Math.round(ratio).toLocaleString('en-US')} times as ${width > height ? 'wide as it is tall' : 'tall as it is wide'}; ` +
+    `the limit is ${MAX_ASPECT_RATIO}:1 (CLIP sees the centre square of an image). Crop it to a less elongated shape to use it`
+  );
+}
+
 const firstLine = (error: unknown) => String((error as Error)?.message ?? error).split('\n')[0]!.trim();
 
 /** IHDR bit depth and colour type of a PNG, or null when `bytes` is not a PNG. */
@@ -98,8 +116,16 @@ export async function decodeImage(input: string | Buffer): Promise<DecodedImage>
   } else {
     bytes = input;
   }
+  let meta: Metadata;
   try {
-    const meta = await sharp(bytes).metadata();
+    meta = await sharp(bytes).metadata();
+  } catch (error) {
+    throw new Error(`cannot decode image ${name}: ${firstLine(error)}`);
+  }
+  // Refused before decoding: the resize of a very elongated image is what would not fit in memory.
+  const shape = aspectRatioProblem(meta.width ?? 0, meta.pageHeight ?? meta.height ?? 0);
+  if (shape) throw new Error(`cannot use image ${name}: ${shape}.`);
+  try {
     const plan = planDecode(bytes, meta);
     let pipeline = sharp(bytes, { ignoreIcc: true, failOn: 'truncated' });
     let expect: 1 | 3 | 4;
@@ -161,6 +187,8 @@ export function cropRgb8(image: DecodedImage, size: number): { rgb: Uint8Array; 
   if (data.length !== width * height * channels) {
     throw new RangeError(`cropRgb8: expected ${width * height * channels} bytes for ${width}x${height}x${channels}, got ${data.length}`);
   }
+  const shape = aspectRatioProblem(width, height);
+  if (shape) throw new RangeError(`cropRgb8: ${shape}.`);
   const [rw, rh] = resizedSize(width, height, size);
   const left = roundHalfEven((rw - size) / 2);
   const top = roundHalfEven((rh - size) / 2);

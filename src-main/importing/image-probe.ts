@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { constants as fsConstants } from 'node:fs';
 import fs from 'node:fs/promises';
 import sharp from 'sharp';
+import { aspectRatioProblem } from '../clip/preprocess';
 import { errnoReason, specialFileKind } from './walk';
 
 export const MAX_PIXELS = 100_000_000;
@@ -53,6 +54,9 @@ export async function probeImage(file: string): Promise<ProbeResult> {
   } catch (error) {
     return { ok: false, reason: `not a readable image (${firstLine(error)})` };
   }
+  // The shape CLIP preprocessing takes (see MAX_ASPECT_RATIO): refused here, not when features are computed.
+  const shape = aspectRatioProblem(width, height);
+  if (shape) return { ok: false, reason: shape };
   if (width * height > MAX_PIXELS) {
     return { ok: false, reason: `image is ${width}×${height} (${((width * height) / 1e6).toFixed(0)} megapixels); the limit is ${MAX_PIXELS / 1e6} megapixels` };
   }
