@@ -149,6 +149,22 @@ function restore(buffer: Buffer, like: Params): { epoch: number; params: Params;
   return { epoch: state.epoch, params: unpack(state.params), velocity: unpack(state.velocity) };
 }
 
+/** A step whose loss or gradients are not finite numbers: the run stops as failed, saying what to change. */
+export class TrainingDivergedError extends Error {
+  constructor(
+    readonly epoch: number,
+    readonly step: number,
+    readonly loss: number,
+    lr: number
+  ) {
+    super(
+      `Training diverged at step ${step} (epoch ${epoch + 1}): the ${Number.isFinite(loss) ? 'gradients are' : `loss is ${loss}`} not a finite number. ` +
+        `Lower the learning rate (it is ${lr}) and start the run again.`
+    );
+    this.name = 'TrainingDivergedError';
+  }
+}
+
 export interface TrainResult {
   table: ExpertTable;
   steps: number;
@@ -231,6 +247,11 @@ export async function trainPrompts(engine: ClipEngine, data: TrainData, settings
         const result = await lossAndGradients(learner, params.context, params, { images, labels }, { hard, groupFeatures }, loss, C, prototypes ? { prototypes } : undefined, gradients);
         // SGD with momentum and (coupled) weight decay, as torch.optim.SGD.
         const grads = [...result.grads.context.prefix, ...result.grads.context.suffix, result.grads.W, result.grads.b, result.grads.correction ?? tf.zerosLike(params.correction)];
+        const gradNorm = tf.tidy(() => tf.addN(grads.map((g) => tf.sum(tf.square(g)))).dataSync()[0]!);
+        if (!Number.isFinite(result.losses.L) || !Number.isFinite(gradNorm)) {
+          tf.dispose([...grads, result.features, images]);
+          throw new TrainingDivergedError(epoch, step + 1, result.losses.L, settings.lr);
+        }
         const p = list(params);
         const v = list(velocity);
         const nextP: Tensor[] = [];

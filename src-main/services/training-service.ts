@@ -14,7 +14,7 @@ import { fitLinearProbe } from '../mocoop/linear-probe';
 import type { ReportInput } from '../mocoop/report';
 import { decodeTable, encodeTable } from '../mocoop/table-codec';
 import { exportExperts, importExperts } from '../mocoop/export';
-import { type LossOverrides, METHODS, PAPER_DEFAULTS, type PromptMethod, type StepEvent, type TrainSettings, trainPrompts } from '../mocoop/trainer';
+import { type LossOverrides, METHODS, PAPER_DEFAULTS, type PromptMethod, type StepEvent, type TrainSettings, TrainingDivergedError, trainPrompts } from '../mocoop/trainer';
 import type { ModelInfo } from '../models/model-store';
 import type { ProjectStore } from '../store/project-store';
 import { type FewShotSet, type StoredPrediction, TrainingStore } from '../store/training-store';
@@ -420,6 +420,7 @@ export class TrainingService {
     } catch (error) {
       this.training.finishRun(runId, 'failed', null, (error as Error).message);
       if (error instanceof AppError) throw error;
+      if (error instanceof TrainingDivergedError) throw new AppError('invalid_input', error.message);
       throw new AppError('internal', `Training failed: ${(error as Error).message}`);
     }
   }

@@ -5,7 +5,7 @@ import { tf } from '../../../src-main/clip/tf';
 import { baseNewSplit, harmonicMean, sampleFewShot, seededRandom } from '../../../src-main/mocoop/fewshot';
 import { predict } from '../../../src-main/mocoop/inference';
 import { fitLinearProbe } from '../../../src-main/mocoop/linear-probe';
-import { PAPER_DEFAULTS, type StepEvent, type TrainData, type TrainSettings, learningRate, trainPrompts } from '../../../src-main/mocoop/trainer';
+import { PAPER_DEFAULTS, type StepEvent, type TrainData, type TrainSettings, TrainingDivergedError, learningRate, trainPrompts } from '../../../src-main/mocoop/trainer';
 
 const FIXTURE = path.resolve('..', 'shared', 'fixtures', 'tiny-clip-a');
 
@@ -141,5 +141,26 @@ describe('few-shot protocols', () => {
   it('splits base and new classes by label order, base taking ceil(n/2)', () => {
     expect(baseNewSplit(['a', 'b', 'c', 'd', 'e'])).toEqual({ base: ['a', 'b', 'c'], new: ['d', 'e'] });
     expect(harmonicMean(0.8, 0.6)).toBeCloseTo(0.6857142857, 8);
+  });
+});
+
+describe('a diverging run', () => {
+  it('stops as soon as the loss or the gradients are not finite, naming the step and the learning rate', async () => {
+    await tf.setBackend('cpu');
+    const engine = ClipEngine.load(FIXTURE, { textGradients: true });
+    try {
+      const data = clusteredData(['ant', 'bee'], 4, engine.dim, 2);
+      const settings: TrainSettings = { ...PAPER_DEFAULTS, method: 'mocoop', epochs: 5, lr: 1e12, warmupEpochs: 0, batchSize: 4, topK: 1 };
+      const steps: StepEvent[] = [];
+      const before = tf.memory().numTensors;
+      const error = await trainPrompts(engine, data, settings, { onStep: (e) => steps.push(e) }).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(TrainingDivergedError);
+      expect((error as Error).message).toMatch(/^Training diverged at step \d+ \(epoch \d+\): the (loss is (NaN|Infinity|-Infinity)|gradients are) not a finite number\. Lower the learning rate \(it is 1000000000000\)/);
+      expect(steps.length).toBeLessThan(10);
+      expect(steps.every((s) => Number.isFinite(s.loss))).toBe(true);
+      expect(tf.memory().numTensors).toBe(before);
+    } finally {
+      engine.dispose();
+    }
   });
 });
