@@ -14,6 +14,24 @@ export async function benchTraining(modelDir: string): Promise<Record<string, un
   const tokenizer = path.resolve('..', 'shared', 'fixtures', 'tokenizer');
   for (const f of ['vocab.json', 'merges.txt']) if (!fs.existsSync(path.join(modelDir, f))) fs.copyFileSync(path.join(tokenizer, f), path.join(modelDir, f));
   const engine = ClipEngine.load(modelDir, { textGradients: true });
+  // Where a step's time goes: the text tower (forward + backward) and, inside it, the loss.
+  const gradients = await engine.textGradients();
+  const profile = { text: 0, loss: 0 };
+  const encodeWithGrad = gradients.encodeWithGrad.bind(gradients);
+  Object.assign(gradients, {
+    encodeWithGrad: async (...args: Parameters<typeof gradients.encodeWithGrad>) => {
+      const started = performance.now();
+      const [embeds, eot, dFeatures] = args;
+      const out = await encodeWithGrad(embeds, eot, (features) => {
+        const t = performance.now();
+        const dF = dFeatures(features);
+        profile.loss += performance.now() - t;
+        return dF;
+      });
+      profile.text += performance.now() - started;
+      return out;
+    }
+  });
   const groups = [
     ['a photo of a {}.', 'a good photo of a {}.'],
     ['itap of a {}.', 'art of the {}.'],
@@ -33,20 +51,35 @@ export async function benchTraining(modelDir: string): Promise<Record<string, un
       return v.map((x) => x / norm);
     });
     const stamps: number[] = [];
+    const atStep: { text: number; loss: number }[] = [];
     const started = performance.now();
     await trainPrompts(
       engine,
       { classNames: names.slice(0, C), virtualNames: names.slice(C), groups, features, labels: features.map((_, n) => n % C) },
       { ...PAPER_DEFAULTS, method: 'mocoop', epochs: 1, lr: 0.002, batchSize: 32 },
-      { onStep: () => stamps.push(performance.now()) }
+      {
+        onStep: () => {
+          stamps.push(performance.now());
+          atStep.push({ ...profile });
+        }
+      }
     );
     const stepSeconds = (stamps[1]! - stamps[0]!) / 1000;
+    const textSeconds = (atStep[1]!.text - atStep[0]!.text - (atStep[1]!.loss - atStep[0]!.loss)) / 1000;
+    const lossSeconds = (atStep[1]!.loss - atStep[0]!.loss) / 1000;
     log(`C=${C}: ${stepSeconds.toFixed(1)} s per step (${G(groups)} experts × ${2 * C} classes = ${5 * 2 * C} prompts), total with setup ${((performance.now() - started) / 1000).toFixed(1)} s`);
-    results.push({ classes: C, virtualClasses: C, prompts: 5 * 2 * C, secondsPerStep: Math.round(stepSeconds * 100) / 100 });
+    const r2 = (x: number) => Math.round(x * 100) / 100;
+    results.push({
+      classes: C,
+      virtualClasses: C,
+      prompts: 5 * 2 * C,
+      secondsPerStep: r2(stepSeconds),
+      profile: { textTowerForwardBackwardSeconds: r2(textSeconds), lossAndGradientSeconds: r2(lossSeconds), restSeconds: r2(stepSeconds - textSeconds - lossSeconds) }
+    });
   }
   clearInterval(timer);
   engine.dispose();
-  return { experts: 5, batch: 32, steps: results, peakRssMiB: Math.round(peak / 2 ** 20), cores: os.cpus().length };
+  return { experts: 5, batch: 32, textTower: gradients.describe, steps: results, peakRssMiB: Math.round(peak / 2 ** 20), cores: os.cpus().length, pytorchOpenblas1ThreadAnchorSecondsPerStep: { C10: 2.1, C50: 11.1 } };
 }
 
 const G = (groups: string[][]) => groups.length;
