@@ -14,6 +14,7 @@ import { loadTemplateLibrary } from '../services/clip-services';
 import { writeReport } from '../mocoop/report';
 import { LOSS_KEYS, type LossOverrides } from '../mocoop/trainer';
 import { TRAIN_METHODS, type TrainMethod, TrainingService } from '../services/training-service';
+import { checkOutputFolder } from '../services/output-folder';
 import { defaultConfigDir, packageRoot, packageVersion } from '../services/paths';
 import { startWebServer } from '../transport/web-server';
 import { type ParsedArgs, UsageError, checkFlags, parseArgs, stringFlag } from './args';
@@ -406,7 +407,8 @@ async function exchangeCommand(command: 'export' | 'import-experts', args: Parse
       const runId = stringFlag(args, 'run');
       const out = stringFlag(args, 'out');
       if (!runId || !out) throw new UsageError('export needs --run ID and --out DIR.');
-      const files = training.exportRun(runId, path.resolve(out));
+      // Checked on its real path before anything is written (a link to /proc would hang the mkdir).
+      const files = training.exportRun(runId, checkOutputFolder(path.resolve(out), 'the exported experts'));
       print(args.flags.has('json'), files, `Exported ${runId}:\n  ${files.weights}\n  ${files.manifest}`);
     } else {
       const from = stringFlag(args, 'from');

@@ -4,6 +4,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import { csvCell } from '../importing/csv';
 import { checkOutputFolder } from '../services/output-folder';
 
 interface ConfusionBlock {
@@ -45,9 +46,8 @@ export interface ReportInput {
 const esc = (s: unknown) => String(s).replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 const pct = (x: number | null) => (x === null ? '—' : `${(100 * x).toFixed(1)}%`);
 
-function csvField(value: string): string {
-  return /[",\n\r]/.test(value) ? `"${value.replace(/"/g, '""')}"` : value;
-}
+/** Quoted as needed, and a leading = + - @ neutralised (a file or class name must not run as a spreadsheet formula). */
+const csvField = csvCell;
 
 /** One row per test image; experts numbered from 1 (expert 1 = the first template group), as everywhere users see them. */
 export function predictionsCsv(rows: ReportInput['predictions']): string {
