@@ -101,6 +101,15 @@ export class PromptLearner {
     return this.layout.eot;
   }
 
+  /**
+   * Each expert's rows share their first 1 + prefix-length positions (SOT and the expert's prefix
+   * context vectors): causal attention lets a text engine encode them once per expert.
+   */
+  sharedPrefixGroups(): { start: number; count: number; prefix: number }[] {
+    const { experts, classes, prefixLength } = this.layout;
+    return Array.from({ length: experts }, (_, j) => ({ start: j * classes, count: classes, prefix: 1 + prefixLength[j]! }));
+  }
+
   dispose(): void {
     tf.dispose([this.assign, this.assignT, this.keep, this.fixed]);
   }

@@ -67,7 +67,7 @@ export async function lossAndGradients(
     db = out.gb;
     dv = out.gv;
     return out.gF;
-  });
+  }, learner.sharedPrefixGroups());
   const contextGrads = learner.contextGradients(dEmbeds);
   tf.dispose([embeds, dEmbeds, topK, pHard]);
   if (gateTarget) gateTarget.dispose();

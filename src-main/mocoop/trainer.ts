@@ -302,7 +302,7 @@ export async function trainPrompts(engine: ClipEngine, data: TrainData, settings
 
     // The fixed table of expert class features used for inference.
     const finalEmbeds = learner.embeddings(params.context);
-    const raw = await gradients.encode(finalEmbeds, layout.eot);
+    const raw = await gradients.encode(finalEmbeds, layout.eot, learner.sharedPrefixGroups());
     const table = tf.tidy(() => {
       const f = released ? tf.add(raw, params.correction) : raw;
       return tf.div(f, tf.norm(f, 'euclidean', -1, true));

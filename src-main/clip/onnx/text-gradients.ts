@@ -8,7 +8,8 @@ import type { ClipConfig } from '../config';
 import type { WeightReader } from './clip-graphs';
 import { type OnnxProvider, defaultThreads, sessionOptions } from './onnx-towers';
 import { encodeModel } from './proto';
-import { SAVED_LAST, savedNames, textTrainBackwardGraph, textTrainForwardGraph } from './text-train-graphs';
+import { prefixTrainBackwardGraph, prefixTrainForwardGraph } from './text-prefix-graphs';
+import { textTrainBackwardGraph, textTrainForwardGraph } from './text-train-graphs';
 
 type Ort = typeof import('onnxruntime-node');
 type Session = import('onnxruntime-node').InferenceSession;
@@ -30,30 +31,63 @@ export interface TextGradientResult {
   dEmbeds: Float32Array;
 }
 
+/**
+ * Consecutive rows that share their first `prefix` token embeddings (one expert's SOT and prefix
+ * context): the prefix is encoded once for them. Their prefix gradient is returned in the group's
+ * first row only (whoever sums the rows' gradients per context vector gets the same total).
+ */
+export interface SharedPrefixGroup {
+  start: number;
+  count: number;
+  prefix: number;
+}
+
+type Feeds = Record<string, OrtTensor>;
+
+/** One ONNX Runtime call's worth of rows: plain rows, or rows of one prefix group. */
+interface Unit {
+  feeds: Feeds;
+  /** Rows [a, b) of the whole batch. */
+  a: number;
+  b: number;
+  /** Token columns [from, from + tokens) of each row that the unit covers. */
+  from: number;
+  tokens: number;
+  /** For a prefix group: the row that receives the prefix gradient, and the prefix length. */
+  prefix?: { row: number; length: number };
+}
+
 export class OnnxTextGradients {
   private constructor(
     private readonly ort: Ort,
     private readonly config: ClipConfig,
-    private readonly forward: Session,
-    private readonly backward: Session,
+    private readonly plain: { forward: Session; backward: Session } | null,
+    private readonly shared: { forward: Session; backward: Session } | null,
     readonly threads: number,
     readonly provider: string,
     private readonly chunkTokens: number,
     private readonly savedBudgetBytes: number
   ) {}
 
-  static async load(config: ClipConfig, read: WeightReader, options: TextGradientOptions = {}): Promise<OnnxTextGradients> {
+  /** `graphs`: the plain pair (any rows), the shared-prefix pair (rows in prefix groups), or both. */
+  static async load(config: ClipConfig, read: WeightReader, options: TextGradientOptions & { graphs?: 'plain' | 'prefix' | 'both' } = {}): Promise<OnnxTextGradients> {
     const ortModule = await import('onnxruntime-node');
     const ort = ((ortModule as { default?: Ort }).default ?? ortModule) as Ort;
     const threads = options.threads ?? defaultThreads();
     const provider = options.provider ?? 'cpu';
-    const options_ = sessionOptions(provider, threads);
-    const forward = await ort.InferenceSession.create(encodeModel(textTrainForwardGraph(config, read)), options_);
+    const graphs = options.graphs ?? 'both';
+    const opened: Session[] = [];
+    const open = async (graph: () => import('./proto').GraphSpec) => {
+      const session = await ort.InferenceSession.create(encodeModel(graph()), sessionOptions(provider, threads));
+      opened.push(session);
+      return session;
+    };
     try {
-      const backward = await ort.InferenceSession.create(encodeModel(textTrainBackwardGraph(config, read)), options_);
-      return new OnnxTextGradients(ort, config, forward, backward, threads, provider, options.chunkTokens ?? 2048, options.savedBudgetBytes ?? 2 ** 30);
+      const plain = graphs === 'prefix' ? null : { forward: await open(() => textTrainForwardGraph(config, read)), backward: await open(() => textTrainBackwardGraph(config, read)) };
+      const shared = graphs === 'plain' ? null : { forward: await open(() => prefixTrainForwardGraph(config, read)), backward: await open(() => prefixTrainBackwardGraph(config, read)) };
+      return new OnnxTextGradients(ort, config, plain, shared, threads, provider, options.chunkTokens ?? 2048, options.savedBudgetBytes ?? 2 ** 30);
     } catch (error) {
-      await forward.release();
+      await Promise.all(opened.map((session) => session.release()));
       throw error;
     }
   }
@@ -62,48 +96,87 @@ export class OnnxTextGradients {
     return this.config.text.width;
   }
 
-  /** Bytes of saved activations per token (all layers). */
-  private savedBytesPerToken(tokens: number): number {
+  /** Bytes of saved activations per token (all layers); attention rows of `keys` keys. */
+  private savedBytesPerToken(keys: number): number {
     const t = this.config.text;
-    return 4 * t.layers * (6 * t.width + t.mlp + t.heads * tokens) + 4 * t.width;
+    return 4 * t.layers * (6 * t.width + t.mlp + t.heads * keys) + 4 * t.width;
   }
 
-  private chunks(rows: number, tokens: number): [number, number][] {
-    const per = Math.max(1, Math.floor(this.chunkTokens / tokens));
-    const out: [number, number][] = [];
-    for (let a = 0; a < rows; a += per) out.push([a, Math.min(rows, a + per)]);
-    return out;
-  }
-
-  private feeds(embeds: Float32Array, fullTokens: number, tokens: number, eot: number[], [a, b]: [number, number]) {
-    const n = b - a;
+  private slice(embeds: Float32Array, fullTokens: number, rows: [number, number], from: number, tokens: number): Float32Array {
     const W = this.width;
-    let data: Float32Array;
-    if (fullTokens === tokens) data = embeds.subarray(a * tokens * W, b * tokens * W);
-    else {
-      data = new Float32Array(n * tokens * W);
-      for (let r = 0; r < n; r++) data.set(embeds.subarray((a + r) * fullTokens * W, (a + r) * fullTokens * W + tokens * W), r * tokens * W);
-    }
-    const onehot = new Float32Array(n * tokens);
-    for (let r = 0; r < n; r++) onehot[r * tokens + eot[a + r]!] = 1;
-    return { embeds: new this.ort.Tensor('float32', data, [n, tokens, W]), eot_onehot: new this.ort.Tensor('float32', onehot, [n, tokens]) };
+    const [a, b] = rows;
+    if (from === 0 && fullTokens === tokens) return embeds.subarray(a * tokens * W, b * tokens * W);
+    const data = new Float32Array((b - a) * tokens * W);
+    for (let r = 0; r < b - a; r++) data.set(embeds.subarray(((a + r) * fullTokens + from) * W, ((a + r) * fullTokens + from + tokens) * W), r * tokens * W);
+    return data;
   }
 
-  private checkEot(rows: number, tokens: number, eot: number[]): number {
+  private onehot(eot: number[], [a, b]: [number, number], from: number, tokens: number): OrtTensor {
+    const data = new Float32Array((b - a) * tokens);
+    for (let r = 0; r < b - a; r++) data[r * tokens + eot[a + r]! - from] = 1;
+    return new this.ort.Tensor('float32', data, [b - a, tokens]);
+  }
+
+  /** Splits the rows into ONNX Runtime calls of about `chunkTokens` tokens each. */
+  private units(embeds: Float32Array, rows: number, tokens: number, eot: number[], groups?: SharedPrefixGroup[]): Unit[] {
+    const W = this.width;
+    const units: Unit[] = [];
+    const chunked = (a: number, b: number, perRow: number, make: (range: [number, number]) => Unit) => {
+      const per = Math.max(1, Math.floor(this.chunkTokens / perRow));
+      for (let x = a; x < b; x += per) units.push(make([x, Math.min(b, x + per)]));
+    };
+    // Without the plain graphs, every row is its own group (its SOT token being the shared prefix).
+    if (!groups && !this.plain) groups = Array.from({ length: rows }, (_, r) => ({ start: r, count: 1, prefix: 1 }));
+    if (!groups) {
+      const cut = Math.max(...eot) + 1;
+      chunked(0, rows, cut, (range) => ({
+        feeds: { embeds: new this.ort.Tensor('float32', this.slice(embeds, tokens, range, 0, cut), [range[1] - range[0], cut, W]), eot_onehot: this.onehot(eot, range, 0, cut) },
+        a: range[0],
+        b: range[1],
+        from: 0,
+        tokens: cut
+      }));
+      return units;
+    }
+    if (!this.shared) throw new Error('The shared-prefix text-gradient graphs are not loaded.');
+    let next = 0;
+    for (const group of groups) {
+      if (group.start !== next || group.count < 1 || group.start + group.count > rows) throw new Error('Shared-prefix groups must cover the rows in order.');
+      next = group.start + group.count;
+      const last = Math.max(...eot.slice(group.start, next));
+      if (group.prefix < 1 || Math.min(...eot.slice(group.start, next)) < group.prefix) throw new Error(`A shared prefix of ${group.prefix} tokens reaches a row's EOT.`);
+      const rest = last + 1 - group.prefix;
+      const prefix = new this.ort.Tensor('float32', embeds.slice(group.start * tokens * W, (group.start * tokens + group.prefix) * W), [1, group.prefix, W]);
+      chunked(group.start, next, rest, (range) => ({
+        feeds: { prefix_embeds: prefix, rest_embeds: new this.ort.Tensor('float32', this.slice(embeds, tokens, range, group.prefix, rest), [range[1] - range[0], rest, W]), eot_onehot: this.onehot(eot, range, group.prefix, rest) },
+        a: range[0],
+        b: range[1],
+        from: group.prefix,
+        tokens: rest,
+        prefix: { row: group.start, length: group.prefix }
+      }));
+    }
+    if (next !== rows) throw new Error('Shared-prefix groups must cover every row.');
+    return units;
+  }
+
+  private sessions(unit: Unit): { forward: Session; backward: Session } {
+    return (unit.prefix ? this.shared : this.plain)!;
+  }
+
+  private checkEot(rows: number, tokens: number, eot: number[]): void {
     if (eot.length !== rows) throw new Error(`${eot.length} EOT positions for ${rows} rows.`);
-    const longest = Math.max(...eot) + 1;
-    if (longest > tokens || Math.min(...eot) < 0) throw new Error(`EOT position out of range (tokens ${tokens}).`);
-    return longest;
+    if (Math.max(...eot) + 1 > tokens || Math.min(...eot) < 0) throw new Error(`EOT position out of range (tokens ${tokens}).`);
   }
 
   /** Projected features of rows of token embeddings [rows × tokens × width]. */
-  async encode(embeds: Float32Array, rows: number, tokens: number, eot: number[]): Promise<Float32Array> {
-    const cut = this.checkEot(rows, tokens, eot);
+  async encode(embeds: Float32Array, rows: number, tokens: number, eot: number[], groups?: SharedPrefixGroup[]): Promise<Float32Array> {
+    this.checkEot(rows, tokens, eot);
     const P = this.config.projectionDim;
     const features = new Float32Array(rows * P);
-    for (const chunk of this.chunks(rows, cut)) {
-      const out = await this.forward.run(this.feeds(embeds, tokens, cut, eot, chunk), ['features']);
-      features.set(out.features!.data as Float32Array, chunk[0] * P);
+    for (const unit of this.units(embeds, rows, tokens, eot, groups)) {
+      const out = await this.sessions(unit).forward.run(unit.feeds, ['features']);
+      features.set(out.features!.data as Float32Array, unit.a * P);
       for (const tensor of Object.values(out)) tensor.dispose();
     }
     return features;
@@ -118,42 +191,46 @@ export class OnnxTextGradients {
     rows: number,
     tokens: number,
     eot: number[],
-    dFeatures: (features: Float32Array) => Float32Array | Promise<Float32Array>
+    dFeatures: (features: Float32Array) => Float32Array | Promise<Float32Array>,
+    groups?: SharedPrefixGroup[]
   ): Promise<TextGradientResult> {
-    const cut = this.checkEot(rows, tokens, eot);
+    this.checkEot(rows, tokens, eot);
     const P = this.config.projectionDim;
     const W = this.width;
-    const chunks = this.chunks(rows, cut);
-    const keepAll = rows * cut * this.savedBytesPerToken(cut) <= this.savedBudgetBytes;
+    const units = this.units(embeds, rows, tokens, eot, groups);
+    const savedBytes = units.reduce((sum, u) => sum + (u.b - u.a) * u.tokens * this.savedBytesPerToken(u.tokens + (u.prefix?.length ?? 0)), 0);
+    const keepAll = savedBytes <= this.savedBudgetBytes;
     const features = new Float32Array(rows * P);
     const saved: Record<string, OrtTensor>[] = [];
-    const feeds = chunks.map((chunk) => this.feeds(embeds, tokens, cut, eot, chunk));
-    for (const [k, chunk] of chunks.entries()) {
-      const out = keepAll ? await this.forward.run(feeds[k]!) : await this.forward.run(feeds[k]!, ['features']);
-      features.set(out.features!.data as Float32Array, chunk[0] * P);
+    for (const unit of units) {
+      const forward = this.sessions(unit).forward;
+      const out = keepAll ? await forward.run(unit.feeds) : await forward.run(unit.feeds, ['features']);
+      features.set(out.features!.data as Float32Array, unit.a * P);
       if (keepAll) saved.push(out);
       else for (const tensor of Object.values(out)) tensor.dispose();
     }
     const dF = await dFeatures(features);
     if (dF.length !== rows * P) throw new Error(`d features has ${dF.length} values; expected ${rows * P}.`);
     const dEmbeds = new Float32Array(rows * tokens * W);
-    for (const [k, [a, b]] of chunks.entries()) {
-      const activations = keepAll ? saved[k]! : await this.forward.run(feeds[k]!);
-      const inputs: Record<string, OrtTensor> = {
-        eot_onehot: feeds[k]!.eot_onehot,
-        d_features: new this.ort.Tensor('float32', dF.subarray(a * P, b * P), [b - a, P]),
-        [SAVED_LAST]: activations[SAVED_LAST]!
-      };
-      for (let i = 0; i < this.config.text.layers; i++) for (const name of Object.values(savedNames(i))) inputs[name] = activations[name]!;
-      const out = await this.backward.run(inputs);
-      const d = out.d_embeds!.data as Float32Array;
-      for (let r = 0; r < b - a; r++) dEmbeds.set(d.subarray(r * cut * W, (r + 1) * cut * W), (a + r) * tokens * W);
+    for (const [k, unit] of units.entries()) {
+      const { forward, backward } = this.sessions(unit);
+      const activations = keepAll ? saved[k]! : await forward.run(unit.feeds);
+      const inputs: Feeds = { eot_onehot: unit.feeds.eot_onehot!, d_features: new this.ort.Tensor('float32', dF.subarray(unit.a * P, unit.b * P), [unit.b - unit.a, P]) };
+      for (const name of backward.inputNames) if (!(name in inputs)) inputs[name] = activations[name]!;
+      const out = await backward.run(inputs);
+      const d = (unit.prefix ? out.d_rest! : out.d_embeds!).data as Float32Array;
+      for (let r = 0; r < unit.b - unit.a; r++) dEmbeds.set(d.subarray(r * unit.tokens * W, (r + 1) * unit.tokens * W), ((unit.a + r) * tokens + unit.from) * W);
+      if (unit.prefix) {
+        const dp = out.d_prefix!.data as Float32Array;
+        const at = unit.prefix.row * tokens * W;
+        for (let i = 0; i < dp.length; i++) dEmbeds[at + i]! += dp[i]!;
+      }
       for (const tensor of [...Object.values(out), ...Object.values(activations)]) tensor.dispose();
     }
     return { features, dEmbeds };
   }
 
   async dispose(): Promise<void> {
-    await Promise.all([this.forward.release(), this.backward.release()]);
+    await Promise.all([this.plain?.forward.release(), this.plain?.backward.release(), this.shared?.forward.release(), this.shared?.backward.release()]);
   }
 }

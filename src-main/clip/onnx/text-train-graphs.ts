@@ -22,7 +22,7 @@ export function savedNames(layer: number): { x: string; q: string; k: string; v:
 }
 export const SAVED_LAST = 'saved_x_last';
 
-interface BlockWeights {
+export interface BlockWeights {
   ln1: [string, string];
   ln2: [string, string];
   q: [string, string];
@@ -33,7 +33,7 @@ interface BlockWeights {
   fc2: [string, string];
 }
 
-function blockWeights(g: GraphBuilder, read: WeightReader, c: TowerConfig, layer: number): BlockWeights {
+export function blockWeights(g: GraphBuilder, read: WeightReader, c: TowerConfig, layer: number): BlockWeights {
   const prefix = `text_model.encoder.layers.${layer}`;
   const { width, heads, mlp } = c;
   const scale = 1 / Math.sqrt(width / heads);
@@ -54,7 +54,7 @@ function blockWeights(g: GraphBuilder, read: WeightReader, c: TowerConfig, layer
   };
 }
 
-function headWeights(g: GraphBuilder, read: WeightReader, config: ClipConfig) {
+export function headWeights(g: GraphBuilder, read: WeightReader, config: ClipConfig) {
   const t = config.text;
   return {
     ln: [g.weight('final_ln.weight', [t.width], read('text_model.final_layer_norm.weight')), g.weight('final_ln.bias', [t.width], read('text_model.final_layer_norm.bias'))] as [string, string],
@@ -118,7 +118,7 @@ export function textTrainForwardGraph(config: ClipConfig, read: WeightReader): G
 }
 
 /** LayerNorm's input gradient from the saved input x (statistics recomputed) and dy. */
-function layerNormBackward(g: GraphBuilder, x: string, gamma: string, dy: string, eps: number): string {
+export function layerNormBackward(g: GraphBuilder, x: string, gamma: string, dy: string, eps: number): string {
   const mean = (y: string) => g.op('ReduceMean', [y], { axes: [-1], keepdims: 1 });
   const centred = g.sub(x, mean(x));
   const rstd = g.op('Reciprocal', [g.op('Sqrt', [g.add(mean(g.mul(centred, centred)), g.scalar(eps))])]);
@@ -128,7 +128,7 @@ function layerNormBackward(g: GraphBuilder, x: string, gamma: string, dy: string
 }
 
 /** dy·Wᵀ for a weight stored [in, out], on rows [N, out]. */
-function denseBackward(g: GraphBuilder, dy: string, wIn: string): string {
+export function denseBackward(g: GraphBuilder, dy: string, wIn: string): string {
   return g.op('Gemm', [dy, wIn], { transB: 1 });
 }
 

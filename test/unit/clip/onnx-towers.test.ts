@@ -176,3 +176,46 @@ describe('what ONNX Runtime can use here', () => {
     expect(describeOnnx({ skipped: [], unavailable: 'not installed' })).toMatch(/unavailable \(not installed\): TensorFlow.js runs the encoders/);
   });
 });
+
+describe('shared-prefix text gradients (each expert\'s prefix encoded once)', () => {
+  it.each([
+    ['in one call per group', 2048, 1 << 30],
+    ['in small chunks, recomputing forwards', 20, 0]
+  ])('equal the plain graphs: same features, prefix gradients summed into each group\'s first row (%s)', async (_, chunkTokens, savedBudgetBytes) => {
+    const { OnnxTextGradients } = await import('../../../src-main/clip/onnx/text-gradients');
+    const weights = openCheckedWeights(FIXTURE);
+    const gradients = await OnnxTextGradients.load(weights.config, weights.read, { threads: 1, chunkTokens, savedBudgetBytes });
+    weights.close();
+    try {
+      const W = 32;
+      const T = 14;
+      const rows = 7;
+      const groups = [
+        { start: 0, count: 4, prefix: 3 },
+        { start: 4, count: 3, prefix: 5 }
+      ];
+      let seed = 1;
+      const random = () => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff - 0.5;
+      const embeds = Float32Array.from({ length: rows * T * W }, () => random() * 0.5);
+      for (const g of groups) for (let r = g.start + 1; r < g.start + g.count; r++) embeds.copyWithin(r * T * W, g.start * T * W, (g.start * T + g.prefix) * W);
+      const eot = [5, 7, 9, 6, 8, 12, 10];
+      const dF = Float32Array.from({ length: rows * 24 }, () => random());
+      const plain = await gradients.encodeWithGrad(embeds, rows, T, eot, () => dF);
+      const shared = await gradients.encodeWithGrad(embeds, rows, T, eot, () => dF, groups);
+      expect(maxAbsDiff(shared.features, plain.features)).toBeLessThan(1e-5);
+      const wanted = plain.dEmbeds.slice();
+      for (const g of groups)
+        for (let r = g.start + 1; r < g.start + g.count; r++)
+          for (let i = 0; i < g.prefix * W; i++) {
+            wanted[g.start * T * W + i]! += wanted[r * T * W + i]!;
+            wanted[r * T * W + i] = 0;
+          }
+      expect(maxAbsDiff(shared.dEmbeds, wanted) / Math.max(...Array.from(wanted, Math.abs))).toBeLessThan(1e-5);
+      expect(maxAbsDiff(await gradients.encode(embeds, rows, T, eot, groups), plain.features)).toBeLessThan(1e-5);
+      // A group whose prefix would swallow a row's EOT is refused.
+      await expect(gradients.encode(embeds, rows, T, eot, [{ start: 0, count: 7, prefix: 6 }])).rejects.toThrow(/reaches a row's EOT/);
+    } finally {
+      await gradients.dispose();
+    }
+  });
+});
