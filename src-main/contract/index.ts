@@ -33,7 +33,8 @@ import {
   TemplateGroupInput,
   TemplateGroupInfo,
   RunDetails,
-  EvalMetrics
+  EvalMetrics,
+  ImagePrediction
 } from './schemas';
 
 export * from './schemas';
@@ -77,6 +78,7 @@ export const requests = {
   'labels.undo': request(none, HistoryStep),
   'labels.redo': request(none, HistoryStep),
   'labels.history': request(none, HistoryState),
+  'images.predictions': request(z.object({ runId: z.string().optional(), imageIds: z.array(Id).max(500) }), z.object({ runId: z.string().nullable(), items: z.array(ImagePrediction) })),
 
   'import.run': request(z.object({ importId: z.string().min(1).max(100), source: ImportSource }), ImportSummary),
   'import.upload': request(z.object({ importId: z.string().min(1).max(100), files: z.array(UploadedFile).min(1).max(2000) }), ImportSummary),

@@ -58,7 +58,18 @@ export const ImageFilter = z.object({
   unlabeled: z.boolean().optional(),
   split: Split.optional(),
   missing: z.boolean().optional(),
-  search: z.string().max(500).optional()
+  /** Words that must each match the file name, one of its two innermost folders or the class name. */
+  search: z.string().max(500).optional(),
+  /** Images a run evaluated (its stored predictions), by predicted class, right or wrong, confidence range. */
+  prediction: z
+    .object({
+      runId: z.string().min(1),
+      predictedClassId: Id.optional(),
+      correct: z.boolean().optional(),
+      minConfidence: z.number().min(0).max(1).optional(),
+      maxConfidence: z.number().min(0).max(1).optional()
+    })
+    .optional()
 });
 export type ImageFilter = z.infer<typeof ImageFilter>;
 
@@ -330,3 +341,18 @@ export const RunDetails = z.object({
     })
   )
 });
+
+/** A run's prediction for one image: stored when the run evaluated it, else computed from its cached CLIP features. */
+export const ImagePrediction = z.object({
+  imageId: Id,
+  predictedClassId: Id.nullable(),
+  predicted: z.string().nullable(),
+  confidence: z.number(),
+  /** Null when the image has no label to compare with. */
+  correct: z.boolean().nullable(),
+  topExperts: z.array(z.number().int()),
+  topWeights: z.array(z.number()),
+  top: z.array(z.object({ className: z.string(), probability: z.number() })),
+  source: z.enum(['evaluated', 'computed'])
+});
+export type ImagePrediction = z.infer<typeof ImagePrediction>;

@@ -10,6 +10,7 @@ import { listImageFiles } from '../importing/walk';
 import { ProjectStore } from '../store/project-store';
 import { ClipServices } from './clip-services';
 import { TrainServices } from './train-services';
+import { PredictionServices } from './image-predictions';
 import { EventBus } from './events';
 import { defaultProjectDir } from './paths';
 import { RecentProjects } from './recent-projects';
@@ -37,11 +38,13 @@ export class AppServices {
   private readonly imports = new Map<string, AbortController>();
   readonly clip: ClipServices;
   readonly train: TrainServices;
+  readonly predictions: PredictionServices;
 
   constructor(readonly options: ServiceOptions) {
     this.recent = new RecentProjects(options.configDir);
     this.clip = new ClipServices(options.configDir, this.events, () => this.project);
     this.train = new TrainServices(this.clip, this.events, () => this.project, options.version);
+    this.predictions = new PredictionServices(() => this.project, this.clip);
   }
 
   dispose(): void {
@@ -249,7 +252,8 @@ export class AppServices {
       'import.upload': ({ importId, files }) => this.importUploaded(importId, files),
       'import.cancel': ({ importId }) => ({ cancelled: this.cancelImport(importId) }),
       ...this.clip.handlers(),
-      ...this.train.handlers()
+      ...this.train.handlers(),
+      ...this.predictions.handlers()
     };
   }
 }

@@ -36,6 +36,14 @@ interface ImageRecord {
   source: string;
 }
 
+/** The last two folder names of a path ("train/cat" of /data/train/cat/0001.jpg), for the search. */
+export function folderTail(file: string, depth = 2): string {
+  const parts = file.split(/[\\/]+/).filter(Boolean);
+  return parts.slice(Math.max(0, parts.length - 1 - depth), -1).join('/');
+}
+
+const likePattern = (term: string) => `%${term.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+
 const toRow = (r: ImageRecord): ImageRow => ({
   id: r.id,
   path: r.path,
@@ -55,7 +63,10 @@ export class ProjectStore {
   private constructor(
     readonly file: string,
     readonly db: Db
-  ) {}
+  ) {
+    // The search matches an image's folders (e.g. "train/cat" of …/train/cat/0001.jpg), not only its file name.
+    db.function('mocoop_folders', { deterministic: true }, (p: unknown) => folderTail(String(p ?? '')));
+  }
 
   static create(file: string, name?: string): ProjectStore {
     const db = openDatabase(file, { create: true });
@@ -264,10 +275,34 @@ export class ProjectStore {
       clauses.push('missing = ?');
       params.push(filter.missing ? 1 : 0);
     }
-    const search = filter.search?.trim();
-    if (search) {
-      clauses.push("file_name LIKE ? ESCAPE '\\'");
-      params.push(`%${search.replace(/[\\%_]/g, (c) => `\\${c}`)}%`);
+    // Every word must match the file name, one of its two innermost folders or the image's class name.
+    for (const term of filter.search?.trim().split(/\s+/).filter(Boolean) ?? []) {
+      clauses.push("(file_name LIKE ? ESCAPE '\\' OR mocoop_folders(path) LIKE ? ESCAPE '\\' OR label_id IN (SELECT id FROM classes WHERE name LIKE ? ESCAPE '\\'))");
+      const pattern = likePattern(term);
+      params.push(pattern, pattern, pattern);
+    }
+    const prediction = filter.prediction;
+    if (prediction) {
+      // Only the images the run evaluated have stored predictions (its test split).
+      const parts = ['run_id = ?'];
+      params.push(prediction.runId);
+      if (prediction.predictedClassId !== undefined) {
+        parts.push('predicted_class_id = ?');
+        params.push(prediction.predictedClassId);
+      }
+      if (prediction.correct !== undefined) {
+        parts.push('correct = ?');
+        params.push(prediction.correct ? 1 : 0);
+      }
+      if (prediction.minConfidence !== undefined) {
+        parts.push("json_extract(data, '$.confidence') >= ?");
+        params.push(prediction.minConfidence);
+      }
+      if (prediction.maxConfidence !== undefined) {
+        parts.push("json_extract(data, '$.confidence') <= ?");
+        params.push(prediction.maxConfidence);
+      }
+      clauses.push(`id IN (SELECT image_id FROM run_predictions WHERE ${parts.join(' AND ')})`);
     }
     return { where: clauses.length ? `WHERE ${clauses.join(' AND ')}` : '', params };
   }

@@ -1,6 +1,9 @@
 import { SvelteMap, SvelteSet } from 'svelte/reactivity';
 import type { ClassInfo, HistoryState, ImageFilter, ImageRow, Split } from '$contract/index';
 import { api } from '../lib/bridge';
+import { pushRecent } from '../lib/class-search';
+import { setProjectClasses } from '../lib/colors';
+import type { TileSize } from '../lib/thumb-size';
 import { selectionAfterClick, type ClickMode } from '../lib/selection';
 import { appState } from './app.svelte';
 import { toasts } from './toasts.svelte';
@@ -12,7 +15,7 @@ const PAGE = 200;
  * scrolls, the selection, the focused tile and the undo/redo state.
  */
 export class LabelingState {
-  classes = $state.raw<ClassInfo[]>([]);
+  private classList = $state.raw<ClassInfo[]>([]);
   filter = $state<ImageFilter>({});
   ids = $state.raw<number[]>([]);
   rows = new SvelteMap<number, ImageRow>();
@@ -25,8 +28,58 @@ export class LabelingState {
   loading = $state(false);
   private pending = new Set<number>();
 
+  /** The classes most recently used to label, most recent first (kept per project in this browser). */
+  recentClassIds = $state<number[]>([]);
+  /** Thumbnail size: 'auto' follows the images' own size. */
+  tileSize = $state<TileSize>('auto');
+  /** The finished runs whose predictions the viewer and the prediction filters can use. */
+  runs = $state.raw<{ id: string; method: string; accuracy: number | null; createdAt: string }[]>([]);
+  /** The run whose predictions the viewer shows and the prediction filters use; null: the most accurate finished run. */
+  predictionRunId = $state<string | null>(null);
+  private recentKey = '';
+
   classById = $derived(new Map(this.classes.map((c) => [c.id, c])));
   selectedIds = $derived([...this.selection]);
+  recentClasses = $derived(this.recentClassIds.flatMap((id) => this.classById.get(id) ?? []));
+
+  get classes(): ClassInfo[] {
+    return this.classList;
+  }
+
+  /** Every class list goes through here, so the palette knows the project's classes (distinct colours). */
+  set classes(list: ClassInfo[]) {
+    setProjectClasses(list.map((c) => c.id));
+    this.classList = list;
+  }
+
+  /** Loads the recent classes of the open project (from this browser's storage). */
+  useProject(projectPath: string): void {
+    this.recentKey = `mocoop.recentClasses:${projectPath}`;
+    try {
+      const stored = JSON.parse(globalThis.localStorage?.getItem(this.recentKey) ?? '[]') as unknown;
+      this.recentClassIds = Array.isArray(stored) ? stored.filter((n): n is number => Number.isInteger(n)).slice(0, 8) : [];
+    } catch {
+      this.recentClassIds = [];
+    }
+  }
+
+  /** Records a class as just used (the "recent classes" row and the picker). */
+  remember(classId: number): void {
+    this.recentClassIds = pushRecent(this.recentClassIds, classId);
+    try {
+      if (this.recentKey) globalThis.localStorage?.setItem(this.recentKey, JSON.stringify(this.recentClassIds));
+    } catch {
+      // Storage may be full or disabled; the row still works for this session.
+    }
+  }
+
+  async loadRuns(): Promise<void> {
+    try {
+      this.runs = (await api.runs.list()).filter((r) => r.status === 'done').map((r) => ({ id: r.id, method: r.method, accuracy: r.accuracy, createdAt: r.createdAt }));
+    } catch (error) {
+      toasts.error(error);
+    }
+  }
 
   async reload(): Promise<void> {
     this.loading = true;
@@ -149,6 +202,7 @@ export class LabelingState {
     if (imageIds.length === 0) return;
     try {
       this.history = await api.labels.assign({ imageIds, classId });
+      if (classId !== null) this.remember(classId);
       for (const id of imageIds) {
         const row = this.rows.get(id);
         if (row) this.rows.set(id, { ...row, labelId: classId });
