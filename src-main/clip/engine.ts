@@ -117,7 +117,7 @@ export class ClipEngine {
       if ('unavailable' in towers) return tfjsTextGradients(this.model.text);
       const weights = openCheckedWeights(this.model.dir);
       try {
-        return onnxTextGradients(await OnnxTextGradients.load(weights.config, weights.read, { provider: towers.info.provider, threads: towers.info.threads, graphs: 'prefix' }));
+        return onnxTextGradients(await OnnxTextGradients.load(weights.config, weights.read, { provider: towers.info.provider, threads: towers.info.threads, graphs: 'prefix', maxBufferBytes: towers.info.provider === 'webgpu' ? towers.info.maxBufferBytes : undefined }));
       } catch {
         return tfjsTextGradients(this.model.text);
       } finally {

@@ -22,6 +22,8 @@ export type OnnxProvider = (typeof ONNX_PROVIDERS)[number];
 
 export interface OnnxTowersInfo {
   provider: Exclude<OnnxProvider, 'auto'>;
+  /** The WebGPU adapter's largest storage buffer binding, when the provider is WebGPU. */
+  maxBufferBytes?: number;
   threads: number;
   towers: ('vision' | 'text')[];
   skipped: { name: string; reason: string }[];
@@ -232,7 +234,9 @@ export class OnnxTowers {
         };
         const vision = towers.includes('vision') ? await open('vision') : null;
         const text = towers.includes('text') ? await open('text') : null;
-        return new OnnxTowers(ort, config, { provider, threads, towers, skipped }, vision, text);
+        const webgpu = provider === 'webgpu' ? await probeWebGpu() : null;
+        const maxBufferBytes = webgpu && 'adapter' in webgpu ? webgpu.adapter.maxStorageBufferBindingSize : undefined;
+        return new OnnxTowers(ort, config, { provider, threads, towers, skipped, maxBufferBytes }, vision, text);
       } catch (error) {
         await Promise.all(sessions.map((s) => s.release()));
         skipped.push({ name: provider, reason: firstLine(error) });

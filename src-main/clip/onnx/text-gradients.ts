@@ -22,6 +22,16 @@ export interface TextGradientOptions {
   chunkTokens?: number;
   /** Saved activations of all chunks are kept when they fit in this many bytes (default 1 GiB). */
   savedBudgetBytes?: number;
+  /** A GPU's largest buffer binding (WebGPU's maxStorageBufferBindingSize): chunks stay below it. */
+  maxBufferBytes?: number;
+}
+
+/** Tokens per chunk such that the largest activation of a chunk (MLP or attention rows) fits in one buffer. */
+export function chunkTokensFor(config: ClipConfig, wanted: number, maxBufferBytes?: number): number {
+  if (!maxBufferBytes) return wanted;
+  const t = config.text;
+  const bytesPerToken = 4 * Math.max(t.mlp, t.heads * t.contextLength, t.width * 3);
+  return Math.max(t.contextLength, Math.min(wanted, Math.floor(maxBufferBytes / bytesPerToken)));
 }
 
 export interface TextGradientResult {
@@ -85,7 +95,7 @@ export class OnnxTextGradients {
     try {
       const plain = graphs === 'prefix' ? null : { forward: await open(() => textTrainForwardGraph(config, read)), backward: await open(() => textTrainBackwardGraph(config, read)) };
       const shared = graphs === 'plain' ? null : { forward: await open(() => prefixTrainForwardGraph(config, read)), backward: await open(() => prefixTrainBackwardGraph(config, read)) };
-      return new OnnxTextGradients(ort, config, plain, shared, threads, provider, options.chunkTokens ?? 2048, options.savedBudgetBytes ?? 2 ** 30);
+      return new OnnxTextGradients(ort, config, plain, shared, threads, provider, chunkTokensFor(config, options.chunkTokens ?? 2048, options.maxBufferBytes), options.savedBudgetBytes ?? 2 ** 30);
     } catch (error) {
       await Promise.all(opened.map((session) => session.release()));
       throw error;

@@ -219,3 +219,16 @@ describe('shared-prefix text gradients (each expert\'s prefix encoded once)', ()
     }
   });
 });
+
+describe('chunk sizes under a GPU buffer limit', () => {
+  it('keeps the largest activation of a chunk within the limit, never below one full context', async () => {
+    const { chunkTokensFor } = await import('../../../src-main/clip/onnx/text-gradients');
+    const { parseClipConfig } = await import('../../../src-main/clip/config');
+    const config = parseClipConfig(JSON.parse(fs.readFileSync(path.join(FIXTURE, 'config.json'), 'utf8')));
+    expect(chunkTokensFor(config, 2048)).toBe(2048);
+    const perToken = 4 * Math.max(config.text.mlp, config.text.heads * 77, config.text.width * 3);
+    expect(chunkTokensFor(config, 2048, 128 * perToken)).toBe(128);
+    expect(chunkTokensFor(config, 2048, 128 * perToken) * perToken).toBeLessThanOrEqual(128 * perToken);
+    expect(chunkTokensFor(config, 2048, 10)).toBe(77);
+  });
+});
