@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { BACKEND_PREFERENCES, type BackendPreference, initBackend } from '../clip/backend';
 import { type ImportSource, TrainStart, requests } from '../contract';
-import { AppError } from '../contract/errors';
+import { AppError, isDatabaseBusy } from '../contract/errors';
 import { checkWithContract } from '../contract/limits';
 import { AppServices } from '../services/app-services';
 import { loadTemplateLibrary } from '../services/clip-services';
@@ -623,6 +623,7 @@ async function runCommand(argv: string[]): Promise<number> {
     if (debug) process.stderr.write(`${(error as Error)?.stack ?? String(error)}\n`);
     else if (error instanceof UsageError) process.stderr.write(`mocoop: ${error.message}\n`);
     else if (error instanceof AppError) process.stderr.write(`mocoop: ${error.message}\n`);
+    else if (isDatabaseBusy(error)) process.stderr.write('mocoop: another program (an import or a training run) is writing this project; nothing was changed. Try again when it has finished.\n');
     else process.stderr.write(`mocoop: unexpected error: ${(error as Error)?.message ?? String(error)} (run with --debug for details)\n`);
     return error instanceof UsageError ? 2 : 1;
   }

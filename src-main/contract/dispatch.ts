@@ -1,5 +1,5 @@
 import { type Envelope, type Output, type ParsedInput, type RequestName, isRequestName, requests } from './index';
-import { AppError, describeZodError } from './errors';
+import { AppError, describeZodError, isDatabaseBusy } from './errors';
 
 export type Handlers = { [K in RequestName]: (input: ParsedInput<K>) => Promise<Output<K>> | Output<K> };
 
@@ -19,6 +19,9 @@ export async function dispatch(handlers: Handlers, name: unknown, rawInput: unkn
     return { ok: true, value: spec.output.parse(value) };
   } catch (error) {
     if (error instanceof AppError) return { ok: false, error: { code: error.code, message: error.message } };
+    if (isDatabaseBusy(error)) {
+      return { ok: false, error: { code: 'busy', message: 'Another program (an import, a training run or another window of the CLI) is writing this project; nothing was changed. Try again when it has finished.' } };
+    }
     log(error);
     const message = error instanceof Error ? error.message : String(error);
     return { ok: false, error: { code: 'internal', message: `Something went wrong: ${message}` } };

@@ -29,3 +29,14 @@ export function describeZodError(error: z.ZodError, what: string): string {
   });
   return parts.join('; ');
 }
+
+/** SQLite's "database is locked" (SQLITE_BUSY and its variants, SQLITE_LOCKED): another connection holds the write lock. */
+export function isDatabaseBusy(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED'));
+}
+
+/** The words for a write that lost the race for a project file: nothing was written, try again. */
+export function busyProjectError(file: string, what = 'another program'): AppError {
+  return new AppError('busy', `${what[0]!.toUpperCase()}${what.slice(1)} is writing this project (${file}); nothing was changed. Try again when it has finished.`);
+}

@@ -1,5 +1,5 @@
 import type { DuplicateItem, ImportProgress, ImportSource, ImportSummary, SkippedItem } from '../contract';
-import { AppError } from '../contract/errors';
+import { AppError, busyProjectError, isDatabaseBusy } from '../contract/errors';
 import type { NewImage, ProjectStore } from '../store/project-store';
 import { type ProbeResult, probeImage } from './image-probe';
 import { describeSource, enumerateSource } from './sources';
@@ -102,6 +102,13 @@ export async function runImport(store: ProjectStore, source: ImportSource, optio
     store.recordImport(importId, sourceName, imported, skipped);
     return { imported, classesCreated, duplicates };
   });
-  const written = write.immediate();
+  let written: ReturnType<typeof write>;
+  try {
+    written = write.immediate();
+  } catch (error) {
+    // Another writer held the project past the busy timeout: the transaction never began, nothing was written.
+    if (isDatabaseBusy(error)) throw busyProjectError(store.file, 'another import');
+    throw error;
+  }
   return summary({ ...written, skipped });
 }

@@ -1,12 +1,15 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import { AppError } from '../contract/errors';
+import { AppError, busyProjectError, isDatabaseBusy } from '../contract/errors';
 import { LATEST_SCHEMA_VERSION, type Migration, migrations } from './migrations';
 
 export type Db = Database.Database;
 
 const SQLITE_HEADER = 'SQLite format 3\0';
+
+/** How long a statement waits for another connection's write lock before giving up (SQLITE_BUSY). */
+export const BUSY_TIMEOUT_MS = 5000;
 
 export function schemaVersion(db: Db): number {
   return db.pragma('user_version', { simple: true }) as number;
@@ -98,21 +101,24 @@ export function openDatabase(file: string, options: OpenOptions): Db {
   }
   let db: Db;
   try {
-    db = new Database(file, { fileMustExist: !options.create });
+    db = new Database(file, { fileMustExist: !options.create, timeout: BUSY_TIMEOUT_MS });
   } catch (error) {
     throw new AppError('bad_project', `${file} cannot be opened: ${(error as Error).message}`);
   }
   try {
+    // First, before any read or pragma: with another process writing (an import, a training run), every
+    // statement below waits for its lock instead of failing at once with "database is locked".
+    db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
     if (!options.create) refuseIfNotOurs(db, file);
     db.pragma('journal_mode = WAL');
     db.pragma('foreign_keys = ON');
     db.pragma('synchronous = NORMAL');
-    db.pragma('busy_timeout = 5000');
     migrate(db, file, options.targetVersion);
     return db;
   } catch (error) {
     db.close();
     if (error instanceof AppError) throw error;
+    if (isDatabaseBusy(error)) throw busyProjectError(file);
     throw new AppError('bad_project', `${file} cannot be opened: ${(error as Error).message}`);
   }
 }
