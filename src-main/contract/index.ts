@@ -34,7 +34,11 @@ import {
   TemplateGroupInfo,
   RunDetails,
   EvalMetrics,
-  ImagePrediction
+  ImagePrediction,
+  SplitRequest,
+  SplitResult,
+  ExportRequest,
+  ExportResult
 } from './schemas';
 
 export * from './schemas';
@@ -78,6 +82,8 @@ export const requests = {
   'labels.undo': request(none, HistoryStep),
   'labels.redo': request(none, HistoryStep),
   'labels.history': request(none, HistoryState),
+  'labels.autoSplit': request(SplitRequest, SplitResult),
+  'labels.export': request(ExportRequest, ExportResult),
   'images.predictions': request(z.object({ runId: z.string().optional(), imageIds: z.array(Id).max(500) }), z.object({ runId: z.string().nullable(), items: z.array(ImagePrediction) })),
 
   'import.run': request(z.object({ importId: z.string().min(1).max(100), source: ImportSource }), ImportSummary),

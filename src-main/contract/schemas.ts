@@ -356,3 +356,42 @@ export const ImagePrediction = z.object({
   source: z.enum(['evaluated', 'computed'])
 });
 export type ImagePrediction = z.infer<typeof ImagePrediction>;
+
+export const SplitRequest = z.object({
+  testPercent: z.number({ error: 'the test share must be a number' }).min(0, 'the test share must be 0% or more').max(90, 'the test share can be at most 90%'),
+  valPercent: z.number({ error: 'the validation share must be a number' }).min(0, 'the validation share must be 0% or more').max(90, 'the validation share can be at most 90%'),
+  seed: z.number({ error: 'the seed must be a number' }).int('the seed must be a whole number').min(0, 'the seed must be 0 or more'),
+  /** Unlabeled images are split too (as one group of their own); otherwise they keep their split. */
+  includeUnlabeled: z.boolean().optional(),
+  /** Images of few-shot sets stay in the train pool (default true: sets take train-pool images only). */
+  keepFewShotInTrain: z.boolean().optional(),
+  /** Only compute the counts; change nothing. */
+  preview: z.boolean().optional()
+});
+
+export const SplitResult = z.object({
+  moved: z.number().int(),
+  applied: z.boolean(),
+  total: z.object({ train: z.number().int(), val: z.number().int(), test: z.number().int() }),
+  perClass: z.array(z.object({ classId: Id.nullable(), name: z.string(), train: z.number().int(), val: z.number().int(), test: z.number().int() })),
+  kept: z.number().int(),
+  history: z.object({ canUndo: z.boolean(), canRedo: z.boolean() })
+});
+
+export const ExportRequest = z.object({
+  format: z.enum(['csv', 'coop', 'labelstudio']),
+  includeUnlabeled: z.boolean().optional(),
+  /** Also write the export to this full path on the machine running the services. */
+  file: z.string().optional()
+});
+
+export const ExportResult = z.object({
+  fileName: z.string(),
+  mime: z.string(),
+  content: z.string(),
+  images: z.number().int(),
+  /** Images left out (unlabeled ones in a CoOp split). */
+  left: z.number().int(),
+  imageRoot: z.string().nullable(),
+  savedTo: z.string().nullable()
+});

@@ -10,6 +10,7 @@ import { listImageFiles } from '../importing/walk';
 import { ProjectStore } from '../store/project-store';
 import { ClipServices } from './clip-services';
 import { TrainServices } from './train-services';
+import { LabelServices } from './label-services';
 import { PredictionServices } from './image-predictions';
 import { EventBus } from './events';
 import { defaultProjectDir } from './paths';
@@ -38,12 +39,14 @@ export class AppServices {
   private readonly imports = new Map<string, AbortController>();
   readonly clip: ClipServices;
   readonly train: TrainServices;
+  readonly labels: LabelServices;
   readonly predictions: PredictionServices;
 
   constructor(readonly options: ServiceOptions) {
     this.recent = new RecentProjects(options.configDir);
     this.clip = new ClipServices(options.configDir, this.events, () => this.project);
     this.train = new TrainServices(this.clip, this.events, () => this.project, options.version);
+    this.labels = new LabelServices(() => this.project, this.events);
     this.predictions = new PredictionServices(() => this.project, this.clip);
   }
 
@@ -253,6 +256,7 @@ export class AppServices {
       'import.cancel': ({ importId }) => ({ cancelled: this.cancelImport(importId) }),
       ...this.clip.handlers(),
       ...this.train.handlers(),
+      ...this.labels.handlers(),
       ...this.predictions.handlers()
     };
   }

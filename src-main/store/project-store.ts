@@ -450,6 +450,24 @@ export class ProjectStore {
     return this.record('label_id', imageIds, classId, name === null ? `Unlabel ${what}` : `Label ${what} as ${name}`);
   }
 
+  /** Sets each image's own split in one transaction, as one undoable step (a "split later" hold-out). Returns how many moved. */
+  assignSplits(updates: { id: number; split: Split }[], description: string): { moved: number; history: HistoryState } {
+    let moved = 0;
+    this.transaction(() => {
+      const current = new Map(
+        (this.db.prepare('SELECT id, split FROM images WHERE id IN (SELECT value FROM json_each(?))').all(JSON.stringify(updates.map((u) => u.id))) as { id: number; split: Split }[]).map((r) => [r.id, r.split])
+      );
+      if (current.size !== new Set(updates.map((u) => u.id)).size) throw new AppError('not_found', 'Some images no longer exist; reload the grid.');
+      const changes: LabelChange[] = updates.filter((u) => current.get(u.id) !== u.split).map((u) => ({ id: u.id, field: 'split', before: current.get(u.id)!, after: u.split }));
+      moved = changes.length;
+      if (changes.length === 0) return;
+      this.applyChanges(changes, 'after');
+      this.db.prepare('DELETE FROM label_ops WHERE undone = 1').run();
+      this.db.prepare('INSERT INTO label_ops (description, changes) VALUES (?, ?)').run(description, JSON.stringify(changes));
+    });
+    return { moved, history: this.history() };
+  }
+
   setSplit(imageIds: number[], split: Split): HistoryState {
     return this.record('split', imageIds, split, `Move ${imageIds.length} image${imageIds.length === 1 ? '' : 's'} to ${split}`);
   }
