@@ -13,6 +13,7 @@ import { AppServices } from '../services/app-services';
 import { loadTemplateLibrary } from '../services/clip-services';
 import { writeReport } from '../mocoop/report';
 import { LOSS_KEYS, type LossOverrides } from '../mocoop/trainer';
+import { SCHEDULE_NAMES, isScheduleName } from '../contract/schedules';
 import { TRAIN_METHODS, type TrainMethod, TrainingService } from '../services/training-service';
 import { checkOutputFolder } from '../services/output-folder';
 import { defaultConfigDir, packageRoot, packageVersion } from '../services/paths';
@@ -43,8 +44,11 @@ const USAGE = `Usage: mocoop <command> [options]
   fewshot <file> --k N --seed S [--base-new] [--json]
                                                    sample a seeded few-shot set from the labeled train pool
   train <file> --model DIR|ID [--method mocoop|mocoop-no-gate|mocoop-no-text|coop|kgcoop|zeroshot]
-        [--preset paper|released-code] [--k-experts K] [--epochs N] [--batch-size B] [--lr X] [--seed S] [--set ID] [--aug-views N]
+        [--preset paper|released-code] [--schedule lasp-25|lasp-50|lasp-300|batch1-10|coop]
+        [--k-experts K] [--epochs N] [--batch-size B] [--lr X] [--seed S] [--set ID] [--aug-views N]
         [--lambda1 X] [--lambda2 X] [--lambda-kg X] [--tau-ce T] [--tau-gate T] [--tau-text T] [--json]
+                                                   --schedule: published epochs/warm-up/lr/batch (default lasp-25, coop for CoOp/KgCoOp);
+                                                   --epochs, --lr, --batch-size override it
   train <file> --resume RUN [--json]               continue a stopped or killed run from its last checkpoint
   train <file> --rerun RUN [--json]                train again with every setting of RUN (same seed: same numbers)
   runs <file> [--json]                             every run with its method, status, accuracy and H
@@ -432,13 +436,15 @@ const LOSS_FLAGS: [string, (typeof LOSS_KEYS)[number]][] = [
 ];
 
 async function trainCommand(command: 'train' | 'eval', args: ParsedArgs): Promise<void> {
-  checkFlags(args, ['model', 'method', 'preset', 'k-experts', 'epochs', 'batch-size', 'lr', 'seed', 'set', 'run', 'on', 'resume', 'rerun', 'aug-views', 'backend', 'json', 'debug', ...LOSS_FLAGS.map(([flag]) => flag)]);
+  checkFlags(args, ['model', 'method', 'preset', 'schedule', 'k-experts', 'epochs', 'batch-size', 'lr', 'seed', 'set', 'run', 'on', 'resume', 'rerun', 'aug-views', 'backend', 'json', 'debug', ...LOSS_FLAGS.map(([flag]) => flag)]);
   const json = args.flags.has('json');
   const backendPref = backendFlag(args);
   const method = (stringFlag(args, 'method') ?? 'mocoop') as TrainMethod;
   if (!(TRAIN_METHODS as readonly string[]).includes(method)) throw new UsageError(`--method must be one of ${TRAIN_METHODS.join(', ')}.`);
   const preset = stringFlag(args, 'preset') ?? 'paper';
   if (preset !== 'paper' && preset !== 'released-code') throw new UsageError(`--preset must be paper or released-code (got "${preset}").`);
+  const schedule = stringFlag(args, 'schedule');
+  if (schedule !== undefined && !isScheduleName(schedule)) throw new UsageError(`--schedule must be one of ${SCHEDULE_NAMES.join(', ')} (got "${schedule}").`);
   const modelArg = stringFlag(args, 'model');
   if (!modelArg && command === 'train' && !stringFlag(args, 'resume') && !stringFlag(args, 'rerun')) throw new UsageError('train needs --model DIR (a CLIP folder) or the id of an installed model.');
   const { app, training } = openTraining(args);
@@ -464,6 +470,9 @@ async function trainCommand(command: 'train' | 'eval', args: ParsedArgs): Promis
   const options = {
     method: (recorded?.method as TrainMethod | undefined) ?? method,
     preset: ((recorded?.settings.preset as string | undefined) ?? preset) as 'paper' | 'released-code',
+    // A rerun keeps its record's schedule and warm-up (older records: the warm-up they had).
+    schedule: recorded ? (isScheduleName(recorded.settings.schedule) ? recorded.settings.schedule : undefined) : schedule,
+    warmupEpochs: fromRecord('warmupEpochs'),
     augViews: fromRecord('augViews') ?? numberFlag(args, 'aug-views', true, 0),
     topK: fromRecord('topK') ?? numberFlag(args, 'k-experts', true, 1),
     epochs: fromRecord('epochs') ?? numberFlag(args, 'epochs', true, 1),

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { SCHEDULE_NAMES } from './schedules';
 
 export const Id = z.number().int().positive();
 export const Split = z.enum(['train', 'val', 'test']);
@@ -223,6 +224,8 @@ export const TrainStart = z.object({
   modelId: z.string().min(1, 'choose a model'),
   method: TrainMethodName,
   preset: z.enum(['paper', 'released-code']).optional(),
+  /** A published schedule (epochs, warm-up, lr, batch size; lasp-50 also λ2); explicit fields override it. Default: lasp-25 for MoCoOp, coop for CoOp and KgCoOp. */
+  schedule: z.enum(SCHEDULE_NAMES).optional(),
   augViews: z.number().int().min(0).max(32).optional(),
   setId: Id.optional(),
   topK: z.number().int().min(1).max(64).optional(),

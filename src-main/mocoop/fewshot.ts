@@ -2,6 +2,7 @@
  * Few-shot protocols: seeded k-per-class sampling (as Dassl does it: per class, k images without
  * replacement, all of them when the class has fewer) and the base-to-new class split.
  */
+import { coopEpochs } from '../contract/schedules';
 
 /** mulberry32: a small, fast, seedable PRNG; the same seed gives the same sequence everywhere. */
 export function seededRandom(seed: number): () => number {
@@ -52,11 +53,9 @@ export function baseNewSplit<T>(classesInLabelOrder: T[]): { base: T[]; new: T[]
   return { base: classesInLabelOrder.slice(0, cut), new: classesInLabelOrder.slice(cut) };
 }
 
-/** CoOp's published learning rate and epochs per shot count (batch 32, SGD, cosine schedule). */
+/** CoOp's published learning rate and epochs per shot count (batch 32, SGD, cosine schedule): 50 epochs for 1–2 shots, 100 for 4–8, 200 for 16. */
 export function coopSchedule(k: number): { lr: number; epochs: number } {
-  if (k <= 1) return { lr: 0.002, epochs: 50 };
-  if (k <= 4) return { lr: 0.002, epochs: 100 };
-  return { lr: 0.002, epochs: 200 };
+  return { lr: 0.002, epochs: coopEpochs(k) };
 }
 
 export function harmonicMean(a: number, b: number): number {

@@ -1,7 +1,7 @@
 /**
  * The training loop for MoCoOp and the prompt-learning baselines on cached image features:
- * SGD with momentum and weight decay, a constant warm-up epoch then a cosine schedule (as CoOp/Dassl),
- * seeded shuffling (epoch e's order depends only on the seed and e, so a resumed run is identical),
+ * SGD with momentum and weight decay, constant warm-up epochs then a cosine schedule restarted after
+ * them (as Dassl), whole batches only (the last partial one dropped, as Dassl), seeded shuffling (epoch e's order depends only on the seed and e, so a resumed run is identical),
  * a checkpoint after every epoch, and the table of expert class features at the end.
  */
 import type { ClipEngine } from '../clip/engine';
@@ -89,10 +89,24 @@ export interface TrainCallbacks {
   shouldStop?: () => boolean;
 }
 
-/** Learning rate of epoch e: constant warm-up, then cosine annealing over all epochs. */
+/**
+ * Learning rate of epoch e (0-based), as Dassl's ConstantWarmupScheduler around CosineAnnealingLR with
+ * WARMUP_RECOUNT (its default, and the released configs'): the warm-up epochs e < W run at the constant
+ * warm-up rate, then the cosine starts over from the full rate: lr = base·½(1 + cos(π(e − W)/E)), E the
+ * epochs of the whole run (so the last epoch never reaches 0).
+ */
 export function learningRate(s: Pick<TrainSettings, 'lr' | 'epochs' | 'warmupEpochs' | 'warmupLr'>, epoch: number): number {
   if (epoch < s.warmupEpochs) return s.warmupLr;
-  return 0.5 * s.lr * (1 + Math.cos((Math.PI * epoch) / s.epochs));
+  return 0.5 * s.lr * (1 + Math.cos((Math.PI * (epoch - s.warmupEpochs)) / s.epochs));
+}
+
+/**
+ * Steps per epoch: whole batches only, the last partial batch dropped as Dassl's train loader does
+ * (drop_last when the set holds at least one batch); a set smaller than one batch is one step.
+ */
+export function stepsPerEpoch(images: number, batchSize: number): number {
+  if (images === 0) return 0;
+  return images >= batchSize ? Math.floor(images / batchSize) : 1;
 }
 
 /** The groups a method trains: CoOp and KgCoOp use one expert initialised from "a photo of a {}.". */
@@ -217,9 +231,9 @@ export async function trainPrompts(engine: ClipEngine, data: TrainData, settings
   }
 
   const N = data.features.length;
-  const stepsPerEpoch = Math.ceil(N / settings.batchSize);
-  const totalSteps = stepsPerEpoch * settings.epochs;
-  let step = startEpoch * stepsPerEpoch;
+  const perEpoch = stepsPerEpoch(N, settings.batchSize);
+  const totalSteps = perEpoch * settings.epochs;
+  let step = startEpoch * perEpoch;
   let stopped = false;
   let lastEpoch = startEpoch - 1;
   const started = performance.now();
@@ -234,7 +248,7 @@ export async function trainPrompts(engine: ClipEngine, data: TrainData, settings
         const j = Math.floor(random() * (i + 1));
         [order[i], order[j]] = [order[j]!, order[i]!];
       }
-      for (let s = 0; s < stepsPerEpoch; s++) {
+      for (let s = 0; s < perEpoch; s++) {
         if (callbacks.shouldStop?.()) {
           stopped = true;
           break;
@@ -290,7 +304,7 @@ export async function trainPrompts(engine: ClipEngine, data: TrainData, settings
           ...(loss.lambdaKg ? { l_kg: result.losses.Lkg } : {}),
           lr,
           accuracy: correct / labels.length,
-          images_per_s: (stepsHere * settings.batchSize) / Math.max(elapsed, 1e-6),
+          images_per_s: (stepsHere * Math.min(settings.batchSize, N)) / Math.max(elapsed, 1e-6),
           eta_s: (elapsed / stepsHere) * (totalSteps - step)
         });
       }

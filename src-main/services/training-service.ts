@@ -7,7 +7,8 @@ import type { ClipEngine } from '../clip/engine';
 import { SafetensorsFile } from '../clip/safetensors';
 import { ensembleClassifier, fillTemplate } from '../clip/zeroshot';
 import { AppError } from '../contract/errors';
-import { baseNewSplit, coopSchedule, harmonicMean, sampleFewShot } from '../mocoop/fewshot';
+import { baseNewSplit, harmonicMean, sampleFewShot } from '../mocoop/fewshot';
+import { SCHEDULE_NAMES, type ScheduleName, WARMUP_LR, defaultSchedule, isScheduleName, scheduleFor } from '../contract/schedules';
 import { type MatchedClass, matchRunClasses } from '../mocoop/class-match';
 import { type ExpertTable, classProbabilities, predict, runLogitScale } from '../mocoop/inference';
 import { fitLinearProbe } from '../mocoop/linear-probe';
@@ -247,7 +248,7 @@ export class TrainingService {
     engine: ClipEngine,
     model: ModelInfo,
     backend: string,
-    options: { method: TrainMethod; preset?: 'paper' | 'released-code'; augViews?: number; setId?: number; topK?: number; epochs?: number; batchSize?: number; lr?: number; seed?: number; loss?: LossOverrides; resume?: string },
+    options: { method: TrainMethod; preset?: 'paper' | 'released-code'; schedule?: ScheduleName; warmupEpochs?: number; augViews?: number; setId?: number; topK?: number; epochs?: number; batchSize?: number; lr?: number; seed?: number; loss?: LossOverrides; resume?: string },
     onStep: (event: StepEvent) => void,
     shouldStop?: () => boolean,
     onRun?: (runId: string) => void
@@ -281,19 +282,29 @@ export class TrainingService {
       .images(set.imageIds)
       .map((r) => (frozenLabels ? { ...r, labelId: frozenLabels.get(r.id) ?? null } : r))
       .filter((r) => r.labelId !== null && !r.missing && set.baseClassIds.includes(r.labelId));
-    const schedule = coopSchedule(set.k ?? 16);
     const method = (resumed?.method as TrainMethod | undefined) ?? options.method;
+    // A named schedule (published settings) gives epochs, warm-up, lr, batch size and, for lasp-50, λ2;
+    // flags and fields the user sets override it. None picked: the method's stated default.
+    if (options.schedule !== undefined && !isScheduleName(options.schedule)) {
+      throw new AppError('invalid_input', `Unknown schedule "${String(options.schedule)}"; choose one of ${SCHEDULE_NAMES.join(', ')}.`);
+    }
+    const scheduleName: ScheduleName = options.schedule ?? defaultSchedule(method);
+    const schedule = scheduleFor(scheduleName, set.k);
     const settings: TrainSettings = resumed
       ? { ...PAPER_DEFAULTS, ...(resumed.settings as unknown as TrainSettings), method: method === 'zeroshot' || method === 'linear-probe' ? 'coop' : (method as PromptMethod) }
       : {
           ...PAPER_DEFAULTS,
+          ...(schedule.lambda2 !== undefined ? { lambda2: schedule.lambda2 } : {}),
           ...options.loss,
           method: method === 'zeroshot' || method === 'linear-probe' ? 'coop' : (method as PromptMethod),
           preset: options.preset ?? 'paper',
           epochs: options.epochs ?? schedule.epochs,
+          // A rerun passes its record's warm-up (runs recorded before schedules had one warm-up epoch).
+          warmupEpochs: options.warmupEpochs ?? schedule.warmupEpochs,
+          warmupLr: WARMUP_LR,
           lr: options.lr ?? schedule.lr,
           topK: options.topK ?? PAPER_DEFAULTS.topK,
-          batchSize: options.batchSize ?? PAPER_DEFAULTS.batchSize,
+          batchSize: options.batchSize ?? schedule.batchSize,
           seed: options.seed ?? set.seed ?? PAPER_DEFAULTS.seed
         };
     const groups = resumed ? ((resumed.settings.groups as string[][]) ?? this.groups()) : this.groups();
@@ -324,6 +335,8 @@ export class TrainingService {
       const record = {
         ...settings,
         method,
+        // The named schedule the settings started from (zero-shot and the linear probe train no prompts).
+        schedule: method === 'zeroshot' || method === 'linear-probe' ? null : scheduleName,
         augViews: options.augViews ?? 0,
         groups,
         setId: set.id,

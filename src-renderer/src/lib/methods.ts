@@ -21,6 +21,7 @@ export function runDescription(run: { method: string; settings: Record<string, u
   const set = sets.find((x) => x.id === st.setId)?.name ?? (st.setId !== undefined ? `set #${st.setId}` : 'imported');
   const parts = [set];
   if (run.method.startsWith('mocoop') && typeof st.topK === 'number') parts.push(`K ${st.topK}`);
+  if (!['zeroshot', 'linear-probe'].includes(run.method) && typeof st.schedule === 'string') parts.push(`schedule ${st.schedule}`);
   if (!['zeroshot', 'linear-probe'].includes(run.method) && typeof st.epochs === 'number') parts.push(`${st.epochs} epochs`);
   if (typeof st.seed === 'number') parts.push(`seed ${st.seed}`);
   return parts.join(' · ');

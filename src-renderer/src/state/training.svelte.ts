@@ -17,8 +17,11 @@ class TrainingState {
   queue = $state<TrainSettings[]>([]);
   queuePaused = $state(false);
   lastFinished = $state<{ runId: string; status: string; error?: string } | null>(null);
-  /** The Train page's settings form (kept while the app runs); empty numbers keep the defaults. */
-  form = $state<TrainSettings>({ modelId: '', method: 'mocoop', preset: 'paper', topK: 2, epochs: undefined, batchSize: 32, lr: undefined, seed: 1, augViews: 0 });
+  /**
+   * The Train page's settings form (kept while the app runs); empty numbers keep the defaults, which
+   * come from the schedule (none picked: lasp-25 for MoCoOp, coop for CoOp and KgCoOp).
+   */
+  form = $state<TrainSettings>({ modelId: '', method: 'mocoop', preset: 'paper', schedule: undefined, topK: 2, epochs: undefined, batchSize: undefined, lr: undefined, seed: 1, augViews: 0 });
   loss = $state<Record<'lambda1' | 'lambda2' | 'lambdaKg' | 'tauCe' | 'tauGate' | 'tauText', number | null | undefined>>({
     lambda1: undefined,
     lambda2: undefined,

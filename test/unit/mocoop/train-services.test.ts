@@ -63,7 +63,8 @@ describe('training in the app: the compute worker, progress events, cancel and r
     const run = runs.find((r: { id: string }) => r.id === runId);
     expect(run.status).toBe('done');
     expect(run.accuracy).toBeGreaterThanOrEqual(0);
-    expect(run.settings).toMatchObject({ method: 'mocoop', epochs: 4, topK: 2 });
+    // No schedule picked: MoCoOp's stated default, lasp-25 (3 warm-up epochs at 1e-5, lr 0.032 unless set).
+    expect(run.settings).toMatchObject({ method: 'mocoop', epochs: 4, topK: 2, schedule: 'lasp-25', warmupEpochs: 3, warmupLr: 1e-5, lr: 0.01 });
     await expect(call('train.start', { modelId, method: 'mocoop', topK: 3 })).rejects.toThrow(/between 1 and the number of template groups \(2\)/);
   });
 
@@ -115,7 +116,8 @@ describe('training in the app: the compute worker, progress events, cancel and r
   });
 
   it('cancel stops within a second; the run resumes from its checkpoint, not from the start', async () => {
-    const { runId } = await call('train.start', { modelId, method: 'mocoop', epochs: 200, batchSize: 1, lr: 0.01, topK: 2 });
+    // batch1-10 gives batch 1 (and lr 0.002, 1 warm-up epoch); the epochs and lr set here override it.
+    const { runId } = await call('train.start', { modelId, method: 'mocoop', schedule: 'batch1-10', epochs: 200, lr: 0.01, topK: 2 });
     const end = finished(runId);
     await new Promise<void>((resolve) => {
       const off = app.events.subscribe((name, p) => {
@@ -130,7 +132,10 @@ describe('training in the app: the compute worker, progress events, cancel and r
     const result = await end;
     expect(result.status).toBe('cancelled');
     expect(result.at - asked).toBeLessThan(1000);
-    expect((await call('runs.list')).find((r: { id: string }) => r.id === runId).status).toBe('cancelled');
+    const cancelled = (await call('runs.list')).find((r: { id: string }) => r.id === runId);
+    expect(cancelled.status).toBe('cancelled');
+    expect(cancelled.settings).toMatchObject({ schedule: 'batch1-10', batchSize: 1, warmupEpochs: 1, epochs: 200, lr: 0.01 });
+    await expect(call('train.start', { modelId, method: 'mocoop', schedule: 'lasp-30' })).rejects.toThrow(/invalid_input/);
 
     await call('train.resume', { runId });
     const steps: number[] = [];

@@ -5,7 +5,8 @@ import { tf } from '../../../src-main/clip/tf';
 import { baseNewSplit, harmonicMean, sampleFewShot, seededRandom } from '../../../src-main/mocoop/fewshot';
 import { predict } from '../../../src-main/mocoop/inference';
 import { fitLinearProbe } from '../../../src-main/mocoop/linear-probe';
-import { PAPER_DEFAULTS, type StepEvent, type TrainData, type TrainSettings, TrainingDivergedError, learningRate, trainPrompts } from '../../../src-main/mocoop/trainer';
+import { PAPER_DEFAULTS, type StepEvent, type TrainData, type TrainSettings, TrainingDivergedError, learningRate, stepsPerEpoch, trainPrompts } from '../../../src-main/mocoop/trainer';
+import { SCHEDULES, SCHEDULE_NAMES, WARMUP_LR, coopEpochs, defaultSchedule, scheduleFor } from '../../../src-main/contract/schedules';
 
 const FIXTURE = path.resolve('..', 'shared', 'fixtures', 'tiny-clip-a');
 
@@ -80,7 +81,10 @@ describe('prompt training on the tiny model', () => {
     let steps = 0;
     const partial = await trainPrompts(engine, data, settings({ epochs: 5 }), { onEpoch: (_, c) => (checkpoint = c), onStep: () => steps++, shouldStop: () => steps >= 7 });
     expect(partial.stopped).toBe(true);
-    expect(partial.lastEpoch).toBe(1);
+    // 18 images in batches of 8: two whole batches per epoch (the last 2 images dropped, as Dassl), so
+    // the 7th step is the first of epoch 3 and epoch 2 (0-based) is the last checkpoint.
+    expect(full).toHaveLength(5 * 2);
+    expect(partial.lastEpoch).toBe(2);
     const resumed: StepEvent[] = [];
     const rest = await trainPrompts(engine, data, settings({ epochs: 5 }), { onStep: (e) => resumed.push(e) }, checkpoint);
     expect(resumed.map((e) => e.loss)).toEqual(full.slice(6).map((e) => e.loss));
@@ -104,10 +108,103 @@ describe('prompt training on the tiny model', () => {
     expect(hits / data.features.length).toBeGreaterThanOrEqual(0.5); // chance is 0.25
   });
 
+  it('trains the paper schedule (lasp-25) at Dassl\'s learning rate in every epoch, with whole batches only', async () => {
+    // 3 classes × 3 images = 9 in batches of 4: two whole batches per epoch, the 9th image dropped.
+    const data = clusteredData(['ant', 'bee', 'wasp'], 3, engine.dim, 13);
+    const lasp = scheduleFor('lasp-25', 16);
+    const events: StepEvent[] = [];
+    await trainPrompts(engine, data, settings({ ...lasp, batchSize: 4, lr: 0.032 }), { onStep: (e) => events.push(e) });
+    expect(events).toHaveLength(25 * 2);
+    for (let e = 0; e < 25; e++) {
+      const expected = e < 3 ? 1e-5 : 0.032 * 0.5 * (1 + Math.cos((Math.PI * (e - 3)) / 25));
+      const inEpoch = events.filter((x) => x.epoch === e);
+      expect(inEpoch).toHaveLength(2);
+      for (const x of inEpoch) expect(x.lr).toBeCloseTo(expected, 14);
+    }
+    // The first epoch after the warm-up trains at the full rate (the cosine restarts there).
+    expect(events.find((x) => x.epoch === 3)!.lr).toBe(0.032);
+  });
+
   it('refuses K larger than the number of groups and an empty group list', async () => {
     const data = clusteredData(['ant', 'bee'], 2, engine.dim, 1);
     await expect(trainPrompts(engine, data, settings({ topK: 4 }))).rejects.toThrow(/between 1 and the number of groups \(3\)/);
     await expect(trainPrompts(engine, { ...data, groups: [] }, settings())).rejects.toThrow(/no template groups/);
+  });
+});
+
+/**
+ * Dassl's scheduler, step by step, as an independent reference: torch's CosineAnnealingLR in its
+ * chainable form (each epoch's rate from the optimizer's current one) wrapped in Dassl's
+ * ConstantWarmupScheduler, WARMUP_RECOUNT = True, stepped once after every epoch.
+ */
+function dasslRates(base: number, epochs: number, warmup: number, consLr: number): number[] {
+  let groupLr = base;
+  // successor = CosineAnnealingLR(optimizer, T_max = epochs): its constructor steps once (last_epoch 0).
+  const successor = { lastEpoch: 0, lastLr: base };
+  const successorStep = () => {
+    successor.lastEpoch++;
+    const t = successor.lastEpoch;
+    const next =
+      (t - 1 - epochs) % (2 * epochs) === 0
+        ? groupLr + (base * (1 - Math.cos(Math.PI / epochs))) / 2
+        : ((1 + Math.cos((Math.PI * t) / epochs)) / (1 + Math.cos((Math.PI * (t - 1)) / epochs))) * groupLr;
+    groupLr = next;
+    successor.lastLr = next;
+  };
+  // ConstantWarmupScheduler(optimizer, successor, warmup, consLr): its constructor steps once too.
+  const warm = { lastEpoch: 0 };
+  const warmGetLr = () => (warm.lastEpoch >= warmup ? successor.lastLr : consLr);
+  groupLr = warmup > 0 ? warmGetLr() : base;
+  const rates: number[] = [];
+  for (let e = 0; e < epochs; e++) {
+    rates.push(groupLr);
+    if (warmup > 0 && warm.lastEpoch < warmup) {
+      warm.lastEpoch++;
+      groupLr = warmGetLr();
+    } else successorStep();
+  }
+  return rates;
+}
+
+describe('published schedules', () => {
+  it("every schedule's learning rate at every epoch equals Dassl's (lr = base·½(1+cos(π(e−W)/E)) after W warm-up epochs at 1e-5)", () => {
+    for (const name of SCHEDULE_NAMES) {
+      for (const shots of [1, 4, 16]) {
+        const s = scheduleFor(name, shots);
+        const reference = dasslRates(s.lr, s.epochs, s.warmupEpochs, WARMUP_LR);
+        for (let e = 0; e < s.epochs; e++) {
+          const ours = learningRate({ ...s, warmupLr: WARMUP_LR }, e);
+          const formula = e < s.warmupEpochs ? WARMUP_LR : s.lr * 0.5 * (1 + Math.cos((Math.PI * (e - s.warmupEpochs)) / s.epochs));
+          expect(ours).toBeCloseTo(formula, 15);
+          expect(Math.abs(ours - reference[e]!)).toBeLessThan(1e-12 * s.lr);
+        }
+      }
+    }
+  });
+
+  it('states the published settings of each schedule and the default per method', () => {
+    expect(scheduleFor('lasp-25', 16)).toEqual({ epochs: 25, warmupEpochs: 3, lr: 0.032, batchSize: 32 });
+    expect(scheduleFor('lasp-50', 16)).toEqual({ epochs: 50, warmupEpochs: 5, lr: 0.032, batchSize: 32, lambda2: 10 });
+    expect(scheduleFor('lasp-300', 16)).toEqual({ epochs: 300, warmupEpochs: 7, lr: 0.032, batchSize: 32 });
+    expect(scheduleFor('batch1-10', 16)).toEqual({ epochs: 10, warmupEpochs: 1, lr: 0.002, batchSize: 1 });
+    // CoOp: 50 epochs for 1–2 shots, 100 for 4–8, 200 for 16 (hand-picked sets: as 16).
+    expect([1, 2, 4, 8, 16, null].map((k) => scheduleFor('coop', k).epochs)).toEqual([50, 50, 100, 100, 200, 200]);
+    expect(coopEpochs(2)).toBe(50);
+    expect(scheduleFor('coop', 4)).toMatchObject({ lr: 0.002, warmupEpochs: 1, batchSize: 32 });
+    expect(defaultSchedule('mocoop')).toBe('lasp-25');
+    expect(defaultSchedule('mocoop-no-text')).toBe('lasp-25');
+    expect(defaultSchedule('coop')).toBe('coop');
+    expect(defaultSchedule('kgcoop')).toBe('coop');
+    expect(SCHEDULES.every((s) => s.explanation.length > 10 && !s.explanation.includes('\n'))).toBe(true);
+  });
+
+  it('drops the last partial batch unless the set is smaller than one batch', () => {
+    expect(stepsPerEpoch(18, 8)).toBe(2);
+    expect(stepsPerEpoch(16, 8)).toBe(2);
+    expect(stepsPerEpoch(5, 8)).toBe(1);
+    expect(stepsPerEpoch(8, 8)).toBe(1);
+    expect(stepsPerEpoch(7, 1)).toBe(7);
+    expect(stepsPerEpoch(0, 4)).toBe(0);
   });
 });
 

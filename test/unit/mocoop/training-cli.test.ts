@@ -209,6 +209,35 @@ describe('templates, few-shot sets, train and eval through the CLI', () => {
     expect(zero.stderr).toContain('The gate temperature (--tau-gate) must be above 0 (the paper uses 0.07); it is 0.');
   });
 
+  it('trains with a named schedule (flags override it), records it with the run, and states the default', async () => {
+    const lines = (r: { stdout: string }) => r.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    const common = ['train', project, '--model', FIXTURE, '--epochs', '1', '--seed', '5', '--json'];
+    const batch1 = lines(await mocoop(...common, '--schedule', 'batch1-10'));
+    const lasp50 = lines(await mocoop(...common, '--schedule', 'lasp-50', '--batch-size', '4'));
+    const plain = lines(await mocoop(...common, '--batch-size', '4'));
+    const coop = lines(await mocoop(...common, '--method', 'coop', '--batch-size', '4'));
+    const store = ProjectStore.open(project);
+    try {
+      const runs = new TrainingStore(store);
+      const set = runs.fewShotSets().at(-1)!;
+      // batch1-10: batch 1 (one step per image), lr 0.002, 1 warm-up epoch; --epochs 1 overrides its 10.
+      expect(runs.run(batch1.at(-1).run).settings).toMatchObject({ schedule: 'batch1-10', epochs: 1, batchSize: 1, lr: 0.002, warmupEpochs: 1, lambda2: 5 });
+      expect(batch1.filter((l) => l.event === 'step')).toHaveLength(set.imageIds.length);
+      // lasp-50: λ2 = 10 and 5 warm-up epochs; --batch-size overrides its 32.
+      expect(runs.run(lasp50.at(-1).run).settings).toMatchObject({ schedule: 'lasp-50', batchSize: 4, lr: 0.032, warmupEpochs: 5, lambda2: 10 });
+      // None picked: lasp-25 for MoCoOp, CoOp's own for CoOp.
+      expect(runs.run(plain.at(-1).run).settings).toMatchObject({ schedule: 'lasp-25', lr: 0.032, warmupEpochs: 3, batchSize: 4 });
+      expect(runs.run(coop.at(-1).run).settings).toMatchObject({ schedule: 'coop', lr: 0.002, warmupEpochs: 1 });
+      // Whole batches of 4 only: the last partial batch of the set is dropped.
+      expect(plain.filter((l) => l.event === 'step')).toHaveLength(Math.max(1, Math.floor(set.imageIds.length / 4)));
+    } finally {
+      store.close();
+    }
+    const unknown = await mocoop(...common, '--schedule', 'lasp-30');
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain('--schedule must be one of lasp-25, lasp-50, lasp-300, batch1-10, coop (got "lasp-30").');
+  });
+
   it('refuses K larger than the number of groups with a clear message', async () => {
     const result = await mocoop('train', project, '--model', FIXTURE, '--k-experts', '3', '--epochs', '1');
     expect(result.code).not.toBe(0);

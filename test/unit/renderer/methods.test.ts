@@ -15,5 +15,8 @@ describe('naming runs for people', () => {
     expect(runDescription({ method: 'coop', settings: { setId: 3, topK: 2, epochs: 60, seed: 1 } }, sets)).toBe('three-shot · 60 epochs · seed 1');
     expect(runDescription({ method: 'zeroshot', settings: { setId: 9, epochs: 1 } }, sets)).toBe('set #9');
     expect(runDescription({ method: 'mocoop', settings: {} }, sets)).toBe('imported');
+    // The named schedule a run started from is part of what tells runs apart.
+    expect(runDescription({ method: 'mocoop', settings: { setId: 3, topK: 2, schedule: 'lasp-50', epochs: 50, seed: 2 } }, sets)).toBe('three-shot · K 2 · schedule lasp-50 · 50 epochs · seed 2');
+    expect(runDescription({ method: 'zeroshot', settings: { setId: 3, schedule: null } }, sets)).toBe('three-shot');
   });
 });
