@@ -3,7 +3,7 @@
  * BPE token before `{}` is a learnable prefix vector and every token after it a suffix vector (BPE
  * tokens are counted, not words). For class a the sequence is [SOT] prefix class-tokens suffix [EOT].
  */
-import type { ClipTokenizer } from '../clip/tokenizer';
+import { type ClipTokenizer, preTokenize } from '../clip/tokenizer';
 
 export interface ExpertTemplate {
   template: string;
@@ -25,6 +25,41 @@ export function classTokenIds(tokenizer: ClipTokenizer, names: string[], undersc
     if (ids.length === 0) throw new PromptLayoutError(`The class name "${name}" has no tokens; give it a name with letters or digits.`);
     return ids;
   });
+}
+
+/** The words of a text as CLIP's tokenizer splits it before BPE (for messages only). */
+function words(text: string): string[] {
+  return preTokenize(text.toLowerCase().replace(/\s+/g, ' ').trim());
+}
+
+/**
+ * The tokenisation check at expert build: the template filled with the class name must tokenise to
+ * exactly the template's prefix tokens, the name's tokens and its suffix tokens. Otherwise the learned
+ * context vectors would not sit where the template's words are (a name glued to the text around {}
+ * merges into other BPE tokens: "{}s" with "rose" reads "roses"), and the expert would be initialised
+ * from a different prompt than the one written. Refuses, naming the template and the class.
+ */
+export function checkExpertTokens(tokenizer: ClipTokenizer, expert: ExpertTemplate, className: string, classIds: number[]): void {
+  const filled = expert.template.replace('{}', className);
+  const ids = tokenizer.encode(filled);
+  const parts = [...expert.prefixIds, ...classIds, ...expert.suffixIds];
+  if (ids.length === parts.length && ids.every((id, i) => id === parts[i])) return;
+  const [before, after] = expert.template.split('{}') as [string, string];
+  const whole = words(filled);
+  const split = [...words(before), ...words(className), ...words(after)];
+  let at = 0;
+  while (at < whole.length && at < split.length && whole[at] === split[at]) at++;
+  const shown = (list: string[]) => list.slice(at, at + 3).map((w) => `"${w}"`).join(' ');
+  const where = at < whole.length || at < split.length ? ` (the filled text reads ${shown(whole) || 'nothing more'} where the template's words and the name read ${shown(split) || 'nothing more'})` : '';
+  throw new PromptLayoutError(
+    `Template "${expert.template}" with the class "${className}" does not tokenise as the template's words around the class name: "${filled}" gives ${ids.length} tokens, the prefix, name and suffix ${parts.length}${where}. ` +
+      'Its learned context would not sit on the template\'s words. Put a space between {} and the text next to it, or rename the class.'
+  );
+}
+
+/** Checks every expert with every class name (see `checkExpertTokens`). */
+export function checkExpertsTokens(tokenizer: ClipTokenizer, experts: ExpertTemplate[], names: string[], classIds: number[][]): void {
+  for (const expert of experts) names.forEach((name, a) => checkExpertTokens(tokenizer, expert, name, classIds[a]!));
 }
 
 /** Every (expert, class) sequence, row r = j * classes + a. */

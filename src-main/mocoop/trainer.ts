@@ -6,7 +6,7 @@
  */
 import type { ClipEngine } from '../clip/engine';
 import { type Tensor, type Tensor1D, type Tensor2D, tf } from '../clip/tf';
-import { classTokenIds, expertTemplate, layoutSequences } from './experts';
+import { checkExpertsTokens, classTokenIds, expertTemplate, layoutSequences } from './experts';
 import { seededRandom } from './fewshot';
 import type { ExpertTable } from './inference';
 import type { LossSettings } from './losses';
@@ -201,7 +201,9 @@ export async function trainPrompts(engine: ClipEngine, data: TrainData, settings
   const names = settings.underscoresAsSpaces ? classNames.map((n) => n.replace(/_/g, ' ')) : classNames;
 
   const experts = groups.map((g) => expertTemplate(tokenizer, g[0]!));
-  const layout = layoutSequences(experts, classTokenIds(tokenizer, names, false), tokenizer.sotId, tokenizer.eotId, engine.model.config.text.contextLength);
+  const classIds = classTokenIds(tokenizer, names, false);
+  checkExpertsTokens(tokenizer, experts, names, classIds);
+  const layout = layoutSequences(experts, classIds, tokenizer.sotId, tokenizer.eotId, engine.model.config.text.contextLength);
   const learner = new PromptLearner(layout, text);
   const loss = lossSettingsFor(settings, G, engine.logitScale);
   const released = settings.preset === 'released-code';

@@ -15,7 +15,8 @@ import { fitLinearProbe } from '../mocoop/linear-probe';
 import type { ReportInput } from '../mocoop/report';
 import { decodeTable, encodeTable } from '../mocoop/table-codec';
 import { exportExperts, importExperts } from '../mocoop/export';
-import { type LossOverrides, METHODS, PAPER_DEFAULTS, type PromptMethod, type StepEvent, type TrainSettings, TrainingDivergedError, trainPrompts } from '../mocoop/trainer';
+import { type LossOverrides, METHODS, PAPER_DEFAULTS, type PromptMethod, type StepEvent, type TrainSettings, TrainingDivergedError, groupsFor, trainPrompts } from '../mocoop/trainer';
+import { PromptLayoutError, checkExpertsTokens, classTokenIds, expertTemplate } from '../mocoop/experts';
 import type { ModelInfo } from '../models/model-store';
 import type { ProjectStore } from '../store/project-store';
 import { type FewShotSet, type StoredPrediction, TrainingStore } from '../store/training-store';
@@ -83,6 +84,19 @@ export function modelLogitScale(model: Pick<ModelInfo, 'dir'> | null): number | 
 }
 
 const DEFAULT_GROUPING = 'mocoop-ImageNet';
+
+/** The tokenisation check of every expert a run would build (see `checkExpertTokens`), as a refusal in words. */
+function checkPromptTokens(engine: Pick<ClipEngine, 'tokenizer'>, settings: Pick<TrainSettings, 'method' | 'underscoresAsSpaces'>, groups: string[][], classNames: string[]): void {
+  const tokenizer = engine.tokenizer;
+  const names = settings.underscoresAsSpaces ? classNames.map((n) => n.replace(/_/g, ' ')) : classNames;
+  try {
+    const experts = groupsFor(settings.method, groups).map((g) => expertTemplate(tokenizer, g[0]!));
+    checkExpertsTokens(tokenizer, experts, names, classTokenIds(tokenizer, names, false));
+  } catch (error) {
+    if (error instanceof PromptLayoutError) throw new AppError('invalid_input', error.message);
+    throw error;
+  }
+}
 
 /** Few-shot images come from the train pool: an image in a set and in the test split would be scored on what it trained on. */
 function assertTrainPool(rows: { split: string; fileName: string }[]): void {
@@ -314,6 +328,8 @@ export class TrainingService {
     }
     if (groups.some((g) => g.length === 0)) throw new AppError('invalid_input', 'A template group is empty; every group needs at least one template.');
     if (base.length < 2) throw new AppError('invalid_input', 'Training needs at least two classes with images in the few-shot set.');
+    // Every expert's template filled with every class name must tokenise as its parts: refused before a run is recorded.
+    if (method !== 'zeroshot' && method !== 'linear-probe') checkPromptTokens(engine, settings, groups, [...base, ...virtual].map((c) => c.name));
     if (!resumed) {
       const held = rows.filter((r) => r.split !== 'train');
       if (held.length) {
@@ -433,7 +449,7 @@ export class TrainingService {
     } catch (error) {
       this.training.finishRun(runId, 'failed', null, (error as Error).message);
       if (error instanceof AppError) throw error;
-      if (error instanceof TrainingDivergedError) throw new AppError('invalid_input', error.message);
+      if (error instanceof TrainingDivergedError || error instanceof PromptLayoutError) throw new AppError('invalid_input', error.message);
       throw new AppError('internal', `Training failed: ${(error as Error).message}`);
     }
   }

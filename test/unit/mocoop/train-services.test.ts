@@ -66,6 +66,12 @@ describe('training in the app: the compute worker, progress events, cancel and r
     // No schedule picked: MoCoOp's stated default, lasp-25 (3 warm-up epochs at 1e-5, lr 0.032 unless set).
     expect(run.settings).toMatchObject({ method: 'mocoop', epochs: 4, topK: 2, schedule: 'lasp-25', warmupEpochs: 3, warmupLr: 1e-5, lr: 0.01 });
     await expect(call('train.start', { modelId, method: 'mocoop', topK: 3 })).rejects.toThrow(/between 1 and the number of template groups \(2\)/);
+    // An expert whose template glues the class name to its text is refused before a run is recorded.
+    const groups = await call('templates.groups');
+    await call('templates.setGroups', { groups: [{ name: 'glued', templates: ['a photo of many {}s.'] }, { name: 'art', templates: ['art of the {}.'] }] });
+    await expect(call('train.start', { modelId, method: 'mocoop', epochs: 1 })).rejects.toThrow(/: Template "a photo of many \{\}s\." with the class "ant" does not tokenise as the template's words around the class name/);
+    await call('templates.setGroups', { groups: groups.map((g: { name: string; templates: string[] }) => ({ name: g.name, templates: g.templates })) });
+    expect(await call('runs.list')).toHaveLength(runs.length);
   });
 
   it('evaluates a finished run on the validation split and on another project, leaving the stored test predictions alone', async () => {

@@ -129,6 +129,8 @@ describe('prompt training on the tiny model', () => {
     const data = clusteredData(['ant', 'bee'], 2, engine.dim, 1);
     await expect(trainPrompts(engine, data, settings({ topK: 4 }))).rejects.toThrow(/between 1 and the number of groups \(3\)/);
     await expect(trainPrompts(engine, { ...data, groups: [] }, settings())).rejects.toThrow(/no template groups/);
+    // The tokenisation check at expert build: "bees" is not "bee" + "s".
+    await expect(trainPrompts(engine, { ...data, groups: [['a photo of a {}.'], ['many {}s in the wild.']] }, settings({ topK: 1 }))).rejects.toThrow(/^Template "many \{\}s in the wild\." with the class "ant" does not tokenise/);
   });
 });
 
