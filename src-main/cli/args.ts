@@ -23,9 +23,13 @@ export function parseArgs(argv: string[], booleans: Set<string>): ParsedArgs {
     else if (booleans.has(name)) flags.set(name, true);
     else {
       const value = argv[i + 1];
-      if (value === undefined || value.startsWith('--')) throw new UsageError(`--${name} needs a value.`);
-      flags.set(name, value);
-      i++;
+      // Without a value it is kept as `true`: the command first says whether it knows the option at
+      // all ("Unknown option --no-such-flag"), and stringFlag says a known one needs a value.
+      if (value === undefined || value.startsWith('--')) flags.set(name, true);
+      else {
+        flags.set(name, value);
+        i++;
+      }
     }
   }
   return { positional, flags };

@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { BACKEND_PREFERENCES, type BackendPreference, initBackend } from '../clip/backend';
 import { type ImportSource, TrainStart, requests } from '../contract';
-import { AppError, isDatabaseBusy } from '../contract/errors';
+import { AppError, USER_FACING_ERRORS, describeSystemError } from '../contract/errors';
 import { checkWithContract } from '../contract/limits';
 import { AppServices } from '../services/app-services';
 import { loadTemplateLibrary } from '../services/clip-services';
@@ -95,6 +95,7 @@ function importSourceFrom(args: ParsedArgs, argv: string[]): ImportSource {
   const csv = stringFlag(args, 'csv');
   const split = stringFlag(args, 'coop-split');
   const files = argv.flatMap((arg, i) => (arg === '--files' && argv[i + 1] ? [argv[i + 1]!] : arg.startsWith('--files=') ? [arg.slice(8)] : []));
+  if (args.flags.get('files') === true) throw new UsageError('--files needs a value (a file or folder).');
   const given = [folder, csv, split, files.length ? files : undefined].filter((v) => v !== undefined).length;
   if (given !== 1) throw new UsageError('Give exactly one source: --folder DIR, --csv FILE, --coop-split FILE --image-root DIR, or --files PATH.');
   if (folder) return { kind: 'folder', dir: folder };
@@ -260,6 +261,7 @@ async function zeroshotCommand(args: ParsedArgs, argv: string[]): Promise<void> 
   const split = stringFlag(args, 'split');
   if (split !== undefined && !['train', 'val', 'test'].includes(split)) throw new UsageError('--split must be train, val or test.');
   const single = argv.flatMap((arg, i) => (arg === '--template' && argv[i + 1] ? [argv[i + 1]!] : arg.startsWith('--template=') ? [arg.slice(11)] : []));
+  if (args.flags.get('template') === true) throw new UsageError('--template needs a value (a template with {} for the class name).');
   const app = services();
   try {
     let templates = single;
@@ -551,6 +553,14 @@ export function flushStream(stream: NodeJS.WriteStream): Promise<void> {
   });
 }
 
+/** The project file a command names (its first argument after the command), for messages about the disk. */
+function projectFileArg(argv: string[]): string | undefined {
+  const positional = argv.filter((a) => !a.startsWith('--'));
+  const [command, first, second] = positional;
+  const file = command === 'project' ? second : first;
+  return file && file.toLowerCase().endsWith('.mocoop') ? path.resolve(file) : undefined;
+}
+
 /** A reader that stops early ("mocoop … --json | head") closes the pipe: not a failure of the command. */
 function ignoreClosedPipe(error: NodeJS.ErrnoException): void {
   if (error.code !== 'EPIPE') throw error;
@@ -632,7 +642,8 @@ async function runCommand(argv: string[]): Promise<number> {
     if (debug) process.stderr.write(`${(error as Error)?.stack ?? String(error)}\n`);
     else if (error instanceof UsageError) process.stderr.write(`mocoop: ${error.message}\n`);
     else if (error instanceof AppError) process.stderr.write(`mocoop: ${error.message}\n`);
-    else if (isDatabaseBusy(error)) process.stderr.write('mocoop: another program (an import or a training run) is writing this project; nothing was changed. Try again when it has finished.\n');
+    else if (describeSystemError(error, projectFileArg(argv))) process.stderr.write(`mocoop: ${describeSystemError(error, projectFileArg(argv))!.message}\n`);
+    else if (error instanceof Error && USER_FACING_ERRORS.has(error.name)) process.stderr.write(`mocoop: ${error.message}\n`);
     else process.stderr.write(`mocoop: unexpected error: ${(error as Error)?.message ?? String(error)} (run with --debug for details)\n`);
     return error instanceof UsageError ? 2 : 1;
   }

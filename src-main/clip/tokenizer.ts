@@ -4,7 +4,16 @@
  * Ids are identical to OpenAI's for the same vocab.json / merges.txt.
  */
 import fs from 'node:fs';
+import path from 'node:path';
 import { cleanText } from './text-clean';
+
+/** A vocabulary or merges file that cannot serve as CLIP's tokenizer; the message names the file and what to do. */
+export class TokenizerError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'TokenizerError';
+  }
+}
 
 const SOT_TOKEN = '<|startoftext|>';
 const EOT_TOKEN = '<|endoftext|>';
@@ -127,10 +136,35 @@ export class ClipTokenizer {
     this.cache.set(EOT_TOKEN, [this.eotId]);
   }
 
-  /** Loads vocab.json and merges.txt (HF / OpenAI format: an optional `#version` line, then one merge a line). */
-  static fromFiles(vocabPath: string, mergesPath: string): ClipTokenizer {
+  /**
+   * Loads vocab.json and merges.txt (HF / OpenAI format: an optional `#version` line, then one merge a
+   * line). `vocabSize` is the model's token embedding count: every id must be below it. When not given,
+   * `text_config.vocab_size` of a config.json beside vocab.json is used (a HuggingFace CLIP folder).
+   */
+  static fromFiles(vocabPath: string, mergesPath: string, options: { vocabSize?: number } = {}): ClipTokenizer {
     // Both files are fully validated here, so the constructor's own checks cannot fail.
-    return new ClipTokenizer(readVocabFile(vocabPath), readMergesFile(mergesPath));
+    const vocab = readVocabFile(vocabPath);
+    const merges = readMergesFile(mergesPath);
+    const limit = options.vocabSize ?? configVocabSize(path.join(path.dirname(vocabPath), 'config.json'));
+    if (limit !== undefined) {
+      for (const [token, id] of Object.entries(vocab)) {
+        if (id >= limit) {
+          throw new TokenizerError(
+            `${vocabPath}: the id of ${JSON.stringify(token)} is ${id}, beyond the model's vocabulary of ${limit} tokens (config.json text_config.vocab_size). This vocab.json belongs to another model; use the one from the same CLIP folder.`
+          );
+        }
+      }
+    }
+    // Every merge makes a symbol the vocabulary must have, or tokenizing a word with it fails later.
+    merges.lines.forEach((merge, i) => {
+      const symbol = merge.replace(' ', '');
+      if (!Object.prototype.hasOwnProperty.call(vocab, symbol)) {
+        throw new TokenizerError(
+          `${mergesPath}: line ${merges.lineNumbers[i]} merges ${JSON.stringify(merge)} into ${JSON.stringify(symbol)}, which ${vocabPath} does not have. The two files do not belong together; use the vocab.json and merges.txt of the same CLIP model.`
+        );
+      }
+    });
+    return new ClipTokenizer(vocab, merges.lines);
   }
 
   /** Number of entries in the vocabulary. */
@@ -203,6 +237,7 @@ export class ClipTokenizer {
   /** BPE of one word's byte symbols: merge the lowest-ranked adjacent pair until none applies. */
   private bpeIds(symbols: string[]): number[] {
     if (symbols.length === 0) return [];
+    const shown = symbols.join('');
     let word = symbols;
     word[word.length - 1] += END_OF_WORD;
     while (word.length > 1) {
@@ -232,7 +267,11 @@ export class ClipTokenizer {
     }
     return word.map((symbol) => {
       const id = this.encoder.get(symbol);
-      if (id === undefined) throw new Error(`CLIP tokenizer: BPE symbol ${JSON.stringify(symbol)} is not in the vocabulary`);
+      if (id === undefined) {
+        throw new TokenizerError(
+          `CLIP tokenizer: BPE symbol ${JSON.stringify(symbol)} is not in the vocabulary (vocab.json), so the word ${JSON.stringify(shown.length > 40 ? `${shown.slice(0, 40)}…` : shown)} cannot be tokenized. The vocabulary and merges.txt do not belong together; use both files of the same CLIP model.`
+        );
+      }
       return id;
     });
   }
@@ -282,10 +321,21 @@ function readVocabFile(vocabPath: string): Record<string, number> {
   return parsed as Record<string, number>;
 }
 
-function readMergesFile(mergesPath: string): string[] {
+/** text_config.vocab_size of a HuggingFace config.json, or undefined when there is none to read. */
+function configVocabSize(configPath: string): number | undefined {
+  try {
+    const size = (JSON.parse(fs.readFileSync(configPath, 'utf8')) as { text_config?: { vocab_size?: unknown } })?.text_config?.vocab_size;
+    return typeof size === 'number' && Number.isSafeInteger(size) && size > 0 ? size : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function readMergesFile(mergesPath: string): { lines: string[]; lineNumbers: number[] } {
   const text = readText(mergesPath, 'merges file');
   const lines = text.split('\n');
   const merges: string[] = [];
+  const lineNumbers: number[] = [];
   for (let i = 0; i < lines.length; i++) {
     let line = lines[i]!;
     if (line.endsWith('\r')) line = line.slice(0, -1);
@@ -298,7 +348,8 @@ function readMergesFile(mergesPath: string): string[] {
       );
     }
     merges.push(line);
+    lineNumbers.push(i + 1);
   }
   if (merges.length === 0) throw new Error(`${mergesPath}: no merges found`);
-  return merges;
+  return { lines: merges, lineNumbers };
 }

@@ -12,7 +12,7 @@ export function attachIpc(services: AppServices, isTrustedSender: (event: IpcMai
     if (!isTrustedSender(event)) {
       return { ok: false, error: { code: 'unavailable', message: 'Request refused: it did not come from the app window.' } };
     }
-    return dispatch(services.handlers(), name, input);
+    return dispatch(services.handlers(), name, input, console.error, () => services.openProject?.file);
   });
   return () => ipcMain.removeHandler(INVOKE_CHANNEL);
 }

@@ -132,6 +132,44 @@ async function fromCsv(file: string): Promise<Enumerated> {
   return { candidates, skipped };
 }
 
+/**
+ * At most `max` characters of JSON for a message, without recursion beyond a few levels: the value may
+ * come from a hostile file nested 200,000 levels deep (JSON.stringify overflows the stack on it).
+ */
+export function preview(value: unknown, max = 80): string {
+  let out = '';
+  const visit = (v: unknown, depth: number): void => {
+    if (out.length > max) return;
+    if (v === null || typeof v !== 'object') {
+      out += JSON.stringify(v) ?? String(v);
+      return;
+    }
+    if (depth >= 4) {
+      out += Array.isArray(v) ? '[…]' : '{…}';
+      return;
+    }
+    if (Array.isArray(v)) {
+      out += '[';
+      v.slice(0, 8).forEach((item, i) => {
+        if (i) out += ', ';
+        visit(item, depth + 1);
+      });
+      out += v.length > 8 ? ', …]' : ']';
+      return;
+    }
+    out += '{';
+    Object.entries(v as Record<string, unknown>)
+      .slice(0, 8)
+      .forEach(([key, item], i) => {
+        out += `${i ? ', ' : ''}${JSON.stringify(key)}: `;
+        visit(item, depth + 1);
+      });
+    out += '}';
+  };
+  visit(value, 0);
+  return out.length > max ? `${out.slice(0, max)}…` : out;
+}
+
 const SplitEntry = z.tuple([z.string().min(1), z.number().int(), z.string().min(1)]);
 const SplitFile = z
   .object({ train: z.array(z.unknown()).optional(), val: z.array(z.unknown()).optional(), test: z.array(z.unknown()).optional() })
@@ -146,6 +184,7 @@ async function fromCoopSplit(file: string, imageRoot: string): Promise<Enumerate
     json = JSON.parse(await readText(abs, 'Split file'));
   } catch (error) {
     if (error instanceof AppError) throw error;
+    if (error instanceof RangeError) throw new AppError('bad_source', `${abs} is nested too deeply to be a CoOp split file (expected {"train": [[path, label, classname], ...], ...}).`);
     throw new AppError('bad_source', `${abs} is not valid JSON (${(error as Error).message}).`);
   }
   const parsed = SplitFile.safeParse(json);
@@ -160,7 +199,7 @@ async function fromCoopSplit(file: string, imageRoot: string): Promise<Enumerate
       const entry = SplitEntry.safeParse(raw);
       const where = `${abs} ${split}[${index}]`;
       if (!entry.success) {
-        skipped.push({ path: where, reason: `expected [relative path, integer label, class name], found ${JSON.stringify(raw)?.slice(0, 80)}` });
+        skipped.push({ path: where, reason: `expected [relative path, integer label, class name], found ${preview(raw)}` });
         return;
       }
       const [rel, label, classname] = entry.data;

@@ -133,6 +133,11 @@ export class AppServices {
 
   /** Web-mode drag and drop: the browser sends file contents, which are kept beside the project and then imported by path. */
   async importUploaded(importId: string, files: { name: string; dataBase64: string }[]): Promise<ImportSummary> {
+    // A name that is only dots ("." / "..") would be the uploads folder or its parent, not a file.
+    const unusable = files.find((file) => /^[.\s]*$/.test(path.basename(file.name.replace(/\\/g, '/'))));
+    if (unusable) {
+      throw new AppError('invalid_input', `An uploaded file is named "${unusable.name}", which cannot be the name of an image file; nothing was imported. Rename it (for example to photo.jpg) and add it again.`);
+    }
     const dir = uploadsDir(this.project.file);
     await fsp.mkdir(dir, { recursive: true });
     const paths: string[] = [];

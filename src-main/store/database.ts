@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import { AppError, busyProjectError, isDatabaseBusy } from '../contract/errors';
+import { AppError, busyProjectError, describeSystemError, isDatabaseBusy, readOnlyProjectError } from '../contract/errors';
 import { LATEST_SCHEMA_VERSION, type Migration, migrations } from './migrations';
 
 export type Db = Database.Database;
@@ -83,6 +83,30 @@ function refuseIfNotOurs(db: Db, file: string): void {
   }
 }
 
+function refuseIfNotWritable(file: string, dir: string, create: boolean): void {
+  const denied = (target: string) => {
+    try {
+      fs.accessSync(target, fs.constants.W_OK);
+      return null;
+    } catch (error) {
+      return (error as NodeJS.ErrnoException).code ?? 'EACCES';
+    }
+  };
+  const why = (code: string, subject: 'it' | 'the folder') =>
+    code === 'EROFS'
+      ? `${subject} is on a read-only disk`
+      : code === 'EPERM'
+        ? `${subject} is marked immutable, or the system does not permit writing to it`
+        : `${subject === 'it' ? 'its' : "the folder's"} permissions do not allow writing`;
+  if (!create) {
+    const code = denied(file);
+    if (code) throw readOnlyProjectError(file, why(code, 'it'));
+  }
+  const dirCode = denied(dir);
+  if (dirCode && create) throw new AppError('unavailable', `A project cannot be created in ${dir}: ${why(dirCode, 'the folder')}. Choose a folder you can write to.`);
+  if (dirCode) throw readOnlyProjectError(file, `its folder ${dir} cannot be written (${why(dirCode, 'the folder')}), and the project keeps its journal beside it`);
+}
+
 export interface OpenOptions {
   create: boolean;
   /** For tests: stop migrating at this version. */
@@ -95,10 +119,11 @@ export function openDatabase(file: string, options: OpenOptions): Db {
     throw new AppError('conflict', `${file} already exists. Open it instead, or choose another file name.`);
   }
   if (!options.create) checkIsProjectFile(file);
-  if (options.create) {
-    const dir = path.dirname(file);
-    if (!fs.existsSync(dir)) throw new AppError('not_found', `The folder ${dir} does not exist. Create it first or choose another location.`);
-  }
+  const dir = path.dirname(file);
+  if (options.create && !fs.existsSync(dir)) throw new AppError('not_found', `The folder ${dir} does not exist. Create it first or choose another location.`);
+  // The project is written as people work (and SQLite keeps its journal beside it): a read-only or
+  // immutable file, or a read-only folder, is refused here in words instead of failing at the first change.
+  refuseIfNotWritable(file, dir, options.create);
   let db: Db;
   try {
     db = new Database(file, { fileMustExist: !options.create, timeout: BUSY_TIMEOUT_MS });
@@ -119,6 +144,6 @@ export function openDatabase(file: string, options: OpenOptions): Db {
     db.close();
     if (error instanceof AppError) throw error;
     if (isDatabaseBusy(error)) throw busyProjectError(file);
-    throw new AppError('bad_project', `${file} cannot be opened: ${(error as Error).message}`);
+    throw describeSystemError(error, file) ?? new AppError('bad_project', `${file} cannot be opened: ${(error as Error).message}`);
   }
 }

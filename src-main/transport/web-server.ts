@@ -18,6 +18,7 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { WebSocketServer } from 'ws';
 import { dispatch } from '../contract/dispatch';
+import { AppError } from '../contract/errors';
 import type { AppServices } from '../services/app-services';
 import { loadMedia } from '../services/media';
 import { contentSecurityPolicy } from './security';
@@ -239,7 +240,7 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
       } catch {
         throw new HttpError(400, 'The request body is not valid JSON.');
       }
-      const envelope = await dispatch(services.handlers(), decodePath(rest.slice(4)), input, log);
+      const envelope = await dispatch(services.handlers(), decodePath(rest.slice(4)), input, log, () => services.openProject?.file);
       return send(res, 200, 'application/json', JSON.stringify(envelope));
     }
 
@@ -298,7 +299,13 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
   });
 
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
+    server.once('error', (error: NodeJS.ErrnoException) => {
+      sockets.close();
+      const wanted = options.port ?? 0;
+      if (error.code === 'EADDRINUSE') reject(new AppError('unavailable', `Port ${wanted} on 127.0.0.1 is already in use by another program (perhaps another MoCoOp Workbench). Choose another port with --port N, or --port 0 for any free one.`));
+      else if (error.code === 'EACCES') reject(new AppError('unavailable', `Port ${wanted} needs administrator rights on this system. Choose a port above 1023 with --port N, or --port 0 for any free one.`));
+      else reject(error);
+    });
     server.listen(options.port ?? 0, '127.0.0.1', () => resolve());
   });
   port = (server.address() as AddressInfo).port;
