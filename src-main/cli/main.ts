@@ -58,6 +58,9 @@ const USAGE = `Usage: mocoop <command> [options]
   export <file> --run ID --out DIR [--json]        trained experts as safetensors + manifest.json
   import-experts <file> --from DIR [--json]        add exported experts to a project as a run
   eval <file> --run ID --on OTHER.mocoop [--json]  domain shift: evaluate on another project's images
+  eval <file> --run ID [--on OTHER.mocoop] --classes-from NAMES.mocoop [--json]
+                                                   score exactly NAMES' class names: classes the run lacks are encoded
+                                                   through its learned experts (a derived table; the run is unchanged)
   backends [--backend B] [--json]                  which engine runs the encoders and training here (ONNX Runtime provider, WebGPU adapter, tfjs)
   Compute options: --backend auto|tensorflow-gpu|tensorflow|wasm|cpu (tfjs, losses); MOCOOP_ONNX_PROVIDER=auto|cpu|cuda|webgpu|dml|coreml (encoders)
 
@@ -438,7 +441,7 @@ const LOSS_FLAGS: [string, (typeof LOSS_KEYS)[number]][] = [
 ];
 
 async function trainCommand(command: 'train' | 'eval', args: ParsedArgs): Promise<void> {
-  checkFlags(args, ['model', 'method', 'preset', 'schedule', 'k-experts', 'epochs', 'batch-size', 'lr', 'seed', 'set', 'run', 'on', 'resume', 'rerun', 'aug-views', 'backend', 'json', 'debug', ...LOSS_FLAGS.map(([flag]) => flag)]);
+  checkFlags(args, ['model', 'method', 'preset', 'schedule', 'k-experts', 'epochs', 'batch-size', 'lr', 'seed', 'set', 'run', 'on', 'classes-from', 'resume', 'rerun', 'aug-views', 'backend', 'json', 'debug', ...LOSS_FLAGS.map(([flag]) => flag)]);
   const json = args.flags.has('json');
   const backendPref = backendFlag(args);
   const method = (stringFlag(args, 'method') ?? 'mocoop') as TrainMethod;
@@ -495,24 +498,43 @@ async function trainCommand(command: 'train' | 'eval', args: ParsedArgs): Promis
     const model = fs.existsSync(asDir) && fs.statSync(asDir).isDirectory() ? await app.clip.models.register(asDir, { source: 'import' }) : app.clip.models.get(target);
     const backend = await initBackend(backendPref);
     const { ClipEngine } = await import('../clip/engine');
-    const engine = ClipEngine.load(model.dir, { textGradients: command === 'train' });
+    const engine = ClipEngine.load(model.dir, { textGradients: command === 'train' || stringFlag(args, 'classes-from') !== undefined });
     try {
       if (command === 'eval') {
         const runId = runArg!;
         const onFile = stringFlag(args, 'on');
         let other: AppServices | null = null;
+        // --classes-from FILE: score exactly FILE's class names (open vocabulary; cross-dataset with --on FILE).
+        const classesFile = stringFlag(args, 'classes-from');
+        let namesFrom: AppServices | null = null;
         let result;
         try {
+          let on: TrainingService | undefined;
           if (onFile) {
             other = services();
             other.openProjectFile(onFile);
+            on = new TrainingService(other.project);
           }
-          result = await training.evaluate(runId, engine, model, { on: other ? new TrainingService(other.project) : undefined });
+          let classesFrom: TrainingService | undefined;
+          if (classesFile) {
+            const same = (a: string, b: string) => path.resolve(a) === path.resolve(b);
+            if (same(classesFile, requirePositional(args, 1, 'the project file'))) classesFrom = training;
+            else if (on && onFile && same(classesFile, onFile)) classesFrom = on;
+            else {
+              namesFrom = services();
+              namesFrom.openProjectFile(classesFile);
+              classesFrom = new TrainingService(namesFrom.project);
+            }
+          }
+          result = await training.evaluate(runId, engine, model, { on, classesFrom, text: classesFrom ? engine : undefined });
         } finally {
           other?.dispose();
+          namesFrom?.dispose();
         }
         const pct = (x: number | null) => (x === null ? '—' : `${(100 * x).toFixed(1)}%`);
-        print(json, result, [`${result.method} ${runId}: accuracy ${pct(result.accuracy)} on ${result.images} test images`, result.h !== null ? `base ${pct(result.base_accuracy)} · new ${pct(result.new_accuracy)} · H ${pct(result.h)}` : '', ...result.per_class.map((c) => `  ${c.class} (${c.role}): ${pct(c.accuracy)} (${c.correct}/${c.images})`)].filter(Boolean).join('\n'));
+        const ov = result.open_vocabulary;
+        const openLine = ov ? `classes from ${ov.classes_from}: ${ov.trained.length} the run was trained with, ${ov.added.length} added through its experts${ov.added.length ? ` (${ov.added.slice(0, 5).join(', ')}${ov.added.length > 5 ? ', …' : ''})` : ''}` : '';
+        print(json, result, [`${result.method} ${runId}: accuracy ${pct(result.accuracy)} on ${result.images} test images`, openLine, result.h !== null ? `base ${pct(result.base_accuracy)} · new ${pct(result.new_accuracy)} · H ${pct(result.h)}` : '', ...result.per_class.map((c) => `  ${c.class} (${c.role}): ${pct(c.accuracy)} (${c.correct}/${c.images})`)].filter(Boolean).join('\n'));
         return;
       }
       let stop = false;

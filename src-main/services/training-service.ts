@@ -17,6 +17,8 @@ import { decodeTable, encodeTable } from '../mocoop/table-codec';
 import { exportExperts, importExperts } from '../mocoop/export';
 import { type LossOverrides, METHODS, PAPER_DEFAULTS, type PromptMethod, type StepEvent, type TrainSettings, TrainingDivergedError, groupsFor, trainPrompts } from '../mocoop/trainer';
 import { PromptLayoutError, checkExpertsTokens, classTokenIds, expertTemplate } from '../mocoop/experts';
+import { type ExpertTextEngine, appendClasses, encodeThroughExperts, learnedPrompts } from '../mocoop/open-vocabulary';
+import { createHash } from 'node:crypto';
 import type { ModelInfo } from '../models/model-store';
 import type { ProjectStore } from '../store/project-store';
 import { type FewShotSet, type StoredPrediction, TrainingStore } from '../store/training-store';
@@ -66,7 +68,16 @@ export interface EvalResult {
     run: { used: string[]; missing: string[] };
     test_project: { used: string[]; unknown: { class: string; images: number }[]; excluded_images: number };
   };
+  /**
+   * Classes named by another project (or added after training): the candidates were that project's
+   * class names; those the run has keep their trained rows, the others (`added`) were encoded through
+   * each learned expert into the derived table `derived_table` (null when nothing was added).
+   */
+  open_vocabulary?: { classes_from: string; trained: string[]; added: string[]; derived_table: string | null };
 }
+
+/** What encoding class names after training needs: the text tower with the run's learned prompts, and hard prompts for zero-shot runs. */
+export type OpenVocabularyEngine = ExpertTextEngine & Pick<ClipEngine, 'embedTexts'>;
 
 /** exp(logit_scale) of a model folder's weights, or undefined when it cannot be read. */
 export function modelLogitScale(model: Pick<ModelInfo, 'dir'> | null): number | undefined {
@@ -489,6 +500,69 @@ export class TrainingService {
     return runId;
   }
 
+  /**
+   * Features [G, N, P] of these class names under a finished run, as its table would hold them: through
+   * each learned expert (its final context vectors, from the run's last checkpoint; text forward only),
+   * or the zero-shot template ensemble. For a class the run has, this is that class's trained row.
+   */
+  async classFeatures(runId: string, engine: OpenVocabularyEngine, names: string[]): Promise<Float32Array> {
+    const run = this.training.run(runId);
+    const bytes = this.training.expertTable(runId);
+    if (run.status !== 'done' || !bytes) throw new AppError('invalid_input', `Run ${runId} has not finished training (status: ${run.status}); classes can be added to a finished run only.`);
+    const table = decodeTable(bytes);
+    const groups = (run.settings.groups as string[][] | undefined) ?? [];
+    if (table.linear || run.method === 'linear-probe') throw new AppError('invalid_input', `Run ${runId} is a linear probe: it has weights only for the classes it was trained on, and no text side to name new ones.`);
+    if (run.method === 'zeroshot') {
+      const templates = groups.flat();
+      const vectors = engine.embedTexts(templates.flatMap((t) => names.map((n) => fillTemplate(t, n))));
+      const weights = ensembleClassifier(templates.map((_, t) => names.map((__, a) => vectors[t * names.length + a]!)));
+      const flat = new Float32Array(names.length * engine.dim);
+      weights.forEach((w, a) => flat.set(w, a * engine.dim));
+      return flat;
+    }
+    const checkpoint = this.training.checkpoint(runId);
+    if (!checkpoint) {
+      throw new AppError('invalid_input', `Run ${runId} has no learned prompts stored (${run.backend === 'imported' ? 'an imported run carries only its expert table' : 'its checkpoint is gone'}), so classes cannot be added to it. Train it in this project to add classes later.`);
+    }
+    const method = (METHODS as readonly string[]).includes(run.method) ? (run.method as PromptMethod) : 'mocoop';
+    try {
+      const prompts = learnedPrompts(checkpoint.state, table.experts);
+      return await encodeThroughExperts(
+        engine,
+        { groups: groupsFor(method, groups), underscoresAsSpaces: (run.settings.underscoresAsSpaces as boolean | undefined) ?? true, released: run.settings.preset === 'released-code' },
+        prompts,
+        names
+      );
+    } catch (error) {
+      if (error instanceof AppError) throw error;
+      if (error instanceof PromptLayoutError) throw new AppError('invalid_input', error.message);
+      throw new AppError('invalid_input', `Classes cannot be added to run ${runId}: ${(error as Error).message}.`);
+    }
+  }
+
+  /**
+   * The run's table extended with the names it lacks (open vocabulary): its own rows unchanged, then one
+   * row per added class and expert. Stored as a derived table beside the run's own (which, with its
+   * metrics and predictions, never changes), keyed by the added names; computed once.
+   */
+  async extendClasses(runId: string, engine: OpenVocabularyEngine, names: string[], source: string | null): Promise<{ table: ExpertTable; classes: string[]; added: string[]; key: string | null }> {
+    const run = this.training.run(runId);
+    const bytes = this.training.expertTable(runId);
+    if (!bytes) throw new AppError('invalid_input', `Run ${runId} has no trained experts (status: ${run.status}).`);
+    const table = decodeTable(bytes);
+    const own = [...((run.settings.classes as string[] | undefined) ?? []), ...((run.settings.virtualClasses as string[] | undefined) ?? [])];
+    const added = [...new Set(names.filter((n) => !own.includes(n)))];
+    if (added.length === 0) return { table, classes: own, added, key: null };
+    const key = createHash('sha256').update(JSON.stringify(added)).digest('hex').slice(0, 16);
+    const stored = this.training.derivedTable(runId, key);
+    if (stored) return { table: decodeTable(stored.table), classes: stored.classes, added: stored.added, key };
+    const rows = await this.classFeatures(runId, engine, added);
+    const extended = appendClasses(table, rows, added.length);
+    const classes = [...own, ...added];
+    this.training.saveDerivedTable(runId, { key, classes, added, source }, encodeTable(extended));
+    return { table: extended, classes, added, key };
+  }
+
   /** Everything a report shows for a finished run (predictions as stored at its evaluation). */
   reportInput(runId: string, codeVersion: string): ReportInput {
     const run = this.training.run(runId);
@@ -532,25 +606,56 @@ export class TrainingService {
     runId: string,
     engine: ImageEmbedder | null,
     model: ModelInfo | null,
-    { on, split = 'test', store = false }: { on?: TrainingService; split?: 'test' | 'val'; store?: boolean } = {}
+    {
+      on,
+      split = 'test',
+      store = false,
+      classesFrom,
+      text
+    }: {
+      on?: TrainingService;
+      split?: 'test' | 'val';
+      store?: boolean;
+      /** Score exactly this project's class names (cross-dataset, or classes added after training); names the run lacks are encoded through its experts. */
+      classesFrom?: TrainingService;
+      /** The text tower for `classesFrom`. */
+      text?: OpenVocabularyEngine;
+    } = {}
   ): Promise<EvalResult> {
     const run = this.training.run(runId);
-    if (run.metrics && !engine && !on && split === 'test') return run.metrics as unknown as EvalResult;
+    if (run.metrics && !engine && !on && !classesFrom && split === 'test') return run.metrics as unknown as EvalResult;
     const bytes = this.training.expertTable(runId);
     if (!bytes) throw new AppError('invalid_input', `Run ${runId} has no trained experts (status: ${run.status}).`);
-    const table = decodeTable(bytes);
+    let table = decodeTable(bytes);
     // In its own project a run's classes are its class ids (renames do not matter); in another project
     // (domain shift) they are matched by name. Only classes both sides have are candidates.
     const target = on ?? this;
     const classes = target.store.listClasses();
-    const baseNames = (run.settings.classes as string[] | undefined) ?? [];
-    const newNames = (run.settings.virtualClasses as string[] | undefined) ?? [];
-    const byId = !on && Array.isArray(run.settings.classIds);
-    const match = matchRunClasses(
+    let baseNames = (run.settings.classes as string[] | undefined) ?? [];
+    let newNames = (run.settings.virtualClasses as string[] | undefined) ?? [];
+    let rowOfName: ((name: string) => number) | null = null;
+    let openVocabulary: EvalResult['open_vocabulary'];
+    if (classesFrom) {
+      // Open vocabulary: the candidates are the other project's class names, matched by name; the
+      // run's classes keep their trained rows and the others are encoded through its experts.
+      if (!text) throw new AppError('invalid_input', 'Scoring classes the run was not trained with needs the model (its text tower).');
+      const names = classesFrom.store.listClasses().map((c) => c.name);
+      if (names.length < 2) throw new AppError('invalid_input', `${classesFrom.store.file} has ${names.length} class(es); scoring needs at least two.`);
+      const extended = await this.extendClasses(runId, text, names, classesFrom.store.file);
+      table = extended.table;
+      rowOfName = (name) => extended.classes.indexOf(name);
+      baseNames = names;
+      newNames = [];
+      openVocabulary = { classes_from: classesFrom.store.file, trained: names.filter((n) => !extended.added.includes(n)), added: names.filter((n) => extended.added.includes(n)), derived_table: extended.key };
+    }
+    const byId = !on && !classesFrom && Array.isArray(run.settings.classIds);
+    const matched = matchRunClasses(
       { base: baseNames, new: newNames, baseIds: byId ? (run.settings.classIds as number[]) : undefined, newIds: byId ? ((run.settings.virtualClassIds as number[] | undefined) ?? []) : undefined },
       classes,
       byId
     );
+    // With classes from another project, a candidate's row is its row in the extended table.
+    const match = rowOfName ? { ...matched, used: matched.used.map((m) => ({ ...m, row: rowOfName!(m.runName) })) } : matched;
     if (match.used.length === 0) {
       throw new AppError('invalid_input', `${target.store.file} has none of this run's classes (${[...baseNames, ...newNames].slice(0, 5).join(', ')}…).`);
     }
@@ -631,6 +736,7 @@ export class TrainingService {
         router_agrees_with_p_hard: table.groupFeatures ? (main.agreeCount + (novel?.agreeCount ?? 0)) / Math.max(1, images) : null,
         ...(novel ? { base: usage(main), new: usage(novel) } : {})
       },
+      ...(openVocabulary ? { open_vocabulary: openVocabulary } : {}),
       class_match: {
         run: { used: match.used.map((m) => m.runName), missing: match.missing.map((m) => m.runName) },
         test_project: {
@@ -640,7 +746,7 @@ export class TrainingService {
         }
       }
     };
-    if (store && !on && split === 'test') this.training.savePredictions(runId, stored);
+    if (store && !on && !classesFrom && split === 'test') this.training.savePredictions(runId, stored);
     return result;
   }
 }

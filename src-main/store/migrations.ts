@@ -166,6 +166,22 @@ export const migrations: Migration[] = [
       UPDATE fewshot_members SET label_id = (SELECT label_id FROM images WHERE images.id = fewshot_members.image_id)
         WHERE set_id IN (SELECT id FROM fewshot_sets WHERE frozen = 1);
     `
+  },
+  {
+    version: 6,
+    description: "derived expert tables: a run's table extended with classes named after training (open vocabulary), beside the original",
+    sql: `
+      CREATE TABLE run_class_tables (
+        run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+        key TEXT NOT NULL,
+        classes TEXT NOT NULL,
+        added TEXT NOT NULL,
+        source TEXT,
+        expert_table BLOB NOT NULL,
+        created_at TEXT NOT NULL DEFAULT (datetime('now')),
+        PRIMARY KEY (run_id, key)
+      ) WITHOUT ROWID;
+    `
   }
 ];
 

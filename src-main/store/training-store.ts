@@ -330,6 +330,29 @@ export class TrainingStore {
     return (this.db.prepare('SELECT expert_table FROM runs WHERE id = ?').pluck().get(runId) as Buffer | null) ?? null;
   }
 
+  /**
+   * A derived table: the run's expert table with rows for classes named after training appended
+   * (open vocabulary). Stored beside the run's own table, which never changes.
+   */
+  saveDerivedTable(runId: string, derived: { key: string; classes: string[]; added: string[]; source: string | null }, table: Buffer): void {
+    this.db
+      .prepare('INSERT OR REPLACE INTO run_class_tables (run_id, key, classes, added, source, expert_table) VALUES (?, ?, ?, ?, ?, ?)')
+      .run(runId, derived.key, JSON.stringify(derived.classes), JSON.stringify(derived.added), derived.source, table);
+  }
+
+  derivedTable(runId: string, key: string): { key: string; classes: string[]; added: string[]; source: string | null; createdAt: string; table: Buffer } | null {
+    const row = this.db.prepare('SELECT key, classes, added, source, created_at, expert_table FROM run_class_tables WHERE run_id = ? AND key = ?').get(runId, key) as
+      | { key: string; classes: string; added: string; source: string | null; created_at: string; expert_table: Buffer }
+      | undefined;
+    return row ? { key: row.key, classes: JSON.parse(row.classes), added: JSON.parse(row.added), source: row.source, createdAt: row.created_at, table: row.expert_table } : null;
+  }
+
+  /** A run's derived tables (without their bytes), oldest first. */
+  derivedTables(runId: string): { key: string; classes: string[]; added: string[]; source: string | null; createdAt: string }[] {
+    const rows = this.db.prepare('SELECT key, classes, added, source, created_at FROM run_class_tables WHERE run_id = ? ORDER BY created_at, key').all(runId) as { key: string; classes: string; added: string; source: string | null; created_at: string }[];
+    return rows.map((r) => ({ key: r.key, classes: JSON.parse(r.classes), added: JSON.parse(r.added), source: r.source, createdAt: r.created_at }));
+  }
+
   run(runId: string): RunRecord {
     const row = this.db.prepare('SELECT * FROM runs WHERE id = ?').get(runId) as
       | { id: string; method: string; status: RunRecord['status']; settings: string; backend: string; model_id: string; set_id: number | null; metrics: string | null; error: string | null; created_at: string; finished_at: string | null }
