@@ -13,6 +13,7 @@ import { type OnnxProvider, OnnxTowers, probeOnnxRuntime } from '../../src-main/
 import { OnnxTextGradients } from '../../src-main/clip/onnx/text-gradients';
 import { probeWebGpu } from '../../src-main/clip/onnx/webgpu-probe';
 import { ensureRandomModel, writeRandomModel } from './clip.mts';
+import { minSeconds } from './timing.mts';
 
 type Provider = Exclude<OnnxProvider, 'auto'>;
 const log = (message: string) => process.stderr.write(`[gpu-check] ${message}\n`);
@@ -33,16 +34,6 @@ function maxAbs(a: Float32Array, b: Float32Array): number {
   return m;
 }
 
-async function minSeconds(fn: () => Promise<unknown>, repeats: number): Promise<number> {
-  await fn();
-  let best = Infinity;
-  for (let r = 0; r < repeats; r++) {
-    const t = performance.now();
-    await fn();
-    best = Math.min(best, (performance.now() - t) / 1000);
-  }
-  return best;
-}
 
 /** Image and text features and text gradients of the tiny random model on `provider`. */
 async function outputs(dir: string, provider: Provider) {

@@ -10,20 +10,10 @@ import { ClipEngine } from '../../src-main/clip/engine';
 import { openCheckedWeights } from '../../src-main/clip/model';
 import { OnnxTowers, defaultThreads } from '../../src-main/clip/onnx/onnx-towers';
 import { makeImage } from '../helpers/images';
+import { minSeconds } from './timing.mts';
 
 const log = (message: string) => process.stderr.write(`[bench] ${message}\n`);
 const round = (x: number, d = 2) => Math.round(x * 10 ** d) / 10 ** d;
-
-async function minSeconds(fn: () => Promise<unknown>, repeats: number): Promise<number> {
-  await fn();
-  let best = Infinity;
-  for (let r = 0; r < repeats; r++) {
-    const start = performance.now();
-    await fn();
-    best = Math.min(best, (performance.now() - start) / 1000);
-  }
-  return best;
-}
 
 async function jpegs(dir: string, count: number): Promise<string[]> {
   const files = Array.from({ length: count }, (_, i) => path.join(dir, `img_${String(i).padStart(4, '0')}.jpg`));

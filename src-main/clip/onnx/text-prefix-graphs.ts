@@ -12,7 +12,7 @@ import type { ClipConfig } from '../config';
 import type { WeightReader } from './clip-graphs';
 import { GraphBuilder } from './graph-builder';
 import type { GraphSpec } from './proto';
-import { blockWeights, denseBackward, headWeights, layerNormBackward } from './text-train-graphs';
+import { blockWeights, denseBackward, headWeights, layerNormBackward, mlpBackward, softmaxBackward } from './text-train-graphs';
 
 export function prefixSavedNames(layer: number): Record<'xp' | 'qp' | 'kp' | 'vp' | 'pp' | 'xp1' | 'ap' | 'xr' | 'qr' | 'kr' | 'vr' | 'pr' | 'xr1' | 'ar', string> {
   const names = ['xp', 'qp', 'kp', 'vp', 'pp', 'xp1', 'ap', 'xr', 'qr', 'kr', 'vr', 'pr', 'xr1', 'ar'] as const;
@@ -129,14 +129,6 @@ export function prefixTrainBackwardGraph(config: ClipConfig, read: WeightReader)
   let dxp: string | null = null;
   const headsOf = (y: string, shape: string) => g.transpose(g.op('Reshape', [y, shape]), [0, 2, 1, 3]);
   const merge = (y: string) => g.reshape(g.transpose(y, [0, 2, 1, 3]), [-1, t.width]);
-  const mlpBackward = (w: ReturnType<typeof blockWeights>, dy: string, x1: string, a: string) => {
-    const sg = g.sigmoid(g.mul(a, g.scalar(1.702)));
-    const geluGrad = g.add(sg, g.mul(g.mul(g.mul(a, g.scalar(1.702)), sg), g.sub(g.scalar(1), sg)));
-    const da = g.mul(denseBackward(g, dy, w.fc2[0]), geluGrad);
-    return g.add(dy, layerNormBackward(g, x1, w.ln2[0], denseBackward(g, da, w.fc1[0]), t.eps));
-  };
-  /** Softmax attention backward: dS from P and dP. */
-  const softmaxBackward = (p: string, dP: string) => g.mul(p, g.sub(dP, g.op('ReduceSum', [g.mul(dP, p), g.ints([-1])], { keepdims: 1 })));
   const tr = (x: string) => g.transpose(x, [0, 1, 3, 2]);
 
   for (let i = t.layers - 1; i >= 0; i--) {
@@ -159,11 +151,11 @@ export function prefixTrainBackwardGraph(config: ClipConfig, read: WeightReader)
     const ar = inp(n.ar, ['rows', t.mlp]);
 
     // Rows: MLP, then attention over [prefix keys | own keys].
-    const dxr1 = mlpBackward(w, dxr, xr1, ar);
+    const dxr1 = mlpBackward(g, w, dxr, xr1, ar, t.eps);
     const kAll = g.op('Concat', [g.op('Expand', [kp, s.expandTo]), kr], { axis: 2 });
     const vAll = g.op('Concat', [g.op('Expand', [vp, s.expandTo]), vr], { axis: 2 });
     const dCr = headsOf(denseBackward(g, dxr1, w.out[0]), s.headsR);
-    const dSr = softmaxBackward(pr, g.matMul(dCr, tr(vAll)));
+    const dSr = softmaxBackward(g, pr, g.matMul(dCr, tr(vAll)));
     const dVall = g.matMul(tr(pr), dCr);
     const dKall = g.matMul(tr(dSr), qr);
     const dqr = g.matMul(dSr, kAll);
@@ -178,9 +170,9 @@ export function prefixTrainBackwardGraph(config: ClipConfig, read: WeightReader)
     let dqp: string | null = null;
     let dxp1: string | null = null;
     if (dxp) {
-      dxp1 = mlpBackward(w, dxp, xp1, ap);
+      dxp1 = mlpBackward(g, w, dxp, xp1, ap, t.eps);
       const dCp = headsOf(denseBackward(g, dxp1, w.out[0]), s.headsP);
-      const dSp = softmaxBackward(pp, g.matMul(dCp, tr(vp)));
+      const dSp = softmaxBackward(g, pp, g.matMul(dCp, tr(vp)));
       dvp = g.add(dvp, g.matMul(tr(pp), dCp));
       dkp = g.add(dkp, g.matMul(tr(dSp), qp));
       dqp = g.matMul(dSp, kp);

@@ -132,6 +132,19 @@ export function denseBackward(g: GraphBuilder, dy: string, wIn: string): string 
   return g.op('Gemm', [dy, wIn], { transB: 1 });
 }
 
+/** The MLP half of a block, y = x1 + fc2(gelu(fc1(LN2(x1)))): d x1 from dy, the saved x1 and fc1 output a. */
+export function mlpBackward(g: GraphBuilder, w: BlockWeights, dy: string, x1: string, a: string, eps: number): string {
+  const s = g.sigmoid(g.mul(a, g.scalar(1.702)));
+  const geluGrad = g.add(s, g.mul(g.mul(g.mul(a, g.scalar(1.702)), s), g.sub(g.scalar(1), s)));
+  const da = g.mul(denseBackward(g, dy, w.fc2[0]), geluGrad);
+  return g.add(dy, layerNormBackward(g, x1, w.ln2[0], denseBackward(g, da, w.fc1[0]), eps));
+}
+
+/** Softmax's input gradient from its output P and dP: P ⊙ (dP − Σ_j dP ⊙ P). */
+export function softmaxBackward(g: GraphBuilder, p: string, dP: string): string {
+  return g.mul(p, g.sub(dP, g.op('ReduceSum', [g.mul(dP, p), g.ints([-1])], { keepdims: 1 })));
+}
+
 /** Saved activations + eot_onehot [B, T] + d_features [B, P] → d_embeds [B, T, W]. */
 export function textTrainBackwardGraph(config: ClipConfig, read: WeightReader): GraphSpec {
   const t = config.text;
@@ -159,16 +172,12 @@ export function textTrainBackwardGraph(config: ClipConfig, read: WeightReader): 
     const p = g.input(n.p, ['batch', t.heads, 'tokens', 'tokens']);
     const x1 = g.input(n.x1, ['rows', t.width]);
     const a = g.input(n.a, ['rows', t.mlp]);
-    // MLP: y = x1 + fc2(gelu(fc1(LN2(x1)))).
-    const s = g.sigmoid(g.mul(a, g.scalar(1.702)));
-    const geluGrad = g.add(s, g.mul(g.mul(g.mul(a, g.scalar(1.702)), s), g.sub(g.scalar(1), s)));
-    const da = g.mul(denseBackward(g, dx, w.fc2[0]), geluGrad);
-    const dx1 = g.add(dx, layerNormBackward(g, x1, w.ln2[0], denseBackward(g, da, w.fc1[0]), t.eps));
+    const dx1 = mlpBackward(g, w, dx, x1, a, t.eps);
     // Attention: x1 = x + out(merge(P·V)), P = softmax(Q·Kᵀ + mask), Q, K, V from LN1(x).
     const dC = g.transpose(g.op('Reshape', [denseBackward(g, dx1, w.out[0]), heads4]), [0, 2, 1, 3]);
     const dP = g.matMul(dC, g.transpose(v, [0, 1, 3, 2]));
     const dV = g.matMul(g.transpose(p, [0, 1, 3, 2]), dC);
-    const dS = g.mul(p, g.sub(dP, g.op('ReduceSum', [g.mul(dP, p), g.ints([-1])], { keepdims: 1 })));
+    const dS = softmaxBackward(g, p, dP);
     const dQ = g.matMul(dS, k);
     const dK = g.matMul(g.transpose(dS, [0, 1, 3, 2]), q);
     const merge = (y: string) => g.reshape(g.transpose(y, [0, 2, 1, 3]), [-1, t.width]);

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { maxAbsDiff } from '../../helpers/arrays';
 import * as ort from 'onnxruntime-node';
 import { ClipEngine } from '../../../src-main/clip/engine';
 import { type CheckedWeights, loadClipModel, openCheckedWeights } from '../../../src-main/clip/model';
@@ -13,12 +14,6 @@ import { tf } from '../../../src-main/clip/tf';
 const FIXTURE = path.resolve('..', 'shared', 'fixtures', 'tiny-clip-a');
 const expected = JSON.parse(fs.readFileSync(path.join(FIXTURE, 'expected.json'), 'utf8'));
 
-function maxAbsDiff(actual: ArrayLike<number>, wanted: ArrayLike<number>): number {
-  expect(actual.length).toBe(wanted.length);
-  let max = 0;
-  for (let i = 0; i < wanted.length; i++) max = Math.max(max, Math.abs(actual[i]! - wanted[i]!));
-  return max;
-}
 
 describe('ONNX protobuf writer', () => {
   it('writes a graph ONNX Runtime runs: negative shape values, float attributes, symbolic dims', async () => {

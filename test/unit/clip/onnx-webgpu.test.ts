@@ -7,6 +7,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { maxAbsDiff } from '../../helpers/arrays';
 import { ClipEngine } from '../../../src-main/clip/engine';
 import { loadClipModel, openCheckedWeights } from '../../../src-main/clip/model';
 import { OnnxTowers } from '../../../src-main/clip/onnx/onnx-towers';
@@ -26,12 +27,6 @@ if ('unavailable' in probe) {
 }
 const available = !('unavailable' in probe);
 
-function maxAbsDiff(actual: ArrayLike<number>, wanted: ArrayLike<number>): number {
-  expect(actual.length).toBe(wanted.length);
-  let max = 0;
-  for (let i = 0; i < wanted.length; i++) max = Math.max(max, Math.abs(actual[i]! - wanted[i]!));
-  return max;
-}
 
 describe('software adapters are told apart from GPUs', () => {
   it('llvmpipe, SwiftShader and WARP are software; a discrete GPU is not', () => {
