@@ -14,6 +14,7 @@ import { loadTemplateLibrary } from '../services/clip-services';
 import { writeReport } from '../mocoop/report';
 import { LOSS_KEYS, type LossOverrides } from '../mocoop/trainer';
 import { SCHEDULE_NAMES, isScheduleName } from '../contract/schedules';
+import { type SeedMetric, seedSpread } from '../contract/seeds';
 import { TRAIN_METHODS, type TrainMethod, TrainingService } from '../services/training-service';
 import { checkOutputFolder } from '../services/output-folder';
 import { defaultConfigDir, packageRoot, packageVersion } from '../services/paths';
@@ -49,6 +50,8 @@ const USAGE = `Usage: mocoop <command> [options]
         [--lambda1 X] [--lambda2 X] [--lambda-kg X] [--tau-ce T] [--tau-gate T] [--tau-text T] [--json]
                                                    --schedule: published epochs/warm-up/lr/batch (default lasp-25, coop for CoOp/KgCoOp);
                                                    --epochs, --lr, --batch-size override it
+  train <file> ... --seeds 1,2,3 [--json]          one run per seed (each on the set sampled with that seed, as Dassl),
+                                                   then mean ± std per metric (JSON: a final {"event":"seeds",...})
   train <file> --resume RUN [--json]               continue a stopped or killed run from its last checkpoint
   train <file> --rerun RUN [--json]                train again with every setting of RUN (same seed: same numbers)
   runs <file> [--json]                             every run with its method, status, accuracy and H
@@ -441,7 +444,7 @@ const LOSS_FLAGS: [string, (typeof LOSS_KEYS)[number]][] = [
 ];
 
 async function trainCommand(command: 'train' | 'eval', args: ParsedArgs): Promise<void> {
-  checkFlags(args, ['model', 'method', 'preset', 'schedule', 'k-experts', 'epochs', 'batch-size', 'lr', 'seed', 'set', 'run', 'on', 'classes-from', 'resume', 'rerun', 'aug-views', 'backend', 'json', 'debug', ...LOSS_FLAGS.map(([flag]) => flag)]);
+  checkFlags(args, ['model', 'method', 'preset', 'schedule', 'k-experts', 'epochs', 'batch-size', 'lr', 'seed', 'set', 'run', 'on', 'classes-from', 'seeds', 'resume', 'rerun', 'aug-views', 'backend', 'json', 'debug', ...LOSS_FLAGS.map(([flag]) => flag)]);
   const json = args.flags.has('json');
   const backendPref = backendFlag(args);
   const method = (stringFlag(args, 'method') ?? 'mocoop') as TrainMethod;
@@ -450,6 +453,17 @@ async function trainCommand(command: 'train' | 'eval', args: ParsedArgs): Promis
   if (preset !== 'paper' && preset !== 'released-code') throw new UsageError(`--preset must be paper or released-code (got "${preset}").`);
   const schedule = stringFlag(args, 'schedule');
   if (schedule !== undefined && !isScheduleName(schedule)) throw new UsageError(`--schedule must be one of ${SCHEDULE_NAMES.join(', ')} (got "${schedule}").`);
+  // --seeds 1,2,3: the same settings trained once per seed, reported as mean ± std.
+  const seedsFlag = stringFlag(args, 'seeds');
+  let seedList: number[] | undefined;
+  if (seedsFlag !== undefined) {
+    if (command !== 'train' || ['seed', 'resume', 'rerun'].some((f) => stringFlag(args, f) !== undefined)) throw new UsageError('--seeds trains new runs: it cannot be combined with --seed, --resume or --rerun.');
+    const parts = seedsFlag.split(',').map((p) => p.trim());
+    if (parts.some((p) => !/^\d+$/.test(p))) throw new UsageError(`--seeds takes whole numbers separated by commas, e.g. 1,2,3 (got "${seedsFlag}").`);
+    seedList = parts.map(Number);
+    if (new Set(seedList).size !== seedList.length) throw new UsageError(`--seeds lists a seed twice (got "${seedsFlag}").`);
+    if (seedList.length > 20) throw new UsageError(`--seeds takes at most 20 seeds (got ${seedList.length}).`);
+  }
   const modelArg = stringFlag(args, 'model');
   if (!modelArg && command === 'train' && !stringFlag(args, 'resume') && !stringFlag(args, 'rerun')) throw new UsageError('train needs --model DIR (a CLIP folder) or the id of an installed model.');
   const { app, training } = openTraining(args);
@@ -539,20 +553,50 @@ async function trainCommand(command: 'train' | 'eval', args: ParsedArgs): Promis
       }
       let stop = false;
       process.once('SIGINT', () => (stop = true));
-      const runId = await training.train(
-        engine,
-        model,
-        `${backend.name} · ${backend.device} · text tower on ${(await engine.textGradients()).describe}`,
-        options,
-        (e) => {
-          if (json) process.stdout.write(JSON.stringify(e) + '\n');
-          else if (process.stderr.isTTY) process.stderr.write(`\repoch ${e.epoch} step ${e.step}: loss ${e.loss.toFixed(4)} (ce ${e.l_ce.toFixed(3)}, gate ${e.l_gate.toFixed(3)}, text ${e.l_text.toFixed(3)}) lr ${e.lr.toExponential(2)}   `);
-        },
-        () => stop
-      );
-      const run = training.training.run(runId);
-      if (json) process.stdout.write(JSON.stringify({ event: 'done', run: runId, status: run.status, metrics: run.metrics }) + '\n');
-      else process.stdout.write(`\nRun ${runId}: ${run.status}${run.metrics ? `, test accuracy ${(100 * (run.metrics as { accuracy: number }).accuracy).toFixed(1)}%` : ''}\n`);
+      const backendText = `${backend.name} · ${backend.device} · text tower on ${(await engine.textGradients()).describe}`;
+      // --seeds: one run per seed, each on the set sampled with its seed (see seedSets), then mean ± std.
+      const plan = seedList ? training.seedSets(options.setId, seedList) : null;
+      if (plan && !json) plan.filter((p) => p.created).forEach((p) => process.stderr.write(`Seed ${p.seed}: sampled few-shot set #${p.set.id} "${p.set.name}".\n`));
+      const finished: string[] = [];
+      for (const item of plan ?? [null]) {
+        if (stop) break;
+        const runId = await training.train(
+          engine,
+          model,
+          backendText,
+          item ? { ...options, seed: item.seed, setId: item.set.id } : options,
+          (e) => {
+            if (json) process.stdout.write(JSON.stringify(e) + '\n');
+            else if (process.stderr.isTTY) process.stderr.write(`\r${item ? `seed ${item.seed} ` : ''}epoch ${e.epoch} step ${e.step}: loss ${e.loss.toFixed(4)} (ce ${e.l_ce.toFixed(3)}, gate ${e.l_gate.toFixed(3)}, text ${e.l_text.toFixed(3)}) lr ${e.lr.toExponential(2)}   `);
+          },
+          () => stop
+        );
+        finished.push(runId);
+        const run = training.training.run(runId);
+        if (json) process.stdout.write(JSON.stringify({ event: 'done', run: runId, status: run.status, metrics: run.metrics }) + '\n');
+        else process.stdout.write(`\nRun ${runId}${item ? ` (seed ${item.seed})` : ''}: ${run.status}${run.metrics ? `, test accuracy ${(100 * (run.metrics as { accuracy: number }).accuracy).toFixed(1)}%` : ''}\n`);
+      }
+      if (plan) {
+        const records = finished.map((id) => training.training.run(id));
+        const metric = (r: (typeof records)[number], key: SeedMetric) => ((r.metrics?.[key] as number | null | undefined) ?? null);
+        const spread = seedSpread(records.map((r) => ({ id: r.id, seed: (r.settings.seed as number | undefined) ?? null, metrics: { accuracy: metric(r, 'accuracy'), base_accuracy: metric(r, 'base_accuracy'), new_accuracy: metric(r, 'new_accuracy'), h: metric(r, 'h') } })));
+        const summary = {
+          event: 'seeds',
+          seeds: spread.seeds,
+          runs: records.map((r) => {
+            const item = plan.find((p) => p.seed === r.settings.seed)!;
+            return { run: r.id, seed: item.seed, set: item.set.id, set_created: item.created, status: r.status, accuracy: metric(r, 'accuracy'), base_accuracy: metric(r, 'base_accuracy'), new_accuracy: metric(r, 'new_accuracy'), h: metric(r, 'h') };
+          }),
+          mean: spread.mean,
+          std: spread.std,
+          std_kind: 'population (numpy np.std, ddof 0, as Dassl parse_test_res)'
+        };
+        if (json) process.stdout.write(JSON.stringify(summary) + '\n');
+        else {
+          const pm = (key: SeedMetric, label: string) => (spread.mean[key] === null ? '' : `  ${label.padEnd(9)}${(100 * spread.mean[key]!).toFixed(2)} ± ${(100 * spread.std[key]!).toFixed(2)}%`);
+          process.stdout.write([`${records.length} seed(s) (${spread.seeds.join(', ')}), mean ± std:`, pm('accuracy', 'accuracy'), pm('base_accuracy', 'base'), pm('new_accuracy', 'new'), pm('h', 'H')].filter(Boolean).join('\n') + '\n');
+        }
+      }
     } finally {
       engine.dispose();
     }

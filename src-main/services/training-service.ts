@@ -238,6 +238,33 @@ export class TrainingService {
     return { set: this.training.updateFewShotSet(setId, { ...contents, name }), copiedFrom: null };
   }
 
+  /**
+   * The few-shot set each seed of a multi-seed run trains on, as Dassl's seeds do (a seed samples the
+   * few-shot images and initialises training): for a sampled set, the set with the same k, protocol and
+   * classes sampled with that seed (created when missing); a hand-picked set keeps its images for every seed.
+   */
+  seedSets(setId: number | undefined, seeds: number[]): { seed: number; set: FewShotSet; created: boolean }[] {
+    const sets = this.training.fewShotSets();
+    const chosen = setId !== undefined ? this.training.fewShotSet(setId) : sets.at(-1);
+    if (!chosen) throw new AppError('invalid_input', 'No few-shot set yet. Create one first (mocoop fewshot <project> --k 16 --seed 1).');
+    if (chosen.k === null || chosen.seed === null) return seeds.map((seed) => ({ seed, set: chosen, created: false }));
+    const baseNew = chosen.newClassIds.length > 0;
+    const same = (a: number[], b: number[]) => a.length === b.length && [...a].sort((x, y) => x - y).every((x, i) => x === [...b].sort((p, q) => p - q)[i]);
+    return seeds.map((seed) => {
+      if (seed === chosen.seed) return { seed, set: chosen, created: false };
+      const sibling = this.training
+        .fewShotSets()
+        .find((s) => s.k === chosen.k && s.seed === seed && same(s.baseClassIds, chosen.baseClassIds) && same(s.newClassIds, chosen.newClassIds));
+      if (sibling) return { seed, set: sibling, created: false };
+      const created = this.createFewShotSet(chosen.k!, seed, baseNew);
+      if (!same(created.baseClassIds, chosen.baseClassIds) || !same(created.newClassIds, chosen.newClassIds)) {
+        this.training.deleteFewShotSet(created.id);
+        throw new AppError('invalid_input', `Seed ${seed} cannot sample a set with the classes of "${chosen.name}" (the project's classes changed since); create the sets by hand (mocoop fewshot --seed ${seed}) and train each.`);
+      }
+      return { seed, set: created, created: true };
+    });
+  }
+
   /** Labeled images per class and split: what few-shot sets can draw from. */
   classCounts(): { classId: number; name: string; train: number; test: number; val: number; missing: number }[] {
     const counts = this.store.labelCountsBySplit();

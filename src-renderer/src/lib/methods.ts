@@ -19,10 +19,24 @@ export function methodName(id: string): string {
 export function runDescription(run: { method: string; settings: Record<string, unknown> }, sets: { id: number; name: string }[]): string {
   const st = run.settings;
   const set = sets.find((x) => x.id === st.setId)?.name ?? (st.setId !== undefined ? `set #${st.setId}` : 'imported');
-  const parts = [set];
+  const parts = [set, ...settingsParts(run)];
+  if (typeof st.seed === 'number') parts.push(`seed ${st.seed}`);
+  return parts.join(' · ');
+}
+
+/** The settings that matter for the method, without set or seed: "K 2 · schedule lasp-25 · 25 epochs". */
+function settingsParts(run: { method: string; settings: Record<string, unknown> }): string[] {
+  const st = run.settings;
+  const parts: string[] = [];
   if (run.method.startsWith('mocoop') && typeof st.topK === 'number') parts.push(`K ${st.topK}`);
   if (!['zeroshot', 'linear-probe'].includes(run.method) && typeof st.schedule === 'string') parts.push(`schedule ${st.schedule}`);
   if (!['zeroshot', 'linear-probe'].includes(run.method) && typeof st.epochs === 'number') parts.push(`${st.epochs} epochs`);
-  if (typeof st.seed === 'number') parts.push(`seed ${st.seed}`);
-  return parts.join(' · ');
+  return parts;
+}
+
+/** What runs of different seeds share: the set's protocol (k per class, base-to-new) or the hand-picked set, and the settings. */
+export function seedGroupDescription(run: { method: string; settings: Record<string, unknown> }, sets: { id: number; name: string; k: number | null; newClassIds: number[] }[]): string {
+  const set = sets.find((x) => x.id === run.settings.setId);
+  const protocol = set ? (set.k !== null ? `${set.k}-shot${set.newClassIds.length ? ' base-to-new' : ''}` : set.name) : 'imported';
+  return [methodName(run.method), protocol, ...settingsParts(run)].join(' · ');
 }

@@ -238,6 +238,47 @@ describe('templates, few-shot sets, train and eval through the CLI', () => {
     expect(unknown.stderr).toContain('--schedule must be one of lasp-25, lasp-50, lasp-300, batch1-10, coop (got "lasp-30").');
   });
 
+  it('trains the same settings once per seed (--seeds), each on the set sampled with its seed, and reports mean ± std', async () => {
+    const refused = await mocoop('train', project, '--model', FIXTURE, '--seeds', '1,2', '--seed', '1');
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain('--seeds trains new runs: it cannot be combined with --seed, --resume or --rerun.');
+    expect((await mocoop('train', project, '--model', FIXTURE, '--seeds', '1,x')).stderr).toContain('--seeds takes whole numbers separated by commas');
+
+    const store = ProjectStore.open(project);
+    const chosen = new TrainingStore(store).fewShotSets().at(-1)!;
+    store.close();
+    expect(chosen).toMatchObject({ k: 2, seed: 7 });
+    const out = await mocoop('train', project, '--model', FIXTURE, '--seeds', '7,8', '--epochs', '1', '--batch-size', '4', '--json');
+    expect(out.code).toBe(0);
+    const lines = out.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    const done = lines.filter((l) => l.event === 'done');
+    expect(done).toHaveLength(2);
+    const summary = lines.at(-1);
+    expect(summary.event).toBe('seeds');
+    expect(summary.seeds).toEqual([7, 8]);
+    expect(summary.runs.map((r: { run: string; seed: number; set_created: boolean }) => [r.run, r.seed, r.set_created])).toEqual([
+      [done[0].run, 7, false],
+      [done[1].run, 8, true]
+    ]);
+    for (const key of ['accuracy', 'base_accuracy', 'new_accuracy', 'h']) {
+      const values = done.map((d) => d.metrics[key] as number);
+      const mean = (values[0]! + values[1]!) / 2;
+      expect(summary.mean[key]).toBeCloseTo(mean, 12);
+      expect(summary.std[key]).toBeCloseTo(Math.abs(values[0]! - values[1]!) / 2, 12);
+    }
+    const after = ProjectStore.open(project);
+    try {
+      const t = new TrainingStore(after);
+      // Seed 8 trained on a new 2-shot base-to-new set sampled with seed 8, with the same classes.
+      const set8 = t.fewShotSet(summary.runs[1].set);
+      expect(set8).toMatchObject({ k: 2, seed: 8, baseClassIds: chosen.baseClassIds, newClassIds: chosen.newClassIds });
+      expect(t.run(done[0].run).settings).toMatchObject({ seed: 7, setId: chosen.id, epochs: 1 });
+      expect(t.run(done[1].run).settings).toMatchObject({ seed: 8, setId: set8.id, epochs: 1 });
+    } finally {
+      after.close();
+    }
+  });
+
   it('refuses K larger than the number of groups with a clear message', async () => {
     const result = await mocoop('train', project, '--model', FIXTURE, '--k-experts', '3', '--epochs', '1');
     expect(result.code).not.toBe(0);
