@@ -5,6 +5,7 @@
  * "image"). Pure: the service feeds rows in and writes or returns the text.
  */
 import path from 'node:path';
+import { csvCell } from '../contract/csv';
 
 export type ExportFormat = 'csv' | 'coop' | 'labelstudio';
 
@@ -22,15 +23,7 @@ export interface ExportClass {
   name: string;
 }
 
-/**
- * One CSV cell. A cell starting with = + - @ (or a tab or carriage return) would be read as a formula
- * by spreadsheet programs (CSV injection), so it gets a leading apostrophe; cells with a comma, quote or
- * line break are quoted with inner quotes doubled (RFC 4180).
- */
-export function csvCell(value: string): string {
-  const safe = /^[=+\-@\t\r]/.test(value) ? `'${value}` : value;
-  return /[",\r\n]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
-}
+export { csvCell };
 
 export function toCsv(rows: readonly ExportRow[]): string {
   const lines = ['path,label,split', ...rows.map((r) => [r.path, r.label ?? '', r.split].map(csvCell).join(','))];

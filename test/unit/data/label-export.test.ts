@@ -11,7 +11,8 @@ const rows = [
 describe('label export', () => {
   it('neutralises every CSV cell that starts with = + - @ (and tab or CR) with a leading apostrophe, and quotes per RFC 4180', () => {
     expect(csvCell('=1+2')).toBe("'=1+2");
-    expect(csvCell('+33')).toBe("'+33");
+    expect(csvCell('+33')).toBe('+33');
+    expect(csvCell('+33 1 23')).toBe("'+33 1 23");
     expect(csvCell('-x')).toBe("'-x");
     expect(csvCell('@SUM(A1)')).toBe("'@SUM(A1)");
     expect(csvCell('\tx')).toBe("'\tx");
