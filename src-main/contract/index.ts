@@ -169,7 +169,8 @@ export const events = {
   'models.downloadProgress': DownloadProgress,
   'zeroshot.progress': ZeroShotProgress,
   'train.progress': StepProgress,
-  'train.finished': z.object({ runId: z.string(), status: z.enum(['done', 'cancelled', 'failed']), error: z.string().optional() })
+  // interrupted: stopped by the compute worker's death (killed, out of memory, crashed), not by the user.
+  'train.finished': z.object({ runId: z.string(), status: z.enum(['done', 'cancelled', 'failed']), interrupted: z.boolean().optional(), error: z.string().optional() })
 } as const;
 
 export type Requests = typeof requests;

@@ -57,6 +57,10 @@ export class TrainServices {
     const controller = new AbortController();
     const active: { runId: string | null; controller: AbortController } = { runId: null, controller };
     this.active = active;
+    // Free before train.finished is announced, so whoever starts the next run on that event is not refused.
+    const release = () => {
+      if (this.active === active) this.active = null;
+    };
     return new Promise((resolve, reject) => {
       this.clip.compute
         .train(
@@ -71,17 +75,25 @@ export class TrainServices {
           controller.signal
         )
         .then(() => {
+          release();
           if (active.runId) this.events.emit('train.finished', { runId: active.runId, status: 'done' });
         })
         .catch((error: Error) => {
+          release();
           if (!active.runId) return reject(error);
+          const training = new TrainingStore(store);
           if (controller.signal.aborted) {
-            new TrainingStore(store).finishRun(active.runId, 'cancelled', null, 'cancelled by the user; resume it to continue');
+            training.finishRun(active.runId, 'cancelled', null, 'cancelled by the user; resume it to continue');
             this.events.emit('train.finished', { runId: active.runId, status: 'cancelled' });
+          } else if (training.run(active.runId).status === 'running') {
+            // The worker died mid-run (killed, out of memory, crashed) before it could record an end:
+            // record the run as interrupted now, so it can be resumed from its last checkpoint and the queue goes on.
+            const message = `interrupted: ${error.message} Resume it to continue from its last checkpoint.`;
+            training.finishRun(active.runId, 'cancelled', null, message);
+            this.events.emit('train.finished', { runId: active.runId, status: 'cancelled', interrupted: true, error: message });
           } else this.events.emit('train.finished', { runId: active.runId, status: 'failed', error: error.message });
         })
         .finally(() => {
-          if (this.active === active) this.active = null;
           this.events.emit('project.changed', { reason: 'runs' });
         });
     });
@@ -256,7 +268,12 @@ export class TrainServices {
           throw new AppError('bad_source', `The report could not be written to ${target}: ${(error as Error).message}`);
         }
       },
-      'runs.list': () => training().training.runs().map(summarize),
+      'runs.list': () => {
+        const t = training();
+        // A run left "running" by a process that is gone (the app or its worker crashed) is interrupted.
+        t.training.markStoppedRuns();
+        return t.training.runs().map(summarize);
+      },
       'fewshot.create': ({ k, seed, baseNew, name }) => training().createFewShotSet(k, seed, baseNew, name),
       'fewshot.list': () => training().training.fewShotSets(),
       'fewshot.createManual': ({ name, imageIds, newClassIds }) => training().createManualSet(name, imageIds, newClassIds),

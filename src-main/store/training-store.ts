@@ -244,6 +244,19 @@ export class TrainingStore {
     }
   }
 
+  /**
+   * Marks every run still "running" whose process is gone (the app or its compute worker was killed
+   * or crashed) as interrupted, so it is listed with Resume instead of running forever. A run whose
+   * process is alive is left alone, however long since its last heartbeat.
+   */
+  markStoppedRuns(): void {
+    const running = this.db.prepare("SELECT id, pid FROM runs WHERE status = 'running'").all() as { id: string; pid: number | null }[];
+    for (const r of running) {
+      if (isAlive(r.pid)) continue;
+      this.db.prepare("UPDATE runs SET status = 'cancelled', error = 'interrupted: its process stopped; resume it to continue' WHERE id = ? AND status = 'running'").run(r.id);
+    }
+  }
+
   /** Starts a run; refused while another run of this project is still running. */
   startRun(run: { id: string; method: string; settings: Record<string, unknown>; backend: string; modelId: string; setId: number | null }): void {
     this.project.transaction(() => {

@@ -42,9 +42,11 @@ class TrainingState {
       if (event.runId !== this.activeRun) return;
       this.activeRun = null;
       this.lastFinished = event;
-      // A cancel means "stop": the queue waits until the user starts it again.
-      if (event.status === 'cancelled' && this.queue.length) this.queuePaused = true;
+      // A cancel means "stop": the queue waits until the user starts it again. A run interrupted by
+      // the compute worker's death is not the user's stop: it waits for Resume, and the queue goes on.
+      if (event.status === 'cancelled' && !event.interrupted && this.queue.length) this.queuePaused = true;
       if (event.status === 'failed') toasts.show(`Training failed: ${event.error ?? 'unknown error'}`, 'error');
+      else if (event.interrupted) toasts.show(`Run ${event.runId} was interrupted: the compute worker stopped. Resume it to continue from its last checkpoint.`, 'error');
       else toasts.show(`Run ${event.runId} ${event.status === 'done' ? 'finished' : 'stopped'}${this.queuePaused ? `; ${this.queue.length} queued run(s) wait until you start the queue` : ''}`);
       void this.load().then(() => this.next());
       void appState.refresh();

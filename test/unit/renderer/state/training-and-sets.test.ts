@@ -66,6 +66,20 @@ describe('training state: the queue, progress and the end of a run', () => {
     expect(training.queuePaused).toBe(false);
   });
 
+  it('a run interrupted by the compute worker\'s death does not pause the queue: the next queued run starts', async () => {
+    api.train.start.mockResolvedValueOnce({ runId: 'k1' }).mockResolvedValueOnce({ runId: 'k2' });
+    await training.start({ modelId: 'm', method: 'mocoop' });
+    await training.start({ modelId: 'm', method: 'coop' });
+    emit('train.finished', { runId: 'k1', status: 'cancelled', interrupted: true, error: 'interrupted: The compute worker was stopped (SIGKILL).' });
+    await flush();
+    await flush();
+    expect(training.queuePaused).toBe(false);
+    expect(api.train.start).toHaveBeenCalledTimes(2);
+    expect(api.train.start.mock.calls[1]![0]).toMatchObject({ method: 'coop' });
+    expect(training.activeRun).toBe('k2');
+    expect(toasts.items.map((t) => t.text)).toContain('Run k1 was interrupted: the compute worker stopped. Resume it to continue from its last checkpoint.');
+  });
+
   it('a failed start shows the reason and moves on to the next queued run', async () => {
     training.queue = [{ modelId: 'm', method: 'kgcoop' }];
     api.train.start.mockRejectedValueOnce(new Error('No model installed')).mockResolvedValueOnce({ runId: 'r3' });
