@@ -21,13 +21,18 @@ export async function benchTraining(modelDir: string): Promise<Record<string, un
   Object.assign(gradients, {
     encodeWithGrad: async (...args: Parameters<typeof gradients.encodeWithGrad>) => {
       const started = performance.now();
-      const [embeds, eot, dFeatures] = args;
-      const out = await encodeWithGrad(embeds, eot, (features) => {
-        const t = performance.now();
-        const dF = dFeatures(features);
-        profile.loss += performance.now() - t;
-        return dF;
-      });
+      const [embeds, eot, dFeatures, groups] = args;
+      const out = await encodeWithGrad(
+        embeds,
+        eot,
+        (features) => {
+          const t = performance.now();
+          const dF = dFeatures(features);
+          profile.loss += performance.now() - t;
+          return dF;
+        },
+        groups
+      );
       profile.text += performance.now() - started;
       return out;
     }

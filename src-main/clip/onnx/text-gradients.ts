@@ -54,6 +54,39 @@ export interface SharedPrefixGroup {
 
 type Feeds = Record<string, OrtTensor>;
 
+/**
+ * Groups of consecutive rows whose leading token embeddings are identical: a row joins the current
+ * group while it shares at least the group's prefix with the group's first row (a shorter common
+ * prefix starts a new group). Every row shares its SOT with its group at least, and a prefix never
+ * reaches a row's EOT.
+ */
+export function detectSharedPrefixes(embeds: Float32Array, rows: number, tokens: number, width: number, eot: number[]): SharedPrefixGroup[] {
+  const common = (a: number, b: number, limit: number) => {
+    let k = 0;
+    for (; k < limit; k++) {
+      const x = (a * tokens + k) * width;
+      const y = (b * tokens + k) * width;
+      for (let i = 0; i < width; i++) if (embeds[x + i] !== embeds[y + i]) return k;
+    }
+    return k;
+  };
+  const groups: SharedPrefixGroup[] = [];
+  let current: SharedPrefixGroup | null = null;
+  for (let r = 0; r < rows; r++) {
+    if (current) {
+      const shared = Math.min(common(current.start, r, current.count === 1 ? eot[current.start]! : current.prefix), eot[r]!);
+      if (current.count === 1 ? shared >= 1 : shared >= current.prefix) {
+        if (current.count === 1) current.prefix = shared;
+        current.count++;
+        continue;
+      }
+    }
+    current = { start: r, count: 1, prefix: Math.max(1, Math.min(1, eot[r]!)) };
+    groups.push(current);
+  }
+  return groups;
+}
+
 /** One ONNX Runtime call's worth of rows: plain rows, or rows of one prefix group. */
 interface Unit {
   feeds: Feeds;
@@ -135,8 +168,8 @@ export class OnnxTextGradients {
       const per = Math.max(1, Math.floor(this.chunkTokens / perRow));
       for (let x = a; x < b; x += per) units.push(make([x, Math.min(b, x + per)]));
     };
-    // Without the plain graphs, every row is its own group (its SOT token being the shared prefix).
-    if (!groups && !this.plain) groups = Array.from({ length: rows }, (_, r) => ({ start: r, count: 1, prefix: 1 }));
+    // Without the plain graphs, the shared prefixes are found in the embeddings themselves.
+    if (!groups && !this.plain) groups = detectSharedPrefixes(embeds, rows, tokens, W, eot);
     if (!groups) {
       const cut = Math.max(...eot) + 1;
       chunked(0, rows, cut, (range) => ({

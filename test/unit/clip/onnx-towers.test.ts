@@ -207,6 +207,16 @@ describe('shared-prefix text gradients (each expert\'s prefix encoded once)', ()
           }
       expect(maxAbsDiff(shared.dEmbeds, wanted) / Math.max(...Array.from(wanted, Math.abs))).toBeLessThan(1e-5);
       expect(maxAbsDiff(await gradients.encode(embeds, rows, T, eot, groups), plain.features)).toBeLessThan(1e-5);
+      // The groups are found from the embeddings alone, and an engine without the plain graphs uses them.
+      const { detectSharedPrefixes } = await import('../../../src-main/clip/onnx/text-gradients');
+      expect(detectSharedPrefixes(embeds, rows, T, W, eot)).toEqual(groups);
+      const weights2 = openCheckedWeights(FIXTURE);
+      const prefixOnly = await OnnxTextGradients.load(weights2.config, weights2.read, { threads: 1, chunkTokens, savedBudgetBytes, graphs: 'prefix' });
+      weights2.close();
+      const detected = await prefixOnly.encodeWithGrad(embeds, rows, T, eot, () => dF);
+      await prefixOnly.dispose();
+      expect(maxAbsDiff(detected.features, plain.features)).toBeLessThan(1e-5);
+      expect(maxAbsDiff(detected.dEmbeds, shared.dEmbeds)).toBeLessThan(1e-6);
       // A group whose prefix would swallow a row's EOT is refused.
       await expect(gradients.encode(embeds, rows, T, eot, [{ start: 0, count: 7, prefix: 6 }])).rejects.toThrow(/reaches a row's EOT/);
     } finally {
