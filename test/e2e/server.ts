@@ -9,10 +9,10 @@ export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)
 /**
  * Starts web mode through the real CLI (`mocoop serve --json`) and returns its access link (`url`,
  * `http://127.0.0.1:<port>/s/<random>/?token=…`), the same without the token (`base`, where every
- * route of the server lives) and the bare `origin`.
+ * route of the server lives) and the bare `origin`. `port`: the port to listen on (0: any free one).
  */
-export async function startServer(home: string): Promise<{ url: string; base: string; origin: string; port: number; stop: () => Promise<void> }> {
-  const child: ChildProcess = spawn(process.execPath, [path.join(repoRoot, 'bin/mocoop.js'), 'serve', '--port', '0', '--json'], {
+export async function startServer(home: string, port = 0): Promise<{ url: string; base: string; origin: string; port: number; stop: () => Promise<void> }> {
+  const child: ChildProcess = spawn(process.execPath, [path.join(repoRoot, 'bin/mocoop.js'), 'serve', '--port', String(port), '--json'], {
     cwd: repoRoot,
     env: { ...process.env, MOCOOP_HOME: home, MOCOOP_PROJECTS_DIR: path.join(home, 'projects') },
     stdio: ['ignore', 'pipe', 'pipe']

@@ -1,6 +1,13 @@
 import { type DomainApi, type Subscribe, RequestError, createDomainApi } from '$contract/client';
 import type { Envelope, EventName, RequestName } from '$contract/index';
 
+/**
+ * Web mode's link to its server: `connected`; `lost` (the server is not reachable: the page retries
+ * and recovers by itself when it is back); `stale` (a server answers, but not to this tab's link: it
+ * was restarted with a new access link, which the user must open).
+ */
+export type ConnectionState = 'connected' | 'lost' | 'stale';
+
 /** What the renderer needs from its host, identical in Electron (preload) and web mode. */
 export interface Bridge {
   transport: 'electron' | 'web';
@@ -9,6 +16,8 @@ export interface Bridge {
   mediaUrl(kind: 'thumb' | 'image', id: number): string;
   /** Electron only: the file-system path of a dropped file. */
   pathForFile?(file: File): string;
+  /** Web mode only: the state of the link to the server, and its changes. */
+  connection?: { get(): ConnectionState; subscribe(listener: (state: ConnectionState) => void): () => void };
 }
 
 declare global {
@@ -22,6 +31,23 @@ declare global {
  * page itself is, so all addresses are relative to the page: `api/…`, `media/…`, `events`.
  */
 function webBridge(): Bridge {
+  const listeners = new Map<string, Set<(payload: unknown) => void>>();
+  const emit = (event: string, payload: unknown) => listeners.get(event)?.forEach((listener) => listener(payload));
+
+  // The link to the server (connection banner): every route sits under this launch's base path with
+  // its token, so a restarted server answers this tab's addresses with 404 (new base path) or 401.
+  let state: ConnectionState = 'connected';
+  const stateListeners = new Set<(state: ConnectionState) => void>();
+  const setState = (next: ConnectionState) => {
+    if (state === next || state === 'stale') return;
+    const was = state;
+    state = next;
+    stateListeners.forEach((listener) => listener(next));
+    // Events sent while the link was down were missed: let every page refresh what it shows.
+    if (was === 'lost' && next === 'connected') emit('project.changed', { reason: 'reconnected' });
+  };
+  const staleLink = (status: number) => status === 401 || status === 404;
+
   const invoke = async (name: RequestName, input: unknown): Promise<Envelope<unknown>> => {
     let response: Response;
     try {
@@ -32,27 +58,47 @@ function webBridge(): Bridge {
         body: input === undefined ? '' : JSON.stringify(input)
       });
     } catch {
+      setState('lost');
       return { ok: false, error: { code: 'unavailable', message: 'The workbench server is not reachable. Is it still running?' } };
     }
-    if (!response.ok) return { ok: false, error: { code: response.status === 401 ? 'unauthorized' : 'unavailable', message: await response.text() } };
+    if (staleLink(response.status)) {
+      setState('stale');
+      return { ok: false, error: { code: 'unauthorized', message: 'This page\'s link is no longer valid: the workbench server was restarted. Open the new link it printed.' } };
+    }
+    if (!response.ok) return { ok: false, error: { code: 'unavailable', message: await response.text() } };
     return (await response.json()) as Envelope<unknown>;
   };
 
-  const listeners = new Map<string, Set<(payload: unknown) => void>>();
-  let socket: WebSocket | null = null;
+  /** Asks the server whether it is there and still this tab's (a cheap request, never an error shown). */
+  const probe = async (): Promise<'up' | 'down' | 'stale'> => {
+    try {
+      const response = await fetch('api/app.info', { method: 'POST', headers: { 'Content-Type': 'application/json' }, credentials: 'same-origin', body: '' });
+      return staleLink(response.status) ? 'stale' : 'up';
+    } catch {
+      return 'down';
+    }
+  };
+
   let retry = 500;
   const connect = () => {
     const events = new URL('events', location.href);
     events.protocol = location.protocol === 'https:' ? 'wss:' : 'ws:';
-    socket = new WebSocket(events);
+    const socket = new WebSocket(events);
     socket.onmessage = (message) => {
       const { event, payload } = JSON.parse(String(message.data)) as { event: string; payload: unknown };
-      listeners.get(event)?.forEach((listener) => listener(payload));
+      emit(event, payload);
     };
-    socket.onopen = () => (retry = 500);
+    socket.onopen = () => {
+      retry = 500;
+      setState('connected');
+    };
     socket.onclose = () => {
-      setTimeout(connect, retry);
-      retry = Math.min(retry * 2, 10_000);
+      void probe().then((result) => {
+        if (result === 'stale') return setState('stale');
+        if (result === 'down') setState('lost');
+        setTimeout(connect, retry);
+        retry = Math.min(retry * 2, 4000);
+      });
     };
   };
   connect();
@@ -65,7 +111,14 @@ function webBridge(): Bridge {
       listeners.get(name)!.add(listener);
       return () => listeners.get(name)?.delete(listener);
     }) as Subscribe,
-    mediaUrl: (kind, id) => `media/${kind}/${id}`
+    mediaUrl: (kind, id) => `media/${kind}/${id}`,
+    connection: {
+      get: () => state,
+      subscribe: (listener) => {
+        stateListeners.add(listener);
+        return () => stateListeners.delete(listener);
+      }
+    }
   };
 }
 
