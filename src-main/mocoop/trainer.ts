@@ -203,18 +203,23 @@ export async function trainPrompts(engine: ClipEngine, data: TrainData, settings
   const experts = groups.map((g) => expertTemplate(tokenizer, g[0]!));
   const classIds = classTokenIds(tokenizer, names, false);
   checkExpertsTokens(tokenizer, experts, names, classIds);
-  const layout = layoutSequences(experts, classIds, tokenizer.sotId, tokenizer.eotId, engine.model.config.text.contextLength);
+  const contextLength = engine.model.config.text.contextLength;
+  const layout = layoutSequences(experts, classIds, tokenizer.sotId, tokenizer.eotId, contextLength);
   const learner = new PromptLearner(layout, text);
   const loss = lossSettingsFor(settings, G, engine.logitScale);
   const released = settings.preset === 'released-code';
+  // Virtual classes enter only the text-to-text loss: without it (CoOp, KgCoOp, MoCoOp without the
+  // text loss) the steps encode the real classes alone, half the text work; the final table has all.
+  const trained = loss.lambda2 === 0 ? C : A;
+  const stepLearner = trained === A ? learner : new PromptLearner(layoutSequences(experts, classIds.slice(0, trained), tokenizer.sotId, tokenizer.eotId, contextLength), text);
 
   // Frozen hand-written prompt features h_(j,i)(a) and group prototypes g_j.
   const hard: Tensor[] = [];
   for (const templates of groups) {
-    const vectors = await engine.embedTextsAsync(templates.flatMap((t) => names.map((n) => t.replace('{}', n))));
-    const flat = new Float32Array(templates.length * A * P);
+    const vectors = await engine.embedTextsAsync(templates.flatMap((t) => names.slice(0, trained).map((n) => t.replace('{}', n))));
+    const flat = new Float32Array(templates.length * trained * P);
     vectors.forEach((v, i) => flat.set(v, i * P));
-    hard.push(tf.tensor3d(flat, [templates.length, A, P]));
+    hard.push(tf.tensor3d(flat, [templates.length, trained, P]));
   }
   const gradients = await engine.textGradients();
   const groupFeatures = tf.tidy(() => tf.stack(hard.map((h) => tf.mean(tf.slice(h, [0, 0, 0], [h.shape[0]!, C, P]), [0, 1]))) as Tensor2D);
@@ -260,7 +265,7 @@ export async function trainPrompts(engine: ClipEngine, data: TrainData, settings
         idx.forEach((n, k) => flat.set(data.features[n]!, k * P));
         const images = tf.tensor2d(flat, [idx.length, P]);
         const labels = idx.map((n) => data.labels[n]!);
-        const result = await lossAndGradients(learner, params.context, params, { images, labels }, { hard, groupFeatures }, loss, C, prototypes ? { prototypes } : undefined, gradients);
+        const result = await lossAndGradients(stepLearner, params.context, params, { images, labels }, { hard, groupFeatures }, loss, C, prototypes ? { prototypes } : undefined, gradients);
         // SGD with momentum and (coupled) weight decay, as torch.optim.SGD.
         const grads = [...result.grads.context.prefix, ...result.grads.context.suffix, result.grads.W, result.grads.b, result.grads.correction ?? tf.zerosLike(params.correction)];
         const gradNorm = tf.tidy(() => tf.addN(grads.map((g) => tf.sum(tf.square(g)))).dataSync()[0]!);
@@ -348,5 +353,6 @@ export async function trainPrompts(engine: ClipEngine, data: TrainData, settings
   } finally {
     tf.dispose([...list(params), ...list(velocity), ...hard, groupFeatures, ...(prototypes ? [prototypes] : [])]);
     learner.dispose();
+    if (stepLearner !== learner) stepLearner.dispose();
   }
 }

@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { maxAbsDiff } from '../../helpers/arrays';
 import { ClipEngine } from '../../../src-main/clip/engine';
 import { tf } from '../../../src-main/clip/tf';
 import { baseNewSplit, harmonicMean, sampleFewShot, seededRandom } from '../../../src-main/mocoop/fewshot';
@@ -71,6 +72,26 @@ describe('prompt training on the tiny model', () => {
     // The knowledge-guided term is exactly 0 at initialisation (prompt = hand-written prompt), then positive.
     expect(kg[0]!.loss).toBeCloseTo(kg[0]!.l_ce, 5);
     expect(kg.at(-1)!.loss).toBeGreaterThan(kg.at(-1)!.l_ce);
+  });
+
+  it('without the text loss the virtual classes do not enter the steps, yet the final table has their rows', async () => {
+    const data = clusteredData(['ant', 'bee', 'wasp'], 6, engine.dim, 5);
+    for (const method of ['coop', 'mocoop-no-text'] as const) {
+      const withVirtual: StepEvent[] = [];
+      const without: StepEvent[] = [];
+      const r = await trainPrompts(engine, data, settings({ method, epochs: 2 }), { onStep: (e) => withVirtual.push(e) });
+      const plain = await trainPrompts(engine, { ...data, virtualNames: [] }, settings({ method, epochs: 2 }), { onStep: (e) => without.push(e) });
+      expect(withVirtual.map((e) => e.loss)).toEqual(without.map((e) => e.loss));
+      expect(r.table.classes).toBe(4);
+      expect(plain.table.classes).toBe(3);
+      // The real classes' rows are the same; the virtual class's row is a unit vector of its own.
+      const P = r.table.dim;
+      const rowsOf = (t: typeof r.table, j: number, c: number) => t.features.subarray((j * t.classes + c) * P, (j * t.classes + c + 1) * P);
+      for (let j = 0; j < r.table.experts; j++) {
+        for (let c = 0; c < 3; c++) expect(maxAbsDiff(rowsOf(r.table, j, c), rowsOf(plain.table, j, c))).toBeLessThan(1e-5);
+        expect(Math.hypot(...rowsOf(r.table, j, 3))).toBeCloseTo(1, 5);
+      }
+    }
   });
 
   it('a run stopped mid-way resumes from its last checkpoint and ends exactly like an uninterrupted run', async () => {
