@@ -38,7 +38,10 @@ import {
   SplitRequest,
   SplitResult,
   ExportRequest,
-  ExportResult
+  ExportResult,
+  FileFilter, // file browser
+  FileListing, // file browser
+  ZippedFolder // file browser
 } from './schemas';
 
 export * from './schemas';
@@ -160,7 +163,11 @@ export const requests = {
     EvalMetrics
   ),
   'runs.map': request(z.object({ runId: z.string() }), z.array(z.object({ imageId: Id, x: z.number(), y: z.number() }))),
-  'runs.report': request(z.object({ runId: z.string(), dir: z.string().min(1, 'choose a folder for the report') }), z.object({ html: z.string(), json: z.string(), csv: z.string() }))
+  'runs.report': request(z.object({ runId: z.string(), dir: z.string().min(1, 'choose a folder for the report') }), z.object({ html: z.string(), json: z.string(), csv: z.string() })),
+
+  // file browser: one folder of the server machine (web mode's path fields), and a folder as a zip download.
+  'files.list': request(z.object({ path: z.string().max(4096).optional(), filter: FileFilter.optional(), hidden: z.boolean().optional(), nearest: z.boolean().optional() }), FileListing), // file browser
+  'files.zip': request(z.object({ path: z.string().min(1, 'choose a folder to download').max(4096) }), ZippedFolder) // file browser
 } as const;
 
 export const events = {

@@ -398,3 +398,42 @@ export const ExportResult = z.object({
   imageRoot: z.string().nullable(),
   savedTo: z.string().nullable()
 });
+
+/* File browser (web mode's path fields) and folder download. */
+export const FileFilter = z.enum(['all', 'folders', 'mocoop', 'csv', 'json', 'images']);
+export type FileFilter = z.infer<typeof FileFilter>;
+
+export const FileEntry = z.object({
+  name: z.string(),
+  path: z.string(),
+  kind: z.enum(['folder', 'file']),
+  /** Bytes (files; what a link points at); null for folders. */
+  size: z.number().nullable(),
+  modified: z.number().nullable(),
+  /** A symbolic link (to a folder or a regular file; others are skipped). */
+  link: z.boolean(),
+  /** Folders: whether image files sit directly inside (null: not looked, or unreadable). */
+  hasImages: z.boolean().nullable()
+});
+export type FileEntry = z.infer<typeof FileEntry>;
+
+export const FileListing = z.object({
+  path: z.string(),
+  parent: z.string().nullable(),
+  home: z.string(),
+  separator: z.string(),
+  crumbs: z.array(z.object({ name: z.string(), path: z.string() })),
+  entries: z.array(FileEntry),
+  /** Entries left out past the cap. */
+  truncated: z.number().int(),
+  /** Special files (FIFOs, sockets, devices) and dangling links, never listed. */
+  skipped: z.number().int(),
+  /** Hidden entries left out (when hidden files are not asked for). */
+  hidden: z.number().int(),
+  /** With `nearest`: the file the typed path named, inside the folder listed. */
+  selected: z.string().nullable()
+});
+export type FileListing = z.infer<typeof FileListing>;
+
+export const ZippedFolder = z.object({ fileName: z.string(), base64: z.string(), files: z.number().int(), bytes: z.number().int() });
+export type ZippedFolder = z.infer<typeof ZippedFolder>;

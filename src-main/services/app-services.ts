@@ -15,6 +15,7 @@ import { PredictionServices } from './image-predictions';
 import { EventBus } from './events';
 import { defaultProjectDir } from './paths';
 import { RecentProjects } from './recent-projects';
+import { listFolder, zipFolder } from './file-browser';
 
 export interface ServiceOptions {
   mode: 'electron' | 'web';
@@ -259,6 +260,9 @@ export class AppServices {
       'import.run': ({ importId, source }) => this.importSource(importId, source),
       'import.upload': ({ importId, files }) => this.importUploaded(importId, files),
       'import.cancel': ({ importId }) => ({ cancelled: this.cancelImport(importId) }),
+      // file browser: what any path field could be typed with, listed (bounded) or zipped for a download.
+      'files.list': ({ path: dir, filter, hidden, nearest }) => listFolder(dir, { filter, hidden, nearest }),
+      'files.zip': ({ path: dir }) => zipFolder(dir),
       ...this.clip.handlers(),
       ...this.train.handlers(),
       ...this.labels.handlers(),
