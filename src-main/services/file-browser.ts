@@ -23,6 +23,7 @@ export const MAX_PEEK_NAMES = 1000;
 /** The largest archive `zipFolder` builds in memory. */
 export const MAX_ZIP_BYTES = 200 * 2 ** 20;
 export const MAX_ZIP_FILES = 2000;
+const SYSTEM_ROOTS = ['/proc', '/sys', '/dev'];
 
 const FILE_EXTENSIONS: Partial<Record<FileFilter, string[]>> = {
   mocoop: ['.mocoop'],
@@ -222,6 +223,11 @@ export async function zipFolder(input: string): Promise<ZippedFolder> {
     throw describeFsError(error, abs);
   }
   if (!stat.isDirectory()) throw new AppError('invalid_input', `${abs} is not a folder.`);
+  // Kernel folders hold "files" that never end or block when read (/proc/kmsg): not something to zip.
+  const real = await fs.realpath(abs).catch(() => abs);
+  if (process.platform !== 'win32' && SYSTEM_ROOTS.some((root) => real === root || real.startsWith(`${root}/`))) {
+    throw new AppError('invalid_input', `${abs} is a system folder (${real}); its files cannot be downloaded.`);
+  }
   const entries: ZipEntry[] = [];
   let bytes = 0;
   const add = async (dir: string, prefix: string, depth: number) => {
@@ -252,6 +258,9 @@ export async function zipFolder(input: string): Promise<ZippedFolder> {
       } catch (error) {
         throw describeFsError(error, full);
       }
+      // What was read counts, not what stat said (a file may have grown since).
+      bytes += data.length - info.size;
+      if (bytes > MAX_ZIP_BYTES) throw new AppError('invalid_input', `${abs} holds more than ${MAX_ZIP_BYTES / 2 ** 20} MB; too much to download at once.`);
       entries.push({ name: `${prefix}${dirent.name}`, data, modified: info.mtime });
     }
   };

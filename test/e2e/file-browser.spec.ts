@@ -85,6 +85,8 @@ test('browse the server for a project file, then download a report as a zip', as
     execFileSync('python3', ['-m', 'zipfile', '-t', zip]);
     // Also saved on the server.
     expect(fs.readdirSync(reports)).toHaveLength(1);
+    await expect(page.getByTestId('report-written')).toContainText('report.html');
+    await screenshot(page, testInfo, '61-evaluate-download-zip');
   } finally {
     await server.stop();
     fs.rmSync(home, { recursive: true, force: true });

@@ -122,6 +122,12 @@ describe('the server-side file browser', () => {
     }
   });
 
+  it.skipIf(process.platform !== 'linux')('lists /proc (stat only) but refuses to zip a kernel folder', async () => {
+    expect((await listFolder('/proc')).entries.some((e) => e.name === 'self')).toBe(true);
+    await expect(zipFolder('/proc/self')).rejects.toThrow(/is a system folder/);
+    await expect(zipFolder('/sys/kernel')).rejects.toThrow(/is a system folder/);
+  });
+
   it('caps a huge folder and says how many were left out', async () => {
     const big = path.join(root, 'big');
     fs.mkdirSync(big);
