@@ -1,4 +1,5 @@
 import type { BackendInfo, BackendPreference } from '../clip/backend';
+import type { ScheduleName } from '../contract/schedules';
 import type { LossOverrides, StepEvent } from '../mocoop/trainer';
 import type { ModelInfo } from '../models/model-store';
 
@@ -12,6 +13,8 @@ export interface TrainJob {
   batchSize?: number;
   lr?: number;
   seed?: number;
+  /** A published schedule; explicit fields override it. */
+  schedule?: ScheduleName;
   loss?: LossOverrides;
   resume?: string;
 }
