@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { clusteredData as clusteredFeatures } from '../../helpers/clustered-data';
 import { ClipEngine } from '../../../src-main/clip/engine';
 import { type Tensor, type Tensor1D, type Tensor2D, tf } from '../../../src-main/clip/tf';
 import { seededRandom } from '../../../src-main/mocoop/fewshot';
@@ -76,23 +77,8 @@ describe.each(PRESETS)('KgCoOp’s knowledge term under the %s preset', (preset)
   });
 });
 
-/** Image features in clusters, one cluster per class, deterministic. */
-function clusteredData(classes: string[], perClass: number, dim: number, seed: number): TrainData {
-  const random = seededRandom(seed);
-  const gauss = () => Math.sqrt(-2 * Math.log(random() + 1e-12)) * Math.cos(2 * Math.PI * random());
-  const centers = classes.map(() => Float32Array.from({ length: dim }, gauss));
-  const features: Float32Array[] = [];
-  const labels: number[] = [];
-  classes.forEach((_, c) => {
-    for (let n = 0; n < perClass; n++) {
-      const v = centers[c]!.map((x) => x + 0.3 * gauss());
-      const norm = Math.hypot(...v);
-      features.push(v.map((x) => x / norm));
-      labels.push(c);
-    }
-  });
-  return { classNames: classes, virtualNames: [], groups: [['a photo of a {}.']], features, labels };
-}
+/** Clustered features, one template group, no virtual class. */
+const clusteredData = (classes: string[], perClass: number, dim: number, seed: number): TrainData => clusteredFeatures(classes, perClass, dim, seed, { virtualNames: [], groups: [['a photo of a {}.']] });
 
 describe('training KgCoOp on the tiny model', () => {
   let engine: ClipEngine;

@@ -1,9 +1,10 @@
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { maxAbsDiff } from '../../helpers/arrays';
+import { clusteredData as clusteredFeatures } from '../../helpers/clustered-data';
 import { ClipEngine } from '../../../src-main/clip/engine';
 import { tf } from '../../../src-main/clip/tf';
-import { baseNewSplit, harmonicMean, sampleFewShot, seededRandom } from '../../../src-main/mocoop/fewshot';
+import { baseNewSplit, harmonicMean, sampleFewShot } from '../../../src-main/mocoop/fewshot';
 import { predict } from '../../../src-main/mocoop/inference';
 import { fitLinearProbe } from '../../../src-main/mocoop/linear-probe';
 import { PAPER_DEFAULTS, type StepEvent, type TrainData, type TrainSettings, TrainingDivergedError, learningRate, stepsPerEpoch, trainPrompts } from '../../../src-main/mocoop/trainer';
@@ -11,23 +12,9 @@ import { SCHEDULES, SCHEDULE_NAMES, WARMUP_LR, coopEpochs, defaultSchedule, sche
 
 const FIXTURE = path.resolve('..', 'shared', 'fixtures', 'tiny-clip-a');
 
-/** Image features in clusters, one cluster per class, deterministic. */
-function clusteredData(classes: string[], perClass: number, dim: number, seed: number): TrainData {
-  const random = seededRandom(seed);
-  const gauss = () => Math.sqrt(-2 * Math.log(random() + 1e-12)) * Math.cos(2 * Math.PI * random());
-  const centers = classes.map(() => Float32Array.from({ length: dim }, gauss));
-  const features: Float32Array[] = [];
-  const labels: number[] = [];
-  classes.forEach((_, c) => {
-    for (let n = 0; n < perClass; n++) {
-      const v = centers[c]!.map((x) => x + 0.3 * gauss());
-      const norm = Math.hypot(...v);
-      features.push(v.map((x) => x / norm));
-      labels.push(c);
-    }
-  });
-  return { classNames: classes, virtualNames: ['zebra'], groups: [['a photo of a {}.', 'a picture of a {}.'], ['itap of a {}.', 'art of the {}.'], ['a {} in the wild.']], features, labels };
-}
+/** Clustered features with a virtual class and three template groups. */
+const clusteredData = (classes: string[], perClass: number, dim: number, seed: number): TrainData =>
+  clusteredFeatures(classes, perClass, dim, seed, { virtualNames: ['zebra'], groups: [['a photo of a {}.', 'a picture of a {}.'], ['itap of a {}.', 'art of the {}.'], ['a {} in the wild.']] });
 
 describe('prompt training on the tiny model', () => {
   let engine: ClipEngine;
