@@ -271,6 +271,8 @@ export const RunSummary = z.object({
   finishedAt: z.string().nullable(),
   error: z.string().nullable(),
   settings: z.record(z.string(), z.unknown()),
+  /** The CLIP model the run was trained with (absent in answers from older versions). */
+  modelId: z.string().optional(),
   accuracy: z.number().nullable(),
   baseAccuracy: z.number().nullable(),
   newAccuracy: z.number().nullable(),

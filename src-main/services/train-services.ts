@@ -32,6 +32,7 @@ function summarize(r: RunRecord) {
     finishedAt: r.finishedAt,
     error: r.error,
     settings: r.settings,
+    modelId: r.modelId,
     accuracy: (r.metrics?.accuracy as number | undefined) ?? null,
     baseAccuracy: (r.metrics?.base_accuracy as number | null | undefined) ?? null,
     newAccuracy: (r.metrics?.new_accuracy as number | null | undefined) ?? null,

@@ -240,6 +240,17 @@ test('the whole journey on the tiny fixture model', async ({ page }, testInfo) =
     await expect(help.locator('h3').first()).toHaveText('Images (this page)');
     for (const heading of ['Every page', 'Few-shot sets', 'Train', 'Routing', 'Evaluate']) await expect(help.getByRole('heading', { name: heading, exact: true })).toBeVisible();
     await page.keyboard.press('Escape');
+
+    // Removing the model asks first and names the project's runs that use it; Cancel keeps it.
+    await page.getByRole('button', { name: 'Models', exact: true }).click();
+    await page.getByRole('button', { name: 'Remove tiny-clip-a' }).click();
+    const removal = page.getByTestId('remove-model-dialog');
+    await expect(removal).toContainText(/run\(s\) in the open project use this model/);
+    await expect(removal.locator('li').first()).toContainText(/^[a-z-]+-\d{14}-/);
+    await expect(removal).toContainText('stays on disk');
+    await page.getByRole('button', { name: 'Cancel' }).click();
+    await expect(removal).toHaveCount(0);
+    await expect(page.getByTestId('models-table')).toContainText('tiny-clip-a');
   } finally {
     await server.stop();
     fs.rmSync(home, { recursive: true, force: true });

@@ -40,6 +40,14 @@ test('import a CLIP folder, see the backend, run zero-shot and read the report',
     // A second run reuses every cached image feature.
     await page.getByRole('button', { name: 'Run zero-shot' }).click();
     await expect(report).toContainText('0 images encoded, 9 from the cache', { timeout: 60_000 });
+
+    // Removing a model asks first; confirmed, the entry goes and the folder stays.
+    await page.getByRole('button', { name: 'Models', exact: true }).click();
+    await page.getByRole('button', { name: 'Remove tiny-clip-a' }).click();
+    await expect(page.getByTestId('remove-model-dialog')).toContainText('No run in the open project uses this model.');
+    await page.getByRole('button', { name: 'Remove model' }).click();
+    await expect(page.getByTestId('models-table')).toHaveCount(0);
+    expect(fs.existsSync(path.join(FIXTURE, 'model.safetensors'))).toBe(true);
   } finally {
     await server.stop();
     fs.rmSync(home, { recursive: true, force: true });
