@@ -12,7 +12,7 @@ import type { ClipConfig } from '../config';
 import type { WeightReader } from './clip-graphs';
 import { GraphBuilder } from './graph-builder';
 import type { GraphSpec } from './proto';
-import { blockWeights, denseBackward, headWeights, layerNormBackward, mlpBackward, softmaxBackward } from './text-train-graphs';
+import { blockWeights, denseBackward, headBackward, headForward, headWeights, layerNormBackward, mlpBackward, softmaxBackward } from './text-train-graphs';
 
 export function prefixSavedNames(layer: number): Record<'xp' | 'qp' | 'kp' | 'vp' | 'pp' | 'xp1' | 'ap' | 'xr' | 'qr' | 'kr' | 'vr' | 'pr' | 'xr1' | 'ar', string> {
   const names = ['xp', 'qp', 'kp', 'vp', 'pp', 'xp1', 'ap', 'xr', 'qr', 'kr', 'vr', 'pr', 'xr1', 'ar'] as const;
@@ -105,8 +105,7 @@ export function prefixTrainForwardGraph(config: ClipConfig, read: WeightReader):
   }
   g.output(xr, PREFIX_SAVED_LAST, ['rows', t.width]);
   const head = headWeights(g, read, config);
-  const pooled = g.matMul(g.op('Unsqueeze', [onehot, g.ints([1])]), g.op('Reshape', [xr, s.rowsShape]));
-  g.output(g.dense(g.layerNorm(g.reshape(pooled, [-1, t.width]), head.ln[0], head.ln[1], t.eps), head.proj, null), 'features', ['batch', config.projectionDim]);
+  g.output(headForward(g, head, onehot, g.op('Reshape', [xr, s.rowsShape]), config), 'features', ['batch', config.projectionDim]);
   return g.build();
 }
 
@@ -123,9 +122,7 @@ export function prefixTrainBackwardGraph(config: ClipConfig, read: WeightReader)
   const s = shapes(g, read, config, g.op('ConstantOfShape', [prefixShaped]), onehot);
   const head = headWeights(g, read, config);
   const last = g.input(PREFIX_SAVED_LAST, ['rows', t.width]);
-  const pooled = g.reshape(g.matMul(g.op('Unsqueeze', [onehot, g.ints([1])]), g.op('Reshape', [last, s.rowsShape])), [-1, t.width]);
-  const dPooled = layerNormBackward(g, pooled, head.ln[0], denseBackward(g, dF, head.proj), t.eps);
-  let dxr = g.reshape(g.mul(g.op('Unsqueeze', [onehot, g.ints([2])]), g.op('Unsqueeze', [dPooled, g.ints([1])])), [-1, t.width]);
+  let dxr = headBackward(g, head, onehot, g.op('Reshape', [last, s.rowsShape]), dF, config);
   let dxp: string | null = null;
   const headsOf = (y: string, shape: string) => g.transpose(g.op('Reshape', [y, shape]), [0, 2, 1, 3]);
   const merge = (y: string) => g.reshape(g.transpose(y, [0, 2, 1, 3]), [-1, t.width]);

@@ -62,6 +62,21 @@ export function headWeights(g: GraphBuilder, read: WeightReader, config: ClipCon
   };
 }
 
+/** The head on rows [B, T, W]: pooled at each row's EOT (one-hot [B, T]), final LayerNorm, projection. */
+export function headForward(g: GraphBuilder, head: ReturnType<typeof headWeights>, onehot: string, rows3: string, config: ClipConfig): string {
+  const t = config.text;
+  const pooled = g.reshape(g.matMul(g.op('Unsqueeze', [onehot, g.ints([1])]), rows3), [-1, t.width]);
+  return g.dense(g.layerNorm(pooled, head.ln[0], head.ln[1], t.eps), head.proj, null);
+}
+
+/** The head's backward: d loss / d rows [B·T, W] (non-zero at each row's EOT only) from d features. */
+export function headBackward(g: GraphBuilder, head: ReturnType<typeof headWeights>, onehot: string, rows3: string, dF: string, config: ClipConfig): string {
+  const t = config.text;
+  const pooled = g.reshape(g.matMul(g.op('Unsqueeze', [onehot, g.ints([1])]), rows3), [-1, t.width]);
+  const dPooled = layerNormBackward(g, pooled, head.ln[0], denseBackward(g, dF, head.proj), t.eps);
+  return g.reshape(g.mul(g.op('Unsqueeze', [onehot, g.ints([2])]), g.op('Unsqueeze', [dPooled, g.ints([1])])), [-1, t.width]);
+}
+
 /** Shapes every graph needs from its [batch, tokens] input: [B, T, H, dh] and the causal mask [T, T]. */
 function commonShapes(g: GraphBuilder, read: WeightReader, config: ClipConfig, shaped: string) {
   const t = config.text;
@@ -111,8 +126,7 @@ export function textTrainForwardGraph(config: ClipConfig, read: WeightReader): G
   }
   g.output(x, SAVED_LAST, ['rows', t.width]);
   const head = headWeights(g, read, config);
-  const pooled = g.op('MatMul', [g.op('Unsqueeze', [onehot, g.ints([1])]), g.op('Reshape', [x, g.op('Shape', [embeds])])]);
-  const features = g.dense(g.layerNorm(g.reshape(pooled, [-1, t.width]), head.ln[0], head.ln[1], t.eps), head.proj, null);
+  const features = headForward(g, head, onehot, g.op('Reshape', [x, g.op('Shape', [embeds])]), config);
   g.output(features, 'features', ['batch', config.projectionDim]);
   return g.build();
 }
@@ -158,9 +172,7 @@ export function textTrainBackwardGraph(config: ClipConfig, read: WeightReader): 
   // Head: pooled = onehotᵀ·x_last per row; features = LN(pooled)·W_proj.
   const rowsShape = g.op('Concat', [g.op('Slice', [g.op('Shape', [onehot]), g.ints([0]), g.ints([2])]), g.ints([t.width])], { axis: 0 });
   const last3 = g.op('Reshape', [last, rowsShape]);
-  const pooled = g.reshape(g.matMul(g.op('Unsqueeze', [onehot, g.ints([1])]), last3), [-1, t.width]);
-  const dPooled = layerNormBackward(g, pooled, head.ln[0], denseBackward(g, dF, head.proj), t.eps);
-  let dx = g.reshape(g.mul(g.op('Unsqueeze', [onehot, g.ints([2])]), g.op('Unsqueeze', [dPooled, g.ints([1])])), [-1, t.width]);
+  let dx = headBackward(g, head, onehot, last3, dF, config);
 
   for (let i = t.layers - 1; i >= 0; i--) {
     const w = blockWeights(g, read, t, i);
