@@ -162,7 +162,8 @@ export const requests = {
     z.object({ runId: z.string(), split: z.enum(['test', 'val']).optional(), otherProject: z.string().min(1, 'choose a .mocoop project file').optional() }),
     EvalMetrics
   ),
-  'runs.map': request(z.object({ runId: z.string() }), z.array(z.object({ imageId: Id, x: z.number(), y: z.number() }))),
+  /** The 2-D map of the run's test images: `projection` PCA (default) or UMAP (seeded: the same map every time). */
+  'runs.map': request(z.object({ runId: z.string(), projection: z.enum(['pca', 'umap']).optional() }), z.array(z.object({ imageId: Id, x: z.number(), y: z.number() }))),
   'runs.report': request(z.object({ runId: z.string(), dir: z.string().min(1, 'choose a folder for the report') }), z.object({ html: z.string(), json: z.string(), csv: z.string() })),
 
   // file browser: one folder of the server machine (web mode's path fields), and a folder as a zip download.

@@ -241,7 +241,7 @@ export class TrainServices {
       'runs.evaluate': ({ runId, split, otherProject }) => this.evaluateOn(runId, split ?? 'test', otherProject),
       'classify.files': ({ runId, files }) => this.classify(runId, files),
       'suggest.uncertain': ({ runId, by, limit }) => this.suggest(runId, by ?? 'margin', limit ?? 500),
-      'runs.map': async ({ runId }) => {
+      'runs.map': async ({ runId, projection }) => {
         const t = training();
         const run = t.training.run(runId);
         const predictions = t.training.predictions(runId);
@@ -249,10 +249,10 @@ export class TrainServices {
         const features = t.store.cachedFeatures(run.modelId, [...new Set([...rows.values()].map((r) => r.hash))]);
         const usable = predictions.filter((p) => features.has(rows.get(p.imageId)?.hash ?? ''));
         // The map depends only on which images were predicted (features are fixed per model and content).
-        const key = `${t.store.file}\n${runId}\n${run.modelId}\n${usable.map((p) => p.imageId).join(',')}`;
+        const key = `${t.store.file}\n${runId}\n${run.modelId}\n${projection ?? 'pca'}\n${usable.map((p) => p.imageId).join(',')}`;
         const cached = this.maps.get(key);
         if (cached) return cached;
-        const points = await pca2dInWorker(usable.map((p) => features.get(rows.get(p.imageId)!.hash)!));
+        const points = await pca2dInWorker(usable.map((p) => features.get(rows.get(p.imageId)!.hash)!), projection ?? 'pca');
         const result = usable.map((p, i) => ({ imageId: p.imageId, x: points[i]!.x, y: points[i]!.y }));
         // A finished run's map never changes; keep the last few.
         this.maps.set(key, result);
