@@ -9,9 +9,4 @@ export function toBase64(buffer: ArrayBuffer): string {
   return btoa(binary);
 }
 
-/** A file size in B, KB or MB (1 KB = 1024 bytes). */
-export function formatBytes(bytes: number): string {
-  if (bytes < 1024) return `${bytes} B`;
-  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(bytes < 10 * 1024 ? 1 : 0)} KB`;
-  return `${(bytes / 1024 / 1024).toFixed(1)} MB`;
-}
+export { formatBytes, formatDuration } from '$contract/format';
