@@ -6,7 +6,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { BACKEND_PREFERENCES, type BackendPreference, initBackend } from '../clip/backend';
-import { type ImportSource, TrainStart, requests } from '../contract';
+import { ImportHoldOut, type ImportSource, type ImportSummary, TrainStart, requests } from '../contract';
 import { AppError, USER_FACING_ERRORS, describeSystemError } from '../contract/errors';
 import { checkWithContract } from '../contract/limits';
 import { AppServices } from '../services/app-services';
@@ -30,6 +30,12 @@ const USAGE = `Usage: mocoop <command> [options]
   import <file> --coop-split FILE --image-root DIR [--json]
                                                    import a CoOp/Dassl split JSON (keeps train/val/test)
   import <file> --files PATH [--files PATH ...]    import loose files or folders without labels
+  import <file> --label-studio FILE [--image-root DIR]
+                                                   import a Label Studio JSON export (choices of image tasks;
+                                                   local-files/upload URLs read from DIR, default the JSON's folder)
+  import <file> ... [--test-percent P] [--val-percent P] [--split-seed S]
+                                                   split on import: a stratified random hold-out per class
+                                                   (images the source puts in val/test stay there)
   info <file> --json                               classes with image counts, totals, problems
   serve [--port N] [--project FILE] [--json]       web mode on 127.0.0.1 (prints the access link)
 
@@ -100,12 +106,17 @@ function importSourceFrom(args: ParsedArgs, argv: string[]): ImportSource {
   const folder = stringFlag(args, 'folder');
   const csv = stringFlag(args, 'csv');
   const split = stringFlag(args, 'coop-split');
+  const labelStudio = stringFlag(args, 'label-studio');
   const files = argv.flatMap((arg, i) => (arg === '--files' && argv[i + 1] ? [argv[i + 1]!] : arg.startsWith('--files=') ? [arg.slice(8)] : []));
   if (args.flags.get('files') === true) throw new UsageError('--files needs a value (a file or folder).');
-  const given = [folder, csv, split, files.length ? files : undefined].filter((v) => v !== undefined).length;
-  if (given !== 1) throw new UsageError('Give exactly one source: --folder DIR, --csv FILE, --coop-split FILE --image-root DIR, or --files PATH.');
+  const given = [folder, csv, split, labelStudio, files.length ? files : undefined].filter((v) => v !== undefined).length;
+  if (given !== 1) throw new UsageError('Give exactly one source: --folder DIR, --csv FILE, --coop-split FILE --image-root DIR, --label-studio FILE, or --files PATH.');
   if (folder) return { kind: 'folder', dir: folder };
   if (csv) return { kind: 'csv', file: csv };
+  if (labelStudio) {
+    const imageRoot = stringFlag(args, 'image-root');
+    return { kind: 'labelStudio', file: labelStudio, ...(imageRoot ? { imageRoot } : {}) };
+  }
   if (split) {
     const imageRoot = stringFlag(args, 'image-root');
     if (!imageRoot) throw new UsageError('--coop-split needs --image-root DIR (the folder its paths are relative to).');
@@ -114,10 +125,48 @@ function importSourceFrom(args: ParsedArgs, argv: string[]): ImportSource {
   return { kind: 'paths', paths: files };
 }
 
+/** --test-percent / --val-percent / --split-seed: a hold-out on import (none unless a share is given). */
+function holdOutFrom(args: ParsedArgs): ImportHoldOut | undefined {
+  const number = (name: string): number | undefined => {
+    const raw = stringFlag(args, name);
+    if (raw === undefined) return undefined;
+    const value = Number(raw);
+    if (raw.trim() === '' || !Number.isFinite(value)) throw new UsageError(`--${name} must be a number (got "${raw}").`);
+    return value;
+  };
+  const test = number('test-percent');
+  const val = number('val-percent');
+  const seed = number('split-seed');
+  if (test === undefined && val === undefined) {
+    if (seed !== undefined) throw new UsageError('--split-seed needs --test-percent P and/or --val-percent P (the shares to hold out).');
+    return undefined;
+  }
+  const holdOut = ImportHoldOut.safeParse({ testPercent: test ?? 0, valPercent: val ?? 0, seed: seed ?? 1 });
+  if (!holdOut.success) {
+    const issue = holdOut.error.issues[0]!;
+    const flag = { testPercent: '--test-percent', valPercent: '--val-percent', seed: '--split-seed' }[String(issue.path[0]) as 'seed'] ?? 'split on import';
+    throw new UsageError(`${flag}: ${issue.message}.`);
+  }
+  if (holdOut.data.testPercent + holdOut.data.valPercent >= 100) throw new UsageError('--test-percent and --val-percent together must be less than 100, so every class keeps images in the train pool.');
+  return holdOut.data;
+}
+
+/** The import summary's counts per split and per class, as lines. */
+function splitLines(summary: ImportSummary): string[] {
+  if (!summary.splitCounts || summary.imported === 0) return [];
+  const c = summary.splitCounts;
+  const h = summary.holdOut;
+  return [
+    `Splits: train ${c.train}, val ${c.val}, test ${c.test}${h ? ` (hold-out ${h.testPercent}% test, ${h.valPercent}% validation, seed ${h.seed})` : ''}`,
+    ...(summary.perClass ?? []).map((row) => `  ${row.name ?? '(unlabeled)'}: train ${row.train}, val ${row.val}, test ${row.test}`)
+  ];
+}
+
 async function importCommand(args: ParsedArgs, argv: string[]): Promise<void> {
-  checkFlags(args, ['folder', 'csv', 'coop-split', 'image-root', 'files', 'json', 'debug']);
+  checkFlags(args, ['folder', 'csv', 'coop-split', 'label-studio', 'image-root', 'files', 'test-percent', 'val-percent', 'split-seed', 'json', 'debug']);
   const json = args.flags.has('json');
   const source = importSourceFrom(args, argv);
+  const holdOut = holdOutFrom(args);
   const app = services();
   app.openProjectFile(requirePositional(args, 1, 'the project file'));
   const interactive = !json && process.stderr.isTTY;
@@ -132,12 +181,13 @@ async function importCommand(args: ParsedArgs, argv: string[]): Promise<void> {
     controller.abort();
     app.cancelImport(importId);
   });
-  const summary = await app.importSource(importId, source);
+  const summary = await app.importSource(importId, source, holdOut);
   app.dispose();
   if (interactive) process.stderr.write('\n');
   const lines = [
     `${summary.cancelled ? 'Cancelled: nothing imported' : `Imported ${summary.imported} image(s)`} in ${summary.seconds.toFixed(1)} s`,
     summary.classesCreated.length ? `New classes: ${summary.classesCreated.join(', ')}` : '',
+    ...splitLines(summary),
     summary.duplicates.length ? `Duplicates not imported again: ${summary.duplicates.length}` : '',
     ...summary.duplicates
       .slice(0, 20)

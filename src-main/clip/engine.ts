@@ -13,6 +13,7 @@ import { type OnnxProvider, OnnxTowers } from './onnx/onnx-towers';
 import { OnnxTextGradients } from './onnx/text-gradients';
 import { type TextGradients, onnxTextGradients, tfjsTextGradients } from './text-gradients';
 import { preprocessImage } from './preprocess';
+import { type ImagePreprocessing, readPreprocessorConfig } from './preprocessor-config';
 import { tf } from './tf';
 import { ClipTokenizer } from './tokenizer';
 
@@ -49,6 +50,8 @@ export class ClipEngine {
   private constructor(
     readonly model: Omit<ClipModel, 'vision'>,
     readonly tokenizer: ClipTokenizer,
+    /** The checkpoint's image preprocessing (preprocessor_config.json, else OpenAI CLIP's). */
+    readonly preprocessing: ImagePreprocessing,
     private readonly onnxProvider: OnnxProvider | undefined
   ) {}
 
@@ -57,7 +60,8 @@ export class ClipEngine {
     const model = loadClipTextModel(dir, { textGradients: options.textGradients ?? false });
     try {
       const tokenizer = ClipTokenizer.fromFiles(path.join(dir, 'vocab.json'), path.join(dir, 'merges.txt'));
-      return new ClipEngine(model, tokenizer, options.onnxProvider);
+      const preprocessing = readPreprocessorConfig(dir, model.config.vision.imageSize);
+      return new ClipEngine(model, tokenizer, preprocessing, options.onnxProvider);
     } catch (error) {
       model.dispose();
       throw error;
@@ -177,7 +181,7 @@ export class ClipEngine {
         files.slice(start, start + batchSize).map(async (file, k) => {
           try {
             const augment = options.augment;
-            const pixels = augment && augment.view > 0 ? await augmentedPixels(file, size, augment.hashes[start + k]!, augment.view) : (await preprocessImage(file, size)).pixels;
+            const pixels = augment && augment.view > 0 ? await augmentedPixels(file, size, augment.hashes[start + k]!, augment.view) : (await preprocessImage(file, this.preprocessing)).pixels;
             return { index: start + k, pixels };
           } catch (error) {
             return { index: start + k, error: (error as Error).message };

@@ -9,6 +9,7 @@
 import fs from 'node:fs/promises';
 import sharp, { type Metadata } from 'sharp';
 import { premultiplyAlpha, resizeBicubicRegion, resizeNearest, unpremultiplyAlpha } from './pillow-resize';
+import type { ImagePreprocessing } from './preprocessor-config';
 
 export const CLIP_MEAN: readonly [number, number, number] = [0.48145466, 0.4578275, 0.40821073];
 export const CLIP_STD: readonly [number, number, number] = [0.26862954, 0.26130258, 0.27577711];
@@ -173,13 +174,14 @@ export function resizedSize(width: number, height: number, size: number): [numbe
 }
 
 /**
- * Resize (short side -> `size`, Pillow bicubic; premultiplied for RGBA; nearest for P / 1 files),
- * centre crop `size` x `size` at Python-rounded offsets, and conversion to RGB (grey replicated,
+ * Resize (short side -> `resizeShortSide`, default `size`; Pillow bicubic; premultiplied for RGBA;
+ * nearest for P / 1 files), centre crop `size` x `size` at Python-rounded offsets, and conversion to RGB (grey replicated,
  * alpha dropped without compositing, CMYK via Pillow's cmyk2rgb). Pure; returns HWC uint8 RGB.
  */
-export function cropRgb8(image: DecodedImage, size: number): { rgb: Uint8Array; info: PreprocessInfo } {
+export function cropRgb8(image: DecodedImage, size: number, resizeShortSide = size): { rgb: Uint8Array; info: PreprocessInfo } {
   const { data, width, height, channels, sourceMode } = image;
   if (!Number.isInteger(size) || size < 1) throw new RangeError(`cropRgb8: size must be a positive integer, got ${size}`);
+  if (!Number.isInteger(resizeShortSide) || resizeShortSide < size) throw new RangeError(`cropRgb8: the resize (${resizeShortSide}) must be a whole number of pixels, at least the crop (${size})`);
   if (!Number.isInteger(width) || !Number.isInteger(height) || width < 1 || height < 1) {
     throw new RangeError(`cropRgb8: invalid image size ${width}x${height}`);
   }
@@ -189,7 +191,7 @@ export function cropRgb8(image: DecodedImage, size: number): { rgb: Uint8Array; 
   }
   const shape = aspectRatioProblem(width, height);
   if (shape) throw new RangeError(`cropRgb8: ${shape}.`);
-  const [rw, rh] = resizedSize(width, height, size);
+  const [rw, rh] = resizedSize(width, height, resizeShortSide);
   const left = roundHalfEven((rw - size) / 2);
   const top = roundHalfEven((rh - size) / 2);
   const box = [left, top, left + size, top + size] as [number, number, number, number];
@@ -288,9 +290,16 @@ export function normalize(
   return target;
 }
 
-/** decodeImage -> cropRgb8 -> normalize: one CLIP input, CHW float32 of length 3 * size * size. */
-export async function preprocessImage(input: string | Buffer, size: number): Promise<{ pixels: Float32Array; info: PreprocessInfo }> {
+/**
+ * decodeImage -> cropRgb8 -> normalize: one CLIP input, CHW float32 of length 3 * size * size.
+ * `spec` is the crop size with OpenAI CLIP's resize, mean and std, or a checkpoint's own preprocessing.
+ */
+export async function preprocessImage(input: string | Buffer, spec: number | ImagePreprocessing): Promise<{ pixels: Float32Array; info: PreprocessInfo }> {
   const image = await decodeImage(input);
-  const { rgb, info } = cropRgb8(image, size);
-  return { pixels: normalize(rgb, size), info };
+  if (typeof spec === 'number') {
+    const { rgb, info } = cropRgb8(image, spec);
+    return { pixels: normalize(rgb, spec), info };
+  }
+  const { rgb, info } = cropRgb8(image, spec.cropSize, spec.resizeShortSide);
+  return { pixels: normalize(rgb, spec.cropSize, spec.mean, spec.std), info };
 }

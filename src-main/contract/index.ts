@@ -16,6 +16,7 @@ import {
   ImportProgress,
   ImportSource,
   ImportSummary,
+  ImportHoldOut,
   ModelInfo,
   ProjectInfo,
   ProjectSummary,
@@ -89,8 +90,8 @@ export const requests = {
   'labels.export': request(ExportRequest, ExportResult),
   'images.predictions': request(z.object({ runId: z.string().optional(), imageIds: z.array(Id).max(500) }), z.object({ runId: z.string().nullable(), items: z.array(ImagePrediction) })),
 
-  'import.run': request(z.object({ importId: z.string().min(1).max(100), source: ImportSource }), ImportSummary),
-  'import.upload': request(z.object({ importId: z.string().min(1).max(100), files: z.array(UploadedFile).min(1).max(2000) }), ImportSummary),
+  'import.run': request(z.object({ importId: z.string().min(1).max(100), source: ImportSource, holdOut: ImportHoldOut.optional() }), ImportSummary),
+  'import.upload': request(z.object({ importId: z.string().min(1).max(100), files: z.array(UploadedFile).min(1).max(2000), holdOut: ImportHoldOut.optional() }), ImportSummary),
   'import.cancel': request(z.object({ importId: z.string() }), z.object({ cancelled: z.boolean() })),
 
   'models.list': request(none, z.array(ModelInfo)),

@@ -82,9 +82,22 @@ export const ImportSource = z.discriminatedUnion('kind', [
     file: z.string().min(1, 'choose a split JSON file'),
     imageRoot: z.string().min(1, 'choose the image root folder')
   }),
-  z.object({ kind: z.literal('paths'), paths: z.array(z.string().min(1)).min(1, 'choose at least one file or folder') })
+  z.object({ kind: z.literal('paths'), paths: z.array(z.string().min(1)).min(1, 'choose at least one file or folder') }),
+  // Label Studio: a JSON export (tasks with data.image and annotations[].result[].value.choices); local-files and upload URLs are read from imageRoot (default: the JSON's folder).
+  z.object({ kind: z.literal('labelStudio'), file: z.string().min(1, 'choose a Label Studio JSON export'), imageRoot: z.string().optional() })
 ]);
 export type ImportSource = z.infer<typeof ImportSource>;
+
+/** Split on import: a stratified random hold-out of the new images (per class; unlabeled images are one group). */
+export const ImportHoldOut = z.object({
+  testPercent: z.number({ error: 'the test share must be a number' }).min(0, 'the test share must be 0% or more').max(90, 'the test share can be at most 90%'),
+  valPercent: z.number({ error: 'the validation share must be a number' }).min(0, 'the validation share must be 0% or more').max(90, 'the validation share can be at most 90%'),
+  seed: z.number({ error: 'the seed must be a number' }).int('the seed must be a whole number').min(0, 'the seed must be 0 or more')
+});
+export type ImportHoldOut = z.infer<typeof ImportHoldOut>;
+
+export const SplitCounts = z.object({ train: z.number().int(), val: z.number().int(), test: z.number().int() });
+export type SplitCounts = z.infer<typeof SplitCounts>;
 
 export const SkippedItem = z.object({ path: z.string(), reason: z.string() });
 export type SkippedItem = z.infer<typeof SkippedItem>;
@@ -104,7 +117,12 @@ export const ImportSummary = z.object({
   classesCreated: z.array(z.string()),
   duplicates: z.array(DuplicateItem),
   skipped: z.array(SkippedItem),
-  seconds: z.number()
+  seconds: z.number(),
+  /** The imported images per split, and per class (name null: unlabeled) in the source's order. */
+  splitCounts: SplitCounts.optional(),
+  perClass: z.array(SplitCounts.extend({ name: z.string().nullable() })).optional(),
+  /** The hold-out applied on import, when one was asked for. */
+  holdOut: ImportHoldOut.nullable().optional()
 });
 export type ImportSummary = z.infer<typeof ImportSummary>;
 

@@ -1,5 +1,7 @@
-import type { DuplicateItem, ImportProgress, ImportSource, ImportSummary, SkippedItem } from '../contract';
+import type { DuplicateItem, ImportHoldOut, ImportProgress, ImportSource, ImportSummary, SkippedItem, Split, SplitCounts } from '../contract';
 import { AppError, busyProjectError, isDatabaseBusy } from '../contract/errors';
+import { naturalCompare } from '../data/natural-compare';
+import { checkSplitOptions, stratifiedSplit } from '../data/stratified-split';
 import type { NewImage, ProjectStore } from '../store/project-store';
 import { type ProbeResult, probeImage } from './image-probe';
 import { describeSource, enumerateSource } from './sources';
@@ -9,6 +11,38 @@ export interface ImportOptions {
   signal?: AbortSignal;
   onProgress?: (progress: ImportProgress) => void;
   concurrency?: number;
+  /**
+   * Split on import: a stratified random hold-out of the new images, written in the import's own
+   * transaction. Images the source already puts in validation or test stay there and count toward
+   * the shares; the rest are drawn per class (unlabeled images form one group) with the seed.
+   */
+  holdOut?: ImportHoldOut;
+}
+
+/** The hold-out as fractions, refused in words before any file is read. */
+function holdOutFractions(holdOut: ImportHoldOut): { testFraction: number; valFraction: number; seed: number } {
+  const options = { testFraction: holdOut.testPercent / 100, valFraction: holdOut.valPercent / 100, seed: holdOut.seed };
+  try {
+    checkSplitOptions(options);
+  } catch (error) {
+    if (error instanceof RangeError) throw new AppError('invalid_input', `Split on import: ${error.message}; nothing was imported.`);
+    throw error;
+  }
+  return options;
+}
+
+/** Imported images per split, and per class in the order the source first names them (unlabeled last). */
+export function countSplits(images: readonly { label: string | null; split: Split }[]): { splitCounts: SplitCounts; perClass: (SplitCounts & { name: string | null })[] } {
+  const splitCounts = { train: 0, val: 0, test: 0 };
+  const byClass = new Map<string | null, SplitCounts & { name: string | null }>();
+  for (const image of images) {
+    splitCounts[image.split]++;
+    let row = byClass.get(image.label);
+    if (!row) byClass.set(image.label, (row = { name: image.label, train: 0, val: 0, test: 0 }));
+    row[image.split]++;
+  }
+  const perClass = [...byClass.values()].sort((a, b) => (a.name === null ? 1 : 0) - (b.name === null ? 1 : 0));
+  return { splitCounts, perClass };
 }
 
 const PROGRESS_INTERVAL_MS = 100;
@@ -29,8 +63,12 @@ export async function runImport(store: ProjectStore, source: ImportSource, optio
     duplicates: [],
     skipped: [],
     seconds: (performance.now() - started) / 1000,
+    splitCounts: { train: 0, val: 0, test: 0 },
+    perClass: [],
+    holdOut: options.holdOut ?? null,
     ...partial
   });
+  const fractions = options.holdOut ? holdOutFractions(options.holdOut) : null;
   const emit = options.onProgress ?? (() => {});
   const reusedId = () => new AppError('conflict', `An import with the id "${importId}" is already recorded in ${store.file}; nothing was imported. Start the import again (it gets a new id).`);
   // Checked again when writing; here so that a reused id is refused before any file is read.
@@ -67,7 +105,7 @@ export async function runImport(store: ProjectStore, source: ImportSource, optio
   };
   const concurrency = Math.max(1, Math.min(options.concurrency ?? 4, candidates.length));
   await Promise.all(Array.from({ length: concurrency }, worker));
-  skipped.sort((a, b) => a.path.localeCompare(b.path));
+  skipped.sort((a, b) => naturalCompare(a.path, b.path));
   if (signal?.aborted) return summary({ cancelled: true, skipped });
 
   emit({ importId, phase: 'saving', done, total: candidates.length, skipped: skipped.length });
@@ -97,10 +135,18 @@ export async function runImport(store: ProjectStore, source: ImportSource, optio
       seen.set(image.hash, candidate.path);
       accepted.push({ ...image, path: candidate.path, label: candidate.label, split: candidate.split, source: sourceName });
     });
+    if (fractions && accepted.length) {
+      // Keyed by path, so the same files, shares and seed give the same split whatever order they were read in.
+      const { splits } = stratifiedSplit(
+        accepted.map((a) => ({ key: a.path, stratum: a.label, ...(a.split !== 'train' ? { fixed: a.split } : {}) })),
+        fractions
+      );
+      accepted.forEach((a, i) => (a.split = splits[i]!));
+    }
     const classesCreated: string[] = [];
     const imported = accepted.length ? store.insertImages(accepted, classesCreated) : 0;
     store.recordImport(importId, sourceName, imported, skipped);
-    return { imported, classesCreated, duplicates };
+    return { imported, classesCreated, duplicates, ...countSplits(accepted) };
   });
   let written: ReturnType<typeof write>;
   try {

@@ -4,6 +4,8 @@ import { z } from 'zod';
 import type { ImportSource, SkippedItem, Split } from '../contract';
 import { AppError } from '../contract/errors';
 import { classNameProblem } from '../contract/limits';
+import { naturalCompare } from '../data/natural-compare';
+import { parseLabelStudioExport } from '../data/label-studio-import';
 import { parseCsv } from './csv';
 import { errnoReason, isHidden, listImageFiles, specialFileKind } from './walk';
 
@@ -55,7 +57,7 @@ async function fromImageFolder(dir: string, signal?: AbortSignal): Promise<Enume
   const root = await requireDir(dir, 'Image folder');
   const skipped: SkippedItem[] = [];
   const candidates: Candidate[] = [];
-  const entries = (await fs.readdir(root, { withFileTypes: true })).sort((a, b) => a.name.localeCompare(b.name));
+  const entries = (await fs.readdir(root, { withFileTypes: true })).sort((a, b) => naturalCompare(a.name, b.name));
   let classFolders = 0;
   const visited = new Set([await fs.realpath(root)]);
   for (const entry of entries) {
@@ -220,6 +222,38 @@ async function fromCoopSplit(file: string, imageRoot: string): Promise<Enumerate
   return { candidates, skipped };
 }
 
+/** Label Studio JSON export: one image per task, its class from the latest annotation's choice. */
+async function fromLabelStudio(file: string, imageRoot?: string): Promise<Enumerated> {
+  const abs = path.resolve(file);
+  const rootGiven = !!imageRoot?.trim();
+  const root = rootGiven ? await requireDir(imageRoot!, 'Image root') : path.dirname(abs);
+  let json: unknown;
+  try {
+    json = JSON.parse(await readText(abs, 'Label Studio export'));
+  } catch (error) {
+    if (error instanceof AppError) throw error;
+    if (error instanceof RangeError) throw new AppError('bad_source', `${abs} is nested too deeply to be a Label Studio export (expected a list of tasks).`);
+    throw new AppError('bad_source', `${abs} is not valid JSON (${(error as Error).message}).`);
+  }
+  let parsed: ReturnType<typeof parseLabelStudioExport>;
+  try {
+    parsed = parseLabelStudioExport(json, { file: abs, imageRoot: root, rootGiven });
+  } catch (error) {
+    throw new AppError('bad_source', (error as Error).message);
+  }
+  const skipped = [...parsed.skipped];
+  const candidates: Candidate[] = [];
+  for (const entry of parsed.entries) {
+    const problem = entry.label === null ? null : classNameProblem(entry.label);
+    if (problem) {
+      skipped.push({ path: entry.where, reason: `class name: ${problem}` });
+      continue;
+    }
+    candidates.push({ path: entry.path, label: entry.label, split: entry.split });
+  }
+  return { candidates, skipped };
+}
+
 /** Loose files or folders: imported without labels. */
 async function fromPaths(paths: string[], signal?: AbortSignal): Promise<Enumerated> {
   const skipped: SkippedItem[] = [];
@@ -248,6 +282,8 @@ export function enumerateSource(source: ImportSource, signal?: AbortSignal): Pro
       return fromCoopSplit(source.file, source.imageRoot);
     case 'paths':
       return fromPaths(source.paths, signal);
+    case 'labelStudio':
+      return fromLabelStudio(source.file, source.imageRoot);
   }
 }
 
@@ -261,5 +297,7 @@ export function describeSource(source: ImportSource): string {
       return `coop-split:${path.resolve(source.file)}`;
     case 'paths':
       return source.paths.length === 1 ? `files:${path.resolve(source.paths[0]!)}` : `files:${source.paths.length} paths`;
+    case 'labelStudio':
+      return `label-studio:${path.resolve(source.file)}`;
   }
 }

@@ -1,6 +1,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { SkippedItem } from '../contract';
+import { naturalCompare } from '../data/natural-compare';
 
 export const IMAGE_EXTENSIONS = new Set(['.jpg', '.jpeg', '.jpe', '.jfif', '.png', '.webp', '.gif', '.tif', '.tiff', '.avif']);
 
@@ -60,7 +61,8 @@ export async function listImageFiles(dir: string, skipped: SkippedItem[], signal
       skipped.push({ path: current, reason: `folder ${errnoReason(error)}` });
       return;
     }
-    entries.sort((a, b) => a.name.localeCompare(b.name));
+    // Natural order (img2 before img10): the order images are imported in is the grid's order.
+    entries.sort((a, b) => naturalCompare(a.name, b.name));
     for (const entry of entries) {
       if (isHidden(entry.name)) continue;
       const full = path.join(current, entry.name);

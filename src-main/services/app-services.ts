@@ -108,7 +108,7 @@ export class AppServices {
     return { project, classes: store.listClasses(), unlabeledCount: project.imageCount - project.labeledCount, problems: [...missing, ...skipped] };
   }
 
-  async importSource(importId: string, source: ImportSource): Promise<ImportSummary> {
+  async importSource(importId: string, source: ImportSource, holdOut?: ImportHoldOut): Promise<ImportSummary> {
     const store = this.project;
     if (this.imports.size > 0) throw new AppError('busy', 'Another import is running. Wait for it to finish or cancel it first.');
     const controller = new AbortController();
@@ -117,6 +117,7 @@ export class AppServices {
       const summary = await runImport(store, source, {
         importId,
         signal: controller.signal,
+        holdOut,
         onProgress: (progress) => this.events.emit('import.progress', progress)
       });
       if (summary.imported > 0) this.events.emit('project.changed', { reason: 'import' });
@@ -133,7 +134,7 @@ export class AppServices {
   }
 
   /** Web-mode drag and drop: the browser sends file contents, which are kept beside the project and then imported by path. */
-  async importUploaded(importId: string, files: { name: string; dataBase64: string }[]): Promise<ImportSummary> {
+  async importUploaded(importId: string, files: { name: string; dataBase64: string }[], holdOut?: ImportHoldOut): Promise<ImportSummary> {
     // A name that is only dots ("." / "..") would be the uploads folder or its parent, not a file.
     const unusable = files.find((file) => /^[.\s]*$/.test(path.basename(file.name.replace(/\\/g, '/'))));
     if (unusable) {
@@ -154,7 +155,7 @@ export class AppServices {
       if (!fs.existsSync(target)) await fsp.writeFile(target, data, { flag: 'wx' });
       paths.push(target);
     }
-    return this.importSource(importId, { kind: 'paths', paths });
+    return this.importSource(importId, { kind: 'paths', paths }, holdOut);
   }
 
   async checkMissing(): Promise<{ checked: number; missing: number }> {
@@ -241,24 +242,32 @@ export class AppServices {
 
       'classes.list': () => this.project.listClasses(),
       'classes.create': ({ name }) => changed('classes', this.project.createClass(name)),
-      'classes.rename': ({ id, name }) => changed('classes', this.project.renameClass(id, name)),
-      'classes.merge': ({ sourceIds, targetId }) => changed('classes', { moved: this.project.mergeClasses(sourceIds, targetId) }),
-      'classes.delete': ({ id }) => changed('classes', { unlabeled: this.project.deleteClass(id) }),
-      'classes.reorder': ({ ids }) => changed('classes', this.project.reorderClasses(ids)),
+      // A class edit that names the revision it started from is refused when another window changed the classes since.
+      'classes.rename': ({ id, name, expectedRevision }) => changed('classes', guardedWrite(this.project.db, 'classes', expectedRevision, () => this.project.renameClass(id, name))),
+      'classes.merge': ({ sourceIds, targetId, expectedRevision }) => changed('classes', { moved: guardedWrite(this.project.db, 'classes', expectedRevision, () => this.project.mergeClasses(sourceIds, targetId)) }),
+      'classes.delete': ({ id, expectedRevision }) => changed('classes', { unlabeled: guardedWrite(this.project.db, 'classes', expectedRevision, () => this.project.deleteClass(id)) }),
+      'classes.reorder': ({ ids, expectedRevision }) => changed('classes', guardedWrite(this.project.db, 'classes', expectedRevision, () => this.project.reorderClasses(ids))),
 
       'images.ids': ({ filter }) => ({ ids: this.project.imageIds(filter) }),
       'images.get': ({ ids }) => this.project.images(ids),
       'images.checkMissing': () => this.checkMissing(),
       'images.relink': ({ dir }) => this.relink(dir),
 
-      'labels.assign': ({ imageIds, classId }) => this.project.assignLabel(imageIds, classId),
-      'labels.setSplit': ({ imageIds, split }) => this.project.setSplit(imageIds, split),
-      'labels.undo': () => this.project.undo(),
-      'labels.redo': () => this.project.redo(),
-      'labels.history': () => this.project.history(),
+      // Label history is the asking window's own: its undo never undoes another window's labeling.
+      'labels.assign': ({ imageIds, classId }) => labelsChanged(this.project.assignLabel(imageIds, classId, currentClientId()), imageIds),
+      'labels.setSplit': ({ imageIds, split }) => labelsChanged(this.project.setSplit(imageIds, split, currentClientId()), imageIds),
+      'labels.undo': () => {
+        const step = this.project.undo(currentClientId());
+        return step.changedImageIds.length ? labelsChanged(step, step.changedImageIds) : step;
+      },
+      'labels.redo': () => {
+        const step = this.project.redo(currentClientId());
+        return step.changedImageIds.length ? labelsChanged(step, step.changedImageIds) : step;
+      },
+      'labels.history': () => this.project.history(currentClientId()),
 
-      'import.run': ({ importId, source }) => this.importSource(importId, source),
-      'import.upload': ({ importId, files }) => this.importUploaded(importId, files),
+      'import.run': ({ importId, source, holdOut }) => this.importSource(importId, source, holdOut),
+      'import.upload': ({ importId, files, holdOut }) => this.importUploaded(importId, files, holdOut),
       'import.cancel': ({ importId }) => ({ cancelled: this.cancelImport(importId) }),
       // file browser: what any path field could be typed with, listed (bounded) or zipped for a download.
       'files.list': ({ path: dir, filter, hidden, nearest }) => listFolder(dir, { filter, hidden, nearest }),
