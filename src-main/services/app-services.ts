@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
-import type { ImportSource, ImportSummary, ProjectInfo, ProjectSummary } from '../contract';
+import type { ImportHoldOut, ImportSource, ImportSummary, ProjectInfo, ProjectSummary } from '../contract';
 import type { Handlers } from '../contract/dispatch';
 import { AppError } from '../contract/errors';
 import { hashFile } from '../importing/image-probe';
@@ -242,29 +242,21 @@ export class AppServices {
 
       'classes.list': () => this.project.listClasses(),
       'classes.create': ({ name }) => changed('classes', this.project.createClass(name)),
-      // A class edit that names the revision it started from is refused when another window changed the classes since.
-      'classes.rename': ({ id, name, expectedRevision }) => changed('classes', guardedWrite(this.project.db, 'classes', expectedRevision, () => this.project.renameClass(id, name))),
-      'classes.merge': ({ sourceIds, targetId, expectedRevision }) => changed('classes', { moved: guardedWrite(this.project.db, 'classes', expectedRevision, () => this.project.mergeClasses(sourceIds, targetId)) }),
-      'classes.delete': ({ id, expectedRevision }) => changed('classes', { unlabeled: guardedWrite(this.project.db, 'classes', expectedRevision, () => this.project.deleteClass(id)) }),
-      'classes.reorder': ({ ids, expectedRevision }) => changed('classes', guardedWrite(this.project.db, 'classes', expectedRevision, () => this.project.reorderClasses(ids))),
+      'classes.rename': ({ id, name }) => changed('classes', this.project.renameClass(id, name)),
+      'classes.merge': ({ sourceIds, targetId }) => changed('classes', { moved: this.project.mergeClasses(sourceIds, targetId) }),
+      'classes.delete': ({ id }) => changed('classes', { unlabeled: this.project.deleteClass(id) }),
+      'classes.reorder': ({ ids }) => changed('classes', this.project.reorderClasses(ids)),
 
       'images.ids': ({ filter }) => ({ ids: this.project.imageIds(filter) }),
       'images.get': ({ ids }) => this.project.images(ids),
       'images.checkMissing': () => this.checkMissing(),
       'images.relink': ({ dir }) => this.relink(dir),
 
-      // Label history is the asking window's own: its undo never undoes another window's labeling.
-      'labels.assign': ({ imageIds, classId }) => labelsChanged(this.project.assignLabel(imageIds, classId, currentClientId()), imageIds),
-      'labels.setSplit': ({ imageIds, split }) => labelsChanged(this.project.setSplit(imageIds, split, currentClientId()), imageIds),
-      'labels.undo': () => {
-        const step = this.project.undo(currentClientId());
-        return step.changedImageIds.length ? labelsChanged(step, step.changedImageIds) : step;
-      },
-      'labels.redo': () => {
-        const step = this.project.redo(currentClientId());
-        return step.changedImageIds.length ? labelsChanged(step, step.changedImageIds) : step;
-      },
-      'labels.history': () => this.project.history(currentClientId()),
+      'labels.assign': ({ imageIds, classId }) => this.project.assignLabel(imageIds, classId),
+      'labels.setSplit': ({ imageIds, split }) => this.project.setSplit(imageIds, split),
+      'labels.undo': () => this.project.undo(),
+      'labels.redo': () => this.project.redo(),
+      'labels.history': () => this.project.history(),
 
       'import.run': ({ importId, source, holdOut }) => this.importSource(importId, source, holdOut),
       'import.upload': ({ importId, files, holdOut }) => this.importUploaded(importId, files, holdOut),
