@@ -34,6 +34,7 @@ import {
   TemplateGroupInput,
   TemplateGroupInfo,
   RunDetails,
+  RunSteps, // run history
   EvalMetrics,
   ImagePrediction,
   SplitRequest,
@@ -159,6 +160,10 @@ export const requests = {
     )
   ),
   'runs.delete': request(z.object({ runId: z.string() }), z.array(RunSummary)),
+  // run history: a run's step curves (recorded, plus the live steps of the run training now), its name and note.
+  'runs.steps': request(z.object({ runId: z.string() }), RunSteps), // run history
+  'runs.rename': request(z.object({ runId: z.string(), name: z.string().max(200, 'a run name can be at most 200 characters') }), RunSummary), // run history
+  'runs.annotate': request(z.object({ runId: z.string(), note: z.string().max(5000, 'a run note can be at most 5,000 characters') }), RunSummary), // run history
   'runs.evaluate': request(
     z.object({ runId: z.string(), split: z.enum(['test', 'val']).optional(), otherProject: z.string().min(1, 'choose a .mocoop project file').optional() }),
     EvalMetrics

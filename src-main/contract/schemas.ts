@@ -251,6 +251,10 @@ export const TrainStart = z.object({
   batchSize: z.number().int().min(1).max(4096).optional(),
   lr: z.number().positive().max(10).optional(),
   seed: z.number().int().min(0).optional(),
+  /** A name for the run (shown instead of its id; can be changed later). */
+  name: z.string().trim().max(200, 'a run name can be at most 200 characters').optional(),
+  /** A note kept with the run. */
+  note: z.string().max(5000, 'a run note can be at most 5,000 characters').optional(),
   loss: z
     .object({
       lambda1: z.number().min(0).max(1000),
@@ -281,6 +285,13 @@ export const StepProgress = z.object({
   eta_s: z.number()
 });
 
+/** One recorded training step of a run, as its curves need it (a step event without the run id). */
+export const RunStep = StepProgress.omit({ runId: true, event: true });
+export type RunStep = z.infer<typeof RunStep>;
+
+/** A run's step history: every recorded step, or every `stride`-th of a long one (`total`: all of them). */
+export const RunSteps = z.object({ runId: z.string(), steps: z.array(RunStep), total: z.number().int(), stride: z.number().int().min(1) });
+
 export const RunSummary = z.object({
   id: z.string(),
   method: z.string(),
@@ -291,6 +302,9 @@ export const RunSummary = z.object({
   settings: z.record(z.string(), z.unknown()),
   /** The CLIP model the run was trained with (absent in answers from older versions). */
   modelId: z.string().optional(),
+  /** The name and note the user gave the run (null: none; absent in answers from older versions). */
+  name: z.string().nullable().optional(),
+  note: z.string().nullable().optional(),
   accuracy: z.number().nullable(),
   baseAccuracy: z.number().nullable(),
   newAccuracy: z.number().nullable(),

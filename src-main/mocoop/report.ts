@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { csvCell } from '../importing/csv';
 import { checkOutputFolder } from '../services/output-folder';
+import { barChart, esc, lineChart, settingRows } from './report-charts';
 
 interface ConfusionBlock {
   classes: string[];
@@ -43,7 +44,6 @@ export interface ReportInput {
   comparison?: { id: string; method: string; status: string; accuracy: number | null; base_accuracy: number | null; new_accuracy: number | null; h: number | null }[];
 }
 
-const esc = (s: unknown) => String(s).replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 const pct = (x: number | null) => (x === null ? '—' : `${(100 * x).toFixed(1)}%`);
 
 /** Quoted as needed, and a leading = + - @ neutralised (a file or class name must not run as a spreadsheet formula). */
@@ -56,40 +56,14 @@ export function predictionsCsv(rows: ReportInput['predictions']): string {
   return [header, ...lines].join('\n') + '\n';
 }
 
-function lineChart(series: { name: string; color: string; values: number[] }[], width = 640, height = 220): string {
-  const all = series.flatMap((s) => s.values).filter(Number.isFinite);
-  if (all.length === 0) return '<p>No training steps (this method does not train).</p>';
-  const max = Math.max(...all);
-  const min = Math.min(0, ...all);
-  const n = Math.max(...series.map((s) => s.values.length));
-  const x = (i: number) => 40 + (i / Math.max(1, n - 1)) * (width - 50);
-  const y = (v: number) => 10 + (1 - (v - min) / (max - min || 1)) * (height - 30);
-  const paths = series
-    .map((s) => `<polyline fill="none" stroke="${s.color}" stroke-width="1.5" points="${s.values.map((v, i) => `${x(i).toFixed(1)},${y(v).toFixed(1)}`).join(' ')}"><title>${esc(s.name)}</title></polyline>`)
-    .join('');
-  const legend = series.map((s, i) => `<text x="${50 + i * 110}" y="${height - 4}" fill="${s.color}" font-size="11">■ ${esc(s.name)}</text>`).join('');
-  return `<svg viewBox="0 0 ${width} ${height}" width="100%" role="img" aria-label="Training curves"><line x1="40" y1="${y(min)}" x2="${width - 10}" y2="${y(min)}" stroke="#999"/><text x="2" y="14" font-size="10">${max.toFixed(2)}</text><text x="2" y="${y(min)}" font-size="10">${min.toFixed(2)}</text>${paths}${legend}</svg>`;
-}
-
-function barChart(items: { label: string; value: number }[], format: (v: number) => string, width = 640): string {
-  const row = 20;
-  const max = Math.max(1e-9, ...items.map((i) => i.value));
-  const bars = items
-    .map((it, k) => {
-      const w = (it.value / max) * (width - 260);
-      return `<text x="0" y="${k * row + 14}" font-size="11">${esc(it.label.slice(0, 32))}</text><rect x="200" y="${k * row + 3}" width="${w.toFixed(1)}" height="${row - 6}" fill="#2f6fde"/><text x="${205 + w}" y="${k * row + 14}" font-size="11">${esc(format(it.value))}</text>`;
-    })
-    .join('');
-  return `<svg viewBox="0 0 ${width} ${items.length * row + 4}" width="100%" role="img">${bars}</svg>`;
-}
-
 function confusionTable(c: ConfusionBlock, label?: string): string {
   const max = Math.max(1, ...c.counts.flat());
-  const head = `<tr><th>true \\ predicted</th>${c.classes.map((n) => `<th>${esc(n)}</th>`).join('')}</tr>`;
+  // Column heads stand upright (24 classes fit the page width); long names are cut, whole in the tooltip.
+  const head = `<thead><tr><th class="corner">true ↓ · predicted →</th>${c.classes.map((n) => `<th class="col" title="${esc(n)}"><span>${esc(n)}</span></th>`).join('')}</tr></thead>`;
   const rows = c.counts
-    .map((row, i) => `<tr><th>${esc(c.classes[i])}</th>${row.map((v, j) => `<td style="background:rgba(${i === j ? '31,138,76' : '198,47,59'},${(v / max).toFixed(2)})">${v}</td>`).join('')}</tr>`)
+    .map((row, i) => `<tr><th class="rowhead" title="${esc(c.classes[i])}">${esc(c.classes[i])}</th>${row.map((v, j) => `<td style="background:rgba(${i === j ? '31,138,76' : '198,47,59'},${(v / max).toFixed(2)})">${v}</td>`).join('')}</tr>`)
     .join('');
-  return `<table class="confusion"${label ? ` data-block="${esc(label)}"` : ''}>${head}${rows}</table>`;
+  return `<div class="scroll"><table class="confusion"${label ? ` data-block="${esc(label)}"` : ''}>${head}<tbody>${rows}</tbody></table></div>`;
 }
 
 /** Both blocks of a base-to-new run, each under its heading; else the one matrix. */
@@ -122,14 +96,28 @@ function classMatchNote(e: ReportInput['evaluation']): string {
   return `<p class="muted" data-testid="class-match">${m.run.used.length} of the run's ${m.run.used.length + m.run.missing.length} classes evaluated. ${missing}${excluded}</p>`;
 }
 
+const ROLE_COLORS: Record<string, string> = { base: '#2f6fde', new: '#d9480f', all: '#2f6fde' };
+
+/** The experts as the app numbers them, each with its template group (the first template names it). */
+function expertsTable(groups: string[][], load: number[]): string {
+  if (groups.length === 0) return '';
+  const total = load.reduce((a, b) => a + b, 0) || 1;
+  const rows = groups.map((g, j) => `<tr><th>expert ${j + 1}</th><td>${g.map((t) => `<code>${esc(t)}</code>`).join('<br>')}</td><td class="num">${load[j] ?? 0}</td><td class="num">${pct((load[j] ?? 0) / total)}</td></tr>`).join('');
+  return `<table class="experts"><thead><tr><th>expert</th><th>template group</th><th>images (top-1)</th><th>share</th></tr></thead><tbody>${rows}</tbody></table>`;
+}
+
 export function reportHtml(input: ReportInput): string {
   const e = input.evaluation;
   const s = input.steps;
-  const settings = Object.entries(input.run.settings)
-    .filter(([k]) => k !== 'groups')
-    .map(([k, v]) => `<tr><th>${esc(k)}</th><td>${esc(typeof v === 'object' ? JSON.stringify(v) : v)}</td></tr>`)
+  const settings = settingRows(input.run.settings)
+    .map((r) => `<tr><th title="${esc(r.key)}">${esc(r.name)}</th><td>${esc(r.value)}</td></tr>`)
     .join('');
   const groups = (input.run.settings.groups as string[][] | undefined) ?? [];
+  const roles = new Set(e.per_class.map((c) => c.role));
+  const perClassLegend = roles.has('base') || roles.has('new') ? `<p class="legend"><span class="swatch" style="background:${ROLE_COLORS.base}"></span>base class (trained on) <span class="swatch" style="background:${ROLE_COLORS.new}"></span>new class (not trained on)</p>` : '';
+  const epochs = new Set(s.map((x) => x.epoch)).size;
+  const usesGate = s.some((x) => x.l_gate !== 0);
+  const usesText = s.some((x) => x.l_text !== 0);
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>MoCoOp report · ${esc(input.run.id)}</title>
 <meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:">
@@ -138,8 +126,23 @@ body{font-family:system-ui,sans-serif;margin:24px auto;max-width:960px;color:#1c
 h1{font-size:22px}h2{font-size:17px;margin-top:28px;border-bottom:1px solid #ddd;padding-bottom:4px}
 .big{font-size:32px;font-weight:700;color:#2f6fde}.cards{display:flex;gap:24px;flex-wrap:wrap}
 .card{border:1px solid #ddd;border-radius:10px;padding:10px 16px}table{border-collapse:collapse;font-size:13px}
-th,td{border:1px solid #e3e3e3;padding:3px 8px;text-align:left}.confusion td{text-align:center;min-width:28px}
-.muted{color:#5d6675;font-size:12px}
+th,td{border:1px solid #e3e3e3;padding:3px 8px;text-align:left;vertical-align:top}.num{text-align:right;font-variant-numeric:tabular-nums}
+.muted{color:#5d6675;font-size:12px}.chart{display:block;max-width:100%}.chart text{fill:#1c2330;font-family:system-ui,sans-serif}
+.legend{font-size:12px;display:flex;gap:6px;align-items:center}.swatch{display:inline-block;width:10px;height:10px;border-radius:2px;margin-left:8px}
+.scroll{overflow-x:auto}.confusion{font-size:11px}.confusion td{text-align:center;min-width:22px;padding:2px 3px}
+.confusion th.col{vertical-align:bottom;padding:4px 2px;max-width:22px}.confusion th.col span{writing-mode:vertical-rl;transform:rotate(180deg);display:inline-block;max-height:22em;overflow:hidden;text-overflow:ellipsis;white-space:nowrap}
+.confusion th.rowhead{max-width:22em;overflow:hidden;text-overflow:ellipsis;white-space:nowrap;font-weight:500}.confusion th.corner{font-weight:500;font-size:10px;vertical-align:bottom}
+.settings th{font-weight:500;white-space:nowrap}.experts code{font-size:12px}
+@page{size:A4;margin:14mm}
+@media print{
+body{margin:0;max-width:none;padding:0;font-size:11pt}
+h2{break-after:avoid;page-break-after:avoid;margin-top:18px}
+.card,.chart,table,tr,.legend{break-inside:avoid;page-break-inside:avoid}
+.scroll{overflow:visible}.confusion{font-size:8px}.confusion th.col span{max-height:none}.confusion td{min-width:0;padding:1px}
+.confusion td,.confusion th{-webkit-print-color-adjust:exact;print-color-adjust:exact}
+.swatch,.chart{-webkit-print-color-adjust:exact;print-color-adjust:exact}
+a{color:inherit;text-decoration:none}
+}
 </style></head><body>
 <h1>MoCoOp Workbench report · ${esc(input.run.method)} · ${esc(input.run.id)}</h1>
 <p class="muted">Project ${esc(input.project)} · model ${esc(input.run.modelId)} · ${esc(input.run.backend)} · started ${esc(input.run.createdAt)} · code ${esc(input.codeVersion)}</p>
@@ -150,21 +153,36 @@ ${agreementCards(e.expert_usage)}
 </div>
 ${classMatchNote(e)}
 <h2>Training</h2>
-${lineChart([
-  { name: 'loss', color: '#1c2330', values: s.map((x) => x.loss) },
-  { name: 'L_ce', color: '#2f6fde', values: s.map((x) => x.l_ce) },
-  { name: 'L_gate', color: '#d9480f', values: s.map((x) => x.l_gate) },
-  { name: 'L_text', color: '#2b8a3e', values: s.map((x) => x.l_text) },
-  ...(s.length && s.every((x) => typeof x.l_kg === 'number') ? [{ name: 'L_kg', color: '#7048e8', values: s.map((x) => x.l_kg!) }] : [])
-])}
+${lineChart(
+  [
+    { name: 'total loss', color: '#1c2330', values: s.map((x) => x.loss) },
+    { name: 'L_ce (classification)', color: '#2f6fde', values: s.map((x) => x.l_ce) },
+    ...(usesGate ? [{ name: 'L_gate (router vs. gate)', color: '#d9480f', values: s.map((x) => x.l_gate) }] : []),
+    ...(usesText ? [{ name: 'L_text (experts vs. templates)', color: '#2b8a3e', values: s.map((x) => x.l_text) }] : []),
+    ...(s.length && s.every((x) => typeof x.l_kg === 'number') ? [{ name: 'L_kg (KgCoOp)', color: '#7048e8', values: s.map((x) => x.l_kg!) }] : [])
+  ],
+  { title: 'Training losses per step', xLabel: `training step (${s.length} steps${epochs ? `, ${epochs} epoch${epochs === 1 ? '' : 's'}` : ''})`, yLabel: 'loss (one batch)' }
+)}
 <h2>Per-class accuracy</h2>
-${barChart(e.per_class.map((c) => ({ label: `${c.class}${c.role !== 'all' ? ` (${c.role})` : ''}`, value: c.accuracy })), pct)}
+${perClassLegend}
+${barChart(
+  e.per_class.map((c) => ({ label: `${c.class}${c.role !== 'all' ? ` (${c.role})` : ''}`, value: c.accuracy, color: ROLE_COLORS[c.role] ?? ROLE_COLORS.all })),
+  { title: 'Accuracy per class on the test images', format: pct, axisLabel: 'accuracy on the class\'s test images', max: 1 }
+)}
 ${confusionSection(e)}
-<h2>Expert usage (router top-1)</h2>
-${barChart(e.expert_usage.load.map((n, j) => ({ label: `expert ${j + 1}: ${groups[j]?.[0] ?? ''}`, value: n })), (v) => String(v))}
-${input.comparison?.length ? `<h2>All runs of this project</h2><table><tr><th>run</th><th>method</th><th>status</th><th>accuracy</th><th>base</th><th>new</th><th>H</th></tr>${input.comparison.map((r) => `<tr${r.id === input.run.id ? ' style="font-weight:700"' : ''}><td>${esc(r.id)}</td><td>${esc(r.method)}</td><td>${esc(r.status)}</td><td>${pct(r.accuracy)}</td><td>${pct(r.base_accuracy)}</td><td>${pct(r.new_accuracy)}</td><td>${pct(r.h)}</td></tr>`).join('')}</table>` : ''}
+${
+  e.expert_usage.load.length > 1 || groups.length > 1
+    ? `<h2>Expert usage (router top-1)</h2>
+${barChart(
+  e.expert_usage.load.map((n, j) => ({ label: `expert ${j + 1} · ${groups[j]?.[0] ?? ''}`, value: n })),
+  { title: 'Test images per expert (router top-1)', format: (v) => String(Math.round(v * 100) / 100), axisLabel: 'test images routed to the expert first (router top-1)', maxLabelWidth: 360 }
+)}
+${expertsTable(groups, e.expert_usage.load)}`
+    : ''
+}
+${input.comparison?.length ? `<h2>All runs of this project</h2><table><thead><tr><th>run</th><th>method</th><th>status</th><th>accuracy</th><th>base</th><th>new</th><th>H</th></tr></thead><tbody>${input.comparison.map((r) => `<tr${r.id === input.run.id ? ' style="font-weight:700"' : ''}><td>${esc(r.id)}</td><td>${esc(r.method)}</td><td>${esc(r.status)}</td><td class="num">${pct(r.accuracy)}</td><td class="num">${pct(r.base_accuracy)}</td><td class="num">${pct(r.new_accuracy)}</td><td class="num">${pct(r.h)}</td></tr>`).join('')}</tbody></table>` : ''}
 <h2>Settings</h2>
-<table>${settings}</table>
+<table class="settings">${settings}</table>
 </body></html>
 `;
 }

@@ -14,6 +14,8 @@ import { decodeTable } from '../mocoop/table-codec';
 import { pca2dInWorker } from '../mocoop/pca-thread';
 import { writeReport } from '../mocoop/report';
 import { checkOutputFolder } from './output-folder';
+import { SETTING_LABELS, settingsNotApplying } from '../contract/method-settings';
+import type { RunStep } from '../contract/schemas';
 import { type RunRecord, TrainingStore } from '../store/training-store';
 import type { ClipServices } from './clip-services';
 import type { EventBus } from './events';
@@ -21,7 +23,30 @@ import type { ImageEmbedding } from '../clip/engine';
 import { ProjectStore as Project } from '../store/project-store';
 import { type ImageEmbedder, TrainingService, modelLogitScale } from './training-service';
 
-type Names = 'suggest.uncertain' | 'classify.files' | 'runs.map' | 'runs.details' | 'runs.evaluate' | 'runs.delete' | 'runs.report' | 'fewshot.createManual' | 'fewshot.update' | 'fewshot.delete' | 'fewshot.classCounts' | 'train.start' | 'train.resume' | 'train.cancel' | 'runs.list' | 'fewshot.create' | 'fewshot.list' | 'templates.groups' | 'templates.setGroups';
+type Names = 'runs.steps' | 'runs.rename' | 'runs.annotate' | 'suggest.uncertain' | 'classify.files' | 'runs.map' | 'runs.details' | 'runs.evaluate' | 'runs.delete' | 'runs.report' | 'fewshot.createManual' | 'fewshot.update' | 'fewshot.delete' | 'fewshot.classCounts' | 'train.start' | 'train.resume' | 'train.cancel' | 'runs.list' | 'fewshot.create' | 'fewshot.list' | 'templates.groups' | 'templates.setGroups';
+
+/** A recorded step as the curves need it: numbers only; a row without step, epoch or loss is left out. */
+export function toRunStep(data: Record<string, unknown>): RunStep | null {
+  const num = (key: string) => (typeof data[key] === 'number' && Number.isFinite(data[key]) ? (data[key] as number) : null);
+  const step = num('step');
+  const epoch = num('epoch');
+  const loss = num('loss');
+  if (step === null || epoch === null || loss === null) return null;
+  const lKg = num('l_kg');
+  return {
+    step,
+    epoch,
+    loss,
+    l_ce: num('l_ce') ?? 0,
+    l_gate: num('l_gate') ?? 0,
+    l_text: num('l_text') ?? 0,
+    ...(lKg !== null ? { l_kg: lKg } : {}),
+    lr: num('lr') ?? 0,
+    accuracy: num('accuracy') ?? 0,
+    images_per_s: num('images_per_s') ?? 0,
+    eta_s: num('eta_s') ?? 0
+  };
+}
 
 function summarize(r: RunRecord) {
   return {
@@ -33,6 +58,8 @@ function summarize(r: RunRecord) {
     error: r.error,
     settings: r.settings,
     modelId: r.modelId,
+    name: r.name,
+    note: r.note,
     accuracy: (r.metrics?.accuracy as number | undefined) ?? null,
     baseAccuracy: (r.metrics?.base_accuracy as number | null | undefined) ?? null,
     newAccuracy: (r.metrics?.new_accuracy as number | null | undefined) ?? null,
@@ -72,7 +99,11 @@ export class TrainServices {
             active.runId = runId;
             resolve({ runId });
           },
-          (event) => active.runId && this.events.emit('train.progress', { runId: active.runId, ...event }),
+          (event) => {
+            if (!active.runId) return;
+            this.keepLiveStep(active.runId, event);
+            this.events.emit('train.progress', { runId: active.runId, ...event });
+          },
           controller.signal
         )
         .then(() => {
@@ -83,6 +114,8 @@ export class TrainServices {
           release();
           if (!active.runId) return reject(error);
           const training = new TrainingStore(store);
+          // The steps since the last epoch's end were never recorded by the stopped worker: record them now.
+          this.recordLiveSteps(training, active.runId);
           if (controller.signal.aborted) {
             training.finishRun(active.runId, 'cancelled', null, 'cancelled by the user; resume it to continue');
             this.events.emit('train.finished', { runId: active.runId, status: 'cancelled' });
@@ -95,9 +128,47 @@ export class TrainServices {
           } else this.events.emit('train.finished', { runId: active.runId, status: 'failed', error: error.message });
         })
         .finally(() => {
+          if (this.live?.runId === active.runId) this.live = null;
           this.events.emit('project.changed', { reason: 'runs' });
         });
     });
+  }
+
+  private keepLiveStep(runId: string, event: object): void {
+    const step = toRunStep(event as Record<string, unknown>);
+    if (!step) return;
+    if (this.live?.runId !== runId) this.live = { runId, steps: [] };
+    // A resumed run starts again after its checkpoint: drop what a replay overwrites.
+    const steps = this.live.steps;
+    while (steps.length && steps.at(-1)!.step >= step.step) steps.pop();
+    steps.push(step);
+  }
+
+  /** Records the live steps the worker had not recorded yet (a run stopped mid-epoch). */
+  private recordLiveSteps(training: TrainingStore, runId: string): void {
+    if (this.live?.runId !== runId) return;
+    try {
+      const last = training.lastRecordedStep(runId);
+      const missing = this.live.steps.filter((st) => st.step > last);
+      if (missing.length) training.recordSteps(runId, missing.map((st) => ({ step: st.step, data: { event: 'step', ...st } })));
+    } catch {
+      // The run's curves lose their last partial epoch, never its status: the end is recorded next.
+    }
+  }
+
+  /** A run's curves: its recorded steps, and for the run training now the newer steps the worker has not recorded yet. */
+  stepHistory(runId: string) {
+    const t = new TrainingStore(this.project());
+    const history = t.stepHistory(runId);
+    const steps = history.steps.map(toRunStep).filter((st): st is RunStep => st !== null);
+    let total = history.total;
+    if (this.live?.runId === runId && this.active?.runId === runId) {
+      const last = steps.at(-1)?.step ?? 0;
+      const newer = this.live.steps.filter((st) => st.step > last);
+      steps.push(...newer);
+      total += newer.length;
+    }
+    return { runId, steps, total, stride: history.stride };
   }
 
   /** Predictions for new images with a trained run: one image encoding + router + K-way mix each. */
@@ -225,7 +296,22 @@ export class TrainServices {
   handlers(): Pick<Handlers, Names> {
     const training = () => new TrainingService(this.project());
     return {
-      'train.start': ({ modelId, ...job }) => this.launch(modelId, job),
+      'train.start': async ({ modelId, name, note, ...job }) => {
+        // The same table as the Train page: a setting that does nothing for the method is refused, not silently ignored.
+        const extra = settingsNotApplying(job.method, job);
+        if (extra.length) {
+          const names = extra.map((k) => SETTING_LABELS[k]);
+          throw new AppError('invalid_input', `${names.join(', ')} ${extra.length === 1 ? 'does' : 'do'} not apply to ${job.method}: leave ${extra.length === 1 ? 'it' : 'them'} out.`);
+        }
+        const started = await this.launch(modelId, job);
+        const t = training().training;
+        if (name?.trim()) t.renameRun(started.runId, name);
+        if (note?.trim()) t.annotateRun(started.runId, note);
+        return started;
+      },
+      'runs.steps': ({ runId }) => this.stepHistory(runId),
+      'runs.rename': ({ runId, name }) => summarize(training().training.renameRun(runId, name)),
+      'runs.annotate': ({ runId, note }) => summarize(training().training.annotateRun(runId, note)),
       'train.resume': ({ runId }) => this.launch(training().training.run(runId).modelId, { method: 'mocoop', resume: runId }),
       'train.cancel': ({ runId }) => ({ cancelled: this.cancel(runId) }),
       'runs.details': ({ runId }) => {

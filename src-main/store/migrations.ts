@@ -182,6 +182,14 @@ export const migrations: Migration[] = [
         PRIMARY KEY (run_id, key)
       ) WITHOUT ROWID;
     `
+  },
+  {
+    version: 8,
+    description: 'runs can be named and annotated',
+    sql: `
+      ALTER TABLE runs ADD COLUMN name TEXT;
+      ALTER TABLE runs ADD COLUMN note TEXT;
+    `
   }
 ];
 

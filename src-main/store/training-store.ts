@@ -39,7 +39,15 @@ export interface RunRecord {
   error: string | null;
   createdAt: string;
   finishedAt: string | null;
+  /** A name the user gave the run (null: none; the id names it). */
+  name: string | null;
+  /** The user's note on the run (null: none). */
+  note: string | null;
 }
+
+/** Longest run name and note kept (the contract refuses longer ones with a message). */
+export const RUN_NAME_MAX = 200;
+export const RUN_NOTE_MAX = 5000;
 
 const HEARTBEAT_TIMEOUT_S = 60;
 
@@ -307,6 +315,55 @@ export class TrainingStore {
     return (this.db.prepare('SELECT data FROM run_steps WHERE run_id = ? ORDER BY step').pluck().all(runId) as string[]).map((d) => JSON.parse(d));
   }
 
+  /**
+   * A run's recorded steps for its curves, at most `maxPoints` of them: a longer history is thinned
+   * to every `stride`-th step (the last step always kept); `total` counts every recorded step.
+   */
+  stepHistory(runId: string, maxPoints = 20_000): { steps: Record<string, unknown>[]; total: number; stride: number } {
+    this.run(runId);
+    const total = this.db.prepare('SELECT count(*) FROM run_steps WHERE run_id = ?').pluck().get(runId) as number;
+    const stride = Math.max(1, Math.ceil(total / Math.max(1, maxPoints)));
+    const rows =
+      stride === 1
+        ? (this.db.prepare('SELECT data FROM run_steps WHERE run_id = ? ORDER BY step').pluck().all(runId) as string[])
+        : (this.db
+            .prepare('SELECT data FROM run_steps WHERE run_id = ? AND (step % ? = 0 OR step = (SELECT max(step) FROM run_steps WHERE run_id = ?)) ORDER BY step')
+            .pluck()
+            .all(runId, stride, runId) as string[]);
+    const steps: Record<string, unknown>[] = [];
+    for (const d of rows) {
+      try {
+        steps.push(JSON.parse(d) as Record<string, unknown>);
+      } catch {
+        // A damaged row is left out of the curves, not a reason to show none.
+      }
+    }
+    return { steps, total, stride };
+  }
+
+  /** The highest recorded step of a run (0: none). */
+  lastRecordedStep(runId: string): number {
+    return (this.db.prepare('SELECT max(step) FROM run_steps WHERE run_id = ?').pluck().get(runId) as number | null) ?? 0;
+  }
+
+  /** Names a run (an empty or blank name removes it); names need not be unique. */
+  renameRun(runId: string, name: string | null): RunRecord {
+    this.run(runId);
+    const clean = name?.trim() ?? '';
+    if (clean.length > RUN_NAME_MAX) throw new AppError('invalid_input', `A run name can be at most ${RUN_NAME_MAX} characters; this one has ${clean.length}.`);
+    this.db.prepare('UPDATE runs SET name = ? WHERE id = ?').run(clean || null, runId);
+    return this.run(runId);
+  }
+
+  /** Sets a run's note (an empty or blank note removes it). */
+  annotateRun(runId: string, note: string | null): RunRecord {
+    this.run(runId);
+    const clean = note?.trim() ?? '';
+    if (clean.length > RUN_NOTE_MAX) throw new AppError('invalid_input', `A run note can be at most ${RUN_NOTE_MAX} characters; this one has ${clean.length}.`);
+    this.db.prepare('UPDATE runs SET note = ? WHERE id = ?').run(clean || null, runId);
+    return this.run(runId);
+  }
+
   saveCheckpoint(runId: string, epoch: number, state: Buffer): void {
     this.db.prepare('INSERT OR REPLACE INTO checkpoints (run_id, epoch, state) VALUES (?, ?, ?)').run(runId, epoch, state);
   }
@@ -368,7 +425,7 @@ export class TrainingStore {
 
   run(runId: string): RunRecord {
     const row = this.db.prepare('SELECT * FROM runs WHERE id = ?').get(runId) as
-      | { id: string; method: string; status: RunRecord['status']; settings: string; backend: string; model_id: string; set_id: number | null; metrics: string | null; error: string | null; created_at: string; finished_at: string | null }
+      | { id: string; method: string; status: RunRecord['status']; settings: string; backend: string; model_id: string; set_id: number | null; metrics: string | null; error: string | null; created_at: string; finished_at: string | null; name?: string | null; note?: string | null }
       | undefined;
     if (!row) throw new AppError('not_found', `No run "${runId}" in this project.`);
     return {
@@ -382,7 +439,9 @@ export class TrainingStore {
       metrics: row.metrics ? JSON.parse(row.metrics) : null,
       error: row.error,
       createdAt: row.created_at,
-      finishedAt: row.finished_at
+      finishedAt: row.finished_at,
+      name: row.name ?? null,
+      note: row.note ?? null
     };
   }
 
