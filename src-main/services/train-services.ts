@@ -69,6 +69,12 @@ function summarize(r: RunRecord) {
 
 export class TrainServices {
   private active: { runId: string | null; controller: AbortController } | null = null;
+  /**
+   * The steps of the run training now as they arrive from the compute worker (run history). The
+   * worker records them at every epoch's end; a page reloaded mid-epoch reads the newer ones here, and
+   * a run stopped mid-epoch (cancel, the worker's death) keeps them: they are recorded when it stops.
+   */
+  private live: { runId: string; steps: RunStep[] } | null = null;
   private readonly maps = new Map<string, { imageId: number; x: number; y: number }[]>();
 
   constructor(
