@@ -1,5 +1,6 @@
 import { type Envelope, type Output, type ParsedInput, type RequestName, isRequestName, requests } from './index';
 import { AppError, USER_FACING_ERRORS, describeSystemError, describeZodError } from './errors';
+import { type RequestContext, runWithContext } from './request-context';
 
 export type Handlers = { [K in RequestName]: (input: ParsedInput<K>) => Promise<Output<K>> | Output<K> };
 
@@ -10,7 +11,9 @@ export async function dispatch(
   rawInput: unknown,
   log: (e: unknown) => void = console.error,
   /** The open project's file, named in messages about the disk (busy, read-only, full). */
-  projectFile?: () => string | undefined
+  projectFile?: () => string | undefined,
+  /** Who asked (the window or tab): label history and change events are per client. */
+  context: RequestContext = { clientId: null }
 ): Promise<Envelope<unknown>> {
   if (!isRequestName(name)) {
     return { ok: false, error: { code: 'not_found', message: `Unknown request "${String(name)}".` } };
@@ -22,7 +25,7 @@ export async function dispatch(
   }
   try {
     const handler = handlers[name] as (input: unknown) => unknown;
-    const value = await handler(parsed.data);
+    const value = await runWithContext(context, () => handler(parsed.data));
     return { ok: true, value: spec.output.parse(value) };
   } catch (error) {
     if (error instanceof AppError) return { ok: false, error: { code: error.code, message: error.message } };

@@ -5,6 +5,8 @@ export type ErrorCode =
   | 'no_project'
   | 'not_found'
   | 'conflict'
+  /** A save against an old revision (another window saved since): nothing was written; the renderer offers Reload / Overwrite. */
+  | 'stale_revision'
   | 'bad_source'
   | 'bad_project'
   | 'busy'

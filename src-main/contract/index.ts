@@ -26,6 +26,10 @@ import {
   UploadedFile,
   ZeroShotProgress,
   ZeroShotReport,
+  Revisions, // several windows
+  ExpectedRevision, // several windows
+  TemplateAnalysis, // several windows
+  TemplateAnalysisProgress, // several windows
   TrainStart,
   StepProgress,
   RunSummary,
@@ -65,17 +69,19 @@ export const requests = {
   'project.open': request(z.object({ path: z.string().min(1, 'choose a project file') }), ProjectSummary),
   'project.current': request(none, ProjectSummary.nullable()),
   'project.info': request(none, ProjectInfo),
-  'project.rename': request(z.object({ name: z.string().trim().min(1, 'a project name cannot be empty').max(200) }), ProjectSummary),
+  'project.rename': request(z.object({ name: z.string().trim().min(1, 'a project name cannot be empty').max(200), expectedRevision: ExpectedRevision }), ProjectSummary),
+  /** Read before the data it guards: a save naming an older revision is refused (stale_revision), never silently applied. */
+  'project.revisions': request(none, Revisions),
   'project.close': request(none, z.null()),
   'project.recent': request(none, z.array(RecentProject)),
   'project.forgetRecent': request(z.object({ path: z.string() }), z.array(RecentProject)),
 
   'classes.list': request(none, z.array(ClassInfo)),
   'classes.create': request(z.object({ name: ClassName }), ClassInfo),
-  'classes.rename': request(z.object({ id: Id, name: ClassName }), ClassInfo),
-  'classes.merge': request(z.object({ sourceIds: z.array(Id).min(1), targetId: Id }), z.object({ moved: z.number().int() })),
-  'classes.delete': request(z.object({ id: Id }), z.object({ unlabeled: z.number().int() })),
-  'classes.reorder': request(z.object({ ids: z.array(Id) }), z.array(ClassInfo)),
+  'classes.rename': request(z.object({ id: Id, name: ClassName, expectedRevision: ExpectedRevision }), ClassInfo),
+  'classes.merge': request(z.object({ sourceIds: z.array(Id).min(1), targetId: Id, expectedRevision: ExpectedRevision }), z.object({ moved: z.number().int() })),
+  'classes.delete': request(z.object({ id: Id, expectedRevision: ExpectedRevision }), z.object({ unlabeled: z.number().int() })),
+  'classes.reorder': request(z.object({ ids: z.array(Id), expectedRevision: ExpectedRevision }), z.array(ClassInfo)),
 
   'images.ids': request(z.object({ filter: ImageFilter }), z.object({ ids: z.array(Id) })),
   'images.get': request(z.object({ ids: z.array(Id).max(5000) }), z.array(ImageRow)),
@@ -111,14 +117,17 @@ export const requests = {
 
   'templates.groups': request(none, z.array(TemplateGroupInfo)),
   'templates.analyze': request(
-    z.object({ modelId: z.string().min(1, 'choose a model'), groups: z.array(z.array(z.string()).max(200)).min(1).max(100) }),
-    z.object({ images: z.number().int(), groups: z.array(z.object({ accuracy: z.number(), gateShare: z.number(), templates: z.array(z.object({ template: z.string(), accuracy: z.number() })) })) })
+    // analysisId: names this measurement's templates.progress events.
+    z.object({ modelId: z.string().min(1, 'choose a model'), groups: z.array(z.array(z.string()).max(200)).min(1).max(100), analysisId: z.string().min(1).max(100).optional() }),
+    TemplateAnalysis
   ),
+  /** The last measurement of these templates (with this model, else with any), kept in the project; null when never measured. */
+  'templates.measurement': request(z.object({ modelId: z.string().optional(), groups: z.array(z.array(z.string()).max(200)).max(100) }), TemplateAnalysis.nullable()),
   'templates.autoGroup': request(
     z.object({ modelId: z.string().min(1, 'choose a model'), templates: z.array(z.string()).min(1).max(500), groups: z.number().int().min(1).max(64).optional() }),
     z.object({ groups: z.array(z.array(z.string())), suggested: z.number().int(), scores: z.array(z.object({ groups: z.number().int(), silhouette: z.number() })) })
   ),
-  'templates.setGroups': request(z.object({ groups: z.array(TemplateGroupInput).max(100) }), z.array(TemplateGroupInfo)),
+  'templates.setGroups': request(z.object({ groups: z.array(TemplateGroupInput).max(100), expectedRevision: ExpectedRevision }), z.array(TemplateGroupInfo)),
   'fewshot.create': request(
     z.object({
       k: z.number({ error: 'images per class (k) must be a number' }).int('images per class (k) must be a whole number').min(1, 'images per class (k) must be at least 1').max(10000, 'images per class (k) can be at most 10,000'),
@@ -131,10 +140,10 @@ export const requests = {
   'fewshot.list': request(none, z.array(FewShotSetInfo)),
   'fewshot.createManual': request(z.object({ name: z.string().trim().min(1).max(200), imageIds: z.array(Id).min(2).max(100000), newClassIds: z.array(Id).optional() }), FewShotSetInfo),
   'fewshot.update': request(
-    z.object({ setId: Id, name: z.string().trim().min(1, 'a set name cannot be empty').max(200).optional(), imageIds: z.array(Id).min(2).max(100000).optional(), newClassIds: z.array(Id).optional(), classIds: z.array(Id).optional() }),
+    z.object({ setId: Id, name: z.string().trim().min(1, 'a set name cannot be empty').max(200).optional(), imageIds: z.array(Id).min(2).max(100000).optional(), newClassIds: z.array(Id).optional(), classIds: z.array(Id).optional(), expectedRevision: ExpectedRevision }),
     z.object({ set: FewShotSetInfo, copiedFrom: Id.nullable() })
   ),
-  'fewshot.delete': request(z.object({ setId: Id }), z.array(FewShotSetInfo)),
+  'fewshot.delete': request(z.object({ setId: Id, expectedRevision: ExpectedRevision }), z.array(FewShotSetInfo)),
   'fewshot.classCounts': request(none, z.array(ClassSplitCounts)),
   'train.start': request(TrainStart, z.object({ runId: z.string() })),
   'train.resume': request(z.object({ runId: z.string() }), z.object({ runId: z.string() })),
@@ -179,7 +188,10 @@ export const requests = {
 
 export const events = {
   'import.progress': ImportProgress,
-  'project.changed': z.object({ reason: z.string() }),
+  // reason: what changed ('labels', 'classes', 'templates', 'fewshot', 'settings', 'import', 'runs', …);
+  // origin: the client (window) whose request made the change; imageIds: the images it changed, when known.
+  'project.changed': z.object({ reason: z.string(), origin: z.string().optional(), imageIds: z.array(Id).optional() }),
+  'templates.progress': TemplateAnalysisProgress,
   'models.downloadProgress': DownloadProgress,
   'zeroshot.progress': ZeroShotProgress,
   'train.progress': StepProgress,

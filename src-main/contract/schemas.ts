@@ -321,7 +321,9 @@ export const FewShotSetInfo = z.object({
   imageIds: z.array(Id),
   baseClassIds: z.array(Id),
   newClassIds: z.array(Id),
-  perClass: z.array(z.object({ classId: Id.nullable(), images: z.number().int() }))
+  perClass: z.array(z.object({ classId: Id.nullable(), images: z.number().int() })),
+  /** Moves on every edit of the set (not when a run freezes it): fewshot.update/delete refuse an older one. */
+  revision: z.number().int()
 });
 
 export const ClassSplitCounts = z.object({
@@ -332,6 +334,41 @@ export const ClassSplitCounts = z.object({
   val: z.number().int(),
   missing: z.number().int()
 });
+
+/** The revisions of what two windows can both edit; a save naming an older one is refused (stale_revision). */
+export const Revisions = z.object({
+  templates: z.number().int(),
+  classes: z.number().int(),
+  settings: z.number().int(),
+  /** Per few-shot set, keyed by its id. */
+  fewshot: z.record(z.string(), z.number().int())
+});
+export type Revisions = z.infer<typeof Revisions>;
+
+/** A save's optional revision: the one the window started from (absent: save regardless, as the CLI does). */
+export const ExpectedRevision = z.number().int().min(0).optional();
+
+/** The result of templates.analyze, kept in the project per model and templates. */
+export const TemplateAnalysis = z.object({
+  images: z.number().int(),
+  groups: z.array(z.object({ accuracy: z.number(), gateShare: z.number(), templates: z.array(z.object({ template: z.string(), accuracy: z.number() })) })),
+  /** When and how long it was measured (absent in answers from older versions). */
+  measuredAt: z.string().optional(),
+  seconds: z.number().optional(),
+  modelId: z.string().optional()
+});
+export type TemplateAnalysis = z.infer<typeof TemplateAnalysis>;
+
+/** Progress of templates.analyze: the phase's counts and, once the pace is known, the seconds left. */
+export const TemplateAnalysisProgress = z.object({
+  analysisId: z.string(),
+  phase: z.enum(['images', 'templates', 'scoring']),
+  done: z.number().int(),
+  total: z.number().int(),
+  elapsedSeconds: z.number(),
+  etaSeconds: z.number().nullable()
+});
+export type TemplateAnalysisProgress = z.infer<typeof TemplateAnalysisProgress>;
 
 export const TemplateGroupInput = z.object({ name: z.string().max(200), templates: z.array(z.string().max(500)).max(200) });
 export const TemplateGroupInfo = TemplateGroupInput.extend({ id: Id });

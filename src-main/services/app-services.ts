@@ -16,6 +16,8 @@ import { EventBus } from './events';
 import { defaultProjectDir } from './paths';
 import { RecentProjects } from './recent-projects';
 import { listFolder, zipFolder } from './file-browser';
+import { currentClientId } from '../contract/request-context';
+import { allRevisions, guardedWrite } from '../store/revisions';
 
 export interface ServiceOptions {
   mode: 'electron' | 'web';
@@ -220,6 +222,11 @@ export class AppServices {
       this.events.emit('project.changed', { reason });
       return value;
     };
+    /** Labels or splits changed: other windows refresh those images (at most a few thousand ids are named). */
+    const labelsChanged = <T>(value: T, imageIds: number[]): T => {
+      this.events.emit('project.changed', { reason: 'labels', ...(imageIds.length <= 5000 ? { imageIds } : {}) });
+      return value;
+    };
     return {
       'app.info': () => ({ version: this.options.version, mode: this.options.mode, platform: process.platform, defaultProjectDir: defaultProjectDir() }),
       'app.pickPath': async ({ kind, title }) => ({ path: this.options.pickPath ? await this.options.pickPath(kind, title) : null }),
@@ -228,11 +235,12 @@ export class AppServices {
       'project.open': ({ path: file }) => this.openProjectFile(file),
       'project.current': () => this.store?.summary() ?? null,
       'project.info': () => this.info(),
-      'project.rename': ({ name }) => {
-        this.project.rename(name);
+      'project.rename': ({ name, expectedRevision }) => {
+        guardedWrite(this.project.db, 'settings', expectedRevision, () => this.project.rename(name));
         this.recent.touch(this.project.file, name);
-        return this.project.summary();
+        return changed('settings', this.project.summary());
       },
+      'project.revisions': () => allRevisions(this.project.db),
       'project.close': () => {
         this.closeProject();
         return null;
@@ -242,21 +250,29 @@ export class AppServices {
 
       'classes.list': () => this.project.listClasses(),
       'classes.create': ({ name }) => changed('classes', this.project.createClass(name)),
-      'classes.rename': ({ id, name }) => changed('classes', this.project.renameClass(id, name)),
-      'classes.merge': ({ sourceIds, targetId }) => changed('classes', { moved: this.project.mergeClasses(sourceIds, targetId) }),
-      'classes.delete': ({ id }) => changed('classes', { unlabeled: this.project.deleteClass(id) }),
-      'classes.reorder': ({ ids }) => changed('classes', this.project.reorderClasses(ids)),
+      // A class edit that names the revision it started from is refused when another window changed the classes since.
+      'classes.rename': ({ id, name, expectedRevision }) => changed('classes', guardedWrite(this.project.db, 'classes', expectedRevision, () => this.project.renameClass(id, name))),
+      'classes.merge': ({ sourceIds, targetId, expectedRevision }) => changed('classes', { moved: guardedWrite(this.project.db, 'classes', expectedRevision, () => this.project.mergeClasses(sourceIds, targetId)) }),
+      'classes.delete': ({ id, expectedRevision }) => changed('classes', { unlabeled: guardedWrite(this.project.db, 'classes', expectedRevision, () => this.project.deleteClass(id)) }),
+      'classes.reorder': ({ ids, expectedRevision }) => changed('classes', guardedWrite(this.project.db, 'classes', expectedRevision, () => this.project.reorderClasses(ids))),
 
       'images.ids': ({ filter }) => ({ ids: this.project.imageIds(filter) }),
       'images.get': ({ ids }) => this.project.images(ids),
       'images.checkMissing': () => this.checkMissing(),
       'images.relink': ({ dir }) => this.relink(dir),
 
-      'labels.assign': ({ imageIds, classId }) => this.project.assignLabel(imageIds, classId),
-      'labels.setSplit': ({ imageIds, split }) => this.project.setSplit(imageIds, split),
-      'labels.undo': () => this.project.undo(),
-      'labels.redo': () => this.project.redo(),
-      'labels.history': () => this.project.history(),
+      // Label history is the asking window's own: its undo never undoes another window's labeling.
+      'labels.assign': ({ imageIds, classId }) => labelsChanged(this.project.assignLabel(imageIds, classId, currentClientId()), imageIds),
+      'labels.setSplit': ({ imageIds, split }) => labelsChanged(this.project.setSplit(imageIds, split, currentClientId()), imageIds),
+      'labels.undo': () => {
+        const step = this.project.undo(currentClientId());
+        return step.changedImageIds.length ? labelsChanged(step, step.changedImageIds) : step;
+      },
+      'labels.redo': () => {
+        const step = this.project.redo(currentClientId());
+        return step.changedImageIds.length ? labelsChanged(step, step.changedImageIds) : step;
+      },
+      'labels.history': () => this.project.history(currentClientId()),
 
       'import.run': ({ importId, source, holdOut }) => this.importSource(importId, source, holdOut),
       'import.upload': ({ importId, files, holdOut }) => this.importUploaded(importId, files, holdOut),

@@ -5,7 +5,7 @@
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import type { ZeroShotReport } from '../contract';
+import type { TemplateAnalysis, ZeroShotReport } from '../contract';
 import type { Handlers } from '../contract/dispatch';
 import { AppError } from '../contract/errors';
 import { BACKEND_PREFERENCES, type BackendInfo, type BackendPreference, describeOnnx } from '../clip/backend';
@@ -18,8 +18,10 @@ import { type ModelInfo, ModelStore } from '../models/model-store';
 import type { ProjectStore } from '../store/project-store';
 import type { EventBus } from './events';
 import { packageRoot } from './paths';
+import { PhaseEta } from './eta';
+import { findMeasurement, saveMeasurement } from '../store/template-measurements';
 
-type ClipHandlerNames = 'templates.analyze' | 'templates.autoGroup' | 'models.setBackend' | 'models.list' | 'models.import' | 'models.download' | 'models.cancelDownload' | 'models.remove' | 'models.backend' | 'templates.library' | 'zeroshot.run' | 'zeroshot.cancel';
+type ClipHandlerNames = 'templates.analyze' | 'templates.measurement' | 'templates.autoGroup' | 'models.setBackend' | 'models.list' | 'models.import' | 'models.download' | 'models.cancelDownload' | 'models.remove' | 'models.backend' | 'templates.library' | 'zeroshot.run' | 'zeroshot.cancel';
 
 export interface TemplateLibrary {
   sets: { id: string; name: string; description?: string; domain?: string; templates: string[] }[];
@@ -183,6 +185,50 @@ export class ClipServices {
     }
   }
 
+  /**
+   * Zero-shot accuracy of each template and group on (at most 2,000) labeled images, with a
+   * templates.progress event per batch (counts and, once the pace is known, the seconds left); the
+   * result is kept in the project for this model and these templates.
+   */
+  async analyzeTemplates(modelId: string, groups: string[][], analysisId?: string): Promise<TemplateAnalysis> {
+    const started = performance.now();
+    const store = this.project();
+    const model = this.models.get(modelId);
+    if (groups.some((g) => g.length === 0 || g.some((t) => t.split('{}').length !== 2))) {
+      throw new AppError('invalid_input', 'Fix the templates first: every group needs templates with exactly one {}.');
+    }
+    const classes = store.listClasses().filter((c) => c.imageCount > 0);
+    if (classes.length < 2) throw new AppError('invalid_input', 'Label images of at least two classes to measure the templates.');
+    const index = new Map(classes.map((c, i) => [c.id, i]));
+    let eta = new PhaseEta();
+    let phase: 'images' | 'templates' | 'scoring' = 'images';
+    const progress = (next: typeof phase, done: number, total: number) => {
+      if (next !== phase) eta = new PhaseEta();
+      phase = next;
+      const etaSeconds = eta.update(done, total);
+      if (analysisId) this.events.emit('templates.progress', { analysisId, phase, done, total, elapsedSeconds: (performance.now() - started) / 1000, etaSeconds });
+    };
+    // At most 2,000 labeled images: enough to rank templates, quick to encode once and cached after.
+    const rows = store.images(store.imageIds({})).filter((r) => r.labelId !== null && index.has(r.labelId) && !r.missing).slice(0, 2000);
+    const { features } = await this.imageFeatures(store, model, rows, undefined, (done, total) => progress('images', done, total));
+    const usable = rows.filter((r) => features.has(r.hash));
+    const texts = groups.flat().flatMap((t) => classes.map((c) => fillTemplate(t, c.name)));
+    // In chunks, so the text encoding reports its progress too (hundreds of templates × classes).
+    const CHUNK = 128;
+    const vectors: Float32Array[] = [];
+    progress('templates', 0, texts.length);
+    for (let i = 0; i < texts.length; i += CHUNK) {
+      vectors.push(...(await this.compute.embedTexts(model.dir, texts.slice(i, i + CHUNK))).vectors);
+      progress('templates', vectors.length, texts.length);
+    }
+    progress('scoring', 0, 1);
+    let k = 0;
+    const text = groups.map((g) => g.map(() => classes.map(() => vectors[k++]!)));
+    const result = analyzeTemplates(groups, text, usable.map((r) => features.get(r.hash)!), usable.map((r) => index.get(r.labelId!)!));
+    progress('scoring', 1, 1);
+    return saveMeasurement(store.db, model.id, groups, result, (performance.now() - started) / 1000);
+  }
+
   async download(downloadId: string, repo: string, endpoint?: string): Promise<ModelInfo> {
     if (this.downloads.has(downloadId)) throw new AppError('busy', 'This download is already running.');
     const controller = new AbortController();
@@ -224,25 +270,8 @@ export class ClipServices {
       'models.backend': async () => summarize(await this.compute.backendInfo()),
       'models.setBackend': async ({ preference }) => summarize(await this.setBackend(preference)),
       'templates.library': () => loadTemplateLibrary(),
-      'templates.analyze': async ({ modelId, groups }) => {
-        const store = this.project();
-        const model = this.models.get(modelId);
-        if (groups.some((g) => g.length === 0 || g.some((t) => t.split('{}').length !== 2))) {
-          throw new AppError('invalid_input', 'Fix the templates first: every group needs templates with exactly one {}.');
-        }
-        const classes = store.listClasses().filter((c) => c.imageCount > 0);
-        if (classes.length < 2) throw new AppError('invalid_input', 'Label images of at least two classes to measure the templates.');
-        const index = new Map(classes.map((c, i) => [c.id, i]));
-        // At most 2,000 labeled images: enough to rank templates, quick to encode once and cached after.
-        const rows = store.images(store.imageIds({})).filter((r) => r.labelId !== null && index.has(r.labelId) && !r.missing).slice(0, 2000);
-        const { features } = await this.imageFeatures(store, model, rows, undefined, () => {});
-        const usable = rows.filter((r) => features.has(r.hash));
-        const flat = groups.flat();
-        const { vectors } = await this.compute.embedTexts(model.dir, flat.flatMap((t) => classes.map((c) => fillTemplate(t, c.name))));
-        let k = 0;
-        const text = groups.map((g) => g.map(() => classes.map(() => vectors[k++]!)));
-        return analyzeTemplates(groups, text, usable.map((r) => features.get(r.hash)!), usable.map((r) => index.get(r.labelId!)!));
-      },
+      'templates.analyze': ({ modelId, groups, analysisId }) => this.analyzeTemplates(modelId, groups, analysisId),
+      'templates.measurement': ({ modelId, groups }) => findMeasurement(this.project().db, groups, modelId),
       'templates.autoGroup': async ({ modelId, templates, groups }) => {
         const model = this.models.get(modelId);
         const bad = templates.find((t) => t.split('{}').length !== 2);

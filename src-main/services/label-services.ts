@@ -14,6 +14,7 @@ import { type SplitItem, stratifiedSplit } from '../data/stratified-split';
 import type { ProjectStore } from '../store/project-store';
 import type { EventBus } from './events';
 import { checkOutputFolder } from './output-folder';
+import { currentClientId } from '../contract/request-context';
 
 type Names = 'labels.autoSplit' | 'labels.export';
 
@@ -56,9 +57,11 @@ export class LabelServices {
     const updates = items.map((item, i) => ({ id: item.id, split: splits[i]! }));
     const wouldMove = updates.filter((u) => current.get(u.id) !== u.split).length;
     const kept = items.filter((i) => i.fixed).length;
-    if (request.preview) return { moved: wouldMove, applied: false, total, perClass, kept, history: store.history() };
+    // The split is a step of the asking window's own label history (its undo, nobody else's).
+    const clientId = currentClientId();
+    if (request.preview) return { moved: wouldMove, applied: false, total, perClass, kept, history: store.history(clientId) };
     const pct = (x: number) => `${Number(x.toFixed(2))}%`;
-    const { moved, history } = store.assignSplits(updates, `Split ${items.length} images: ${pct(request.testPercent)} test, ${pct(request.valPercent)} validation, seed ${request.seed}`);
+    const { moved, history } = store.assignSplits(updates, `Split ${items.length} images: ${pct(request.testPercent)} test, ${pct(request.valPercent)} validation, seed ${request.seed}`, clientId);
     if (moved > 0) this.events.emit('project.changed', { reason: 'split' });
     return { moved, applied: true, total, perClass, kept, history };
   }

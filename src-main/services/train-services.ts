@@ -14,6 +14,7 @@ import { decodeTable } from '../mocoop/table-codec';
 import { pca2dInWorker } from '../mocoop/pca-thread';
 import { writeReport } from '../mocoop/report';
 import { checkOutputFolder } from './output-folder';
+import { guardedWrite } from '../store/revisions';
 import { SETTING_LABELS, settingsNotApplying } from '../contract/method-settings';
 import type { RunStep } from '../contract/schemas';
 import { type RunRecord, TrainingStore } from '../store/training-store';
@@ -301,6 +302,12 @@ export class TrainServices {
 
   handlers(): Pick<Handlers, Names> {
     const training = () => new TrainingService(this.project());
+    /** Every window refreshes its sets or template groups when one of them saves. */
+    const changed = <T>(reason: 'fewshot' | 'templates', value: T): T => {
+      this.events.emit('project.changed', { reason });
+      return value;
+    };
+    const setName = (t: TrainingService, setId: number) => t.store.db.prepare('SELECT name FROM fewshot_sets WHERE id = ?').pluck().get(setId) as string | undefined;
     return {
       'train.start': async ({ modelId, name, note, ...job }) => {
         // The same table as the Train page: a setting that does nothing for the method is refused, not silently ignored.
@@ -367,17 +374,25 @@ export class TrainServices {
         t.training.markStoppedRuns();
         return t.training.runs().map(summarize);
       },
-      'fewshot.create': ({ k, seed, baseNew, name }) => training().createFewShotSet(k, seed, baseNew, name),
+      'fewshot.create': ({ k, seed, baseNew, name }) => changed('fewshot', training().createFewShotSet(k, seed, baseNew, name)),
       'fewshot.list': () => training().training.fewShotSets(),
-      'fewshot.createManual': ({ name, imageIds, newClassIds }) => training().createManualSet(name, imageIds, newClassIds),
-      'fewshot.update': ({ setId, ...changes }) => training().editSet(setId, changes),
-      'fewshot.delete': ({ setId }) => {
-        training().training.deleteFewShotSet(setId);
-        return training().training.fewShotSets();
+      'fewshot.createManual': ({ name, imageIds, newClassIds }) => changed('fewshot', training().createManualSet(name, imageIds, newClassIds)),
+      // A save naming the set's revision it started from is refused when another window edited the set since.
+      'fewshot.update': ({ setId, expectedRevision, ...changes }) => {
+        const t = training();
+        return changed('fewshot', guardedWrite(t.store.db, `fewshot:${setId}`, expectedRevision, () => t.editSet(setId, changes), setName(t, setId)));
+      },
+      'fewshot.delete': ({ setId, expectedRevision }) => {
+        const t = training();
+        guardedWrite(t.store.db, `fewshot:${setId}`, expectedRevision, () => t.training.deleteFewShotSet(setId), setName(t, setId));
+        return changed('fewshot', t.training.fewShotSets());
       },
       'fewshot.classCounts': () => training().classCounts(),
       'templates.groups': () => training().training.templateGroups(),
-      'templates.setGroups': ({ groups }) => training().training.replaceTemplateGroups(groups)
+      'templates.setGroups': ({ groups, expectedRevision }) => {
+        const t = training();
+        return changed('templates', guardedWrite(t.store.db, 'templates', expectedRevision, () => t.training.replaceTemplateGroups(groups)));
+      }
     };
   }
 

@@ -9,6 +9,19 @@ export interface Migration {
   sql: string;
 }
 
+/** One trigger per (table, event): the change takes the counter's next number as the scope's revision (version 7). */
+function revisionTriggers(list: [table: string, event: string, scope: string][]): string {
+  return list
+    .map(([table, event, scope]) => {
+      const name = `rev_${table}_${event.split(' ')[0]!.toLowerCase()}`;
+      return `CREATE TRIGGER ${name} AFTER ${event} ON ${table} BEGIN
+        UPDATE revisions SET value = value + 1 WHERE scope = '#';
+        UPDATE revisions SET value = (SELECT value FROM revisions WHERE scope = '#') WHERE scope = ${scope};
+      END;`;
+    })
+    .join('\n');
+}
+
 export const migrations: Migration[] = [
   {
     version: 1,
@@ -180,6 +193,46 @@ export const migrations: Migration[] = [
         expert_table BLOB NOT NULL,
         created_at TEXT NOT NULL DEFAULT (datetime('now')),
         PRIMARY KEY (run_id, key)
+      ) WITHOUT ROWID;
+    `
+  },
+  {
+    version: 7,
+    description: 'revisions of template groups, few-shot sets, classes and settings (stale saves from another window are refused); undo per window; stored template measurements',
+    // Triggers keep the revisions, so every writer (app, CLI, another window) moves them. Every change
+    // takes the next number of one counter ('#'): a revision is never reused, even by a recreated set.
+    // Freezing a set (label_id, frozen) is not an edit of it and does not move its revision.
+    sql: `
+      CREATE TABLE revisions (scope TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;
+      INSERT INTO revisions (scope, value) VALUES ('#', 1), ('templates', 1), ('classes', 1), ('settings', 1);
+      INSERT INTO revisions (scope, value) SELECT 'fewshot:' || id, 1 FROM fewshot_sets;
+${revisionTriggers([
+        ['template_groups', 'INSERT', "'templates'"], ['template_groups', 'UPDATE', "'templates'"], ['template_groups', 'DELETE', "'templates'"],
+        ['templates', 'INSERT', "'templates'"], ['templates', 'UPDATE', "'templates'"], ['templates', 'DELETE', "'templates'"],
+        ['classes', 'INSERT', "'classes'"], ['classes', 'UPDATE', "'classes'"], ['classes', 'DELETE', "'classes'"],
+        ['project_meta', 'INSERT', "'settings'"], ['project_meta', 'UPDATE', "'settings'"], ['project_meta', 'DELETE', "'settings'"],
+        ['fewshot_sets', 'UPDATE OF name, k, seed, base_new', "'fewshot:' || NEW.id"],
+        ['fewshot_members', 'INSERT', "'fewshot:' || NEW.set_id"], ['fewshot_members', 'DELETE', "'fewshot:' || OLD.set_id"],
+        ['fewshot_classes', 'INSERT', "'fewshot:' || NEW.set_id"], ['fewshot_classes', 'UPDATE', "'fewshot:' || NEW.set_id"], ['fewshot_classes', 'DELETE', "'fewshot:' || OLD.set_id"]
+      ])}
+      CREATE TRIGGER rev_fewshot_sets_insert AFTER INSERT ON fewshot_sets BEGIN
+        UPDATE revisions SET value = value + 1 WHERE scope = '#';
+        INSERT OR IGNORE INTO revisions (scope, value) VALUES ('fewshot:' || NEW.id, 0);
+        UPDATE revisions SET value = (SELECT value FROM revisions WHERE scope = '#') WHERE scope = 'fewshot:' || NEW.id;
+      END;
+      CREATE TRIGGER rev_fewshot_sets_delete AFTER DELETE ON fewshot_sets BEGIN
+        UPDATE revisions SET value = value + 1 WHERE scope = '#';
+        DELETE FROM revisions WHERE scope = 'fewshot:' || OLD.id;
+      END;
+      ALTER TABLE label_ops ADD COLUMN client_id TEXT;
+      CREATE INDEX label_ops_client ON label_ops(client_id, undone, id);
+      CREATE TABLE template_measurements (
+        model_id TEXT NOT NULL,
+        groups_key TEXT NOT NULL,
+        result TEXT NOT NULL,
+        seconds REAL NOT NULL,
+        measured_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
+        PRIMARY KEY (model_id, groups_key)
       ) WITHOUT ROWID;
     `
   },

@@ -427,7 +427,11 @@ export class ProjectStore {
     for (const c of changes) (c.field === 'label_id' ? setLabel : setSplit).run(c[direction], c.id);
   }
 
-  private record(field: LabelChange['field'], imageIds: number[], value: number | string | null, description: string): HistoryState {
+  /**
+   * Label history is per client (window): each window undoes and redoes its own steps only. `clientId`
+   * null is the unnamed history of callers without a window (the CLI, and steps from before version 7).
+   */
+  private record(field: LabelChange['field'], imageIds: number[], value: number | string | null, description: string, clientId: string | null = null): HistoryState {
     this.transaction(() => {
       const current = this.db
         .prepare(`SELECT id, ${field} AS value FROM images WHERE id IN (SELECT value FROM json_each(?))`)
@@ -438,20 +442,25 @@ export class ProjectStore {
       const changes: LabelChange[] = current.filter((r) => r.value !== value).map((r) => ({ id: r.id, field, before: r.value, after: value }));
       if (changes.length === 0) return;
       this.applyChanges(changes, 'after');
-      this.db.prepare('DELETE FROM label_ops WHERE undone = 1').run();
-      this.db.prepare('INSERT INTO label_ops (description, changes) VALUES (?, ?)').run(description, JSON.stringify(changes));
+      this.addOp(description, changes, clientId);
     });
-    return this.history();
+    return this.history(clientId);
   }
 
-  assignLabel(imageIds: number[], classId: number | null): HistoryState {
+  /** Records a step of this client's history; its redo steps are dropped (another window's are kept). */
+  private addOp(description: string, changes: LabelChange[], clientId: string | null): void {
+    this.db.prepare('DELETE FROM label_ops WHERE undone = 1 AND client_id IS ?').run(clientId);
+    this.db.prepare('INSERT INTO label_ops (description, changes, client_id) VALUES (?, ?, ?)').run(description, JSON.stringify(changes), clientId);
+  }
+
+  assignLabel(imageIds: number[], classId: number | null, clientId: string | null = null): HistoryState {
     const name = classId === null ? null : this.getClass(classId).name;
     const what = `${imageIds.length} image${imageIds.length === 1 ? '' : 's'}`;
-    return this.record('label_id', imageIds, classId, name === null ? `Unlabel ${what}` : `Label ${what} as ${name}`);
+    return this.record('label_id', imageIds, classId, name === null ? `Unlabel ${what}` : `Label ${what} as ${name}`, clientId);
   }
 
   /** Sets each image's own split in one transaction, as one undoable step (a "split later" hold-out). Returns how many moved. */
-  assignSplits(updates: { id: number; split: Split }[], description: string): { moved: number; history: HistoryState } {
+  assignSplits(updates: { id: number; split: Split }[], description: string, clientId: string | null = null): { moved: number; history: HistoryState } {
     let moved = 0;
     this.transaction(() => {
       const current = new Map(
@@ -462,50 +471,65 @@ export class ProjectStore {
       moved = changes.length;
       if (changes.length === 0) return;
       this.applyChanges(changes, 'after');
-      this.db.prepare('DELETE FROM label_ops WHERE undone = 1').run();
-      this.db.prepare('INSERT INTO label_ops (description, changes) VALUES (?, ?)').run(description, JSON.stringify(changes));
+      this.addOp(description, changes, clientId);
     });
-    return { moved, history: this.history() };
+    return { moved, history: this.history(clientId) };
   }
 
-  setSplit(imageIds: number[], split: Split): HistoryState {
-    return this.record('split', imageIds, split, `Move ${imageIds.length} image${imageIds.length === 1 ? '' : 's'} to ${split}`);
+  setSplit(imageIds: number[], split: Split, clientId: string | null = null): HistoryState {
+    return this.record('split', imageIds, split, `Move ${imageIds.length} image${imageIds.length === 1 ? '' : 's'} to ${split}`, clientId);
   }
 
-  history(): HistoryState {
-    const row = this.db.prepare('SELECT coalesce(sum(undone = 0), 0) AS done, coalesce(sum(undone = 1), 0) AS undone FROM label_ops').get() as {
+  /** Whether this client (window) has steps to undo and redo. */
+  history(clientId: string | null = null): HistoryState {
+    const row = this.db.prepare('SELECT coalesce(sum(undone = 0), 0) AS done, coalesce(sum(undone = 1), 0) AS undone FROM label_ops WHERE client_id IS ?').get(clientId) as {
       done: number;
       undone: number;
     };
     return { canUndo: row.done > 0, canRedo: row.undone > 0 };
   }
 
-  private step(direction: 'undo' | 'redo'): HistoryStep {
+  /**
+   * Undoes (redoes) this client's last (next) step. An image another window changed since keeps that
+   * window's value: only the images still as this step left them (found them) are changed back.
+   */
+  private step(direction: 'undo' | 'redo', clientId: string | null): HistoryStep {
     return this.transaction(() => {
       const op = this.db
         .prepare(
           direction === 'undo'
-            ? 'SELECT id, description, changes FROM label_ops WHERE undone = 0 ORDER BY id DESC LIMIT 1'
-            : 'SELECT id, description, changes FROM label_ops WHERE undone = 1 ORDER BY id ASC LIMIT 1'
+            ? 'SELECT id, description, changes FROM label_ops WHERE undone = 0 AND client_id IS ? ORDER BY id DESC LIMIT 1'
+            : 'SELECT id, description, changes FROM label_ops WHERE undone = 1 AND client_id IS ? ORDER BY id ASC LIMIT 1'
         )
-        .get() as { id: number; description: string; changes: string } | undefined;
-      if (!op) return { ...this.history(), changedImageIds: [], description: direction === 'undo' ? 'Nothing to undo' : 'Nothing to redo' };
+        .get(clientId) as { id: number; description: string; changes: string } | undefined;
+      if (!op) return { ...this.history(clientId), changedImageIds: [], description: direction === 'undo' ? 'Nothing to undo' : 'Nothing to redo' };
       const changes = JSON.parse(op.changes) as LabelChange[];
-      this.applyChanges(changes, direction === 'undo' ? 'before' : 'after');
+      const expected = direction === 'undo' ? 'after' : 'before';
+      const now = new Map<string, number | string | null>();
+      for (const field of ['label_id', 'split'] as const) {
+        const ids = changes.filter((c) => c.field === field).map((c) => c.id);
+        if (ids.length === 0) continue;
+        const rows = this.db.prepare(`SELECT id, ${field} AS value FROM images WHERE id IN (SELECT value FROM json_each(?))`).all(JSON.stringify(ids)) as { id: number; value: number | string | null }[];
+        for (const r of rows) now.set(`${field}:${r.id}`, r.value);
+      }
+      const applicable = changes.filter((c) => now.has(`${c.field}:${c.id}`) && now.get(`${c.field}:${c.id}`) === c[expected]);
+      this.applyChanges(applicable, direction === 'undo' ? 'before' : 'after');
       this.db.prepare('UPDATE label_ops SET undone = ? WHERE id = ?').run(direction === 'undo' ? 1 : 0, op.id);
+      const kept = new Set(changes.filter((c) => !applicable.includes(c)).map((c) => c.id)).size;
+      const note = kept ? ` (${kept} image${kept === 1 ? '' : 's'} changed since in another window or deleted kept as ${kept === 1 ? 'it is' : 'they are'})` : '';
       return {
-        ...this.history(),
-        changedImageIds: [...new Set(changes.map((c) => c.id))],
-        description: `${direction === 'undo' ? 'Undid' : 'Redid'}: ${op.description}`
+        ...this.history(clientId),
+        changedImageIds: [...new Set(applicable.map((c) => c.id))],
+        description: `${direction === 'undo' ? 'Undid' : 'Redid'}: ${op.description}${note}`
       };
     });
   }
 
-  undo(): HistoryStep {
-    return this.step('undo');
+  undo(clientId: string | null = null): HistoryStep {
+    return this.step('undo', clientId);
   }
 
-  redo(): HistoryStep {
-    return this.step('redo');
+  redo(clientId: string | null = null): HistoryStep {
+    return this.step('redo', clientId);
   }
 }

@@ -6,6 +6,7 @@ import { requests } from '../contract';
 import { AppError } from '../contract/errors';
 import { checkWithContract } from '../contract/limits';
 import type { ProjectStore } from './project-store';
+import { revisionOf } from './revisions';
 
 export interface TemplateGroup {
   id: number;
@@ -25,6 +26,8 @@ export interface FewShotSet {
   newClassIds: number[];
   /** Images of the set per label: the label frozen with the set, else the current one (null: unlabeled). */
   perClass: { classId: number | null; images: number }[];
+  /** Moves on every edit of the set (not on freezing): a save against an older one is refused. */
+  revision: number;
 }
 
 export interface RunRecord {
@@ -165,7 +168,8 @@ export class TrainingStore {
            FROM fewshot_members m JOIN images i ON i.id = m.image_id JOIN fewshot_sets s ON s.id = m.set_id
            WHERE m.set_id = ? GROUP BY 1 ORDER BY 1`
         )
-        .all(id) as { classId: number | null; images: number }[]
+        .all(id) as { classId: number | null; images: number }[],
+      revision: revisionOf(this.db, `fewshot:${id}`)
     };
   }
 

@@ -19,6 +19,7 @@ import path from 'node:path';
 import { WebSocketServer } from 'ws';
 import { dispatch } from '../contract/dispatch';
 import { AppError } from '../contract/errors';
+import { cleanClientId } from '../contract/request-context';
 import type { AppServices } from '../services/app-services';
 import { loadMedia } from '../services/media';
 import { contentSecurityPolicy } from './security';
@@ -49,6 +50,9 @@ export interface WebServer {
  * 2^29 - 24 characters, so anything near 512 MiB would fail as a 500 instead of a 413.
  */
 export const MAX_BODY_CEILING = 256 * 2 ** 20;
+
+/** The request header naming the browser tab (its client id, made by the page's bridge). */
+export const CLIENT_HEADER = 'x-mocoop-client';
 
 const STATIC_TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
@@ -240,7 +244,9 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
       } catch {
         throw new HttpError(400, 'The request body is not valid JSON.');
       }
-      const envelope = await dispatch(services.handlers(), decodePath(rest.slice(4)), input, log, () => services.openProject?.file);
+      // The page's client id (one per tab): its label history and the origin of the changes it makes.
+      const clientId = cleanClientId(req.headers[CLIENT_HEADER]);
+      const envelope = await dispatch(services.handlers(), decodePath(rest.slice(4)), input, log, () => services.openProject?.file, { clientId });
       return send(res, 200, 'application/json', JSON.stringify(envelope));
     }
 
