@@ -40,3 +40,22 @@ export function seedGroupDescription(run: { method: string; settings: Record<str
   const protocol = set ? (set.k !== null ? `${set.k}-shot${set.newClassIds.length ? ' base-to-new' : ''}` : set.name) : 'imported';
   return [methodName(run.method), protocol, ...settingsParts(run)].join(' · ');
 }
+
+// ---- which setting shows for which method (the contract's table, shared with the services) ----
+
+import { settingApplies } from '$contract/method-settings';
+
+export { type TrainSettingKey, keepApplying, methodSpec, settingApplies } from '$contract/method-settings';
+
+/** How a run is called on screen: its name, else its id. */
+export function runLabel(run: { id: string; name?: string | null }): string {
+  return run.name?.trim() || run.id;
+}
+
+/** A queued run in one line: method, name, set, seed and the settings that matter for the method. */
+export function queuedDescription(settings: { method: string; name?: string; setId?: number; seed?: number; topK?: number; schedule?: string; epochs?: number }, sets: { id: number; name: string }[]): string {
+  const set = sets.find((s) => s.id === settings.setId)?.name ?? (settings.setId !== undefined ? `set #${settings.setId}` : 'latest set');
+  const parts = [methodName(settings.method), ...(settings.name?.trim() ? [`"${settings.name.trim()}"`] : []), set, ...settingsParts({ method: settings.method, settings })];
+  if (typeof settings.seed === 'number' && settingApplies(settings.method, 'seed')) parts.push(`seed ${settings.seed}`);
+  return parts.join(' · ');
+}

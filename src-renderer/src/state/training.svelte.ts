@@ -1,28 +1,73 @@
 import type { z } from 'zod';
-import type { FewShotSetInfo, RunSummary, StepProgress, TrainStart } from '$contract/schemas';
+import { SCHEDULE_NAMES } from '$contract/schedules';
+import type { FewShotSetInfo, RunStep, RunSummary, StepProgress, TrainStart } from '$contract/schemas';
 import { api, bridge } from '../lib/bridge';
-import { methodName } from '../lib/methods';
+import { type Eta, type StepTime, estimateEta, plannedTotalSteps } from '../lib/eta';
+import { METHODS, methodName, methodSpec } from '../lib/methods';
 import { appState } from './app.svelte';
 import { toasts } from './toasts.svelte';
 
 export type TrainSettings = z.input<typeof TrainStart>;
 export type Step = z.infer<typeof StepProgress>;
+export type HistoryStep = z.infer<typeof RunStep>;
+type Run = z.infer<typeof RunSummary>;
+type LossForm = Record<'lambda1' | 'lambda2' | 'lambdaKg' | 'tauCe' | 'tauGate' | 'tauText', number | null | undefined>;
+
+/** A run's recorded curves: its steps (every `stride`-th of a long run) and how many were recorded. */
+export interface History {
+  steps: HistoryStep[];
+  total: number;
+  stride: number;
+}
+
+/** What the progress line shows for the run training now. */
+export interface Progress {
+  step: number;
+  epoch: number;
+  epochs: number | null;
+  /** Steps of the whole run (null: not known yet). */
+  total: number | null;
+  eta: Eta;
+  /** 0–100, or null when the total is unknown. */
+  percent: number | null;
+}
+
+const FORM_KEY = 'mocoop.trainForm:';
+const NUMBER_FIELDS = ['topK', 'epochs', 'batchSize', 'lr', 'seed', 'augViews'] as const;
+const LOSS_FIELDS = ['lambda1', 'lambda2', 'lambdaKg', 'tauCe', 'tauGate', 'tauText'] as const;
+/** Steps of the run in progress are shown at most this often once it has many (every step is kept). */
+const FLUSH_MS = 150;
+
+function storage(): Storage | null {
+  try {
+    return typeof localStorage === 'undefined' ? null : localStorage;
+  } catch {
+    return null;
+  }
+}
 
 /** The Train page: the project's few-shot sets, the run in progress with its curves, the queue and past runs. */
 class TrainingState {
   sets = $state<z.infer<typeof FewShotSetInfo>[]>([]);
-  runs = $state<z.infer<typeof RunSummary>[]>([]);
+  runs = $state<Run[]>([]);
   activeRun = $state<string | null>(null);
-  steps = $state.raw<Step[]>([]);
+  /** The active run's steps: its recorded history, then the live ones. */
+  steps = $state.raw<HistoryStep[]>([]);
+  /** When this session's live steps of the active run arrived (for the time left). */
+  timings = $state.raw<StepTime[]>([]);
+  /** Recorded curves of runs not training now, by run id (loaded when shown). */
+  histories = $state.raw<Record<string, History>>({});
+  /** Runs chosen for comparison on the chart (none: the run training now, else the latest). */
+  compared = $state<string[]>([]);
   queue = $state<TrainSettings[]>([]);
   queuePaused = $state(false);
   lastFinished = $state<{ runId: string; status: string; error?: string } | null>(null);
   /**
-   * The Train page's settings form (kept while the app runs); empty numbers keep the defaults, which
-   * come from the schedule (none picked: lasp-25 for MoCoOp, coop for CoOp and KgCoOp).
+   * The Train page's settings form (kept while the app runs, and per project across reloads); empty
+   * numbers keep the defaults, which come from the schedule (none picked: lasp-25 for MoCoOp, coop for CoOp and KgCoOp).
    */
-  form = $state<TrainSettings>({ modelId: '', method: 'mocoop', preset: 'paper', schedule: undefined, topK: 2, epochs: undefined, batchSize: undefined, lr: undefined, seed: 1, augViews: 0 });
-  loss = $state<Record<'lambda1' | 'lambda2' | 'lambdaKg' | 'tauCe' | 'tauGate' | 'tauText', number | null | undefined>>({
+  form = $state<TrainSettings>({ modelId: '', method: 'mocoop', preset: 'paper', schedule: undefined, topK: 2, epochs: undefined, batchSize: undefined, lr: undefined, seed: 1, augViews: 0, name: '' });
+  loss = $state<LossForm>({
     lambda1: undefined,
     lambda2: undefined,
     lambdaKg: undefined,
@@ -30,17 +75,29 @@ class TrainingState {
     tauGate: undefined,
     tauText: undefined
   });
-  private listeners: ((step: Step) => void)[] = [];
+  /** The clock of step arrivals (ms); replaceable in tests. */
+  clock: () => number = () => performance.now();
+
+  private pending: HistoryStep[] = [];
+  private flushTimer: ReturnType<typeof setTimeout> | null = null;
+  private lastFlush = 0;
+  private loadingHistory = new Set<string>();
 
   constructor() {
     bridge.on('train.progress', (step) => {
       if (step.runId !== this.activeRun) return;
-      this.steps = [...this.steps, step];
-      this.listeners.forEach((l) => l(step));
+      const { runId: _, event: __, ...rest } = step;
+      this.timings = [...(this.timings.length > 80 ? this.timings.slice(-60) : this.timings), { step: step.step, at: this.clock() }];
+      this.pending.push(rest);
+      this.flushSoon();
     });
     bridge.on('train.finished', (event) => {
       if (event.runId !== this.activeRun) return;
+      this.flush();
+      // The curves just seen are the run's history: kept, so the chart goes on showing them.
+      this.histories = { ...this.histories, [event.runId]: { steps: this.steps, total: this.steps.length, stride: 1 } };
       this.activeRun = null;
+      this.timings = [];
       this.lastFinished = event;
       // A cancel means "stop": the queue waits until the user starts it again. A run interrupted by
       // the compute worker's death is not the user's stop: it waits for Resume, and the queue goes on.
@@ -53,11 +110,28 @@ class TrainingState {
     });
   }
 
+  /** Shows the live steps received: at once when the last showing is old enough, else a moment later (long fast runs). */
+  private flushSoon(): void {
+    if (this.clock() - this.lastFlush >= FLUSH_MS) this.flush();
+    else this.flushTimer ??= setTimeout(() => this.flush(), FLUSH_MS);
+  }
+
+  private flush(): void {
+    if (this.flushTimer) clearTimeout(this.flushTimer);
+    this.flushTimer = null;
+    this.lastFlush = this.clock();
+    if (!this.pending.length) return;
+    const incoming = this.pending;
+    this.pending = [];
+    this.steps = mergeSteps(this.steps, incoming);
+  }
+
   private projectPath: string | null = null;
 
   /**
    * Runs, the queue and the form belong to one project: opening another drops what was shown and
-   * queued for the previous one (its running run, if any, goes on and is listed when it is reopened).
+   * queued for the previous one (its running run, if any, goes on and is listed when it is reopened),
+   * and brings back the form as it was last left in that project.
    */
   enterProject(path: string): void {
     if (this.projectPath === path) return;
@@ -67,23 +141,122 @@ class TrainingState {
     this.queuePaused = false;
     this.activeRun = null;
     this.steps = [];
+    this.pending = [];
+    this.timings = [];
+    this.histories = {};
+    this.compared = [];
     this.lastFinished = null;
     this.sets = [];
     this.runs = [];
     this.form.setId = undefined;
+    this.restoreForm();
   }
 
-  onStep(listener: (step: Step) => void): () => void {
-    this.listeners.push(listener);
-    return () => (this.listeners = this.listeners.filter((l) => l !== listener));
+  /** Keeps the form of this project in the browser's storage, so a reload brings it back. */
+  saveForm(): void {
+    const store = storage();
+    if (!store || this.projectPath === null) return;
+    try {
+      store.setItem(FORM_KEY + this.projectPath, JSON.stringify({ form: $state.snapshot(this.form), loss: $state.snapshot(this.loss) }));
+    } catch {
+      // Storage full or disabled: the form is still kept while the app runs.
+    }
+  }
+
+  /** The form as last left in this project; anything stored that is not a valid value is ignored. */
+  private restoreForm(): void {
+    const raw = this.projectPath === null ? null : storage()?.getItem(FORM_KEY + this.projectPath);
+    if (!raw) return;
+    let saved: { form?: Record<string, unknown>; loss?: Record<string, unknown> };
+    try {
+      saved = JSON.parse(raw);
+    } catch {
+      return;
+    }
+    const f = saved.form ?? {};
+    const isNumber = (v: unknown) => v === null || (typeof v === 'number' && Number.isFinite(v));
+    if (typeof f.modelId === 'string') this.form.modelId = f.modelId;
+    if (METHODS.some((m) => m.id === f.method)) this.form.method = f.method as TrainSettings['method'];
+    if (f.preset === 'paper' || f.preset === 'released-code') this.form.preset = f.preset;
+    if (f.schedule === undefined || (SCHEDULE_NAMES as readonly unknown[]).includes(f.schedule)) this.form.schedule = f.schedule as TrainSettings['schedule'];
+    if (typeof f.setId === 'number' && Number.isInteger(f.setId)) this.form.setId = f.setId;
+    if (typeof f.name === 'string') this.form.name = f.name.slice(0, 200);
+    for (const key of NUMBER_FIELDS) if (key in f && isNumber(f[key])) (this.form as Record<string, unknown>)[key] = f[key] ?? undefined;
+    const l = saved.loss ?? {};
+    for (const key of LOSS_FIELDS) if (key in l && isNumber(l[key])) this.loss[key] = l[key] as number | null;
   }
 
   latest = $derived(this.steps.at(-1) ?? null);
 
+  /** The runs the chart shows: those chosen for comparison, else the run training now, else the latest run. */
+  shown = $derived.by(() => {
+    const ids = new Set(this.runs.map((r) => r.id));
+    const chosen = this.compared.filter((id) => ids.has(id));
+    if (chosen.length) return chosen;
+    if (this.activeRun) return [this.activeRun];
+    const last = this.runs.at(-1);
+    return last ? [last.id] : [];
+  });
+
+  /** A run's steps as far as known here (null: not loaded yet). */
+  curvesOf(runId: string): HistoryStep[] | null {
+    if (runId === this.activeRun) return this.steps;
+    return this.histories[runId]?.steps ?? null;
+  }
+
+  /** Loads the recorded curves of a run that is not training (once; `force` to read them again). */
+  async loadHistory(runId: string, force = false): Promise<void> {
+    if (runId === this.activeRun || this.loadingHistory.has(runId) || (!force && this.histories[runId])) return;
+    this.loadingHistory.add(runId);
+    try {
+      const history = await api.runs.steps({ runId });
+      if (runId !== this.activeRun) this.histories = { ...this.histories, [runId]: { steps: history.steps, total: history.total, stride: history.stride } };
+    } catch (error) {
+      toasts.error(error);
+    } finally {
+      this.loadingHistory.delete(runId);
+    }
+  }
+
+  /** The run training now, from step 1: its recorded steps (and the server's newer live ones), then the live ones that arrive. */
+  private async syncActive(runId: string): Promise<void> {
+    try {
+      const history = await api.runs.steps({ runId });
+      if (runId !== this.activeRun) return;
+      this.flush();
+      this.steps = mergeSteps(history.steps, this.steps);
+    } catch (error) {
+      toasts.error(error);
+    }
+  }
+
+  toggleCompare(runId: string): void {
+    this.compared = this.compared.includes(runId) ? this.compared.filter((id) => id !== runId) : [...this.compared, runId];
+  }
+
+  /** Counts and time left of the run training now (`now`: the clock's time, to count down between steps). */
+  progress(now?: number): Progress | null {
+    const run = this.runs.find((r) => r.id === this.activeRun);
+    const latest = this.latest;
+    if (!latest) return null;
+    const trains = methodSpec(run?.method ?? 'mocoop')?.trainsPrompts ?? true;
+    const epochs = trains && typeof run?.settings.epochs === 'number' ? run.settings.epochs : null;
+    const batchSize = typeof run?.settings.batchSize === 'number' ? run.settings.batchSize : null;
+    const set = this.sets.find((s) => s.id === run?.settings.setId);
+    const images = set ? set.perClass.filter((c) => c.classId !== null && set.baseClassIds.includes(c.classId)).reduce((sum, c) => sum + c.images, 0) : null;
+    const total = trains ? plannedTotalSteps({ epochs, batchSize, images, seen: this.steps }) : null;
+    const eta = trains ? estimateEta(this.timings, total, now) : ({ kind: 'unknown' } as const);
+    return { step: latest.step, epoch: latest.epoch, epochs, total, eta, percent: total ? Math.min(100, (100 * latest.step) / total) : null };
+  }
+
   async load(): Promise<void> {
     try {
       [this.sets, this.runs] = await Promise.all([api.fewshot.list(), api.runs.list()]);
-      this.activeRun ??= this.runs.find((r) => r.status === 'running')?.id ?? null;
+      if (this.activeRun === null) {
+        // A run training when the page was (re)loaded: its curves from step 1.
+        this.activeRun = this.runs.find((r) => r.status === 'running')?.id ?? null;
+        if (this.activeRun) void this.syncActive(this.activeRun);
+      }
     } catch (error) {
       toasts.error(error);
     }
@@ -97,6 +270,8 @@ class TrainingState {
     }
     try {
       this.steps = [];
+      this.pending = [];
+      this.timings = [];
       this.lastFinished = null;
       const { runId } = await api.train.start(settings);
       this.activeRun = runId;
@@ -127,6 +302,9 @@ class TrainingState {
   async remove(runId: string): Promise<void> {
     try {
       this.runs = await api.runs.delete({ runId });
+      const { [runId]: _, ...others } = this.histories;
+      this.histories = others;
+      this.compared = this.compared.filter((id) => id !== runId);
       toasts.show(`Deleted run ${runId}`);
     } catch (error) {
       toasts.error(error);
@@ -140,13 +318,56 @@ class TrainingState {
   async resume(runId: string): Promise<void> {
     try {
       this.steps = [];
+      this.pending = [];
+      this.timings = [];
       this.lastFinished = null;
+      const { [runId]: _, ...others } = this.histories;
+      this.histories = others;
       this.activeRun = (await api.train.resume({ runId })).runId;
+      void this.syncActive(this.activeRun);
       await this.load();
     } catch (error) {
       toasts.error(error);
     }
   }
+
+  /** Names a run (empty: no name). */
+  async rename(runId: string, name: string): Promise<boolean> {
+    try {
+      this.replaceRun(await api.runs.rename({ runId, name }));
+      return true;
+    } catch (error) {
+      toasts.error(error);
+      return false;
+    }
+  }
+
+  /** Sets a run's note (empty: none). */
+  async annotate(runId: string, note: string): Promise<boolean> {
+    try {
+      this.replaceRun(await api.runs.annotate({ runId, note }));
+      return true;
+    } catch (error) {
+      toasts.error(error);
+      return false;
+    }
+  }
+
+  private replaceRun(run: Run): void {
+    this.runs = this.runs.map((r) => (r.id === run.id ? run : r));
+  }
+}
+
+/** Steps in order, one per step number: the later list wins where both have a step. */
+export function mergeSteps(earlier: readonly HistoryStep[], later: readonly HistoryStep[]): HistoryStep[] {
+  if (!later.length) return [...earlier];
+  const first = later[0]!.step;
+  // The usual case: the later steps follow on.
+  if (!earlier.length || earlier.at(-1)!.step < first) return [...earlier, ...later];
+  const byStep = new Map<number, HistoryStep>();
+  for (const s of earlier) byStep.set(s.step, s);
+  for (const s of later) byStep.set(s.step, s);
+  return [...byStep.values()].sort((a, b) => a.step - b.step);
 }
 
 export const training = new TrainingState();
