@@ -37,6 +37,12 @@ const USAGE = `Usage: mocoop <command> [options]
                                                    split on import: a stratified random hold-out per class
                                                    (images the source puts in val/test stay there)
   info <file> --json                               classes with image counts, totals, problems
+  export-labels <file> --format csv|coop|labelstudio|imagefolder --out PATH [--include-unlabeled]
+        [--link copy|symlink|hardlink] [--by-split] [--overwrite] [--json]
+                                                   save the labels: CSV (path,label,split), CoOp split JSON, Label Studio
+                                                   JSON, or an ImageFolder (one folder per class, copies or links;
+                                                   --by-split: train/val/test folders); never replaces an existing
+                                                   file or folder without --overwrite
   serve [--port N] [--project FILE] [--json]       web mode on 127.0.0.1 (prints the access link)
 
   tokenize --model DIR [--json] TEXT...            CLIP token ids (77 per text)
@@ -75,7 +81,7 @@ const USAGE = `Usage: mocoop <command> [options]
 
 Common options: --json (machine-readable output), --debug (stack traces)`;
 
-const BOOLEANS = new Set(['json', 'debug', 'help', 'base-new']);
+const BOOLEANS = new Set(['json', 'debug', 'help', 'base-new', 'include-unlabeled', 'by-split', 'overwrite']);
 
 function services(): AppServices {
   // The backend preference reaches the compute worker through the environment.
@@ -97,7 +103,8 @@ async function projectCommand(args: ParsedArgs): Promise<void> {
   const sub = args.positional[1];
   if (sub !== 'create') throw new UsageError(`Unknown project command "${sub ?? ''}". Use: project create <file> [--name NAME].`);
   const app = services();
-  const summary = app.createProject(requirePositional(args, 2, 'the project file'), stringFlag(args, 'name'));
+  // The CLI creates a missing folder as it always did: typing the path is the confirmation.
+  const summary = app.createProject(requirePositional(args, 2, 'the project file'), stringFlag(args, 'name'), { createFolder: true });
   app.dispose();
   print(args.flags.has('json'), summary, `Created project "${summary.name}" at ${summary.path}`);
 }
@@ -197,6 +204,43 @@ async function importCommand(args: ParsedArgs, argv: string[]): Promise<void> {
   ].filter(Boolean);
   print(json, summary, lines.join('\n'));
   if (summary.cancelled) process.exitCode = 130;
+}
+
+const EXPORT_FORMATS = ['csv', 'coop', 'labelstudio', 'imagefolder'] as const;
+const LINK_MODES = ['copy', 'symlink', 'hardlink'] as const;
+
+async function exportLabelsCommand(args: ParsedArgs): Promise<void> {
+  checkFlags(args, ['format', 'out', 'include-unlabeled', 'link', 'by-split', 'overwrite', 'json', 'debug']);
+  const format = stringFlag(args, 'format');
+  const out = stringFlag(args, 'out');
+  if (!format || !(EXPORT_FORMATS as readonly string[]).includes(format)) throw new UsageError(`export-labels needs --format ${EXPORT_FORMATS.join('|')}${format ? ` (got "${format}")` : ''}.`);
+  if (!out) throw new UsageError('export-labels needs --out PATH (a file, a folder to save into, or for imagefolder the folder to create).');
+  const link = stringFlag(args, 'link');
+  if (link !== undefined && !(LINK_MODES as readonly string[]).includes(link)) throw new UsageError(`--link must be one of ${LINK_MODES.join(', ')} (got "${link}").`);
+  if ((link !== undefined || args.flags.has('by-split')) && format !== 'imagefolder') throw new UsageError('--link and --by-split apply to --format imagefolder only.');
+  const { exportTo } = await import('../services/label-export-to');
+  const app = services();
+  try {
+    app.openProjectFile(requirePositional(args, 1, 'the project file'));
+    const result = exportTo(app.project, {
+      format: format as (typeof EXPORT_FORMATS)[number],
+      target: path.resolve(out),
+      includeUnlabeled: args.flags.has('include-unlabeled') || undefined,
+      link: link as (typeof LINK_MODES)[number] | undefined,
+      bySplit: args.flags.has('by-split'),
+      overwrite: args.flags.has('overwrite')
+    });
+    const lines = [
+      `${result.replaced ? 'Replaced' : 'Saved'} ${result.savedTo}: ${result.images} image(s)${result.left ? `, ${result.left} unlabeled left out` : ''}`,
+      result.imageRoot ? `Image root: ${result.imageRoot}` : '',
+      ...result.renamed.map((r) => `  class "${r.name}" is in folder "${r.folder}"`),
+      result.skipped.length ? `Not exported: ${result.skipped.length}` : '',
+      ...result.skipped.slice(0, 50).map((s) => `  ${s.path}: ${s.reason}`)
+    ].filter(Boolean);
+    print(args.flags.has('json'), result, lines.join('\n'));
+  } finally {
+    app.dispose();
+  }
 }
 
 async function infoCommand(args: ParsedArgs): Promise<void> {
@@ -708,6 +752,9 @@ async function runCommand(argv: string[]): Promise<number> {
         break;
       case 'info':
         await infoCommand(args);
+        break;
+      case 'export-labels':
+        await exportLabelsCommand(args);
         break;
       case 'serve':
         await serveCommand(args);

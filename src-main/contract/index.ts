@@ -45,6 +45,8 @@ import {
   SplitResult,
   ExportRequest,
   ExportResult,
+  ExportToRequest,
+  ExportToResult,
   FileFilter, // file browser
   FileListing, // file browser
   ZippedFolder // file browser
@@ -65,7 +67,13 @@ export const requests = {
     z.object({ path: z.string().nullable() })
   ),
 
-  'project.create': request(z.object({ path: z.string().min(1, 'choose where to save the project'), name: z.string().optional() }), ProjectSummary),
+  // createFolder: the project's folder may be created (the app asks first); without it a missing folder is refused in words.
+  'project.create': request(z.object({ path: z.string().min(1, 'choose where to save the project'), name: z.string().optional(), createFolder: z.boolean().optional() }), ProjectSummary),
+  /** Where project.create would write: the file, its folder, whether they exist, and whether creating the folder needs a yes first. */
+  'project.checkLocation': request(
+    z.object({ path: z.string().min(1, 'choose where to save the project') }),
+    z.object({ file: z.string(), folder: z.string(), folderExists: z.boolean(), fileExists: z.boolean(), confirmFolder: z.boolean() })
+  ),
   'project.open': request(z.object({ path: z.string().min(1, 'choose a project file') }), ProjectSummary),
   'project.current': request(none, ProjectSummary.nullable()),
   'project.info': request(none, ProjectInfo),
@@ -95,6 +103,7 @@ export const requests = {
   'labels.history': request(none, HistoryState),
   'labels.autoSplit': request(SplitRequest, SplitResult),
   'labels.export': request(ExportRequest, ExportResult),
+  'labels.exportTo': request(ExportToRequest, ExportToResult),
   'images.predictions': request(z.object({ runId: z.string().optional(), imageIds: z.array(Id).max(500) }), z.object({ runId: z.string().nullable(), items: z.array(ImagePrediction) })),
 
   'import.run': request(z.object({ importId: z.string().min(1).max(100), source: ImportSource, holdOut: ImportHoldOut.optional() }), ImportSummary),

@@ -470,6 +470,34 @@ export const ExportResult = z.object({
   savedTo: z.string().nullable()
 });
 
+/** Saves a label export on the machine running the services, as one step; an existing target is replaced only with `overwrite`. */
+export const ExportToRequest = z.object({
+  format: z.enum(['csv', 'coop', 'labelstudio', 'imagefolder']),
+  /** A full path: the file (or a folder to save into under the export's own name); for imagefolder, the folder to create. */
+  target: z.string().trim().min(1, 'choose where to save the export').max(4096),
+  includeUnlabeled: z.boolean().optional(),
+  /** ImageFolder: copy the images (default), or link to them (symbolic or hard links). */
+  link: z.enum(['copy', 'symlink', 'hardlink']).optional(),
+  /** ImageFolder: train/, val/ and test/ folders, each with one folder per class. */
+  bySplit: z.boolean().optional(),
+  /** Replace an existing file or non-empty folder (the app asks first). */
+  overwrite: z.boolean().optional()
+});
+
+export const ExportToResult = z.object({
+  format: z.enum(['csv', 'coop', 'labelstudio', 'imagefolder']),
+  savedTo: z.string(),
+  images: z.number().int(),
+  /** Images left out (unlabeled ones in a CoOp split or an ImageFolder). */
+  left: z.number().int(),
+  imageRoot: z.string().nullable(),
+  replaced: z.boolean(),
+  /** ImageFolder: files that could not be exported (missing on disk). */
+  skipped: z.array(SkippedItem),
+  /** ImageFolder: class names that needed another folder name. */
+  renamed: z.array(z.object({ name: z.string(), folder: z.string() }))
+});
+
 /* File browser (web mode's path fields) and folder download. */
 export const FileFilter = z.enum(['all', 'folders', 'mocoop', 'csv', 'json', 'images']);
 export type FileFilter = z.infer<typeof FileFilter>;

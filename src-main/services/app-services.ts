@@ -16,6 +16,8 @@ import { EventBus } from './events';
 import { defaultProjectDir } from './paths';
 import { RecentProjects } from './recent-projects';
 import { listFolder, zipFolder } from './file-browser';
+import { labelExportToHandlers } from './label-export-to';
+import { checkOutputFolder } from './output-folder';
 import { currentClientId } from '../contract/request-context';
 import { allRevisions, guardedWrite } from '../store/revisions';
 
@@ -68,10 +70,28 @@ export class AppServices {
     return this.store;
   }
 
-  createProject(file: string, name?: string): ProjectSummary {
+  /** Where a new project would be written, and whether its folder must be created (with a yes first unless it is the default projects folder). */
+  checkProjectLocation(file: string): { file: string; folder: string; folderExists: boolean; fileExists: boolean; confirmFolder: boolean } {
     let abs = path.resolve(file);
     if (!abs.toLowerCase().endsWith(PROJECT_EXTENSION)) abs += PROJECT_EXTENSION;
-    fs.mkdirSync(path.dirname(abs), { recursive: true });
+    const folder = path.dirname(abs);
+    // existsSync/statSync: a path under a file (ENOTDIR) simply does not exist here; createProject says why.
+    const folderExists = fs.existsSync(folder) && fs.statSync(folder).isDirectory();
+    return { file: abs, folder, folderExists, fileExists: fs.existsSync(abs), confirmFolder: !folderExists && folder !== defaultProjectDir() };
+  }
+
+  /**
+   * Creates a project file. A folder that does not exist is created only with `createFolder` (the app
+   * asks first; the CLI creates it as it always did), or when it is the default projects folder.
+   */
+  createProject(file: string, name?: string, options: { createFolder?: boolean } = {}): ProjectSummary {
+    const { file: abs, folder, folderExists, confirmFolder } = this.checkProjectLocation(file);
+    if (!folderExists) {
+      if (confirmFolder && !options.createFolder) {
+        throw new AppError('not_found', `The folder ${folder} does not exist; no project was created. Choose an existing folder, or confirm that ${folder} should be created.`);
+      }
+      fs.mkdirSync(checkOutputFolder(folder, 'the project'), { recursive: true });
+    }
     const store = ProjectStore.create(abs, name);
     return this.adopt(store);
   }
@@ -231,7 +251,8 @@ export class AppServices {
       'app.info': () => ({ version: this.options.version, mode: this.options.mode, platform: process.platform, defaultProjectDir: defaultProjectDir() }),
       'app.pickPath': async ({ kind, title }) => ({ path: this.options.pickPath ? await this.options.pickPath(kind, title) : null }),
 
-      'project.create': ({ path: file, name }) => this.createProject(file, name),
+      'project.create': ({ path: file, name, createFolder }) => this.createProject(file, name, { createFolder }),
+      'project.checkLocation': ({ path: file }) => this.checkProjectLocation(file),
       'project.open': ({ path: file }) => this.openProjectFile(file),
       'project.current': () => this.store?.summary() ?? null,
       'project.info': () => this.info(),
@@ -283,6 +304,7 @@ export class AppServices {
       ...this.clip.handlers(),
       ...this.train.handlers(),
       ...this.labels.handlers(),
+      ...labelExportToHandlers(() => this.project),
       ...this.predictions.handlers()
     };
   }
