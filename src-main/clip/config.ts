@@ -54,13 +54,31 @@ export class ModelConfigError extends Error {
   }
 }
 
+/** A JSON value for a message, without serialising it whole (a hostile file may nest 100,000 levels deep). */
+function shownValue(value: unknown): string {
+  if (value === undefined) return 'nothing';
+  if (value === null || typeof value === 'boolean' || typeof value === 'number') return String(value);
+  if (typeof value === 'string') return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value);
+  return Array.isArray(value) ? 'an array' : 'an object';
+}
+
+/** One sentence for the first problem of a config.json: the field, what it must be, and what it holds. */
+function describeIssue(issue: z.core.$ZodIssue, json: unknown, file: string): string {
+  let value: unknown = json;
+  for (const key of issue.path) value = value !== null && typeof value === 'object' ? (value as Record<PropertyKey, unknown>)[key] : undefined;
+  const field = issue.path.join('.');
+  const hint = 'Is this the config.json of a HuggingFace CLIP model (CLIPModel)?';
+  if (!field) return `${file} must hold a JSON object with projection_dim, text_config and vision_config, but it holds ${shownValue(value)}. ${hint}`;
+  if (value === undefined) return `${file}: ${field} is missing. ${hint}`;
+  const key = String(issue.path.at(-1));
+  const wanted = key.endsWith('_config') ? 'an object' : key === 'hidden_act' ? 'a text' : key === 'layer_norm_eps' ? 'a number above 0' : 'a whole number above 0';
+  return `${file}: ${field} must be ${wanted}, but it is ${shownValue(value)}. ${hint}`;
+}
+
 /** Parses and checks an HF CLIPConfig; every problem names the file and the field. */
 export function parseClipConfig(json: unknown, file = 'config.json'): ClipConfig {
   const parsed = HfClipConfig.safeParse(json);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    throw new ModelConfigError(`${file}: ${issue.path.join('.') || 'the file'}: ${issue.message}. Is this a HuggingFace CLIP model folder?`);
-  }
+  if (!parsed.success) throw new ModelConfigError(describeIssue(parsed.error.issues[0]!, json, file));
   const { text_config: t, vision_config: v, projection_dim } = parsed.data;
   for (const [name, tower] of [['text_config', t], ['vision_config', v]] as const) {
     if (tower.hidden_act !== 'quick_gelu') throw new ModelConfigError(`${file}: ${name}.hidden_act is "${tower.hidden_act}"; only OpenAI CLIP's quick_gelu is supported.`);
@@ -103,9 +121,10 @@ export function readClipConfig(dir: string): ClipConfig {
   }
   let json: unknown;
   try {
-    json = JSON.parse(text);
+    // A byte order mark (as some editors on Windows save) is not part of the JSON.
+    json = JSON.parse(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text);
   } catch (error) {
-    throw new ModelConfigError(`${file}: is not valid JSON (${(error as Error).message}).`);
+    throw new ModelConfigError(`${file}: is not valid JSON (${(error as Error).message}). The file is damaged or not a CLIP config.json; download the model again.`);
   }
   return parseClipConfig(json, file);
 }

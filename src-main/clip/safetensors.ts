@@ -31,6 +31,28 @@ const Entry = z.object({
   data_offsets: z.tuple([z.number().int().nonnegative(), z.number().int().nonnegative()])
 });
 
+/** A tensor name (or other text from the header) for a message: quoted and cut, as a hostile header may hold anything. */
+const shownName = (name: string) => JSON.stringify(name.length > 80 ? `${name.slice(0, 80)}…` : name);
+
+/** A header value for a message without serialising it whole (it may be nested 100,000 levels deep). */
+function shownValue(value: unknown): string {
+  if (value === undefined) return 'missing';
+  if (value === null || typeof value === 'boolean' || typeof value === 'number') return String(value);
+  if (typeof value === 'string') return shownName(value);
+  if (!Array.isArray(value)) return 'an object';
+  return value.length <= 8 && value.every((v) => v === null || typeof v !== 'object') ? `[${value.map(shownValue).join(', ')}]` : `an array of ${value.length}`;
+}
+
+/** What is wrong with one tensor's header entry, in a sentence naming the tensor and the field. */
+function malformedEntry(name: string, raw: unknown, issue: z.core.$ZodIssue): string {
+  const want = 'must be {"dtype": "F32", "shape": [...], "data_offsets": [begin, end]}';
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) return `the header entry of tensor ${shownName(name)} ${want}, but it is ${shownValue(raw)}.`;
+  const field = String(issue.path[0] ?? '');
+  const value = (raw as Record<string, unknown>)[field];
+  const rule = field === 'dtype' ? 'a dtype name such as "F32"' : field === 'shape' ? 'a list of whole numbers from 0' : 'two whole byte offsets from 0, [begin, end]';
+  return `tensor ${shownName(name)}: its ${field} must be ${rule}, but it is ${shownValue(value)}.`;
+}
+
 export class SafetensorsFile {
   private constructor(
     readonly file: string,
@@ -71,27 +93,28 @@ export class SafetensorsFile {
       let metadata: Record<string, string> = {};
       for (const [name, raw] of Object.entries(json as Record<string, unknown>)) {
         if (name === '__metadata__') {
-          metadata = (raw ?? {}) as Record<string, string>;
+          // Text to text by the format; anything else there is ignored (nothing reads it).
+          if (raw !== null && typeof raw === 'object' && !Array.isArray(raw)) metadata = Object.fromEntries(Object.entries(raw).filter((e): e is [string, string] => typeof e[1] === 'string'));
           continue;
         }
         const parsed = Entry.safeParse(raw);
-        if (!parsed.success) throw new SafetensorsError(`${file}: tensor "${name}" has a malformed header entry (${parsed.error.issues[0]?.message}).`);
+        if (!parsed.success) throw new SafetensorsError(`${file}: ${malformedEntry(name, raw, parsed.error.issues[0]!)} The file is damaged or not safetensors; download or export it again.`);
         const { dtype, shape, data_offsets: [begin, end] } = parsed.data;
         const width = BYTES[dtype];
-        if (width === undefined) throw new SafetensorsError(`${file}: tensor "${name}" has unknown dtype ${dtype}.`);
+        if (width === undefined) throw new SafetensorsError(`${file}: tensor ${shownName(name)} has unknown dtype ${shownName(dtype)} (safetensors knows F64, F32, F16, BF16, I64, I32, I16, I8, U8 and BOOL).`);
         const count = shape.reduce((a, b) => a * b, 1);
         if (end < begin || end - begin !== count * width) {
-          throw new SafetensorsError(`${file}: tensor "${name}" claims bytes [${begin}, ${end}) but shape [${shape.join(', ')}] of ${dtype} needs ${count * width} bytes.`);
+          throw new SafetensorsError(`${file}: tensor ${shownName(name)} claims bytes [${begin}, ${end}) but shape [${shape.join(', ')}] of ${dtype} needs ${count * width} bytes.`);
         }
         if (end > dataLength) {
-          throw new SafetensorsError(`${file}: tensor "${name}" ends at byte ${end} of the data section, but the file holds only ${dataLength} data bytes (truncated download?).`);
+          throw new SafetensorsError(`${file}: tensor ${shownName(name)} ends at byte ${end} of the data section, but the file holds only ${dataLength} data bytes (truncated download?).`);
         }
         entries.set(name, { name, dtype, shape, begin, end });
       }
       const sorted = [...entries.values()].sort((a, b) => a.begin - b.begin);
       for (let i = 1; i < sorted.length; i++) {
         if (sorted[i]!.begin < sorted[i - 1]!.end) {
-          throw new SafetensorsError(`${file}: tensors "${sorted[i - 1]!.name}" and "${sorted[i]!.name}" overlap; the header lies about offsets.`);
+          throw new SafetensorsError(`${file}: tensors ${shownName(sorted[i - 1]!.name)} and ${shownName(sorted[i]!.name)} overlap; the header lies about offsets (the file is damaged or was not written by a safetensors writer).`);
         }
       }
       return new SafetensorsFile(file, fd, dataStart, entries, metadata);

@@ -125,7 +125,7 @@ export class ClipTokenizer {
     for (let i = first; i < merges.length; i++) {
       const merge = merges[i];
       if (typeof merge !== 'string' || !MERGE_RE.test(merge)) {
-        throw new Error(`merges[${i}] is malformed: expected two symbols separated by one space, got ${JSON.stringify(merge)}`);
+        throw new TokenizerError(`merges[${i}] is malformed: expected two symbols separated by one space, got ${JSON.stringify(merge)}.`);
       }
       // A repeated pair keeps its last rank, as Python's dict(zip(merges, range(...))) does.
       this.ranks.set(merge, i - first);
@@ -165,6 +165,31 @@ export class ClipTokenizer {
       }
     });
     return new ClipTokenizer(vocab, merges.lines);
+  }
+
+  /**
+   * A complete CLIP tokenizer, checked when a model is imported: every byte-level symbol alone and with
+   * </w> (without one, text holding that byte cannot be tokenized at all), and every other token made by
+   * some merge (a vocabulary token no merge makes means merges.txt was cut short or belongs elsewhere:
+   * words would be split differently from how the model was trained, silently).
+   */
+  checkComplete(vocabPath: string, mergesPath: string): void {
+    for (const symbol of [...BYTE_CHARS, ...BYTE_CHARS.map((ch) => ch + END_OF_WORD)]) {
+      if (!this.encoder.has(symbol)) {
+        throw new TokenizerError(
+          `${vocabPath}: the byte symbol ${JSON.stringify(symbol)} is missing, so text holding that byte could not be tokenized. Every CLIP vocabulary has all 256 byte symbols, alone and with </w>. ${NOT_CLIP_FILE}`
+        );
+      }
+    }
+    const made = new Set<string>();
+    for (const merge of this.ranks.keys()) made.add(merge.replace(' ', ''));
+    const bytes = new Set([...BYTE_CHARS, ...BYTE_CHARS.map((ch) => ch + END_OF_WORD)]);
+    const orphans = [...this.encoder.keys()].filter((token) => !bytes.has(token) && token !== SOT_TOKEN && token !== EOT_TOKEN && !made.has(token));
+    if (orphans.length > 0) {
+      throw new TokenizerError(
+        `${mergesPath}: no merge makes ${orphans.length.toLocaleString('en-US')} of the tokens in ${vocabPath} (e.g. ${shown(orphans[0]!)}), so words would be split differently from how the model was trained. merges.txt is cut short (an interrupted download?) or the two files belong to different models; use the vocab.json and merges.txt of the same CLIP model.`
+      );
+    }
   }
 
   /** Number of entries in the vocabulary. */
@@ -277,26 +302,37 @@ export class ClipTokenizer {
   }
 }
 
+const NOT_CLIP_FILE = 'The file is damaged or not a CLIP vocab.json; use the one from the same CLIP model folder.';
+/** A token or value for a message: quoted, and cut when long (a hostile file may hold anything). */
+const shown = (token: string) => JSON.stringify(token.length > 40 ? `${token.slice(0, 40)}…` : token);
+/** A JSON value for a message without serialising it whole (it may be nested 100,000 levels deep). */
+function shownValue(value: unknown): string {
+  if (value === null || typeof value !== 'object') return typeof value === 'string' ? shown(value) : String(value);
+  return Array.isArray(value) ? 'an array' : 'an object';
+}
+
 /** Exactly two non-empty symbols separated by one space. */
 const MERGE_RE = /^[^ \r\n]+ [^ \r\n]+$/;
 
 function checkVocab(vocab: unknown, label: string): Map<string, number> {
   if (typeof vocab !== 'object' || vocab === null || Array.isArray(vocab)) {
-    throw new Error(`${label} must be a JSON object mapping tokens to ids, got ${Array.isArray(vocab) ? 'an array' : vocab === null ? 'null' : typeof vocab}`);
+    throw new TokenizerError(
+      `${label} must be a JSON object mapping tokens to ids ({"a": 64, ...}), got ${Array.isArray(vocab) ? 'an array' : vocab === null ? 'null' : `a ${typeof vocab}`}. ${NOT_CLIP_FILE}`
+    );
   }
   const encoder = new Map<string, number>();
   const seen = new Map<number, string>();
   for (const [token, id] of Object.entries(vocab as Record<string, unknown>)) {
     if (typeof id !== 'number' || !Number.isSafeInteger(id) || id < 0) {
-      throw new Error(`${label}: the id of ${JSON.stringify(token)} must be a non-negative integer, got ${JSON.stringify(id)}`);
+      throw new TokenizerError(`${label}: the id of ${shown(token)} must be a non-negative integer, got ${shownValue(id)}. ${NOT_CLIP_FILE}`);
     }
     const other = seen.get(id);
-    if (other !== undefined) throw new Error(`${label}: id ${id} is used by both ${JSON.stringify(other)} and ${JSON.stringify(token)}`);
+    if (other !== undefined) throw new TokenizerError(`${label}: id ${id} is used by both ${shown(other)} and ${shown(token)}; every token needs its own id. ${NOT_CLIP_FILE}`);
     seen.set(id, token);
     encoder.set(token, id);
   }
   for (const special of [SOT_TOKEN, EOT_TOKEN]) {
-    if (!encoder.has(special)) throw new Error(`${label}: the special token ${special} is missing`);
+    if (!encoder.has(special)) throw new TokenizerError(`${label}: the special token ${special} is missing (every CLIP vocabulary has it). ${NOT_CLIP_FILE}`);
   }
   return encoder;
 }
@@ -305,7 +341,9 @@ function readText(filePath: string, what: string): string {
   try {
     return fs.readFileSync(filePath, 'utf8');
   } catch (error) {
-    throw new Error(`cannot read the CLIP ${what} ${filePath}: ${(error as Error).message}`);
+    const code = (error as NodeJS.ErrnoException).code;
+    const why = code === 'ENOENT' ? 'it does not exist' : code === 'EISDIR' ? 'it is a folder' : code === 'EACCES' || code === 'EPERM' ? 'permission denied' : (code ?? (error as Error).message);
+    throw new TokenizerError(`${filePath}: the CLIP ${what} cannot be read (${why}). A CLIP model folder needs config.json, model.safetensors, vocab.json and merges.txt.`);
   }
 }
 
@@ -315,7 +353,7 @@ function readVocabFile(vocabPath: string): Record<string, number> {
   try {
     parsed = JSON.parse(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text);
   } catch (error) {
-    throw new Error(`${vocabPath}: not valid JSON (${(error as Error).message})`);
+    throw new TokenizerError(`${vocabPath}: is not valid JSON (${(error as Error).message}). The file is damaged or not a CLIP vocab.json; download the model again.`);
   }
   checkVocab(parsed, vocabPath); // so that errors name the file; the constructor checks again
   return parsed as Record<string, number>;
@@ -343,13 +381,13 @@ function readMergesFile(mergesPath: string): { lines: string[]; lineNumbers: num
     if (i === 0 && line.startsWith('#version')) continue;
     if (line === '' && i === lines.length - 1) continue;
     if (!MERGE_RE.test(line)) {
-      throw new Error(
-        `${mergesPath}: line ${i + 1} is malformed: expected two symbols separated by one space, got ${JSON.stringify(line.length > 80 ? `${line.slice(0, 80)}…` : line)}`
+      throw new TokenizerError(
+        `${mergesPath}: line ${i + 1} is malformed: expected two symbols separated by one space, found ${JSON.stringify(line.length > 80 ? `${line.slice(0, 80)}…` : line)}. The file is damaged or not a CLIP merges.txt; download the model again.`
       );
     }
     merges.push(line);
     lineNumbers.push(i + 1);
   }
-  if (merges.length === 0) throw new Error(`${mergesPath}: no merges found`);
+  if (merges.length === 0) throw new TokenizerError(`${mergesPath}: no merges found (a CLIP merges.txt has one BPE merge a line after its #version line). The file is damaged or not a CLIP merges.txt; download the model again.`);
   return { lines: merges, lineNumbers };
 }

@@ -177,13 +177,22 @@ const SplitFile = z
   .object({ train: z.array(z.unknown()).optional(), val: z.array(z.unknown()).optional(), test: z.array(z.unknown()).optional() })
   .refine((v) => v.train || v.val || v.test, { message: 'expected at least one of "train", "val", "test"' });
 
+/** Why a parsed split file is not {"train"|"val"|"test": [...]}, naming the key and what it holds. */
+function splitShapeProblem(json: unknown): string {
+  if (json === null || typeof json !== 'object' || Array.isArray(json)) return `it holds ${preview(json, 40)} instead of an object`;
+  const wrong = (['train', 'val', 'test'] as const).find((key) => key in json && !Array.isArray((json as Record<string, unknown>)[key]));
+  if (wrong) return `"${wrong}" must be a list of entries, but it is ${preview((json as Record<string, unknown>)[wrong], 40)}`;
+  return `expected at least one of "train", "val", "test" (its keys: ${preview(Object.keys(json), 60)})`;
+}
+
 /** CoOp/Dassl split JSON: {"train"|"val"|"test": [[relpath, label, classname], ...]}, paths relative to the image root. */
 async function fromCoopSplit(file: string, imageRoot: string): Promise<Enumerated> {
   const abs = path.resolve(file);
   const root = await requireDir(imageRoot, 'Image root');
   let json: unknown;
   try {
-    json = JSON.parse(await readText(abs, 'Split file'));
+    // A byte order mark (as some editors on Windows save) is not part of the JSON.
+    json = JSON.parse((await readText(abs, 'Split file')).replace(/^\ufeff/, ''));
   } catch (error) {
     if (error instanceof AppError) throw error;
     if (error instanceof RangeError) throw new AppError('bad_source', `${abs} is nested too deeply to be a CoOp split file (expected {"train": [[path, label, classname], ...], ...}).`);
@@ -191,7 +200,7 @@ async function fromCoopSplit(file: string, imageRoot: string): Promise<Enumerate
   }
   const parsed = SplitFile.safeParse(json);
   if (!parsed.success) {
-    throw new AppError('bad_source', `${abs} is not a CoOp split file: ${parsed.error.issues[0]?.message ?? 'wrong shape'}. Expected {"train": [[path, label, classname], ...], "val": [...], "test": [...]}.`);
+    throw new AppError('bad_source', `${abs} is not a CoOp split file: ${splitShapeProblem(json)}. Expected {"train": [[path, label, classname], ...], "val": [...], "test": [...]}.`);
   }
   const skipped: SkippedItem[] = [];
   const candidates: Candidate[] = [];

@@ -11,6 +11,7 @@ import { AppError } from '../contract/errors';
 import { ModelInfo as ModelInfoSchema } from '../contract/schemas';
 import { type ClipConfig, ModelConfigError, readClipConfig } from '../clip/config';
 import { SafetensorsError, SafetensorsFile } from '../clip/safetensors';
+import { ClipTokenizer, TokenizerError } from '../clip/tokenizer';
 import { expectedTensors } from '../clip/config';
 
 export const REQUIRED_MODEL_FILES = ['config.json', 'model.safetensors', 'vocab.json', 'merges.txt'];
@@ -44,19 +45,48 @@ export function validateModelFolder(dir: string): ClipConfig {
     config = readClipConfig(dir);
     const st = SafetensorsFile.open(path.join(dir, 'model.safetensors'));
     try {
-      for (const [name, shape] of expectedTensors(config)) {
+      const expected = expectedTensors(config);
+      for (const [name, shape] of expected) {
         const entry = st.entries.get(name);
         if (!entry) throw new AppError('bad_source', `${st.file}: tensor "${name}" is missing.`);
         if (entry.shape.join(',') !== shape.join(',')) throw new AppError('bad_source', `${st.file}: tensor "${name}" has shape [${entry.shape}] but config.json implies [${shape}].`);
       }
+      checkLayerCount(st, config);
+      // Every weight is read once (as the fingerprint reads the file anyway): a damaged value (NaN, ±Infinity)
+      // or an unreadable dtype is refused now, not when images are encoded later.
+      for (const name of expected.keys()) st.readFloat32(name);
     } finally {
       st.close();
     }
+    const tokenizer = ClipTokenizer.fromFiles(path.join(dir, 'vocab.json'), path.join(dir, 'merges.txt'), { vocabSize: config.text.vocabSize });
+    tokenizer.checkComplete(path.join(dir, 'vocab.json'), path.join(dir, 'merges.txt'));
   } catch (error) {
-    if (error instanceof ModelConfigError || error instanceof SafetensorsError) throw new AppError('bad_source', error.message);
+    if (error instanceof ModelConfigError || error instanceof SafetensorsError || error instanceof TokenizerError) throw new AppError('bad_source', error.message);
     throw error;
   }
   return config;
+}
+
+/**
+ * Encoder layers in the weights beyond config.json's num_hidden_layers would be ignored silently, giving a
+ * different (wrong) model: refused, naming both files.
+ */
+function checkLayerCount(st: SafetensorsFile, config: ClipConfig): void {
+  for (const [tower, layers] of [['text', config.text.layers], ['vision', config.vision.layers]] as const) {
+    const prefix = `${tower}_model.encoder.layers.`;
+    let highest = -1;
+    for (const name of st.entries.keys()) {
+      if (!name.startsWith(prefix)) continue;
+      const index = Number(name.slice(prefix.length).split('.')[0]);
+      if (Number.isInteger(index)) highest = Math.max(highest, index);
+    }
+    if (highest >= layers) {
+      throw new AppError(
+        'bad_source',
+        `${st.file} has ${highest + 1} ${tower} encoder layers, but config.json ${tower}_config.num_hidden_layers is ${layers}: the two files do not belong together. Use the config.json of the same CLIP model.`
+      );
+    }
+  }
 }
 
 const slug = (name: string) => name.replace(/[^A-Za-z0-9._-]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 80) || 'model';
