@@ -4,6 +4,9 @@
  * - open20k: opening a 20,000-image project and listing the first grid page, as the UI does
  * - map20k: the routing inspector's PCA map of 20,000 CLIP-sized features in its worker thread, and
  *   how long the app's event loop was blocked meanwhile
+ * - reliability: the fuzz corpus of test/reliability/fuzz (BENCH_RELIABILITY_CASES per kind, default 120)
+ *   through the real loaders: inputs tried, refused cleanly, accepted, crashed, unclear messages, data
+ *   lost (goal: 0 crashed, 0 unclear, 0 lost)
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -16,6 +19,7 @@ import { ProjectStore } from '../../src-main/store/project-store';
 import { makeImage } from '../helpers/images';
 import { benchClip, ensureRandomModel } from './clip.mts';
 import { benchOnnx } from './onnx.mts';
+import { benchReliability } from './reliability.mts';
 import { benchTraining } from './train.mts';
 
 const IMPORT_COUNT = Number(process.env.BENCH_IMPORT_COUNT ?? 2000);
@@ -120,6 +124,11 @@ try {
   if (!only || only === 'train') {
     await initBackend((process.env.MOCOOP_BACKEND as 'auto') ?? 'auto');
     result.training = await benchTraining(ensureRandomModel());
+  }
+  if (!only || only === 'reliability') {
+    result.reliability = await benchReliability({ log: (line) => log(`reliability: ${line}`) });
+    const r = result.reliability as { inputsTried: number; crashed: number; unclearMessage: number; dataLost: number };
+    log(`reliability: ${r.inputsTried} inputs, ${r.crashed} crashed, ${r.unclearMessage} unclear, ${r.dataLost} lost`);
   }
   process.stdout.write(JSON.stringify(result, null, 2) + '\n');
 } finally {
