@@ -59,7 +59,7 @@ function naivePillowResize(src: Uint8Array, w: number, h: number, c: number, ow:
     const hc = precomputeBicubicCoefficients(w, ow);
     const first = oh !== h ? vb[0]! : 0;
     const last = oh !== h ? vb[2 * oh - 2]! + vb[2 * oh - 1]! : h;
-    if (oh !== h) for (let i = 0; i < oh; i++) vb[2 * i] -= first;
+    if (oh !== h) for (let i = 0; i < oh; i++) vb[2 * i]! -= first;
     const tmp = new Uint8Array(ow * (last - first) * c);
     for (let y = 0; y < last - first; y++) {
       for (let x = 0; x < ow; x++) {
@@ -263,7 +263,7 @@ describe('CLIP preprocessing against tiny-clip-a (OpenAI clip._transform, Pillow
       for (let c = 0; c < 3; c++) {
         for (let y = 0; y < S; y++) {
           for (let x = 0; x < S; x++) {
-            const level = (ref[c]![y]![x]! * CLIP_STD[c] + CLIP_MEAN[c]) * 255;
+            const level = (ref[c]![y]![x]! * CLIP_STD[c]! + CLIP_MEAN[c]!) * 255;
             maxRoundOff = Math.max(maxRoundOff, Math.abs(level - Math.round(level)));
             maxDiff = Math.max(maxDiff, Math.abs(rgb[(y * S + x) * 3 + c]! - Math.round(level)));
           }
@@ -285,7 +285,7 @@ describe('CLIP preprocessing against tiny-clip-a (OpenAI clip._transform, Pillow
       for (let c = 0; c < 3; c++) {
         for (let y = 0; y < S; y++) {
           for (let x = 0; x < S; x++) {
-            const level = Math.round((ref[c]![y]![x]! * CLIP_STD[c] + CLIP_MEAN[c]) * 255);
+            const level = Math.round((ref[c]![y]![x]! * CLIP_STD[c]! + CLIP_MEAN[c]!) * 255);
             if (rgb[(y * S + x) * 3 + c] === level) maxNorm = Math.max(maxNorm, Math.abs(pixels[c * S * S + y * S + x]! - ref[c]![y]![x]!));
           }
         }
