@@ -151,6 +151,19 @@ export class ComputeClient {
     );
   }
 
+  /** Encoding throughput of fresh augmented views of a few images with a model (images per second) and the provider it ran on. */
+  measureViews(modelDir: string, files: { path: string; hash: string }[], signal?: AbortSignal): Promise<{ imagesPerSecond: number; provider: string | null }> {
+    let measured = { imagesPerSecond: 0, provider: null as string | null };
+    return this.run(
+      (jobId) => ({ type: 'measureViews', jobId, modelDir, files }),
+      (reply, finish) => {
+        if (reply.type === 'viewsMeasured') measured = { imagesPerSecond: reply.imagesPerSecond, provider: reply.provider };
+        if (reply.type === 'done') finish(measured);
+      },
+      signal
+    );
+  }
+
   /** Kills the worker now; the next job starts a fresh one. */
   /** Trains in the worker; resolves when training ends. `onRun` gets the run id as soon as it exists. */
   train(projectFile: string, model: ModelInfo, job: TrainJob, onRun: (runId: string) => void, onStep: (event: StepEvent) => void, signal?: AbortSignal): Promise<void> {

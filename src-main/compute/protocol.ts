@@ -1,4 +1,5 @@
 import type { BackendInfo, BackendPreference } from '../clip/backend';
+import type { AugmentMode } from '../contract/augmentation';
 import type { ScheduleName } from '../contract/schedules';
 import type { LossOverrides, StepEvent } from '../mocoop/trainer';
 import type { ModelInfo } from '../models/model-store';
@@ -6,6 +7,8 @@ import type { ModelInfo } from '../models/model-store';
 export interface TrainJob {
   method: string;
   preset?: 'paper' | 'released-code';
+  /** Training augmentation (default: the backend's); augViews: a pool's views per image. */
+  augment?: AugmentMode;
   augViews?: number;
   setId?: number;
   topK?: number;
@@ -24,7 +27,9 @@ export type WorkerRequest =
   | { type: 'init'; backend: BackendPreference }
   | { type: 'embedImages'; jobId: number; modelDir: string; files: string[]; batchSize: number }
   | { type: 'embedTexts'; jobId: number; modelDir: string; texts: string[] }
-  | { type: 'train'; jobId: number; projectFile: string; model: ModelInfo; job: TrainJob };
+  | { type: 'train'; jobId: number; projectFile: string; model: ModelInfo; job: TrainJob }
+  /** Encoding throughput of fresh augmented views of these images (decode, crop, image tower). */
+  | { type: 'measureViews'; jobId: number; modelDir: string; files: { path: string; hash: string }[] };
 
 export type WorkerReply =
   | { type: 'ready'; backend: BackendInfo }
@@ -33,5 +38,6 @@ export type WorkerReply =
   | { type: 'texts'; jobId: number; vectors: Float32Array[] }
   | { type: 'trainRun'; jobId: number; runId: string }
   | { type: 'trainStep'; jobId: number; event: StepEvent }
+  | { type: 'viewsMeasured'; jobId: number; imagesPerSecond: number; provider: string | null }
   | { type: 'done'; jobId: number; logitScale: number }
   | { type: 'failed'; jobId: number; message: string };

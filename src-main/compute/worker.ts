@@ -5,7 +5,8 @@
 import { initBackend } from '../clip/backend';
 import { ClipEngine } from '../clip/engine';
 import { probeOnnxRuntime } from '../clip/onnx/onnx-towers';
-import { TrainingService, type TrainMethod } from '../services/training-service';
+import { measureViewThroughput } from '../clip/augment';
+import { TrainingService, type TrainMethod, engineProvider } from '../services/training-service';
 import { ProjectStore } from '../store/project-store';
 import type { WorkerReply, WorkerRequest } from './protocol';
 
@@ -60,6 +61,17 @@ async function handle(request: WorkerRequest): Promise<void> {
       }
       return;
     }
+    case 'measureViews':
+      try {
+        // With the text tower's gradients too: the run that follows reuses this engine.
+        const clip = engineFor(request.modelDir, true);
+        const measured = await measureViewThroughput(clip, request.files);
+        send({ type: 'viewsMeasured', jobId: request.jobId, imagesPerSecond: measured.imagesPerSecond, provider: (await engineProvider(clip)) ?? null });
+        send({ type: 'done', jobId: request.jobId, logitScale: clip.logitScale });
+      } catch (error) {
+        send({ type: 'failed', jobId: request.jobId, message: (error as Error).message });
+      }
+      return;
     case 'embedImages':
     case 'embedTexts':
       try {

@@ -3,7 +3,7 @@
  * hard-prompt text features, G chosen by the best mean silhouette when not given. Within a group,
  * templates are ordered by closeness to the group centre, so the most typical one initialises the expert.
  */
-import { seededRandom } from './fewshot';
+import { seededRandom } from '../util/seeded-random';
 
 const dot = (a: Float32Array, b: Float32Array) => {
   let s = 0;

@@ -3,18 +3,10 @@
  * replacement, all of them when the class has fewer) and the base-to-new class split.
  */
 import { coopEpochs } from '../contract/schedules';
+import { seededRandom } from '../util/seeded-random';
 
-/** mulberry32: a small, fast, seedable PRNG; the same seed gives the same sequence everywhere. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The seeded PRNG now lives in util/seeded-random (shared with augmentation and the data tools); re-exported for existing callers. */
+export { seededRandom };
 
 /**
  * Samples k items per class. Each class draws from its own stream seeded by (seed, class id), over

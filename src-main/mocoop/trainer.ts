@@ -4,10 +4,12 @@
  * them (as Dassl), whole batches only (the last partial one dropped, as Dassl), seeded shuffling (epoch e's order depends only on the seed and e, so a resumed run is identical),
  * a checkpoint after every epoch, and the table of expert class features at the end.
  */
+import type { BatchViews } from '../clip/augment';
 import type { ClipEngine } from '../clip/engine';
+import { stepsPerEpoch } from '../contract/augmentation';
 import { type Tensor, type Tensor1D, type Tensor2D, tf } from '../clip/tf';
 import { checkExpertsTokens, classTokenIds, expertTemplate, layoutSequences } from './experts';
-import { seededRandom } from './fewshot';
+import { seededRandom } from '../util/seeded-random';
 import type { ExpertTable } from './inference';
 import type { LossSettings } from './losses';
 import { type ContextVectors, PromptLearner } from './prompt-learner';
@@ -65,6 +67,11 @@ export interface TrainData {
   groups: string[][];
   features: Float32Array[];
   labels: number[];
+  /**
+   * Augmented views (fresh or pooled): each step's image features come from here instead of
+   * `features` (the same images, in the same order).
+   */
+  views?: BatchViews;
 }
 
 export interface StepEvent {
@@ -100,14 +107,19 @@ export function learningRate(s: Pick<TrainSettings, 'lr' | 'epochs' | 'warmupEpo
   return 0.5 * s.lr * (1 + Math.cos((Math.PI * (epoch - s.warmupEpochs)) / s.epochs));
 }
 
-/**
- * Steps per epoch: whole batches only, the last partial batch dropped as Dassl's train loader does
- * (drop_last when the set holds at least one batch); a set smaller than one batch is one step.
- */
-export function stepsPerEpoch(images: number, batchSize: number): number {
-  if (images === 0) return 0;
-  return images >= batchSize ? Math.floor(images / batchSize) : 1;
+/** Epoch e's order of the N training images: a shuffle seeded by (seed, e) only, so a resumed run is identical. */
+export function epochOrder(seed: number, epoch: number, N: number): number[] {
+  const random = seededRandom(seed * 100003 + epoch);
+  const order = Array.from({ length: N }, (_, i) => i);
+  for (let i = N - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1));
+    [order[i], order[j]] = [order[j]!, order[i]!];
+  }
+  return order;
 }
+
+/** Steps per epoch (whole batches, the last partial one dropped as Dassl); shared with the Train page's estimates. */
+export { stepsPerEpoch };
 
 /** The groups a method trains: CoOp and KgCoOp use one expert initialised from "a photo of a {}.". */
 export function groupsFor(method: PromptMethod, groups: string[][]): string[][] {
@@ -249,12 +261,7 @@ export async function trainPrompts(engine: ClipEngine, data: TrainData, settings
   try {
     for (let epoch = startEpoch; epoch < settings.epochs && !stopped; epoch++) {
       const lr = learningRate(settings, epoch);
-      const random = seededRandom(settings.seed * 100003 + epoch);
-      const order = Array.from({ length: N }, (_, i) => i);
-      for (let i = N - 1; i > 0; i--) {
-        const j = Math.floor(random() * (i + 1));
-        [order[i], order[j]] = [order[j]!, order[i]!];
-      }
+      const order = epochOrder(settings.seed, epoch, N);
       for (let s = 0; s < perEpoch; s++) {
         if (callbacks.shouldStop?.()) {
           stopped = true;
@@ -262,7 +269,12 @@ export async function trainPrompts(engine: ClipEngine, data: TrainData, settings
         }
         const idx = order.slice(s * settings.batchSize, (s + 1) * settings.batchSize);
         const flat = new Float32Array(idx.length * P);
-        idx.forEach((n, k) => flat.set(data.features[n]!, k * P));
+        if (data.views) {
+          // The next step's images, for the views to prepare while this step trains.
+          const nextEpoch = s + 1 < perEpoch ? epoch : epoch + 1;
+          const next = nextEpoch >= settings.epochs ? undefined : { epoch: nextEpoch, indices: (nextEpoch === epoch ? order : epochOrder(settings.seed, nextEpoch, N)).slice(nextEpoch === epoch ? (s + 1) * settings.batchSize : 0, (nextEpoch === epoch ? s + 2 : 1) * settings.batchSize) };
+          (await data.views.features(epoch, idx, next)).forEach((f, k) => flat.set(f, k * P));
+        } else idx.forEach((n, k) => flat.set(data.features[n]!, k * P));
         const images = tf.tensor2d(flat, [idx.length, P]);
         const labels = idx.map((n) => data.labels[n]!);
         const result = await lossAndGradients(stepLearner, params.context, params, { images, labels }, { hard, groupFeatures }, loss, C, prototypes ? { prototypes } : undefined, gradients);

@@ -3,7 +3,10 @@
  * runs in the calling process (the CLI is a batch tool; the app will call it from the worker).
  */
 import path from 'node:path';
+import { type BatchViews, FreshViews, PoolViews, encodePoolViews } from '../clip/augment';
 import type { ClipEngine } from '../clip/engine';
+import { probeWebGpu } from '../clip/onnx/webgpu-probe';
+import { AUGMENT_MODES, type AugmentMode, DEFAULT_POOL_VIEWS, MAX_POOL_VIEWS, defaultAugmentMode, isAugmentMode } from '../contract/augmentation';
 import { SafetensorsFile } from '../clip/safetensors';
 import { ensembleClassifier, fillTemplate } from '../clip/zeroshot';
 import { AppError } from '../contract/errors';
@@ -115,6 +118,35 @@ function assertTrainPool(rows: { split: string; fileName: string }[]): void {
   if (held.length) {
     throw new AppError('invalid_input', `${held.length} image(s) are in the test or validation split (e.g. ${held[0]!.fileName}); a few-shot set takes train-pool images only. Remove them from the set, or move them to the train pool (T on the Images page).`);
   }
+}
+
+/** The ONNX Runtime provider running the engine's frozen towers ('cpu', 'cuda', …), or undefined for tfjs. */
+export async function engineProvider(engine: Pick<ClipEngine, 'frozenTowers'>): Promise<string | undefined> {
+  const info = await engine.frozenTowers();
+  if (info.engine !== 'onnxruntime') return undefined;
+  return /ONNX Runtime on (\w+)/.exec(info.detail)?.[1]?.toLowerCase();
+}
+
+/** The augmentation a run takes when none is asked for: fresh views where the image tower runs on a (hardware) GPU, else a pool. */
+export async function defaultAugmentFor(engine: Pick<ClipEngine, 'frozenTowers'>): Promise<AugmentMode> {
+  const provider = await engineProvider(engine);
+  const webgpu = provider === 'webgpu' ? await probeWebGpu() : null;
+  return defaultAugmentMode(provider, webgpu !== null && (!('hardware' in webgpu) || !webgpu.hardware));
+}
+
+/** A mode and its views per image (a pool's N; 0 for the other modes). */
+export function resolveAugment(mode: AugmentMode, views?: number): { mode: AugmentMode; views: number } {
+  return { mode, views: mode === 'pool' ? (views && views > 0 ? views : DEFAULT_POOL_VIEWS) : 0 };
+}
+
+/**
+ * A recorded run's augmentation. Runs recorded before the modes have `augViews` only: 0 trained on
+ * the plain features (off); N > 0 on the plain and N cached views, which resume as a pool of N views.
+ */
+export function recordedAugment(settings: Record<string, unknown>): { mode: AugmentMode; views: number } {
+  const views = Number(settings.augViews ?? 0);
+  if (isAugmentMode(settings.augment)) return resolveAugment(settings.augment, views);
+  return views > 0 ? resolveAugment('pool', views) : { mode: 'off', views: 0 };
 }
 
 export class TrainingService {
@@ -265,6 +297,18 @@ export class TrainingService {
     });
   }
 
+  /** The images a run on this set trains with (labeled, present, of its base classes), and the set; the last set when none is given. */
+  trainingImages(setId?: number): { set: FewShotSet; rows: { id: number; hash: string; path: string; labelId: number }[] } {
+    const set = setId !== undefined ? this.training.fewShotSet(setId) : this.training.fewShotSets().at(-1);
+    if (!set) throw new AppError('invalid_input', 'No few-shot set yet. Create one first (mocoop fewshot <project> --k 16 --seed 1).');
+    const frozenLabels = set.frozen ? this.training.frozenLabels(set.id) : null;
+    const rows = this.store
+      .images(set.imageIds)
+      .map((r) => (frozenLabels ? { ...r, labelId: frozenLabels.get(r.id) ?? null } : r))
+      .filter((r) => r.labelId !== null && !r.missing && set.baseClassIds.includes(r.labelId));
+    return { set, rows: rows.map((r) => ({ id: r.id, hash: r.hash, path: r.path, labelId: r.labelId! })) };
+  }
+
   /** Labeled images per class and split: what few-shot sets can draw from. */
   classCounts(): { classId: number; name: string; train: number; test: number; val: number; missing: number }[] {
     const counts = this.store.labelCountsBySplit();
@@ -300,7 +344,7 @@ export class TrainingService {
     engine: ClipEngine,
     model: ModelInfo,
     backend: string,
-    options: { method: TrainMethod; preset?: 'paper' | 'released-code'; schedule?: ScheduleName; warmupEpochs?: number; augViews?: number; setId?: number; topK?: number; epochs?: number; batchSize?: number; lr?: number; seed?: number; loss?: LossOverrides; resume?: string },
+    options: { method: TrainMethod; preset?: 'paper' | 'released-code'; schedule?: ScheduleName; warmupEpochs?: number; augment?: AugmentMode; augViews?: number; setId?: number; topK?: number; epochs?: number; batchSize?: number; lr?: number; seed?: number; loss?: LossOverrides; resume?: string },
     onStep: (event: StepEvent) => void,
     shouldStop?: () => boolean,
     onRun?: (runId: string) => void
@@ -359,6 +403,19 @@ export class TrainingService {
           batchSize: options.batchSize ?? schedule.batchSize,
           seed: options.seed ?? set.seed ?? PAPER_DEFAULTS.seed
         };
+    if (options.augment !== undefined && !isAugmentMode(options.augment)) {
+      throw new AppError('invalid_input', `Unknown augmentation "${String(options.augment)}"; choose one of ${AUGMENT_MODES.join(', ')}.`);
+    }
+    if (options.augViews !== undefined && (!Number.isInteger(options.augViews) || options.augViews < 0 || options.augViews > MAX_POOL_VIEWS)) {
+      throw new AppError('invalid_input', `Views per image must be a whole number from 1 to ${MAX_POOL_VIEWS}; it is ${options.augViews}.`);
+    }
+    // Augmentation: the record's (a resumed run; runs recorded before modes had cached views only, or none),
+    // else the one asked for, else the backend's default (fresh on a GPU, a pool on the CPU).
+    const augment: { mode: AugmentMode; views: number } = resumed
+      ? recordedAugment(resumed.settings)
+      : method === 'zeroshot' || method === 'linear-probe'
+        ? { mode: 'off', views: 0 }
+        : resolveAugment(options.augment ?? (await defaultAugmentFor(engine)), options.augViews);
     const groups = resumed ? ((resumed.settings.groups as string[][]) ?? this.groups()) : this.groups();
     const single = method === 'coop' || method === 'kgcoop' || method === 'zeroshot' || method === 'linear-probe';
     if (!single && (settings.topK < 1 || settings.topK > groups.length)) {
@@ -391,7 +448,9 @@ export class TrainingService {
         method,
         // The named schedule the settings started from (zero-shot and the linear probe train no prompts).
         schedule: method === 'zeroshot' || method === 'linear-probe' ? null : scheduleName,
-        augViews: options.augViews ?? 0,
+        // Augmentation: the mode and, for a pool, its views per image.
+        augment: augment.mode,
+        augViews: augment.views,
         groups,
         setId: set.id,
         classes: base.map((c) => c.name),
@@ -441,23 +500,26 @@ export class TrainingService {
         table = { experts: 1, classes: A, dim: engine.dim, features: new Float32Array(A * engine.dim), W: new Float32Array(engine.dim), b: new Float32Array(1), topK: 1, linear: { weights: probe.weights, bias: probe.bias }, logitScale: 1 };
       } else {
         const steps: { step: number; data: Record<string, unknown> }[] = [];
-        // Cached augmented views (encoded once per image and view) join the plain features.
-        const augViews = resumed ? Number(resumed.settings.augViews ?? 0) : (options.augViews ?? 0);
-        const trainFeatures = usable.map((r) => features.get(r.hash)!);
-        const trainLabels = usable.map((r) => classIndex.get(r.labelId!)!);
-        for (let view = 1; view <= augViews; view++) {
-          const extra = await this.features(engine, model, usable, view);
-          usable.forEach((r) => {
-            const f = extra.get(r.hash);
-            if (f) {
-              trainFeatures.push(f);
-              trainLabels.push(classIndex.get(r.labelId!)!);
-            }
+        let trainRows = usable;
+        let views: BatchViews | undefined;
+        if (augment.mode === 'pool') {
+          // N views per image, encoded once and cached in the project by (seed, view); a step samples one per image.
+          const { pool } = await encodePoolViews(engine, usable, settings.seed, augment.views, {
+            cached: (key, hashes) => this.store.cachedFeatures(model.id, hashes, key),
+            store: (key, items) => this.store.storeFeatures(model.id, items, key),
+            shouldStop
           });
+          trainRows = usable.filter((r) => pool.has(r.hash));
+          if (trainRows.length === 0) throw new AppError('invalid_input', 'No image of the few-shot set could be read for augmented views.');
+          views = new PoolViews(trainRows.map((r) => pool.get(r.hash)!), settings.seed);
+        } else if (augment.mode === 'fresh') {
+          views = new FreshViews(engine, trainRows, settings.seed);
         }
+        const trainFeatures = trainRows.map((r) => features.get(r.hash)!);
+        const trainLabels = trainRows.map((r) => classIndex.get(r.labelId!)!);
         const result = await trainPrompts(
           engine,
-          { classNames: base.map((c) => c.name), virtualNames: virtual.map((c) => c.name), groups, features: trainFeatures, labels: trainLabels },
+          { classNames: base.map((c) => c.name), virtualNames: virtual.map((c) => c.name), groups, features: trainFeatures, labels: trainLabels, views },
           settings,
           {
             onStep: (e) => {
