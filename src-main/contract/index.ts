@@ -31,6 +31,8 @@ import {
   TemplateAnalysis, // several windows
   TemplateAnalysisProgress, // several windows
   TrainStart,
+  AugmentEstimate, // augmentation estimate
+  AugmentEstimateRequest, // augmentation estimate
   StepProgress,
   RunSummary,
   ClassSplitCounts,
@@ -155,6 +157,7 @@ export const requests = {
   'fewshot.delete': request(z.object({ setId: Id, expectedRevision: ExpectedRevision }), z.array(FewShotSetInfo)),
   'fewshot.classCounts': request(none, z.array(ClassSplitCounts)),
   'train.start': request(TrainStart, z.object({ runId: z.string() })),
+  'train.estimate': request(AugmentEstimateRequest, AugmentEstimate), // augmentation estimate: which mode will run and what it costs
   'train.resume': request(z.object({ runId: z.string() }), z.object({ runId: z.string() })),
   'train.cancel': request(z.object({ runId: z.string() }), z.object({ cancelled: z.boolean() })),
   'runs.list': request(none, z.array(RunSummary)),

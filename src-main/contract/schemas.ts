@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { SCHEDULE_NAMES } from './schedules';
+import { AUGMENT_MODES, MAX_POOL_VIEWS } from './augmentation';
 
 export const Id = z.number().int().positive();
 export const Split = z.enum(['train', 'val', 'test']);
@@ -244,7 +245,10 @@ export const TrainStart = z.object({
   preset: z.enum(['paper', 'released-code']).optional(),
   /** A published schedule (epochs, warm-up, lr, batch size; lasp-50 also λ2); explicit fields override it. Default: lasp-25 for MoCoOp, coop for CoOp and KgCoOp. */
   schedule: z.enum(SCHEDULE_NAMES).optional(),
-  augViews: z.number().int().min(0).max(32).optional(),
+  /** Training augmentation: fresh views every step, a pool of augViews views per image, or off. Default: fresh on a GPU provider, pool on the CPU. */
+  augment: z.enum(AUGMENT_MODES).optional(),
+  /** Views per image of a pool (default 8; 0 keeps the default). */
+  augViews: z.number().int().min(0).max(MAX_POOL_VIEWS).optional(),
   setId: Id.optional(),
   topK: z.number().int().min(1).max(64).optional(),
   epochs: z.number().int().min(1).max(1000).optional(),
@@ -267,6 +271,49 @@ export const TrainStart = z.object({
     .partial()
     .optional()
 });
+
+/** Which augmentation a run would take and what it costs (the Train page's note). */
+export const AugmentEstimateRequest = z.object({
+  modelId: z.string().min(1, 'choose a model'),
+  method: TrainMethodName,
+  setId: Id.optional(),
+  augment: z.enum(AUGMENT_MODES).optional(),
+  augViews: z.number().int().min(0).max(MAX_POOL_VIEWS).optional(),
+  schedule: z.enum(SCHEDULE_NAMES).optional(),
+  epochs: z.number().int().min(1).max(1000).optional(),
+  batchSize: z.number().int().min(1).max(4096).optional(),
+  seed: z.number().int().min(0).optional(),
+  /** Measure the encoding throughput now when it is not known yet (a few seconds in the compute worker; refused while it trains). */
+  measure: z.boolean().optional()
+});
+
+export const AugmentEstimate = z.object({
+  mode: z.enum(AUGMENT_MODES),
+  /** True when the mode is the backend's default (none was asked for). */
+  isDefault: z.boolean(),
+  defaultMode: z.enum(AUGMENT_MODES),
+  /** Where the image tower runs: an ONNX Runtime provider (cpu, cuda, webgpu, dml, coreml) or null (tfjs). */
+  provider: z.string().nullable(),
+  gpu: z.boolean(),
+  /** One sentence: why this mode, what it does. */
+  reason: z.string(),
+  views: z.number().int(),
+  images: z.number().int(),
+  epochs: z.number().int(),
+  batchSize: z.number().int(),
+  stepsPerEpoch: z.number().int(),
+  cached: z.number().int(),
+  viewsToEncode: z.number().int(),
+  encodedUpFront: z.number().int(),
+  encodedPerStep: z.number().int(),
+  imagesPerSecond: z.number().nullable(),
+  secondsUpFront: z.number().nullable(),
+  secondsPerStep: z.number().nullable(),
+  secondsPerEpoch: z.number().nullable(),
+  /** One line for the page: the mode and its cost in words. */
+  summary: z.string()
+});
+export type AugmentEstimate = z.infer<typeof AugmentEstimate>;
 
 export const StepProgress = z.object({
   runId: z.string(),

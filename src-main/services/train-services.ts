@@ -6,6 +6,7 @@
 import type { Handlers } from '../contract/dispatch';
 import { AppError } from '../contract/errors';
 import type { TrainJob } from '../compute/protocol';
+import { AugmentEstimator } from './augment-estimate';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -24,7 +25,7 @@ import type { ImageEmbedding } from '../clip/engine';
 import { ProjectStore as Project } from '../store/project-store';
 import { type ImageEmbedder, TrainingService, modelLogitScale } from './training-service';
 
-type Names = 'runs.steps' | 'runs.rename' | 'runs.annotate' | 'suggest.uncertain' | 'classify.files' | 'runs.map' | 'runs.details' | 'runs.evaluate' | 'runs.delete' | 'runs.report' | 'fewshot.createManual' | 'fewshot.update' | 'fewshot.delete' | 'fewshot.classCounts' | 'train.start' | 'train.resume' | 'train.cancel' | 'runs.list' | 'fewshot.create' | 'fewshot.list' | 'templates.groups' | 'templates.setGroups';
+type Names = 'runs.steps' | 'runs.rename' | 'runs.annotate' | 'suggest.uncertain' | 'classify.files' | 'runs.map' | 'runs.details' | 'runs.evaluate' | 'runs.delete' | 'runs.report' | 'fewshot.createManual' | 'fewshot.update' | 'fewshot.delete' | 'fewshot.classCounts' | 'train.start' | 'train.estimate' | 'train.resume' | 'train.cancel' | 'runs.list' | 'fewshot.create' | 'fewshot.list' | 'templates.groups' | 'templates.setGroups';
 
 /** A recorded step as the curves need it: numbers only; a row without step, epoch or loss is left out. */
 export function toRunStep(data: Record<string, unknown>): RunStep | null {
@@ -70,6 +71,14 @@ function summarize(r: RunRecord) {
 
 export class TrainServices {
   private active: { runId: string | null; controller: AbortController } | null = null;
+  /** The Train page's augmentation note: the mode a run would take and its cost (throughput measured in the worker). */
+  private readonly augmentEstimator = new AugmentEstimator({
+    project: () => this.project(),
+    model: (id) => this.clip.models.get(id),
+    backend: () => this.clip.compute.backendInfo(),
+    measure: (dir, files) => this.clip.compute.measureViews(dir, files),
+    busy: () => (this.active ? (this.active.runId ?? '') : null)
+  });
   /**
    * The steps of the run training now as they arrive from the compute worker (run history). The
    * worker records them at every epoch's end; a page reloaded mid-epoch reads the newer ones here, and
@@ -325,6 +334,7 @@ export class TrainServices {
       'runs.steps': ({ runId }) => this.stepHistory(runId),
       'runs.rename': ({ runId, name }) => summarize(training().training.renameRun(runId, name)),
       'runs.annotate': ({ runId, note }) => summarize(training().training.annotateRun(runId, note)),
+      'train.estimate': (input) => this.augmentEstimator.estimate(input),
       'train.resume': ({ runId }) => this.launch(training().training.run(runId).modelId, { method: 'mocoop', resume: runId }),
       'train.cancel': ({ runId }) => ({ cancelled: this.cancel(runId) }),
       'runs.details': ({ runId }) => {
