@@ -1,4 +1,4 @@
-import type { ImportProgress, ImportSource, ImportSummary } from '$contract/index';
+import type { ImportHoldOut, ImportProgress, ImportSource, ImportSummary } from '$contract/index';
 import { api, bridge } from '../lib/bridge';
 import { toBase64 } from '../lib/format';
 import { toasts } from './toasts.svelte';
@@ -6,8 +6,25 @@ import { toasts } from './toasts.svelte';
 const UPLOAD_BATCH_BYTES = 48 * 2 ** 20;
 
 
-function mergeSummaries(parts: ImportSummary[]): ImportSummary {
+/** Per split and per class counts of several batches, added up (classes in first-seen order, unlabeled last). */
+function mergeCounts(parts: ImportSummary[]): Pick<ImportSummary, 'splitCounts' | 'perClass'> {
+  const splitCounts = { train: 0, val: 0, test: 0 };
+  const perClass = new Map<string | null, { name: string | null; train: number; val: number; test: number }>();
+  for (const part of parts) {
+    if (part.splitCounts) for (const k of ['train', 'val', 'test'] as const) splitCounts[k] += part.splitCounts[k];
+    for (const row of part.perClass ?? []) {
+      const sum = perClass.get(row.name) ?? { name: row.name, train: 0, val: 0, test: 0 };
+      for (const k of ['train', 'val', 'test'] as const) sum[k] += row[k];
+      perClass.set(row.name, sum);
+    }
+  }
+  return { splitCounts, perClass: [...perClass.values()].sort((a, b) => (a.name === null ? 1 : 0) - (b.name === null ? 1 : 0)) };
+}
+
+export function mergeSummaries(parts: ImportSummary[]): ImportSummary {
   return {
+    ...mergeCounts(parts),
+    holdOut: parts[0]?.holdOut ?? null,
     importId: parts[0]?.importId ?? '',
     cancelled: parts.some((p) => p.cancelled),
     imported: parts.reduce((n, p) => n + p.imported, 0),
@@ -36,22 +53,23 @@ class ImportState {
     return this.importId;
   }
 
-  async run(source: ImportSource): Promise<ImportSummary | null> {
-    return this.guard(async () => api.import.run({ importId: this.newId(), source }));
+  /** `holdOut`: split on import (a stratified test/validation share per class, in the import's own transaction). */
+  async run(source: ImportSource, holdOut?: ImportHoldOut): Promise<ImportSummary | null> {
+    return this.guard(async () => api.import.run({ importId: this.newId(), source, ...(holdOut ? { holdOut } : {}) }));
   }
 
   /** Dropped files: by path in Electron; in web mode their bytes are sent in batches and kept beside the project. */
-  async drop(files: File[]): Promise<ImportSummary | null> {
+  async drop(files: File[], holdOut?: ImportHoldOut): Promise<ImportSummary | null> {
     if (bridge.pathForFile) {
       const paths = files.map((f) => bridge.pathForFile!(f)).filter(Boolean);
-      return this.run({ kind: 'paths', paths });
+      return this.run({ kind: 'paths', paths }, holdOut);
     }
     return this.guard(async () => {
       const parts: ImportSummary[] = [];
       let batch: { name: string; dataBase64: string }[] = [];
       let bytes = 0;
       const flush = async () => {
-        if (batch.length) parts.push(await api.import.upload({ importId: this.newId(), files: batch }));
+        if (batch.length) parts.push(await api.import.upload({ importId: this.newId(), files: batch, ...(holdOut ? { holdOut } : {}) }));
         batch = [];
         bytes = 0;
       };
