@@ -12,6 +12,11 @@ export type ConnectionState = 'connected' | 'lost' | 'stale';
 export interface Bridge {
   transport: 'electron' | 'web';
   api: DomainApi;
+  /**
+   * This window's (tab's) client id: the server keeps its label history apart from other windows'
+   * (undo undoes this window's steps only) and names it as the origin of the changes it makes.
+   */
+  clientId?: string;
   on: Subscribe;
   mediaUrl(kind: 'thumb' | 'image', id: number): string;
   /** Electron only: the file-system path of a dropped file. */
@@ -30,7 +35,48 @@ declare global {
  * Web mode: every route lives under the server's per-launch base path (`/s/<random>/`), where the
  * page itself is, so all addresses are relative to the page: `api/…`, `media/…`, `events`.
  */
+/** The request header that names the tab (the server's CLIENT_HEADER). */
+const CLIENT_HEADER = 'X-Mocoop-Client';
+const CLIENT_KEY = 'mocoop.clientId';
+
+/**
+ * One client id per tab, kept across reloads of that tab (its undo history survives a reload) but
+ * never shared with a duplicated or newly opened tab: the id leaves the tab's session storage while
+ * the page is open (a duplicate copies the storage as it is then, without it) and goes back when the
+ * page is left, for the reload to find.
+ */
+function tabClientId(): string {
+  let id: string | null = null;
+  try {
+    id = sessionStorage.getItem(CLIENT_KEY);
+    sessionStorage.removeItem(CLIENT_KEY);
+  } catch {
+    // Storage disabled: a fresh id per page load.
+  }
+  if (!id || !/^[A-Za-z0-9_-]{1,64}$/.test(id)) id = `tab-${crypto.randomUUID()}`;
+  const keep = id;
+  addEventListener('pagehide', () => {
+    try {
+      sessionStorage.setItem(CLIENT_KEY, keep);
+    } catch {
+      // Not kept: the reloaded page starts a new history.
+    }
+  });
+  // Back from the back/forward cache: the page is open again, so the id leaves the storage again.
+  addEventListener('pageshow', (event) => {
+    if (event.persisted) {
+      try {
+        sessionStorage.removeItem(CLIENT_KEY);
+      } catch {
+        // Nothing to take back.
+      }
+    }
+  });
+  return id;
+}
+
 function webBridge(): Bridge {
+  const clientId = tabClientId();
   const listeners = new Map<string, Set<(payload: unknown) => void>>();
   const emit = (event: string, payload: unknown) => listeners.get(event)?.forEach((listener) => listener(payload));
 
@@ -53,7 +99,7 @@ function webBridge(): Bridge {
     try {
       response = await fetch(`api/${name}`, {
         method: 'POST',
-        headers: { 'Content-Type': 'application/json' },
+        headers: { 'Content-Type': 'application/json', [CLIENT_HEADER]: clientId },
         credentials: 'same-origin',
         body: input === undefined ? '' : JSON.stringify(input)
       });
@@ -106,6 +152,7 @@ function webBridge(): Bridge {
   return {
     transport: 'web',
     api: createDomainApi(invoke),
+    clientId,
     on: ((name: EventName, listener: (payload: unknown) => void) => {
       if (!listeners.has(name)) listeners.set(name, new Set());
       listeners.get(name)!.add(listener);

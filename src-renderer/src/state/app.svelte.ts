@@ -1,6 +1,8 @@
 import type { ProjectSummary, RecentProject } from '$contract/index';
 import { api, bridge } from '../lib/bridge';
 import { toasts } from './toasts.svelte';
+import { expected, isStaleRevision } from '../lib/conflict';
+import { currentRevisions } from './conflicts.svelte';
 
 /** The open project (or none), the recent list and what the host can do. */
 class AppState {
@@ -10,6 +12,8 @@ class AppState {
   defaultProjectDir = $state('');
   version = $state('');
   ready = $state(false);
+  /** The settings' revision when the project summary was loaded: a rename names it (another window's rename is not wiped). */
+  private settingsRevision: number | undefined;
 
   async init(): Promise<void> {
     try {
@@ -30,6 +34,8 @@ class AppState {
   async refresh(): Promise<void> {
     if (!this.project) return;
     try {
+      // The revision first: a rename in between makes this window's rename refused, never silently applied.
+      this.settingsRevision = (await currentRevisions())?.settings;
       this.project = await api.project.current();
     } catch (error) {
       toasts.error(error);
@@ -38,6 +44,7 @@ class AppState {
 
   async create(path: string, name: string): Promise<boolean> {
     try {
+      this.settingsRevision = undefined;
       this.project = await api.project.create({ path, name });
       toasts.show(`Created "${this.project.name}" as ${this.project.path}`);
       return true;
@@ -49,6 +56,7 @@ class AppState {
 
   async open(path: string): Promise<boolean> {
     try {
+      this.settingsRevision = undefined;
       this.project = await api.project.open({ path });
       return true;
     } catch (error) {
@@ -58,11 +66,14 @@ class AppState {
     }
   }
 
-  async rename(name: string): Promise<void> {
+  async rename(name: string, force = false): Promise<void> {
     try {
-      this.project = await api.project.rename({ name });
+      this.project = await api.project.rename({ name, ...(force ? {} : expected(this.settingsRevision)) });
+      await this.refresh();
     } catch (error) {
-      toasts.error(error);
+      // Another window renamed the project first (its name shows here already): keep it, or put this name over it.
+      if (isStaleRevision(error)) toasts.show(error.message, 'error', { label: `Use "${name}"`, run: () => void this.rename(name, true) });
+      else toasts.error(error);
     }
   }
 

@@ -1,6 +1,8 @@
 import type { z } from 'zod';
 import type { ClassSplitCounts, FewShotSetInfo } from '$contract/schemas';
-import { api } from '../lib/bridge';
+import { api, bridge } from '../lib/bridge';
+import { expected, fromElsewhere } from '../lib/conflict';
+import { conflicts } from './conflicts.svelte';
 import { toasts } from './toasts.svelte';
 import { training } from './training.svelte';
 
@@ -24,6 +26,25 @@ class FewShotState {
     } catch (error) {
       toasts.error(error);
     }
+  }
+
+  /**
+   * While the page is shown: sets saved in another window, and labels, splits or classes changed
+   * anywhere (the counts and compositions shown), are loaded again. Returns the unsubscribe.
+   */
+  listen(): () => void {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const off = bridge.on('project.changed', (event) => {
+      const elsewhere = fromElsewhere(event.origin, bridge.clientId);
+      if (event.reason === 'fewshot' && !elsewhere) return;
+      if (!['fewshot', 'labels', 'classes', 'split', 'import', 'reconnected', 'runs'].includes(event.reason)) return;
+      clearTimeout(timer);
+      timer = setTimeout(() => void this.load(), 150);
+    });
+    return () => {
+      clearTimeout(timer);
+      off();
+    };
   }
 
   select(id: number | null): void {
@@ -65,32 +86,52 @@ class FewShotState {
     return this.update({ setId: set.id, name: name.trim() });
   }
 
-  /** Saves a change; a set a run used is never changed, so the change lands in a copy that becomes selected. */
+  /**
+   * Saves a change; a set a run used is never changed, so the change lands in a copy that becomes
+   * selected. The save names the set's revision this window shows: when another window edited the set
+   * since, it is refused and the page offers Reload / Overwrite.
+   */
   async update(changes: Parameters<typeof api.fewshot.update>[0]): Promise<boolean> {
-    return this.run(async () => {
-      const { set, copiedFrom } = await api.fewshot.update(changes);
-      if (copiedFrom !== null) toasts.show(`A run used the original set, so your change was saved as a copy: "${set.name}"`);
-      await training.load();
-      this.selectedId = set.id;
-    });
+    const revision = training.sets.find((s) => s.id === changes.setId)?.revision;
+    return this.run(
+      async () => {
+        const { set, copiedFrom } = await api.fewshot.update({ ...changes, ...expected(revision) });
+        if (copiedFrom !== null) toasts.show(`A run used the original set, so your change was saved as a copy: "${set.name}"`);
+        await training.load();
+        this.selectedId = set.id;
+      },
+      async () => {
+        await this.load();
+        await this.update(changes);
+      }
+    );
   }
 
   async remove(id: number): Promise<void> {
-    await this.run(async () => {
-      const name = training.sets.find((s) => s.id === id)?.name;
-      training.sets = await api.fewshot.delete({ setId: id });
-      toasts.show(`Deleted "${name}"`);
-      this.selectedId = training.sets.at(-1)?.id ?? null;
-    });
+    const revision = training.sets.find((s) => s.id === id)?.revision;
+    await this.run(
+      async () => {
+        const name = training.sets.find((s) => s.id === id)?.name;
+        training.sets = await api.fewshot.delete({ setId: id, ...expected(revision) });
+        toasts.show(`Deleted "${name}"`);
+        this.selectedId = training.sets.at(-1)?.id ?? null;
+      },
+      async () => {
+        await this.load();
+        await this.remove(id);
+      }
+    );
   }
 
-  private async run(action: () => Promise<void>): Promise<boolean> {
+  /** Runs a save; a refusal because another window saved first offers Reload / Overwrite (`overwrite`), anything else a toast. */
+  private async run(action: () => Promise<void>, overwrite?: () => Promise<void>): Promise<boolean> {
     this.busy = true;
     try {
       await action();
       return true;
     } catch (error) {
-      toasts.error(error);
+      if (overwrite) conflicts.handle(error, { scope: 'fewshot', reload: () => this.load(), overwrite });
+      else toasts.error(error);
       return false;
     } finally {
       this.busy = false;

@@ -1,12 +1,14 @@
 import { SvelteMap, SvelteSet } from 'svelte/reactivity';
 import type { ClassInfo, HistoryState, ImageFilter, ImageRow, Split } from '$contract/index';
-import { api } from '../lib/bridge';
+import { api, bridge } from '../lib/bridge';
+import { expected, fromElsewhere } from '../lib/conflict';
 import { pushRecent } from '../lib/class-search';
 import { setProjectClasses } from '../lib/colors';
 import type { TileSize } from '../lib/thumb-size';
 import { selectionAfterClick, type ClickMode } from '../lib/selection';
 import { appState } from './app.svelte';
 import { toasts } from './toasts.svelte';
+import { conflicts, currentRevisions } from './conflicts.svelte';
 
 const PAGE = 200;
 
@@ -37,6 +39,10 @@ export class LabelingState {
   /** The run whose predictions the viewer shows and the prediction filters use; null: the most accurate finished run. */
   predictionRunId = $state<string | null>(null);
   private recentKey = '';
+  /** The class list's revision when it was loaded: class edits name it, so a stale one is refused. */
+  private classesRevision: number | undefined;
+  private listening = false;
+  private pendingRefresh: { all: boolean; imageIds: Set<number>; timer: ReturnType<typeof setTimeout> } | null = null;
 
   classById = $derived(new Map(this.classes.map((c) => [c.id, c])));
   selectedIds = $derived([...this.selection]);
@@ -54,6 +60,7 @@ export class LabelingState {
 
   /** Loads the recent classes of the open project (from this browser's storage). */
   useProject(projectPath: string): void {
+    this.listen();
     this.recentKey = `mocoop.recentClasses:${projectPath}`;
     try {
       const stored = JSON.parse(globalThis.localStorage?.getItem(this.recentKey) ?? '[]') as unknown;
@@ -81,11 +88,72 @@ export class LabelingState {
     }
   }
 
+  /**
+   * Changes made in another window (tab): labels, splits, classes. This window's own changes are shown
+   * already; bursts (another tab labeling by keys) are gathered into one refresh.
+   */
+  private listen(): void {
+    if (this.listening) return;
+    this.listening = true;
+    bridge.on('project.changed', (event) => {
+      const elsewhere = fromElsewhere(event.origin, bridge.clientId);
+      if (event.reason === 'labels' && elsewhere) this.scheduleRefresh(event.imageIds);
+      else if ((event.reason === 'classes' || event.reason === 'split') && elsewhere) this.scheduleRefresh();
+      else if (event.reason === 'reconnected') this.scheduleRefresh();
+    });
+  }
+
+  private scheduleRefresh(imageIds?: number[]): void {
+    if (!this.pendingRefresh) {
+      const timer = setTimeout(() => {
+        const pending = this.pendingRefresh!;
+        this.pendingRefresh = null;
+        void this.refreshFromElsewhere(pending.all ? undefined : [...pending.imageIds]);
+      }, 150);
+      this.pendingRefresh = { all: false, imageIds: new Set(), timer };
+    }
+    if (imageIds) imageIds.forEach((id) => this.pendingRefresh!.imageIds.add(id));
+    else this.pendingRefresh.all = true;
+  }
+
+  /**
+   * Shows another window's change without losing this one's place: the classes and their counts, the
+   * filtered ids (an image relabeled elsewhere may leave or join this view), the changed rows (all
+   * cached rows when not named), the selection of what is still shown.
+   */
+  async refreshFromElsewhere(imageIds?: number[]): Promise<void> {
+    try {
+      await this.loadClasses();
+      this.history = await api.labels.history();
+      if (!this.suggestion) {
+        const { ids } = await api.images.ids({ filter: $state.snapshot(this.filter) });
+        if (ids.length !== this.ids.length || ids.some((id, i) => id !== this.ids[i])) {
+          const present = new Set(ids);
+          this.ids = ids;
+          [...this.selection].filter((id) => !present.has(id)).forEach((id) => this.selection.delete(id));
+          this.focus = Math.min(this.focus, Math.max(0, ids.length - 1));
+        }
+      }
+      await this.refetch((imageIds ?? [...this.rows.keys()]).filter((id) => this.rows.has(id)));
+    } catch {
+      // The next change, or a reload, shows it; nothing of this window's is lost.
+    }
+  }
+
+  /** The class list with its revision, the revision read first (a change in between makes a class edit refused, never lost). */
+  private async loadClasses(): Promise<void> {
+    const revisions = await currentRevisions();
+    this.classes = await api.classes.list();
+    this.classesRevision = revisions?.classes;
+  }
+
   async reload(): Promise<void> {
     this.loading = true;
     try {
+      const revisions = await currentRevisions();
       const [classes, { ids: filtered }, history] = await Promise.all([api.classes.list(), api.images.ids({ filter: $state.snapshot(this.filter) }), api.labels.history()]);
       const ids = this.suggestion ? this.ids : filtered;
+      this.classesRevision = revisions?.classes;
       this.classes = classes;
       this.ids = ids;
       this.history = history;
@@ -123,7 +191,7 @@ export class LabelingState {
   }
 
   async reloadClasses(): Promise<void> {
-    this.classes = await api.classes.list();
+    await this.loadClasses();
   }
 
   setFilter(filter: ImageFilter): void {
@@ -269,38 +337,53 @@ export class LabelingState {
     }
   }
 
+  /**
+   * A class edit refused because another window changed the classes since this one loaded them:
+   * Reload shows the other change; Overwrite makes this edit again over it.
+   */
+  private conflict(error: unknown, retry: () => Promise<unknown>): void {
+    conflicts.handle(error, {
+      scope: 'classes',
+      reload: () => this.reload(),
+      overwrite: async () => {
+        await this.loadClasses();
+        await retry();
+      }
+    });
+  }
+
   async renameClass(id: number, name: string): Promise<boolean> {
     try {
-      await api.classes.rename({ id, name });
+      await api.classes.rename({ id, name, ...expected(this.classesRevision) });
       await this.reloadClasses();
       return true;
     } catch (error) {
-      toasts.error(error);
+      this.conflict(error, () => this.renameClass(id, name));
       return false;
     }
   }
 
   async mergeClasses(sourceIds: number[], targetId: number): Promise<void> {
     try {
-      const { moved } = await api.classes.merge({ sourceIds, targetId });
+      const { moved } = await api.classes.merge({ sourceIds, targetId, ...expected(this.classesRevision) });
       toasts.show(`Merged: ${moved} image${moved === 1 ? '' : 's'} moved to ${this.classById.get(targetId)?.name ?? 'the class'}`);
       if (this.filter.classId !== undefined && sourceIds.includes(this.filter.classId)) this.setFilter({ ...this.filter, classId: targetId });
       else await this.reload();
       void appState.refresh();
     } catch (error) {
-      toasts.error(error);
+      this.conflict(error, () => this.mergeClasses(sourceIds, targetId));
     }
   }
 
   async deleteClass(id: number): Promise<void> {
     try {
-      const { unlabeled } = await api.classes.delete({ id });
+      const { unlabeled } = await api.classes.delete({ id, ...expected(this.classesRevision) });
       toasts.show(`Class deleted; ${unlabeled} image${unlabeled === 1 ? ' is' : 's are'} now unlabeled`);
       if (this.filter.classId === id) this.setFilter({ ...this.filter, classId: undefined });
       else await this.reload();
       void appState.refresh();
     } catch (error) {
-      toasts.error(error);
+      this.conflict(error, () => this.deleteClass(id));
     }
   }
 
@@ -311,9 +394,11 @@ export class LabelingState {
     if (from < 0 || to < 0 || to >= ids.length) return;
     ids.splice(to, 0, ids.splice(from, 1)[0]!);
     try {
-      this.classes = await api.classes.reorder({ ids });
+      const revisionBefore = this.classesRevision;
+      this.classes = await api.classes.reorder({ ids, ...expected(revisionBefore) });
+      await this.loadClasses();
     } catch (error) {
-      toasts.error(error);
+      this.conflict(error, () => this.moveClass(id, delta));
     }
   }
 }

@@ -1,0 +1,75 @@
+import type { Revisions } from '$contract/index';
+import { api } from '../lib/bridge';
+import { isStaleRevision } from '../lib/conflict';
+import { toasts } from './toasts.svelte';
+
+/** What a refused save was about: the page that shows its Reload / Overwrite choice. */
+export type ConflictScope = 'templates' | 'classes' | 'fewshot' | 'settings';
+
+export interface Conflict {
+  scope: ConflictScope;
+  message: string;
+  /** Drop this window's change and show the other window's. */
+  reload: () => Promise<void>;
+  /** Save this window's change over the other's (again, with the revision now current). */
+  overwrite: () => Promise<void>;
+}
+
+/**
+ * Saves refused because another window saved first ("changed in another window — reload or
+ * overwrite"): the one waiting for the user's choice, shown by the page it belongs to.
+ */
+class Conflicts {
+  current = $state<Conflict | null>(null);
+  busy = $state(false);
+
+  /**
+   * Handles a failed save: a stale revision becomes a Reload / Overwrite choice, anything else a
+   * toast. Returns whether it was a conflict.
+   */
+  handle(error: unknown, conflict: Omit<Conflict, 'message'>): boolean {
+    if (!isStaleRevision(error)) {
+      toasts.error(error);
+      return false;
+    }
+    this.current = { ...conflict, message: error.message };
+    return true;
+  }
+
+  of(scope: ConflictScope): Conflict | null {
+    return this.current?.scope === scope ? this.current : null;
+  }
+
+  async resolve(choice: 'reload' | 'overwrite'): Promise<void> {
+    const conflict = this.current;
+    if (!conflict || this.busy) return;
+    this.busy = true;
+    this.current = null;
+    try {
+      await (choice === 'reload' ? conflict.reload() : conflict.overwrite());
+    } catch (error) {
+      // Overwriting can meet yet another change: that is a new choice (anything else, a toast).
+      this.handle(error, conflict);
+    } finally {
+      this.busy = false;
+    }
+  }
+
+  dismiss(scope?: ConflictScope): void {
+    if (!scope || this.current?.scope === scope) this.current = null;
+  }
+}
+
+export const conflicts = new Conflicts();
+
+/**
+ * The project's revisions now, read before the data they guard (so a change in between makes a later
+ * save refused, never silently applied); null when they cannot be read (no project, an older server).
+ */
+export async function currentRevisions(): Promise<Revisions | null> {
+  try {
+    return (await api.project.revisions?.()) ?? null;
+  } catch {
+    return null;
+  }
+}
