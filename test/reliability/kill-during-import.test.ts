@@ -84,12 +84,12 @@ describe('kill -9 during an import', () => {
     const deadline = Date.now() + 60_000;
     while (cli.child.exitCode === null && Date.now() < deadline && size(shm) < 0) await sleep(2);
     if (k === 0) {
-      await sleep(rng.int(20, 250));
+      await sleep(rng.int(5, 40));
       killedAt = 'reading';
     } else {
       const opened = size(wal);
       while (cli.child.exitCode === null && Date.now() < deadline && size(wal) <= opened) await sleep(1);
-      await sleep(rng.int(0, 15));
+      await sleep(rng.int(0, 3));
       killedAt = 'writing';
     }
     cli.child.kill('SIGKILL');
