@@ -144,6 +144,12 @@ test('Data management: a new folder asks first, split on import with counts per 
     await expect(exportDialog.getByTestId('export-result')).toContainText('(the old one was replaced)');
     expect(fs.lstatSync(path.join(imageFolder, 'test', 'apple', fs.readdirSync(path.join(imageFolder, 'test', 'apple'))[0]!)).isSymbolicLink()).toBe(false);
     expect(fs.readdirSync(exports).filter((n) => n.startsWith('.'))).toEqual([]);
+    // Web mode: the folder saved on the server comes to the browser as one zip.
+    downloading = page.waitForEvent('download');
+    await exportDialog.getByRole('button', { name: 'Download (zip)' }).click();
+    const zip = await downloading;
+    expect(zip.suggestedFilename()).toBe('by-split.zip');
+    expect(fs.readFileSync(await zip.path()).subarray(0, 2).toString()).toBe('PK');
     await exportDialog.getByText('Close', { exact: true }).click();
     await expect(exportDialog).toHaveCount(0);
 
