@@ -5,7 +5,7 @@
  * shared by the services, the CLI and the Train page.
  */
 
-export const SCHEDULE_NAMES = ['lasp-25', 'lasp-50', 'lasp-300', 'batch1-10', 'coop'] as const;
+export const SCHEDULE_NAMES = ['lasp-25', 'lasp-50', 'lasp-300', 'batch1-10', 'coop', 'kgcoop'] as const;
 export type ScheduleName = (typeof SCHEDULE_NAMES)[number];
 
 export interface ScheduleSpec {
@@ -69,6 +69,15 @@ export const SCHEDULES: readonly ScheduleSpec[] = [
     lr: 0.002,
     batchSize: 32,
     datasets: []
+  },
+  {
+    name: 'kgcoop',
+    explanation: "KgCoOp's own (its released base-to-new config): 100 epochs (1 warm-up), batch 128, lr 0.002.",
+    epochs: 100,
+    warmupEpochs: 1,
+    lr: 0.002,
+    batchSize: 128,
+    datasets: []
   }
 ];
 
@@ -83,9 +92,9 @@ export function coopEpochs(shots: number | null): number {
   return 200;
 }
 
-/** The schedule a method trains with when none is picked: lasp-25 for MoCoOp (and its ablations), CoOp's own for CoOp and KgCoOp. */
+/** The schedule a method trains with when none is picked: lasp-25 for MoCoOp (and its ablations), CoOp's own for CoOp, KgCoOp's for KgCoOp. */
 export function defaultSchedule(method: string): ScheduleName {
-  return method === 'coop' || method === 'kgcoop' ? 'coop' : 'lasp-25';
+  return method === 'coop' ? 'coop' : method === 'kgcoop' ? 'kgcoop' : 'lasp-25';
 }
 
 export function isScheduleName(name: unknown): name is ScheduleName {

@@ -237,7 +237,7 @@ export const ZeroShotReport = z.object({
 });
 export type ZeroShotReport = z.infer<typeof ZeroShotReport>;
 
-export const TrainMethodName = z.enum(['mocoop', 'mocoop-no-gate', 'mocoop-no-text', 'coop', 'kgcoop', 'zeroshot', 'linear-probe']);
+export const TrainMethodName = z.enum(['mocoop', 'mocoop-no-gate', 'mocoop-no-text', 'mocoop-moe', 'mocoop-gate', 'mocoop-text', 'coop', 'kgcoop', 'zeroshot', 'linear-probe']);
 
 export const TrainStart = z.object({
   modelId: z.string().min(1, 'choose a model'),

@@ -7,16 +7,56 @@ import { type ClipTokenizer, preTokenize } from '../clip/tokenizer';
 
 export interface ExpertTemplate {
   template: string;
+  /** The prompt as text (what the tokenisation check fills): placeholders written out, the fixed-tail mark removed. */
+  text: string;
   prefixIds: number[];
   suffixIds: number[];
+  /** Tokens after the learned suffix that stay fixed (CoOp's "."): part of every sequence, never learned. */
+  fixedSuffixIds: number[];
+  /** The prefix vectors start random (CoOp's few-shot init: "X" placeholders, N(0, 0.02²) vectors) instead of from the template's words. */
+  randomPrefix: boolean;
 }
 
 export class PromptLayoutError extends Error {}
 
+/** Marks the start of a template's fixed tail: "a photo of a {}||." learns "a photo of a" and keeps "." fixed. */
+export const FIXED_TAIL = '||';
+const RANDOM_CONTEXT = /^\{ctx:(\d+)\}\s*/;
+
+/**
+ * Expert j's layout from its template. Besides plain templates ("a photo of a {}.": every word around
+ * {} learned), the prompt-learning baselines write their published layouts: "{ctx:16} {}||." (16
+ * randomly initialised vectors, the class, a fixed ".") and "a photo of a {}||." (4 vectors from
+ * "a photo of a", the class, a fixed ".").
+ */
 export function expertTemplate(tokenizer: ClipTokenizer, template: string): ExpertTemplate {
-  const parts = template.split('{}');
-  if (parts.length !== 2) throw new PromptLayoutError(`Template "${template}" must contain {} exactly once (where the class name goes).`);
-  return { template, prefixIds: tokenizer.encode(parts[0]!), suffixIds: tokenizer.encode(parts[1]!) };
+  const tail = template.split(FIXED_TAIL);
+  if (tail.length > 2) throw new PromptLayoutError(`Template "${template}" marks a fixed tail (${FIXED_TAIL}) more than once.`);
+  let learned = tail[0]!;
+  const fixed = tail[1] ?? '';
+  const random = RANDOM_CONTEXT.exec(learned);
+  if (random) {
+    const n = Number(random[1]);
+    if (n < 1 || n > 64) throw new PromptLayoutError(`Template "${template}" asks for ${n} context vectors; give 1 to 64.`);
+    learned = `${Array.from({ length: n }, () => 'X').join(' ')} ${learned.slice(random[0].length)}`;
+  }
+  const parts = learned.split('{}');
+  if (parts.length !== 2 || fixed.includes('{}')) throw new PromptLayoutError(`Template "${template}" must contain {} exactly once (where the class name goes).`);
+  return {
+    template,
+    text: learned + fixed,
+    prefixIds: tokenizer.encode(parts[0]!),
+    suffixIds: tokenizer.encode(parts[1]!),
+    fixedSuffixIds: fixed ? tokenizer.encode(fixed) : [],
+    randomPrefix: random !== null
+  };
+}
+
+/** A template as plain text (for hand-written prompt features): placeholders written out, the fixed-tail mark removed. */
+export function templateText(template: string): string {
+  const random = RANDOM_CONTEXT.exec(template);
+  const body = random ? `${Array.from({ length: Number(random[1]) }, () => 'X').join(' ')} ${template.slice(random[0].length)}` : template;
+  return body.split(FIXED_TAIL).join('');
 }
 
 export function classTokenIds(tokenizer: ClipTokenizer, names: string[], underscoresAsSpaces = true): number[][] {
@@ -40,11 +80,11 @@ function words(text: string): string[] {
  * from a different prompt than the one written. Refuses, naming the template and the class.
  */
 export function checkExpertTokens(tokenizer: ClipTokenizer, expert: ExpertTemplate, className: string, classIds: number[]): void {
-  const filled = expert.template.replace('{}', className);
+  const filled = expert.text.replace('{}', className);
   const ids = tokenizer.encode(filled);
-  const parts = [...expert.prefixIds, ...classIds, ...expert.suffixIds];
+  const parts = [...expert.prefixIds, ...classIds, ...expert.suffixIds, ...expert.fixedSuffixIds];
   if (ids.length === parts.length && ids.every((id, i) => id === parts[i])) return;
-  const [before, after] = expert.template.split('{}') as [string, string];
+  const [before, after] = expert.text.split('{}') as [string, string];
   const whole = words(filled);
   const split = [...words(before), ...words(className), ...words(after)];
   let at = 0;
@@ -80,7 +120,7 @@ export function layoutSequences(experts: ExpertTemplate[], classIds: number[][],
   const suffixStart: number[] = [];
   experts.forEach((e) => {
     classIds.forEach((cls) => {
-      const row = [sot, ...e.prefixIds, ...cls, ...e.suffixIds, eotId];
+      const row = [sot, ...e.prefixIds, ...cls, ...e.suffixIds, ...e.fixedSuffixIds, eotId];
       if (row.length > contextLength) {
         throw new PromptLayoutError(`"${e.template}" with a class of ${cls.length} tokens needs ${row.length} tokens; CLIP reads at most ${contextLength}. Shorten the template or the class name.`);
       }

@@ -8,14 +8,19 @@ import type { BatchViews } from '../clip/augment';
 import type { ClipEngine } from '../clip/engine';
 import { stepsPerEpoch } from '../contract/augmentation';
 import { type Tensor, type Tensor1D, type Tensor2D, tf } from '../clip/tf';
-import { checkExpertsTokens, classTokenIds, expertTemplate, layoutSequences } from './experts';
-import { seededRandom } from '../util/seeded-random';
+import { type ExpertTemplate, checkExpertsTokens, classTokenIds, expertTemplate, layoutSequences, templateText } from './experts';
+import { mixSeed, normalRandom, seededRandom } from '../util/seeded-random';
 import type { ExpertTable } from './inference';
 import type { LossSettings } from './losses';
 import { type ContextVectors, PromptLearner } from './prompt-learner';
 import { lossAndGradients } from './step';
 
-export const METHODS = ['mocoop', 'mocoop-no-gate', 'mocoop-no-text', 'coop', 'kgcoop'] as const;
+/**
+ * The prompt-learning methods. The paper's Table 2 ablations by name: `mocoop-moe` (the experts and
+ * router with L_ce only), `mocoop-gate` (+ the hard-prompt gate loss), `mocoop-text` (+ the text loss:
+ * the full method, as `mocoop`); `mocoop-no-gate` and `mocoop-no-text` leave one term out.
+ */
+export const METHODS = ['mocoop', 'mocoop-no-gate', 'mocoop-no-text', 'mocoop-moe', 'mocoop-gate', 'mocoop-text', 'coop', 'kgcoop'] as const;
 export type PromptMethod = (typeof METHODS)[number];
 
 export interface TrainSettings {
@@ -37,6 +42,10 @@ export interface TrainSettings {
   lambda2: number;
   lambdaKg: number;
   underscoresAsSpaces: boolean;
+  /** CoOp and KgCoOp: the learned prompt's layout (see expertTemplate), e.g. "a photo of a {}||."; older runs: "a photo of a {}.". */
+  promptTemplate?: string;
+  /** KgCoOp: the hand-written prompt its knowledge term keeps the learned one near (the data set's own). */
+  kgTemplate?: string;
 }
 
 /** The loss weights and temperatures a user may change per run. */
@@ -121,13 +130,29 @@ export function epochOrder(seed: number, epoch: number, N: number): number[] {
 /** Steps per epoch (whole batches, the last partial one dropped as Dassl); shared with the Train page's estimates. */
 export { stepsPerEpoch };
 
-/** The groups a method trains: CoOp and KgCoOp use one expert initialised from "a photo of a {}.". */
-export function groupsFor(method: PromptMethod, groups: string[][]): string[][] {
-  return method === 'coop' || method === 'kgcoop' ? [['a photo of a {}.']] : groups;
+/** The groups a method trains: CoOp and KgCoOp one expert from their prompt layout (runs recorded before layouts: "a photo of a {}."). */
+export function groupsFor(method: PromptMethod, groups: string[][], promptTemplate?: string): string[][] {
+  return method === 'coop' || method === 'kgcoop' ? [[promptTemplate ?? 'a photo of a {}.']] : groups;
+}
+
+/** Whether a method keeps the gate loss (λ1) and the text loss (λ2), as the paper's Table 2 rows. */
+export function lossTerms(method: PromptMethod): { gate: boolean; text: boolean } {
+  switch (method) {
+    case 'coop':
+    case 'kgcoop':
+    case 'mocoop-moe':
+      return { gate: false, text: false };
+    case 'mocoop-no-text':
+    case 'mocoop-gate':
+      return { gate: true, text: false };
+    case 'mocoop-no-gate':
+      return { gate: false, text: true };
+    default:
+      return { gate: true, text: true };
+  }
 }
 
 export function lossSettingsFor(s: TrainSettings, experts: number, logitScale = 100): LossSettings {
-  const prompt = s.method === 'coop' || s.method === 'kgcoop';
   return {
     preset: s.preset,
     logitScale,
@@ -135,8 +160,8 @@ export function lossSettingsFor(s: TrainSettings, experts: number, logitScale = 
     tauCe: s.tauCe,
     tauGate: s.tauGate,
     tauText: s.tauText,
-    lambda1: prompt || s.method === 'mocoop-no-gate' ? 0 : s.lambda1,
-    lambda2: prompt || s.method === 'mocoop-no-text' ? 0 : s.lambda2,
+    lambda1: lossTerms(s.method).gate ? s.lambda1 : 0,
+    lambda2: lossTerms(s.method).text ? s.lambda2 : 0,
     lambdaKg: s.method === 'kgcoop' ? s.lambdaKg : 0
   };
 }
@@ -198,10 +223,26 @@ export interface TrainResult {
   lastEpoch: number;
 }
 
+/**
+ * The context vectors training starts from: the template's word embeddings, or for a random layout
+ * ("{ctx:N} …", CoOp's few-shot init) N vectors drawn from N(0, 0.02²), seeded by the run's seed.
+ */
+export function initialContext(learner: PromptLearner, experts: ExpertTemplate[], seed: number): ContextVectors {
+  const context = learner.initialContext();
+  experts.forEach((e, j) => {
+    if (!e.randomPrefix) return;
+    const [n, width] = context.prefix[j]!.shape;
+    const normal = normalRandom(seededRandom(mixSeed('context', seed, j)));
+    context.prefix[j]!.dispose();
+    context.prefix[j] = tf.tensor2d(Float32Array.from({ length: n * width }, () => 0.02 * normal()), [n, width]);
+  });
+  return context;
+}
+
 export async function trainPrompts(engine: ClipEngine, data: TrainData, settings: TrainSettings, callbacks: TrainCallbacks = {}, resumeFrom?: Buffer): Promise<TrainResult> {
   const tokenizer = engine.tokenizer;
   const text = engine.model.text;
-  const groups = groupsFor(settings.method, data.groups);
+  const groups = groupsFor(settings.method, data.groups, settings.promptTemplate);
   const G = groups.length;
   if (G === 0) throw new Error('There are no template groups: add at least one group of templates.');
   const singleExpert = settings.method === 'coop' || settings.method === 'kgcoop';
@@ -227,7 +268,9 @@ export async function trainPrompts(engine: ClipEngine, data: TrainData, settings
 
   // Frozen hand-written prompt features h_(j,i)(a) and group prototypes g_j.
   const hard: Tensor[] = [];
-  for (const templates of groups) {
+  // KgCoOp's knowledge term compares with its hand-written prompt; the others with their groups' templates.
+  const hardGroups = settings.method === 'kgcoop' && settings.kgTemplate ? [[settings.kgTemplate]] : groups.map((g) => g.map(templateText));
+  for (const templates of hardGroups) {
     const vectors = await engine.embedTextsAsync(templates.flatMap((t) => names.slice(0, trained).map((n) => t.replace('{}', n))));
     const flat = new Float32Array(templates.length * trained * P);
     vectors.forEach((v, i) => flat.set(v, i * P));
@@ -238,7 +281,7 @@ export async function trainPrompts(engine: ClipEngine, data: TrainData, settings
   // Released code: each group's prototype of each class = normalised mean over the group's templates.
   const prototypes = released ? tf.tidy(() => tf.stack(hard.map((h) => { const m = tf.mean(h, 0); return tf.div(m, tf.norm(m, 'euclidean', -1, true)); }))) : null;
 
-  let params: Params = { context: learner.initialContext(), W: tf.zeros([G, P]) as Tensor2D, b: tf.zeros([G]) as Tensor1D, correction: tf.zeros([P]) as Tensor1D };
+  let params: Params = { context: initialContext(learner, experts, settings.seed), W: tf.zeros([G, P]) as Tensor2D, b: tf.zeros([G]) as Tensor1D, correction: tf.zeros([P]) as Tensor1D };
   let velocity: Params = fromList(list(params).map((t) => tf.zerosLike(t)), G);
   let startEpoch = 0;
   if (resumeFrom) {

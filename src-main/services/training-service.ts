@@ -15,6 +15,7 @@ import { SCHEDULE_NAMES, type ScheduleName, WARMUP_LR, defaultSchedule, isSchedu
 import { type MatchedClass, matchRunClasses } from '../mocoop/class-match';
 import { type ExpertTable, classProbabilities, predict, runLogitScale } from '../mocoop/inference';
 import { fitLinearProbe } from '../mocoop/linear-probe';
+import { COOP_BASE_TO_NEW_PROMPT, coopPrompt, deviations, kgcoopTemplate, recogniseDataset } from '../mocoop/baselines';
 import type { ReportInput } from '../mocoop/report';
 import { decodeTable, encodeTable } from '../mocoop/table-codec';
 import { exportExperts, importExperts } from '../mocoop/export';
@@ -100,11 +101,11 @@ export function modelLogitScale(model: Pick<ModelInfo, 'dir'> | null): number | 
 const DEFAULT_GROUPING = 'mocoop-ImageNet';
 
 /** The tokenisation check of every expert a run would build (see `checkExpertTokens`), as a refusal in words. */
-function checkPromptTokens(engine: Pick<ClipEngine, 'tokenizer'>, settings: Pick<TrainSettings, 'method' | 'underscoresAsSpaces'>, groups: string[][], classNames: string[]): void {
+function checkPromptTokens(engine: Pick<ClipEngine, 'tokenizer'>, settings: Pick<TrainSettings, 'method' | 'underscoresAsSpaces' | 'promptTemplate'>, groups: string[][], classNames: string[]): void {
   const tokenizer = engine.tokenizer;
   const names = settings.underscoresAsSpaces ? classNames.map((n) => n.replace(/_/g, ' ')) : classNames;
   try {
-    const experts = groupsFor(settings.method, groups).map((g) => expertTemplate(tokenizer, g[0]!));
+    const experts = groupsFor(settings.method, groups, settings.promptTemplate).map((g) => expertTemplate(tokenizer, g[0]!));
     checkExpertsTokens(tokenizer, experts, names, classTokenIds(tokenizer, names, false));
   } catch (error) {
     if (error instanceof PromptLayoutError) throw new AppError('invalid_input', error.message);
@@ -344,7 +345,7 @@ export class TrainingService {
     engine: ClipEngine,
     model: ModelInfo,
     backend: string,
-    options: { method: TrainMethod; preset?: 'paper' | 'released-code'; schedule?: ScheduleName; warmupEpochs?: number; augment?: AugmentMode; augViews?: number; setId?: number; topK?: number; epochs?: number; batchSize?: number; lr?: number; seed?: number; loss?: LossOverrides; resume?: string },
+    options: { method: TrainMethod; preset?: 'paper' | 'released-code'; schedule?: ScheduleName; warmupEpochs?: number; augment?: AugmentMode; augViews?: number; dataset?: string; setId?: number; topK?: number; epochs?: number; batchSize?: number; lr?: number; seed?: number; loss?: LossOverrides; resume?: string },
     onStep: (event: StepEvent) => void,
     shouldStop?: () => boolean,
     onRun?: (runId: string) => void
@@ -416,6 +417,21 @@ export class TrainingService {
       : method === 'zeroshot' || method === 'linear-probe'
         ? { mode: 'off', views: 0 }
         : resolveAugment(options.augment ?? (await defaultAugmentFor(engine)), options.augViews);
+    // The baselines as published (mocoop/baselines): CoOp's and KgCoOp's prompt layouts, CLIP's logit
+    // scale (100) for their logits, KgCoOp's hand-written prompt of the data set the project is.
+    let baseline: { dataset: string | null; kgTemplateSource?: string } = { dataset: null };
+    if (!resumed && (method === 'coop' || method === 'kgcoop')) {
+      settings.promptTemplate = method === 'coop' ? coopPrompt(set.newClassIds.length > 0) : COOP_BASE_TO_NEW_PROMPT;
+      if (options.loss?.tauCe === undefined) settings.tauCe = 1 / engine.logitScale;
+      const library = loadTemplateLibrary();
+      const dataset = recogniseDataset(library, this.training.templateGroups().map((g) => g.templates), options.dataset);
+      baseline = { dataset };
+      if (method === 'kgcoop') {
+        const kg = kgcoopTemplate(library, dataset);
+        settings.kgTemplate = kg.template;
+        baseline.kgTemplateSource = kg.source;
+      }
+    }
     const groups = resumed ? ((resumed.settings.groups as string[][]) ?? this.groups()) : this.groups();
     const single = method === 'coop' || method === 'kgcoop' || method === 'zeroshot' || method === 'linear-probe';
     if (!single && (settings.topK < 1 || settings.topK > groups.length)) {
@@ -451,6 +467,10 @@ export class TrainingService {
         // Augmentation: the mode and, for a pool, its views per image.
         augment: augment.mode,
         augViews: augment.views,
+        ...(baseline.dataset ? { dataset: baseline.dataset } : {}),
+        ...(baseline.kgTemplateSource ? { kgTemplateSource: baseline.kgTemplateSource } : {}),
+        // What still departs from the method's paper, for the report's settings.
+        deviations: deviations({ method, preset: settings.preset, schedule: method === 'zeroshot' || method === 'linear-probe' ? null : scheduleName, batchSize: settings.batchSize, augment: augment.mode, augViews: augment.views, kgTemplateSource: baseline.kgTemplateSource, baseToNew: set.newClassIds.length > 0 }),
         groups,
         setId: set.id,
         classes: base.map((c) => c.name),
@@ -490,12 +510,39 @@ export class TrainingService {
         table = { experts: 1, classes: names.length, dim: engine.dim, features: flat, W: new Float32Array(engine.dim), b: new Float32Array(1), topK: 1, logitScale: engine.logitScale };
         onStep({ event: 'step', epoch: 0, step: 0, loss: 0, l_ce: 0, l_gate: 0, l_text: 0, lr: 0, accuracy: 0, images_per_s: 0, eta_s: 0 });
       } else if (options.method === 'linear-probe') {
+        // CoOp's protocol: C searched on the validation split (min(k, 4) images per class, sampled with the
+        // seed), else on one held-out training image per class, else scikit-learn's default C = 1.
+        const baseIds = new Set(base.map((c) => c.id));
+        const valPool = this.store.images(this.store.imageIds({ split: 'val' })).filter((r) => r.labelId !== null && !r.missing && baseIds.has(r.labelId));
+        const valRows = sampleFewShot(valPool.map((r) => ({ ...r, classId: r.labelId! })), Math.min(set.k ?? 4, 4), settings.seed);
+        let validation: { features: Float32Array[]; labels: number[] } | undefined;
+        let searchOn: { features: Float32Array[]; labels: number[] } = { features: usable.map((r) => features.get(r.hash)!), labels: usable.map((r) => classIndex.get(r.labelId!)!) };
+        let validationText = 'nothing (C = 1, scikit-learn\'s default: no validation images and too few training images to hold one out)';
+        if (valRows.length) {
+          const valFeatures = await this.features(engine, model, valRows);
+          const rowsWith = valRows.filter((r) => valFeatures.has(r.hash));
+          validation = { features: rowsWith.map((r) => valFeatures.get(r.hash)!), labels: rowsWith.map((r) => classIndex.get(r.labelId!)!) };
+          validationText = `the validation split (${rowsWith.length} images, up to ${Math.min(set.k ?? 4, 4)} per class)`;
+        } else if (base.every((c) => usable.filter((r) => r.labelId === c.id).length >= 2)) {
+          const held = new Set(sampleFewShot(usable.map((r) => ({ ...r, classId: r.labelId! })), 1, settings.seed).map((r) => r.id));
+          const rest = usable.filter((r) => !held.has(r.id));
+          const out = usable.filter((r) => held.has(r.id));
+          searchOn = { features: rest.map((r) => features.get(r.hash)!), labels: rest.map((r) => classIndex.get(r.labelId!)!) };
+          validation = { features: out.map((r) => features.get(r.hash)!), labels: out.map((r) => classIndex.get(r.labelId!)!) };
+          validationText = 'one held-out training image per class (the project has no validation images of these classes)';
+        }
+        const chosen = validation ? fitLinearProbe(searchOn.features, searchOn.labels, base.length, { validation }).search!.C : 1;
         const probe = fitLinearProbe(
           usable.map((r) => features.get(r.hash)!),
           usable.map((r) => classIndex.get(r.labelId!)!),
           base.length,
-          { onIteration: (i, loss) => (i % 25 === 0 ? onStep({ event: 'step', epoch: 0, step: i + 1, loss, l_ce: loss, l_gate: 0, l_text: 0, lr: 0.05, accuracy: 0, images_per_s: 0, eta_s: 0 }) : undefined) }
+          { C: chosen, onIteration: (i, loss) => (i % 25 === 0 ? onStep({ event: 'step', epoch: 0, step: i + 1, loss, l_ce: loss, l_gate: 0, l_text: 0, lr: 0, accuracy: 0, images_per_s: 0, eta_s: 0 }) : undefined) }
         );
+        this.training.addRunSettings(runId, {
+          linearProbeC: chosen,
+          linearProbeValidation: validationText,
+          deviations: deviations({ method, baseToNew: set.newClassIds.length > 0, linearProbe: { validation: validationText } })
+        });
         const A = base.length + virtual.length;
         table = { experts: 1, classes: A, dim: engine.dim, features: new Float32Array(A * engine.dim), W: new Float32Array(engine.dim), b: new Float32Array(1), topK: 1, linear: { weights: probe.weights, bias: probe.bias }, logitScale: 1 };
       } else {
@@ -618,7 +665,7 @@ export class TrainingService {
       const prompts = learnedPrompts(checkpoint.state, table.experts);
       return await encodeThroughExperts(
         engine,
-        { groups: groupsFor(method, groups), underscoresAsSpaces: (run.settings.underscoresAsSpaces as boolean | undefined) ?? true, released: run.settings.preset === 'released-code' },
+        { groups: groupsFor(method, groups, run.settings.promptTemplate as string | undefined), underscoresAsSpaces: (run.settings.underscoresAsSpaces as boolean | undefined) ?? true, released: run.settings.preset === 'released-code' },
         prompts,
         names
       );

@@ -279,6 +279,12 @@ export class TrainingStore {
     });
   }
 
+  /** Adds settings learned while training (a linear probe's chosen C) to a run's record. */
+  addRunSettings(runId: string, extra: Record<string, unknown>): void {
+    const current = this.run(runId).settings;
+    this.db.prepare('UPDATE runs SET settings = ? WHERE id = ?').run(JSON.stringify({ ...current, ...extra }), runId);
+  }
+
   /** Deletes a run with its steps, predictions and checkpoint; a run still training is refused. */
   deleteRun(runId: string): void {
     this.run(runId);

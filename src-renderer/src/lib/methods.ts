@@ -5,6 +5,9 @@ export const METHODS = [
   { id: 'kgcoop', label: 'KgCoOp (CoOp kept near the hand-written prompt)' },
   { id: 'mocoop-no-gate', label: 'MoCoOp without the gate loss (ablation)' },
   { id: 'mocoop-no-text', label: 'MoCoOp without the text loss (ablation)' },
+  { id: 'mocoop-moe', label: 'MoCoOp +MoE only (Table 2 ablation: experts and router, L_ce only)' },
+  { id: 'mocoop-gate', label: 'MoCoOp +MoE +gate (Table 2 ablation: no text loss)' },
+  { id: 'mocoop-text', label: 'MoCoOp +MoE +gate +text (Table 2: the full method)' },
   { id: 'zeroshot', label: 'Zero-shot CLIP (no training)' },
   { id: 'linear-probe', label: 'Linear probe (logistic regression)' }
 ] as const;

@@ -204,7 +204,7 @@ describe('published schedules', () => {
     expect(defaultSchedule('mocoop')).toBe('lasp-25');
     expect(defaultSchedule('mocoop-no-text')).toBe('lasp-25');
     expect(defaultSchedule('coop')).toBe('coop');
-    expect(defaultSchedule('kgcoop')).toBe('coop');
+    expect(defaultSchedule('kgcoop')).toBe('kgcoop');
     expect(SCHEDULES.every((s) => s.explanation.length > 10 && !s.explanation.includes('\n'))).toBe(true);
   });
 
@@ -222,7 +222,7 @@ describe('linear probe', () => {
   it('fits separable clusters and cannot score classes it never saw', async () => {
     await tf.setBackend('cpu');
     const data = clusteredData(['ant', 'bee', 'wasp'], 10, 16, 4);
-    const probe = fitLinearProbe(data.features, data.labels, 3, { iterations: 200 });
+    const probe = fitLinearProbe(data.features, data.labels, 3, { maxIterations: 200 });
     const table = { experts: 1, classes: 4, dim: 16, features: new Float32Array(64), W: new Float32Array(16), b: new Float32Array(1), topK: 1, linear: { weights: probe.weights, bias: probe.bias } };
     const hits = data.features.filter((f, n) => predict(table, f, [0, 1, 2]).predicted === data.labels[n]).length;
     expect(hits).toBe(30);
