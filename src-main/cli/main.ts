@@ -232,7 +232,8 @@ async function exportLabelsCommand(args: ParsedArgs): Promise<void> {
     });
     const lines = [
       `${result.replaced ? 'Replaced' : 'Saved'} ${result.savedTo}: ${result.images} image(s)${result.left ? `, ${result.left} unlabeled left out` : ''}`,
-      result.imageRoot ? `Image root: ${result.imageRoot}` : '',
+      result.imageRoot ? `Image root: ${result.imageRoot}${format === 'labelstudio' ? ' (serve it with LOCAL_FILES_DOCUMENT_ROOT set to this folder)' : ''}` : '',
+      result.labelConfig ? `Labeling config for the Label Studio project:\n${result.labelConfig.trimEnd()}` : '',
       ...result.renamed.map((r) => `  class "${r.name}" is in folder "${r.folder}"`),
       result.skipped.length ? `Not exported: ${result.skipped.length}` : '',
       ...result.skipped.slice(0, 50).map((s) => `  ${s.path}: ${s.reason}`)

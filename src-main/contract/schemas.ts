@@ -542,7 +542,9 @@ export const ExportToResult = z.object({
   /** ImageFolder: files that could not be exported (missing on disk). */
   skipped: z.array(SkippedItem),
   /** ImageFolder: class names that needed another folder name. */
-  renamed: z.array(z.object({ name: z.string(), folder: z.string() }))
+  renamed: z.array(z.object({ name: z.string(), folder: z.string() })),
+  /** Label Studio: the labeling config (XML) its tasks need: one Choice per class of the project. */
+  labelConfig: z.string().nullable().optional()
 });
 
 /* File browser (web mode's path fields) and folder download. */

@@ -8,7 +8,7 @@ import type { z } from 'zod';
 import type { ExportToRequest, ExportToResult } from '../contract';
 import type { Handlers } from '../contract/dispatch';
 import { AppError } from '../contract/errors';
-import { type ExportRow, toCoopSplit, toCsv, toLabelStudio } from '../data/label-export';
+import { type ExportRow, labelStudioConfig, toCoopSplit, toCsv, toLabelStudio } from '../data/label-export';
 import { statOrNone, writeFileAtomically, writeImageFolder } from '../data/export-writer';
 import type { ProjectStore } from '../store/project-store';
 import { checkOutputFolder } from './output-folder';
@@ -71,7 +71,8 @@ export function exportTo(store: ProjectStore, request: Request): Result {
   else if (format === 'coop') ({ json: content, imageRoot, left } = toCoopSplit(rows, store.listClasses()));
   else ({ json: content, imageRoot } = toLabelStudio(rows));
   const { replaced } = writeFileAtomically(target, content, { overwrite: request.overwrite });
-  return { format, savedTo: target, images: rows.length - left, left, imageRoot, replaced, skipped: [], renamed: [] };
+  const labelConfig = format === 'labelstudio' ? labelStudioConfig(store.listClasses()) : null;
+  return { format, savedTo: target, images: rows.length - left, left, imageRoot, replaced, skipped: [], renamed: [], labelConfig };
 }
 
 export function labelExportToHandlers(project: () => ProjectStore): Pick<Handlers, 'labels.exportTo'> {

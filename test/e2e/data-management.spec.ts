@@ -119,6 +119,7 @@ test('Data management: a new folder asks first, split on import with counts per 
     await exportDialog.locator('#export-file').fill(path.join(exports, 'tasks.json'));
     await exportDialog.getByRole('button', { name: 'Save', exact: true }).click();
     await expect(exportDialog.getByTestId('export-result')).toContainText(`saved to ${path.join(exports, 'tasks.json')}`);
+    await expect(exportDialog.getByTestId('label-config')).toContainText('<Choice value="golden retriever"/>');
     // Saving again asks before replacing.
     await exportDialog.getByRole('button', { name: 'Save', exact: true }).click();
     await expect(exportDialog.getByTestId('export-confirm')).toContainText('already exists. Replace it?');

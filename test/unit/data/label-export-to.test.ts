@@ -166,6 +166,8 @@ describe('file exports saved on disk', () => {
     expect(JSON.parse(fs.readFileSync(path.join(dir, 'split.json'), 'utf8')).test).toEqual([['cat/0.jpg', expect.any(Number), 'cat']]);
     const ls = exportTo(source, { format: 'labelstudio', target: path.join(dir, 'tasks.json') });
     expect(ls.images).toBe(14);
+    expect(ls.labelConfig).toContain('<Choice value="a/b: odd?"/>');
+    expect(csv.labelConfig).toBeNull();
     expect(leftovers(dir)).toEqual([]);
     expect(() => exportTo(source, { format: 'csv', target: 'relative/labels.csv' })).toThrow(/not a full path/);
   });
