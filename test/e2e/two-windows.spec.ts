@@ -106,6 +106,16 @@ test('two tabs on one project: own undo, reload-or-overwrite, live refresh', asy
     await importFixtureModel(a);
     await a.keyboard.press('Alt+3');
     await a.getByRole('button', { name: 'Measure on labeled images' }).click();
+    // Progress with the step, counts and time so far instead of a bare "Measuring…" (the first run starts the compute worker).
+    await expect(a.getByTestId('measure-progress')).toBeVisible();
+    await a
+      .getByTestId('measure-progress')
+      .filter({ hasText: /Step \d of 3/ })
+      .waitFor({ timeout: 10_000 })
+      .then(
+        () => shot(a, '04a-measuring'),
+        () => {} // finished before a step was reported: nothing to show
+      );
     await expect(a.getByTestId('group-stats').first()).toContainText('ensemble', { timeout: 60_000 });
     await expect(a.getByTestId('measure-note')).toContainText(/Measured .* with tiny-clip-a in/);
     await a.keyboard.press('Alt+1');
@@ -116,7 +126,7 @@ test('two tabs on one project: own undo, reload-or-overwrite, live refresh', asy
     await b.reload();
     await b.keyboard.press('Alt+3');
     await expect(b.getByTestId('group-stats').first()).toContainText('ensemble');
-    await shot(b, '04-tab-b-kept-measurement');
+    await shot(b, '05-tab-b-kept-measurement');
 
     expect(errors).toEqual([]);
   } finally {

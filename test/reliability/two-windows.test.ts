@@ -1,5 +1,8 @@
+import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import { CLIENT_HEADER, startWebServer } from '../../src-main/transport/web-server';
 import { dispatch } from '../../src-main/contract/dispatch';
 import { AppServices } from '../../src-main/services/app-services';
 import { PhaseEta } from '../../src-main/services/eta';
@@ -211,6 +214,46 @@ describe('undo is per window', () => {
     expect(await call(A, 'labels.history')).toEqual({ canUndo: false, canRedo: false });
     expect(await call(null, 'labels.history')).toEqual({ canUndo: true, canRedo: false });
     expect((await call(null, 'labels.undo')).changedImageIds).toEqual([one]);
+  });
+});
+
+describe('over web mode', () => {
+  it('each tab is told apart by its client header: its own undo, and change events naming it pushed to every tab', async () => {
+    const staticDir = path.join(tmp.dir, 'static');
+    fs.mkdirSync(staticDir, { recursive: true });
+    fs.writeFileSync(path.join(staticDir, 'index.html'), '<!doctype html><title>t</title>');
+    const server = await startWebServer({ services: app, staticDir, port: 0, log: () => {} });
+    const socket = new WebSocket(`ws://127.0.0.1:${server.port}${server.basePath}events?token=${server.token}`, { headers: { Origin: server.origin } });
+    const pushed: { event: string; payload: any }[] = [];
+    socket.on('message', (data) => pushed.push(JSON.parse(String(data))));
+    await new Promise((resolve, reject) => {
+      socket.once('open', resolve);
+      socket.once('error', reject);
+    });
+    const post = async (client: string | null, name: string, input?: unknown) => {
+      const response = await fetch(`${server.origin}${server.basePath}api/${name}`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${server.token}`, ...(client ? { [CLIENT_HEADER]: client } : {}) },
+        body: input === undefined ? '' : JSON.stringify(input)
+      });
+      const envelope = (await response.json()) as { ok: boolean; value?: any; error?: { code: string } };
+      if (!envelope.ok) throw new Error(envelope.error!.code);
+      return envelope.value;
+    };
+    try {
+      const [cat] = await call(null, 'classes.list');
+      const [one] = (await call(null, 'images.ids', { filter: { unlabeled: true } })).ids as number[];
+      await post('tab-1', 'labels.assign', { imageIds: [one], classId: cat.id });
+      expect(await post('tab-2', 'labels.history')).toEqual({ canUndo: false, canRedo: false });
+      expect((await post('tab-2', 'labels.undo')).description).toBe('Nothing to undo');
+      expect(await post('tab-1', 'labels.history')).toEqual({ canUndo: true, canRedo: false });
+      // A header that is not a client id is no id at all (the shared, unnamed history).
+      expect(await post('../tab-1', 'labels.history')).toEqual({ canUndo: false, canRedo: false });
+      await expect.poll(() => pushed.find((m) => m.event === 'project.changed')?.payload).toEqual({ reason: 'labels', origin: 'tab-1', imageIds: [one] });
+    } finally {
+      socket.close();
+      await server.close();
+    }
   });
 });
 
