@@ -39,6 +39,15 @@ test('Data management: a new folder asks first, split on import with counts per 
   await imageFolder(root);
   const server = await startServer(home);
   const shot = (name: string) => screenshot(page, testInfo, name);
+  /** The light theme at 1280×800, then the dark one at 1920×1080. */
+  const shots = async (name: string) => {
+    await shot(name);
+    await page.setViewportSize({ width: 1920, height: 1080 });
+    await page.evaluate(() => document.documentElement.setAttribute('data-theme', 'dark'));
+    await shot(`${name}-dark-1920`);
+    await page.evaluate(() => document.documentElement.setAttribute('data-theme', 'light'));
+    await page.setViewportSize({ width: 1280, height: 800 });
+  };
   const errors: string[] = [];
   page.on('pageerror', (e) => errors.push(e.message));
   try {
@@ -51,7 +60,7 @@ test('Data management: a new folder asks first, split on import with counts per 
     await page.getByRole('button', { name: 'Create project' }).click();
     const ask = page.getByRole('dialog', { name: 'Create the folder?' });
     await expect(ask).toContainText(`The folder ${folder} does not exist. Create it?`);
-    await shot('40-create-folder-confirm');
+    await shots('40-create-folder-confirm');
     await ask.getByRole('button', { name: 'Cancel' }).click();
     await expect(ask).toHaveCount(0);
     expect(fs.existsSync(path.join(home, 'work'))).toBe(false);
@@ -83,12 +92,7 @@ test('Data management: a new folder asks first, split on import with counts per 
     await expect(rows).toHaveCount(CLASSES.length);
     await expect(rows.filter({ hasText: 'apple' })).toContainText(/apple\s*8\s*2\s*2/);
     await expect(rows.filter({ hasText: 'golden retriever' })).toContainText(/golden retriever\s*3\s*1\s*1/);
-    await shot('42-import-summary-per-class');
-    await page.setViewportSize({ width: 1920, height: 1080 });
-    await page.evaluate(() => document.documentElement.setAttribute('data-theme', 'dark'));
-    await shot('43-import-summary-dark-1920');
-    await page.evaluate(() => document.documentElement.setAttribute('data-theme', 'light'));
-    await page.setViewportSize({ width: 1280, height: 800 });
+    await shots('42-import-summary-per-class');
     await dialog.getByRole('button', { name: 'Done' }).click();
 
     // The project holds what the summary said, and the grid (id order) follows the natural file order.
@@ -140,7 +144,7 @@ test('Data management: a new folder asks first, split on import with counts per 
     await exportDialog.getByLabel('Copy the images').check();
     await exportDialog.getByRole('button', { name: 'Save', exact: true }).click();
     await expect(exportDialog.getByTestId('export-confirm')).toContainText('already exists and is not empty. Replace it?');
-    await shot('45-export-replace-confirm');
+    await shots('45-export-replace-confirm');
     await exportDialog.getByRole('button', { name: 'Replace' }).click();
     await expect(exportDialog.getByTestId('export-result')).toContainText('(the old one was replaced)');
     expect(fs.lstatSync(path.join(imageFolder, 'test', 'apple', fs.readdirSync(path.join(imageFolder, 'test', 'apple'))[0]!)).isSymbolicLink()).toBe(false);
@@ -167,7 +171,7 @@ test('Data management: a new folder asks first, split on import with counts per 
     await expect(summary).toContainText(`Imported ${TOTAL} images`);
     await expect(summary.getByTestId('import-split-counts')).toContainText('Train pool 77 · validation 25 · test 25');
     await expect(summary.getByTestId('import-split-table').locator('tbody tr')).toHaveCount(CLASSES.length);
-    await shot('46-label-studio-import');
+    await shots('46-label-studio-import');
     expect(errors).toEqual([]);
   } finally {
     await server.stop();
