@@ -1,6 +1,6 @@
-import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
+import { readRegularTextFile, unreadableReason } from './regular-file';
 
 const positiveInt = z.number().int().positive();
 
@@ -115,9 +115,9 @@ export function readClipConfig(dir: string): ClipConfig {
   const file = path.join(dir, 'config.json');
   let text: string;
   try {
-    text = fs.readFileSync(file, 'utf8');
+    text = readRegularTextFile(file);
   } catch (error) {
-    throw new ModelConfigError(`${file}: cannot be read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}). A CLIP model folder needs config.json, model.safetensors, vocab.json and merges.txt.`);
+    throw new ModelConfigError(`${file}: cannot be read (${unreadableReason(error)}). A CLIP model folder needs config.json, model.safetensors, vocab.json and merges.txt.`);
   }
   let json: unknown;
   try {

@@ -5,6 +5,7 @@
  */
 import fs from 'node:fs';
 import { z } from 'zod';
+import { openRegularFile, unreadableReason } from './regular-file';
 
 export type SafeDtype = 'F32' | 'F16' | 'BF16';
 const BYTES: Record<string, number> = { F64: 8, F32: 4, F16: 2, BF16: 2, I64: 8, I32: 4, I16: 2, I8: 1, U8: 1, BOOL: 1 };
@@ -65,9 +66,9 @@ export class SafetensorsFile {
   static open(file: string): SafetensorsFile {
     let fd: number;
     try {
-      fd = fs.openSync(file, 'r');
+      fd = openRegularFile(file);
     } catch (error) {
-      throw new SafetensorsError(`${file}: cannot be opened (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}).`);
+      throw new SafetensorsError(`${file}: cannot be opened (${unreadableReason(error)}).`);
     }
     try {
       const size = fs.fstatSync(fd).size;

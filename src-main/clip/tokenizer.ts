@@ -3,8 +3,8 @@
  * pre-tokenisation regex, and GPT-2-style byte-level BPE with a `</w>` end-of-word marker.
  * Ids are identical to OpenAI's for the same vocab.json / merges.txt.
  */
-import fs from 'node:fs';
 import path from 'node:path';
+import { readRegularTextFile, unreadableReason } from './regular-file';
 import { cleanText } from './text-clean';
 
 /** A vocabulary or merges file that cannot serve as CLIP's tokenizer; the message names the file and what to do. */
@@ -339,11 +339,9 @@ function checkVocab(vocab: unknown, label: string): Map<string, number> {
 
 function readText(filePath: string, what: string): string {
   try {
-    return fs.readFileSync(filePath, 'utf8');
+    return readRegularTextFile(filePath);
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? 'it does not exist' : code === 'EISDIR' ? 'it is a folder' : code === 'EACCES' || code === 'EPERM' ? 'permission denied' : (code ?? (error as Error).message);
-    throw new TokenizerError(`${filePath}: the CLIP ${what} cannot be read (${why}). A CLIP model folder needs config.json, model.safetensors, vocab.json and merges.txt.`);
+    throw new TokenizerError(`${filePath}: the CLIP ${what} cannot be read (${unreadableReason(error)}). A CLIP model folder needs config.json, model.safetensors, vocab.json and merges.txt.`);
   }
 }
 
@@ -362,7 +360,7 @@ function readVocabFile(vocabPath: string): Record<string, number> {
 /** text_config.vocab_size of a HuggingFace config.json, or undefined when there is none to read. */
 function configVocabSize(configPath: string): number | undefined {
   try {
-    const size = (JSON.parse(fs.readFileSync(configPath, 'utf8')) as { text_config?: { vocab_size?: unknown } })?.text_config?.vocab_size;
+    const size = (JSON.parse(readRegularTextFile(configPath)) as { text_config?: { vocab_size?: unknown } })?.text_config?.vocab_size;
     return typeof size === 'number' && Number.isSafeInteger(size) && size > 0 ? size : undefined;
   } catch {
     return undefined;

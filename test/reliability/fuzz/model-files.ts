@@ -5,6 +5,7 @@
  * duplicated, missing symbols, malformed lines). Each case is one file of the tiny CLIP fixture changed;
  * the other files stay the fixture's. Shared by the reliability tests and the bench's reliability line.
  */
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Rng } from './prng';
@@ -58,19 +59,24 @@ export function packSafetensors(header: unknown, data: Buffer, headerText = JSON
   return Buffer.concat([len, json, data]);
 }
 
+/** Content that makes the file a named pipe (reading one waits for a writer forever). */
+export const FIFO = Symbol('a named pipe');
+
 export interface ModelCase {
   kind: 'safetensors' | 'config' | 'vocab' | 'merges';
   name: string;
-  /** The changed file and its new content (null: the file is removed). */
+  /** The changed file and its new content (null: the file is removed; FIFO: a named pipe in its place). */
   file: ModelFile;
-  content: Buffer | string | null;
+  content: Buffer | string | null | typeof FIFO;
   /** True when no correct loader may accept it (bad data, not merely unusual data). */
   mustRefuse: boolean;
   /** A refusal must name one of these (the file, or for cross-file problems the other file). */
   names: string[];
 }
 
-type Mutation<T> = (rng: Rng, base: BaseModel) => { what: string; content: T | null; mustRefuse: boolean; names?: string[] };
+type Mutation<T> = (rng: Rng, base: BaseModel) => { what: string; content: T | null | typeof FIFO; mustRefuse: boolean; names?: string[] };
+
+const asPipe: Mutation<never> = () => ({ what: 'a named pipe (FIFO) in its place', content: FIFO, mustRefuse: true });
 
 const clone = <T>(value: T): T => structuredClone(value);
 const tensorNames = (base: BaseModel) => Object.keys(base.weights.header).filter((n) => n !== '__metadata__');
@@ -189,7 +195,8 @@ const safetensorsMutations: Mutation<Buffer>[] = [
   (rng, base) => {
     const garbage = rng.pick([Buffer.alloc(0), rng.bytes(rng.int(1, 7)), rng.bytes(rng.int(8, 4096)), Buffer.from('<!DOCTYPE html><title>404 Not Found</title>'), Buffer.from('version https://git-lfs.github.com/spec/v1\noid sha256:abc\nsize 6611852\n')]);
     return { what: `${garbage.length} bytes of something else`, content: garbage, mustRefuse: true };
-  }
+  },
+  asPipe
 ];
 
 const CONFIG_FIELDS = [
@@ -283,7 +290,8 @@ const configMutations: Mutation<string>[] = [
     // Unknown fields are ignored as HuggingFace does; a UTF-8 byte order mark is a valid start of a JSON file.
     return { what: `unknown fields added${bom ? ', with a byte order mark' : ''}`, content: (bom ? '\ufeff' : '') + JSON.stringify(config, null, rng.int(0, 4)), mustRefuse: false, names: ['config.json'] };
   },
-  () => ({ what: 'config.json removed', content: null, mustRefuse: true, names: ['config.json'] })
+  () => ({ what: 'config.json removed', content: null, mustRefuse: true, names: ['config.json'] }),
+  asPipe
 ];
 
 const SPECIALS = ['<|startoftext|>', '<|endoftext|>'];
@@ -343,7 +351,8 @@ const vocabMutations: Mutation<string>[] = [
     // A byte order mark is fine; an extra token no merge makes may be refused (as a sign of a cut merges.txt) or ignored.
     return { what: `extra token ${JSON.stringify(extra)}${bom ? ', byte order mark' : ''}`, content: (bom ? '\ufeff' : '') + JSON.stringify(vocab), mustRefuse: false };
   },
-  () => ({ what: 'vocab.json removed', content: null, mustRefuse: true })
+  () => ({ what: 'vocab.json removed', content: null, mustRefuse: true }),
+  asPipe
 ];
 
 const mergesMutations: Mutation<string>[] = [
@@ -399,7 +408,8 @@ const mergesMutations: Mutation<string>[] = [
     // Without the #version line the first merge is a merge; other comment lines are malformed merges.
     return { what: `first line ${JSON.stringify(version || '(none)')}`, content: lines.join('\n') + '\n', mustRefuse: version !== '' && !version.startsWith('#version') };
   },
-  () => ({ what: 'merges.txt removed', content: null, mustRefuse: true })
+  () => ({ what: 'merges.txt removed', content: null, mustRefuse: true }),
+  asPipe
 ];
 
 const KINDS = {
@@ -426,7 +436,10 @@ export function writeModelCase(dir: string, base: BaseModel, c: ModelCase): stri
   for (const file of MODEL_FILES) {
     const target = path.join(dir, file);
     if (file !== c.file) fs.symlinkSync(path.join(base.dir, file), target);
-    else if (c.content !== null) fs.writeFileSync(target, c.content);
+    else if (c.content === FIFO) {
+      if (process.platform === 'win32') fs.writeFileSync(target, '');
+      else execFileSync('mkfifo', [target]);
+    } else if (c.content !== null) fs.writeFileSync(target, c.content);
   }
   return dir;
 }
