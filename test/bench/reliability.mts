@@ -1,10 +1,10 @@
 /**
  * The bench's reliability line: the fuzz corpus of test/reliability/fuzz (more cases than CI runs)
  * through the app's real paths — model files, CSV, split JSON, images, template files — judged as in
- * the tests. Prints (or returns) {inputsTried, refusedCleanly, accepted, crashed, unclearMessage,
+ * the tests, and exported-experts folders (bench only for now). Prints (or returns) {inputsTried, refusedCleanly, accepted, crashed, unclearMessage,
  * wronglyAccepted, dataLost} overall and per kind; the goal is 0 crashed, 0 unclear, 0 lost.
  *
- *   npx tsx test/bench/reliability.mts [--seed S] [--per-kind N] [--verbose]
+ *   npx tsx test/bench/reliability.mts [--seed S] [--per-kind N] [--kinds csv,split,...] [--verbose]
  *   (BENCH_RELIABILITY_CASES=N sets the count per kind when run from run.mts)
  */
 import fs from 'node:fs';
@@ -23,9 +23,10 @@ export interface ReliabilityFigures extends Tally {
   failures: string[];
 }
 
-const ALL_KINDS = [...MODEL_KINDS, ...IMPORT_KINDS, 'templates'] as const;
+const ALL_KINDS = [...MODEL_KINDS, ...IMPORT_KINDS, 'templates', 'experts'] as const;
+type Kind = (typeof ALL_KINDS)[number];
 
-export async function benchReliability(options: { seed?: number; perKind?: number; verbose?: boolean; log?: (line: string) => void } = {}): Promise<ReliabilityFigures> {
+export async function benchReliability(options: { seed?: number; perKind?: number; kinds?: readonly Kind[]; verbose?: boolean; log?: (line: string) => void } = {}): Promise<ReliabilityFigures> {
   const seed = options.seed ?? 20261202;
   const perKind = options.perKind ?? Number(process.env.BENCH_RELIABILITY_CASES ?? 120);
   const log = options.log ?? ((line: string) => process.stderr.write(`[reliability] ${line}\n`));
@@ -37,7 +38,7 @@ export async function benchReliability(options: { seed?: number; perKind?: numbe
   const results: CaseResult[] = [];
   const byKind: Record<string, Tally> = {};
   try {
-    for (const kind of ALL_KINDS) {
+    for (const kind of options.kinds ?? ALL_KINDS) {
       const mine = await world.run(kind, seed, perKind, (r) => {
         if (options.verbose) log(`${r.kind} ${r.name} → ${r.verdict}${r.dataLost ? ' DATA LOST' : ''} (${r.ms.toFixed(0)} ms) ${r.message?.slice(0, 240) ?? ''}`);
       });
@@ -62,6 +63,7 @@ if (invoked) {
   const figures = await benchReliability({
     seed: arg('seed') ? Number(arg('seed')) : undefined,
     perKind: arg('per-kind') ? Number(arg('per-kind')) : undefined,
+    kinds: arg('kinds') ? (arg('kinds')!.split(',') as Kind[]) : undefined,
     verbose: process.argv.includes('--verbose')
   });
   process.stdout.write(JSON.stringify(figures, null, 2) + '\n');

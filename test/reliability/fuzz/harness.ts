@@ -6,7 +6,8 @@
  *   images (a refusal must change nothing; an acceptance must keep every earlier image; the project
  *   passes PRAGMA integrity_check); accepted images are also encoded as training would;
  * - template files: the CLI itself, in-process (`mocoop templates P --import FILE --json`), then the
- *   Templates page's request on the result.
+ *   Templates page's request on the result;
+ * - exported experts folders: `mocoop import-experts P --from DIR --json` in-process, then the runs list.
  * Used by test/reliability/fuzz-*.test.ts (a few dozen cases each) and the bench's reliability line.
  */
 import fs from 'node:fs';
@@ -22,12 +23,13 @@ import { type ImagePool, type ImportKind, importCase } from './import-files';
 import { type BaseModel, type ModelKind, buildBaseModel, modelCase, writeModelCase } from './model-files';
 import { makeRng } from './prng';
 import { templatesCase } from './templates-files';
+import { expertsCase } from './experts-files';
 
 /** Texts the accepted models encode: every byte-level symbol class (ASCII, accents, CJK, emoji, controls). */
 const TEXTS = ['a photo of a cat.', 'Ünïcödé café — 中文 😀\ttabs\nand lines', '!"#$%&\'()*+,-./0123456789:;<=>?@[\\]^_`{|}~ ABCxyz', '\u0000\u0007\u00ad\u200b'];
 const CASE_TIMEOUT_MS = 30_000;
 /** Kinds and the stream numbers that keep their cases apart for one seed. */
-const STREAM: Record<string, number> = { safetensors: 1, config: 2, vocab: 3, merges: 4, csv: 5, split: 6, image: 7, templates: 8 };
+const STREAM: Record<string, number> = { safetensors: 1, config: 2, vocab: 3, merges: 4, csv: 5, split: 6, image: 7, templates: 8, experts: 9 };
 const quiet = () => {};
 
 type Row = Record<string, unknown>;
@@ -255,14 +257,60 @@ export class FuzzWorld {
     return { kind: 'templates', name: c.name, ...outcome, ms: performance.now() - started };
   }
 
+  async runExpertsCase(seed: number, index: number): Promise<CaseResult> {
+    const started = performance.now();
+    const c = expertsCase(seed, index, makeRng(seed, STREAM.experts! * 1000 + index));
+    const dir = c.write(this.caseDir('experts'), `${seed}-${index}-${this.counter}`);
+    const store = this.services.openProject!;
+    const runs = () => JSON.stringify(store.db.prepare('SELECT id, status, method FROM runs ORDER BY id').all());
+    const home = path.join(this.root, 'cli-home');
+    const argv = ['import-experts', this.projectFile, '--from', dir, '--json'];
+    let outcome: CaseOutcome;
+    let before = runs();
+    let refused = true;
+    try {
+      if (c.twice) {
+        const first = await withTimeout(runCliInProcess(argv, home), CASE_TIMEOUT_MS, 'mocoop import-experts');
+        if (first.code !== 0) throw new Error(`the first import of a valid folder failed: ${first.stderr}`);
+        before = runs();
+      }
+      const result = await withTimeout(runCliInProcess(argv, home), CASE_TIMEOUT_MS, 'mocoop import-experts');
+      if (result.code === 0) {
+        refused = false;
+        const reply = await dispatch(this.services.handlers(), 'runs.list', undefined, quiet);
+        const id = (JSON.parse(result.stdout) as { run: string }).run;
+        outcome = !reply.ok
+          ? { verdict: 'crashed', message: `imported, then the runs list failed: ${reply.error.message}` }
+          : (reply.value as { id: string }[]).some((r) => r.id === id)
+            ? { verdict: 'accepted', message: `imported as ${id}` }
+            : { verdict: 'unclear', message: `said it imported ${id}, which the runs list does not have` };
+      } else if (/^mocoop: unexpected error/m.test(result.stderr) || (result.code !== 1 && result.code !== 2)) {
+        outcome = { verdict: 'crashed', message: `exit ${result.code}: ${result.stderr.slice(0, 400)}` };
+      } else {
+        const message = result.stderr.replace(/^mocoop: /, '').trim();
+        const problem = messageProblem(message, ['manifest.json', 'experts.safetensors', path.basename(dir)]);
+        outcome = problem ? { verdict: 'unclear', message: `${problem}: ${message}` } : { verdict: 'refused', message };
+      }
+    } catch (error) {
+      outcome = error instanceof HangError ? { verdict: 'crashed', message: error.message } : { verdict: 'crashed', message: `the CLI threw: ${String((error as Error)?.message ?? error)}` };
+    }
+    if (refused && runs() !== before) outcome.dataLost = 'the project\'s runs changed although the experts were refused';
+    const integrity = store.db.pragma('integrity_check', { simple: true });
+    if (integrity !== 'ok') outcome.dataLost = `integrity_check: ${String(integrity)}`;
+    if (outcome.verdict === 'accepted' && c.mustRefuse) outcome = { verdict: 'wronglyAccepted', message: `broken experts were imported (${outcome.message})` };
+    return { kind: 'experts', name: c.name, ...outcome, ms: performance.now() - started };
+  }
+
   /** `count` cases of one kind, in order. */
-  async run(kind: ModelKind | ImportKind | 'templates', seed: number, count: number, onCase?: (r: CaseResult) => void): Promise<CaseResult[]> {
+  async run(kind: ModelKind | ImportKind | 'templates' | 'experts', seed: number, count: number, onCase?: (r: CaseResult) => void): Promise<CaseResult[]> {
     const results: CaseResult[] = [];
     for (let index = 0; index < count; index++) {
       const result =
         kind === 'templates'
           ? await this.runTemplatesCase(seed, index)
-          : kind === 'csv' || kind === 'split' || kind === 'image'
+          : kind === 'experts'
+            ? await this.runExpertsCase(seed, index)
+            : kind === 'csv' || kind === 'split' || kind === 'image'
             ? await this.runImportCase(kind, seed, index)
             : await this.runModelCase(kind, seed, index);
       onCase?.(result);
