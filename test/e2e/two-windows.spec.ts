@@ -127,6 +127,11 @@ test('two tabs on one project: own undo, reload-or-overwrite, live refresh', asy
     await b.keyboard.press('Alt+3');
     await expect(b.getByTestId('group-stats').first()).toContainText('ensemble');
     await shot(b, '05-tab-b-kept-measurement');
+    await b.setViewportSize({ width: 1920, height: 1080 });
+    await shot(b, '05b-tab-b-kept-measurement-1920');
+    await b.getByRole('button', { name: 'Switch theme' }).click();
+    await shot(b, '05c-tab-b-kept-measurement-1920-dark');
+    await b.getByRole('button', { name: 'Switch theme' }).click();
 
     expect(errors).toEqual([]);
   } finally {

@@ -22,6 +22,14 @@ export interface Conflict {
 class Conflicts {
   current = $state<Conflict | null>(null);
   busy = $state(false);
+  /** Banners on screen per scope: a conflict no banner shows (e.g. a set saved from the grid) becomes a toast with Overwrite. */
+  private shown = new Map<ConflictScope, number>();
+
+  /** Called by a banner while it is on screen; returns the call that takes it off. */
+  showing(scope: ConflictScope): () => void {
+    this.shown.set(scope, (this.shown.get(scope) ?? 0) + 1);
+    return () => this.shown.set(scope, (this.shown.get(scope) ?? 1) - 1);
+  }
 
   /**
    * Handles a failed save: a stale revision becomes a Reload / Overwrite choice, anything else a
@@ -33,6 +41,9 @@ class Conflicts {
       return false;
     }
     this.current = { ...conflict, message: error.message };
+    if (!this.shown.get(conflict.scope)) {
+      toasts.show(error.message, 'error', { label: 'Overwrite', run: () => void this.resolve('overwrite') });
+    }
     return true;
   }
 
