@@ -5,7 +5,7 @@
  */
 
 /** Every setting a TrainStart request may carry besides the model, the method and the set. */
-export const TRAIN_SETTING_KEYS = ['preset', 'schedule', 'topK', 'epochs', 'batchSize', 'lr', 'seed', 'augViews', 'lambda1', 'lambda2', 'lambdaKg', 'tauCe', 'tauGate', 'tauText'] as const;
+export const TRAIN_SETTING_KEYS = ['preset', 'schedule', 'topK', 'epochs', 'batchSize', 'lr', 'seed', 'augment', 'augViews', 'lambda1', 'lambda2', 'lambdaKg', 'tauCe', 'tauGate', 'tauText'] as const;
 export type TrainSettingKey = (typeof TRAIN_SETTING_KEYS)[number];
 
 /** The loss weights and temperatures (TrainStart.loss), a subset of the settings. */
@@ -24,14 +24,18 @@ export interface MethodSpec {
   trainsPrompts: boolean;
 }
 
-/** What every prompt-learning method shares: the schedule and the optimiser, the seed, the augmented views, the classification temperature. */
-const PROMPT_SETTINGS = ['schedule', 'epochs', 'batchSize', 'lr', 'seed', 'augViews', 'tauCe'] as const satisfies readonly TrainSettingKey[];
+/** What every prompt-learning method shares: the schedule and the optimiser, the seed, the augmentation (mode and pool views), the classification temperature. */
+const PROMPT_SETTINGS = ['schedule', 'epochs', 'batchSize', 'lr', 'seed', 'augment', 'augViews', 'tauCe'] as const satisfies readonly TrainSettingKey[];
 
 export const METHOD_SPECS: Readonly<Record<string, MethodSpec>> = {
   mocoop: { settings: [...PROMPT_SETTINGS, 'preset', 'topK', 'lambda1', 'lambda2', 'tauGate', 'tauText'], terms: ['l_ce', 'l_gate', 'l_text'], trainsPrompts: true },
   // The ablations train with λ1 = 0 (no gate loss) or λ2 = 0 (no text loss): that weight and its temperature do nothing.
   'mocoop-no-gate': { settings: [...PROMPT_SETTINGS, 'preset', 'topK', 'lambda2', 'tauText'], terms: ['l_ce', 'l_text'], trainsPrompts: true },
   'mocoop-no-text': { settings: [...PROMPT_SETTINGS, 'preset', 'topK', 'lambda1', 'tauGate'], terms: ['l_ce', 'l_gate'], trainsPrompts: true },
+  // The paper's Table 2 rows by name: experts and router with L_ce only; + the gate loss; + the text loss (the full method).
+  'mocoop-moe': { settings: [...PROMPT_SETTINGS, 'preset', 'topK'], terms: [], trainsPrompts: true },
+  'mocoop-gate': { settings: [...PROMPT_SETTINGS, 'preset', 'topK', 'lambda1', 'tauGate'], terms: ['l_ce', 'l_gate'], trainsPrompts: true },
+  'mocoop-text': { settings: [...PROMPT_SETTINGS, 'preset', 'topK', 'lambda1', 'lambda2', 'tauGate', 'tauText'], terms: ['l_ce', 'l_gate', 'l_text'], trainsPrompts: true },
   // One learned prompt: no experts (K), no gate, no text loss, no released-code variant.
   coop: { settings: PROMPT_SETTINGS, terms: [], trainsPrompts: true },
   kgcoop: { settings: [...PROMPT_SETTINGS, 'lambdaKg'], terms: ['l_ce', 'l_kg'], trainsPrompts: true },
@@ -61,7 +65,8 @@ export const SETTING_LABELS: Readonly<Record<TrainSettingKey, string>> = {
   batchSize: 'the batch size',
   lr: 'the learning rate',
   seed: 'the training seed',
-  augViews: 'augmented views',
+  augment: 'the augmentation mode',
+  augViews: 'views per image',
   lambda1: 'λ1 (gate loss weight)',
   lambda2: 'λ2 (text loss weight)',
   lambdaKg: 'λ (KgCoOp weight)',

@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import { AUGMENT_MODES } from '$contract/augmentation';
 import { SCHEDULE_NAMES } from '$contract/schedules';
 import type { FewShotSetInfo, RunStep, RunSummary, StepProgress, TrainStart } from '$contract/schemas';
 import { api, bridge } from '../lib/bridge';
@@ -66,7 +67,7 @@ class TrainingState {
    * The Train page's settings form (kept while the app runs, and per project across reloads); empty
    * numbers keep the defaults, which come from the schedule (none picked: lasp-25 for MoCoOp, coop for CoOp and KgCoOp).
    */
-  form = $state<TrainSettings>({ modelId: '', method: 'mocoop', preset: 'paper', schedule: undefined, topK: 2, epochs: undefined, batchSize: undefined, lr: undefined, seed: 1, augViews: 0, name: '' });
+  form = $state<TrainSettings>({ modelId: '', method: 'mocoop', preset: 'paper', schedule: undefined, topK: 2, epochs: undefined, batchSize: undefined, lr: undefined, seed: 1, augment: undefined, augViews: undefined, name: '' });
   loss = $state<LossForm>({
     lambda1: undefined,
     lambda2: undefined,
@@ -181,6 +182,7 @@ class TrainingState {
     if (f.schedule === undefined || (SCHEDULE_NAMES as readonly unknown[]).includes(f.schedule)) this.form.schedule = f.schedule as TrainSettings['schedule'];
     if (typeof f.setId === 'number' && Number.isInteger(f.setId)) this.form.setId = f.setId;
     if (typeof f.name === 'string') this.form.name = f.name.slice(0, 200);
+    if (f.augment === undefined || (AUGMENT_MODES as readonly unknown[]).includes(f.augment)) this.form.augment = f.augment as TrainSettings['augment'];
     for (const key of NUMBER_FIELDS) if (key in f && isNumber(f[key])) (this.form as Record<string, unknown>)[key] = f[key] ?? undefined;
     const l = saved.loss ?? {};
     for (const key of LOSS_FIELDS) if (key in l && isNumber(l[key])) this.loss[key] = l[key] as number | null;
@@ -225,8 +227,8 @@ class TrainingState {
       if (runId !== this.activeRun) return;
       this.flush();
       this.steps = mergeSteps(history.steps, this.steps);
-    } catch (error) {
-      toasts.error(error);
+    } catch {
+      // The live steps still show; only the ones before them are missing from the chart.
     }
   }
 
@@ -275,6 +277,8 @@ class TrainingState {
       this.lastFinished = null;
       const { runId } = await api.train.start(settings);
       this.activeRun = runId;
+      // Its first steps may have arrived before its id did: read them from the server.
+      void this.syncActive(runId);
       await this.load();
     } catch (error) {
       toasts.error(error);

@@ -74,6 +74,22 @@ describe('a run\'s curves from step 1, whatever happened to the page', () => {
     expect(training.shown).toEqual(['r2']);
   });
 
+  it('a run whose first steps come before its id keeps them: they are read from the server', async () => {
+    api.runs.list.mockResolvedValue([run('f1', 'running')]);
+    let started!: (v: unknown) => void;
+    api.train.start.mockReturnValue(new Promise((resolve) => (started = resolve)));
+    runsApi.steps.mockResolvedValue({ runId: 'f1', steps: [step(1)], total: 1, stride: 1 });
+    const starting = training.start({ modelId: 'm', method: 'coop' });
+    emit('train.progress', { runId: 'f1', event: 'step', ...step(1) });
+    started({ runId: 'f1' });
+    await starting;
+    clock = 1000;
+    emit('train.progress', { runId: 'f1', event: 'step', ...step(2) });
+    await flush();
+    await new Promise((r) => setTimeout(r, 200));
+    expect(training.steps.map((s) => s.step)).toEqual([1, 2]);
+  });
+
   it('shows the runs chosen for comparison, each loaded once', async () => {
     api.runs.list.mockResolvedValue([run('a', 'done'), run('b', 'cancelled'), run('c', 'done')]);
     await training.load();
