@@ -1,61 +1,94 @@
 /**
  * Natural order of names: runs of digits compare by their value, so img2.jpg comes before img10.jpg
- * (0, 1, 2, … 10, not 0, 1, 10, 11). Text between the numbers compares as people read it (case and
- * accents only break ties); names that still tie are ordered by their code points, so two different
- * names never compare equal and every sort is the same on every machine.
+ * (0, 1, 2, … 10, not 0, 1, 10, 11). Text between the numbers compares as people read it: letters
+ * without case or accents first; then accents, then case (lower before upper), then leading zeros
+ * (2 before 02) break ties; names that still tie are ordered by their code points, so two different
+ * names never compare equal. No locale data is used: every machine sorts the same way.
  */
 
-// A fixed locale: the order must not change with the machine's language settings.
-const text = new Intl.Collator('en', { sensitivity: 'base', numeric: false });
-const textExact = new Intl.Collator('en', { sensitivity: 'variant', numeric: false });
+interface Chunk {
+  /** Digits: the value without leading zeros. Text: letters folded (no case, no accents). */
+  primary: string;
+  digits: boolean;
+  /** Text: lower case with its accents; digits: the run as written (its leading zeros). */
+  secondary: string;
+  /** Text: as written, case swapped so that lower case comes first. */
+  tertiary: string;
+}
+
+export type NaturalKey = { name: string; chunks: Chunk[] };
 
 const CHUNK = /(\d+)|(\D+)/g;
+const MARKS = /[\u0300-\u036f]/g;
+const ASCII = /^[\x00-\x7f]*$/;
+const swapCase = (text: string) =>
+  ASCII.test(text) ? text.replace(/[A-Za-z]/g, (c) => String.fromCharCode(c.charCodeAt(0) ^ 0x20)) : [...text].map((c) => (c === c.toLowerCase() ? c.toUpperCase() : c.toLowerCase())).join('');
 
-type Chunk = { digits: string } | { text: string };
-
-function chunks(name: string): Chunk[] {
-  const out: Chunk[] = [];
-  for (const match of name.matchAll(CHUNK)) out.push(match[1] !== undefined ? { digits: match[1] } : { text: match[2]! });
-  return out;
+/** The parts of a name that natural order compares (compute once per name when sorting many). */
+export function naturalKey(name: string): NaturalKey {
+  const chunks: Chunk[] = [];
+  for (const match of name.matchAll(CHUNK)) {
+    if (match[1] !== undefined) {
+      const run = match[1];
+      chunks.push({ primary: run.replace(/^0+(?=\d)/, ''), digits: true, secondary: run, tertiary: '' });
+    } else {
+      const text = match[2]!;
+      if (ASCII.test(text)) {
+        // The common case: nothing to normalise.
+        const lower = text.toLowerCase();
+        chunks.push({ primary: lower, digits: false, secondary: lower, tertiary: swapCase(text) });
+      } else {
+        const lower = text.normalize('NFC').toLowerCase();
+        chunks.push({ primary: lower.normalize('NFKD').replace(MARKS, ''), digits: false, secondary: lower, tertiary: swapCase(text) });
+      }
+    }
+  }
+  return { name, chunks };
 }
 
-/** Compares two runs of ASCII digits by value, of any length (no overflow past 2^53). */
-function compareDigits(a: string, b: string): number {
-  const x = a.replace(/^0+(?=\d)/, '');
-  const y = b.replace(/^0+(?=\d)/, '');
-  if (x.length !== y.length) return x.length - y.length;
-  return x < y ? -1 : x > y ? 1 : 0;
-}
+const byCodePoints = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
-const codePoints = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+/** Compares two runs of digits (leading zeros removed) by value, of any length. */
+const byValue = (a: string, b: string) => (a.length !== b.length ? a.length - b.length : byCodePoints(a, b));
+
+export function compareNaturalKeys(a: NaturalKey, b: NaturalKey): number {
+  if (a.name === b.name) return 0;
+  const n = Math.min(a.chunks.length, b.chunks.length);
+  for (let i = 0; i < n; i++) {
+    const p = a.chunks[i]!;
+    const q = b.chunks[i]!;
+    // Numbers come before text at the same position.
+    if (p.digits !== q.digits) return p.digits ? -1 : 1;
+    const c = p.digits ? byValue(p.primary, q.primary) : byCodePoints(p.primary, q.primary);
+    if (c !== 0) return Math.sign(c);
+  }
+  if (a.chunks.length !== b.chunks.length) return a.chunks.length - b.chunks.length;
+  for (let i = 0; i < n; i++) {
+    const p = a.chunks[i]!;
+    const q = b.chunks[i]!;
+    // Accents (text), then fewer leading zeros first (digits).
+    const c = p.digits ? p.secondary.length - q.secondary.length : byCodePoints(p.secondary, q.secondary);
+    if (c !== 0) return Math.sign(c);
+  }
+  for (let i = 0; i < n; i++) {
+    const c = byCodePoints(a.chunks[i]!.tertiary, b.chunks[i]!.tertiary);
+    if (c !== 0) return c;
+  }
+  return byCodePoints(a.name, b.name);
+}
 
 /**
- * Negative when `a` comes first, positive when `b` does, 0 only for identical strings. Numbers come
- * before text at the same position; equal numbers with fewer leading zeros come first (2 before 02).
+ * Negative when `a` comes first, positive when `b` does, 0 only for identical strings. For sorting
+ * many names, naturalSort computes each name's key once.
  */
 export function naturalCompare(a: string, b: string): number {
-  if (a === b) return 0;
-  const x = chunks(a);
-  const y = chunks(b);
-  let tie = 0;
-  for (let i = 0; i < Math.min(x.length, y.length); i++) {
-    const p = x[i]!;
-    const q = y[i]!;
-    if ('digits' in p && 'digits' in q) {
-      const byValue = compareDigits(p.digits, q.digits);
-      if (byValue !== 0) return byValue;
-      if (tie === 0) tie = p.digits.length - q.digits.length;
-    } else if ('text' in p && 'text' in q) {
-      const byText = text.compare(p.text, q.text);
-      if (byText !== 0) return byText;
-      if (tie === 0) tie = textExact.compare(p.text, q.text);
-    } else return 'digits' in p ? -1 : 1;
-  }
-  if (x.length !== y.length) return x.length - y.length;
-  return tie !== 0 ? Math.sign(tie) : codePoints(a, b);
+  return a === b ? 0 : compareNaturalKeys(naturalKey(a), naturalKey(b));
 }
 
-/** Sorts names in natural order (a copy; the input is not changed). */
+/** Sorts items by a name in natural order (a copy; the input is not changed). */
 export function naturalSort<T>(items: readonly T[], name: (item: T) => string): T[] {
-  return [...items].sort((a, b) => naturalCompare(name(a), name(b)));
+  return items
+    .map((item) => ({ item, key: naturalKey(name(item)) }))
+    .sort((x, y) => compareNaturalKeys(x.key, y.key))
+    .map((x) => x.item);
 }

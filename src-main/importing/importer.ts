@@ -1,6 +1,6 @@
 import type { DuplicateItem, ImportHoldOut, ImportProgress, ImportSource, ImportSummary, SkippedItem, Split, SplitCounts } from '../contract';
 import { AppError, busyProjectError, isDatabaseBusy } from '../contract/errors';
-import { naturalCompare } from '../data/natural-compare';
+import { naturalSort } from '../data/natural-compare';
 import { checkSplitOptions, stratifiedSplit } from '../data/stratified-split';
 import type { NewImage, ProjectStore } from '../store/project-store';
 import { type ProbeResult, probeImage } from './image-probe';
@@ -105,7 +105,8 @@ export async function runImport(store: ProjectStore, source: ImportSource, optio
   };
   const concurrency = Math.max(1, Math.min(options.concurrency ?? 4, candidates.length));
   await Promise.all(Array.from({ length: concurrency }, worker));
-  skipped.sort((a, b) => naturalCompare(a.path, b.path));
+  const sortedSkips = naturalSort(skipped, (s) => s.path);
+  skipped.splice(0, skipped.length, ...sortedSkips);
   if (signal?.aborted) return summary({ cancelled: true, skipped });
 
   emit({ importId, phase: 'saving', done, total: candidates.length, skipped: skipped.length });

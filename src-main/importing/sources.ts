@@ -4,7 +4,7 @@ import { z } from 'zod';
 import type { ImportSource, SkippedItem, Split } from '../contract';
 import { AppError } from '../contract/errors';
 import { classNameProblem } from '../contract/limits';
-import { naturalCompare } from '../data/natural-compare';
+import { naturalSort } from '../data/natural-compare';
 import { parseLabelStudioExport } from '../data/label-studio-import';
 import { parseCsv } from './csv';
 import { errnoReason, isHidden, listImageFiles, specialFileKind } from './walk';
@@ -57,7 +57,7 @@ async function fromImageFolder(dir: string, signal?: AbortSignal): Promise<Enume
   const root = await requireDir(dir, 'Image folder');
   const skipped: SkippedItem[] = [];
   const candidates: Candidate[] = [];
-  const entries = (await fs.readdir(root, { withFileTypes: true })).sort((a, b) => naturalCompare(a.name, b.name));
+  const entries = naturalSort(await fs.readdir(root, { withFileTypes: true }), (e) => e.name);
   let classFolders = 0;
   const visited = new Set([await fs.realpath(root)]);
   for (const entry of entries) {

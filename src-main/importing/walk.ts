@@ -1,7 +1,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { SkippedItem } from '../contract';
-import { naturalCompare } from '../data/natural-compare';
+import { naturalSort } from '../data/natural-compare';
 
 export const IMAGE_EXTENSIONS = new Set(['.jpg', '.jpeg', '.jpe', '.jfif', '.png', '.webp', '.gif', '.tif', '.tiff', '.avif']);
 
@@ -62,8 +62,7 @@ export async function listImageFiles(dir: string, skipped: SkippedItem[], signal
       return;
     }
     // Natural order (img2 before img10): the order images are imported in is the grid's order.
-    entries.sort((a, b) => naturalCompare(a.name, b.name));
-    for (const entry of entries) {
+    for (const entry of naturalSort(entries, (e) => e.name)) {
       if (isHidden(entry.name)) continue;
       const full = path.join(current, entry.name);
       let isDir = entry.isDirectory();
