@@ -3,6 +3,7 @@
  * export-labels): CSV, CoOp split JSON, Label Studio JSON and ImageFolder (copies or links), each
  * written through a temporary file or folder and a rename, never over an existing one unless asked.
  */
+import fs from 'node:fs';
 import path from 'node:path';
 import type { z } from 'zod';
 import type { ExportToRequest, ExportToResult } from '../contract';
@@ -51,12 +52,44 @@ export function resolveExportTarget(target: string, format: Request['format'], d
   return folder ? path.join(abs, defaultName) : abs;
 }
 
+/** Real path of `p`, or of its deepest existing parent joined with the rest (links resolved). */
+function realish(p: string): string {
+  let existing = p;
+  const rest: string[] = [];
+  while (!statOrNone(existing) && path.dirname(existing) !== existing) {
+    rest.unshift(path.basename(existing));
+    existing = path.dirname(existing);
+  }
+  try {
+    return path.join(fs.realpathSync(existing), ...rest);
+  } catch {
+    return p;
+  }
+}
+
+/**
+ * An export never replaces what the project stands on: the project file (and its -wal/-shm), an
+ * image, or (ImageFolder) a folder that holds the project or any of its images.
+ */
+function refuseOwnFiles(store: ProjectStore, target: string, folder: boolean): void {
+  const real = realish(target);
+  const inside = (p: string) => p === real || p.startsWith(real.endsWith(path.sep) ? real : real + path.sep);
+  const projectFiles = [store.file, `${store.file}-wal`, `${store.file}-shm`].map(realish);
+  if (folder ? projectFiles.some(inside) : projectFiles.includes(real)) {
+    throw new AppError('invalid_input', `${target} ${folder ? 'holds' : 'is'} this project's file (${store.file}); nothing was written. Choose another ${folder ? 'folder' : 'file'} for the export.`);
+  }
+  const images = store.allImagePaths().map((i) => i.path);
+  const hit = folder ? images.find((p) => inside(realish(p))) : images.find((p) => realish(p) === real);
+  if (hit) throw new AppError('invalid_input', `${target} ${folder ? 'holds images of this project' : 'is an image of this project'} (${hit}); nothing was written. Choose another ${folder ? 'folder' : 'file'} for the export.`);
+}
+
 export function exportTo(store: ProjectStore, request: Request): Result {
   const format = request.format;
   const includeUnlabeled = format === 'coop' || format === 'imagefolder' ? false : (request.includeUnlabeled ?? format === 'labelstudio');
   const defaultName = `${exportBaseName(store)}-${SUFFIX[format]}`;
   const target = resolveExportTarget(request.target, format, defaultName);
   checkOutputFolder(path.dirname(target), 'the export');
+  refuseOwnFiles(store, target, format === 'imagefolder');
   const rows = exportRows(store, includeUnlabeled);
   if (format === 'imagefolder') {
     const all = exportRows(store, true);

@@ -140,6 +140,22 @@ describe('ImageFolder export', () => {
     expect(fs.readdirSync(locked)).toEqual(['x']);
   });
 
+  it('never replaces what the project stands on: the images\' folder, an image, the project file', () => {
+    const before = fs.readdirSync(path.join(root, 'cat')).sort();
+    expect(() => exportTo(source, { format: 'imagefolder', target: root, overwrite: true })).toThrow(/holds images of this project .*nothing was written/);
+    expect(() => exportTo(source, { format: 'imagefolder', target: path.dirname(root), overwrite: true })).toThrow(/holds images of this project/);
+    // Through a link to the folder, too.
+    const link = path.join(work.dir, 'link-to-pets');
+    fs.symlinkSync(root, link);
+    expect(() => exportTo(source, { format: 'imagefolder', target: link, overwrite: true })).toThrow(/holds images of this project/);
+    expect(fs.readdirSync(path.join(root, 'cat')).sort()).toEqual(before);
+    expect(() => exportTo(source, { format: 'csv', target: path.join(root, 'cat', '1.jpg'), overwrite: true })).toThrow(/is an image of this project/);
+    expect(fs.readFileSync(path.join(root, 'cat', '1.jpg')).subarray(0, 2)).toEqual(Buffer.from([0xff, 0xd8]));
+    expect(() => exportTo(source, { format: 'csv', target: source.file, overwrite: true })).toThrow(/is this project's file/);
+    expect(() => exportTo(source, { format: 'imagefolder', target: work.dir, overwrite: true })).toThrow(/holds this project's file/);
+    expect(source.summary().imageCount).toBe(14);
+  });
+
   it('folder names: separators and forbidden characters become _, never . or .., reserved Windows names get a prefix', () => {
     expect(folderNameFor('a/b\\c')).toBe('a_b_c');
     expect(folderNameFor('..')).toBe('__');
