@@ -148,6 +148,8 @@ const SETTINGS: Record<string, { name: string; value?: (v: unknown) => string }>
   lr: { name: 'Learning rate', value: (v) => `${v} (SGD, cosine decay)` },
   momentum: { name: 'SGD momentum' },
   weightDecay: { name: 'Weight decay', value: (v) => `${v} (L2)` },
+  augment: { name: 'Augmentation' },
+  deviations: { name: 'Deviations from the published method', value: (v) => (Array.isArray(v) ? (v.length ? v.join('; ') : 'none') : String(v)) },
   augViews: { name: 'Augmented views', value: (v) => (v === 0 ? 'none (the images as they are)' : `${v} per image (random crops and flips)`) },
   tauCe: { name: 'τ · classification', value: (v) => `${v} (temperature)` },
   tauGate: { name: 'τ · gate', value: (v) => `${v} (temperature)` },

@@ -87,6 +87,7 @@ describe('settings in the report', () => {
     expect(byKey.augViews!.value).toMatch(/none/);
     expect(byKey.classes!.value).toBe('2: ant, bee');
     expect(byKey.somethingNew).toMatchObject({ name: 'Something new', value: '3' });
+    expect(settingRows({ deviations: ['one', 'two'] })[0]).toMatchObject({ name: 'Deviations from the published method', value: 'one; two' });
     expect(byKey.classIds).toBeUndefined();
     expect(byKey.groups).toBeUndefined();
     expect(rows.at(-1)!.key).toBe('somethingNew');
