@@ -89,7 +89,7 @@ test('Train page: curves after a reload, compare, names and notes, the form kept
     await expect.poll(async () => Number(await chart.getAttribute('data-points')), { timeout: 30_000 }).toBeGreaterThan(10);
     await expect(progress).toContainText(/about .* left|estimating/);
     await expect(chart).toHaveAttribute('data-series', /^loss\|L_ce\|L_gate\|L_text\|train accuracy \(smoothed\)\|learning rate \(÷ peak 0\.01\)$/);
-    await page.getByRole('heading', { name: '3 · Progress and curves' }).scrollIntoViewIfNeeded();
+    await chart.scrollIntoViewIfNeeded();
     await shots('training-after-reload');
 
     // Cancelled mid-run: the run keeps every step on its chart; resuming continues the same curves.
@@ -133,7 +133,7 @@ test('Train page: curves after a reload, compare, names and notes, the form kept
     await page.getByLabel('Compared loss').selectOption('l_gate');
     await expect(compareLoss).toHaveAttribute('data-series', 'MoCoOp K=2');
     await page.getByLabel('Compared loss').selectOption('loss');
-    await page.getByRole('heading', { name: '3 · Progress and curves' }).scrollIntoViewIfNeeded();
+    await page.getByTestId('compare-charts').scrollIntoViewIfNeeded();
     await shots('compare');
 
     // The form comes back after a reload, as it was left.
