@@ -153,16 +153,20 @@ describe('templates, few-shot sets, train and eval through the CLI', () => {
     expect(fs.readFileSync(path.join(b, 'experts.safetensors')).equals(fs.readFileSync(path.join(a, 'experts.safetensors')))).toBe(true);
   });
 
-  it('caches augmented views once and trains on them', async () => {
-    const trained = await mocoop('train', project, '--model', FIXTURE, '--epochs', '1', '--batch-size', '4', '--aug-views', '2', '--json');
+  it('caches a pool of augmented views once (--aug-views N: a pool of N per image, by seed) and trains on them', async () => {
+    const trained = await mocoop('train', project, '--model', FIXTURE, '--epochs', '1', '--batch-size', '4', '--aug-views', '2', '--seed', '7', '--json');
     expect(trained.code).toBe(0);
     const store = ProjectStore.open(project);
     const count = (view: number) => store.db.prepare('SELECT count(*) FROM image_features WHERE view = ?').pluck().get(view) as number;
-    const setSize = (new TrainingStore(store).fewShotSets().at(-1)!.imageIds.length);
-    expect(count(1)).toBeGreaterThanOrEqual(setSize);
-    expect(count(2)).toBe(count(1));
-    const pair = store.db.prepare('SELECT a.data AS a, b.data AS b FROM image_features a JOIN image_features b ON a.hash = b.hash AND a.model_id = b.model_id WHERE a.view = 0 AND b.view = 1 LIMIT 1').get() as { a: Buffer; b: Buffer };
+    const training = new TrainingStore(store);
+    const setSize = training.fewShotSets().at(-1)!.imageIds.length;
+    // Pool slots are keyed by (seed, view): -(seed·1024 + view + 1).
+    expect(count(-(7 * 1024 + 1))).toBe(setSize);
+    expect(count(-(7 * 1024 + 2))).toBe(setSize);
+    const pair = store.db.prepare('SELECT a.data AS a, b.data AS b FROM image_features a JOIN image_features b ON a.hash = b.hash AND a.model_id = b.model_id WHERE a.view = 0 AND b.view = ? LIMIT 1').get(-(7 * 1024 + 1)) as { a: Buffer; b: Buffer };
     expect(pair.a.equals(pair.b)).toBe(false);
+    const done = trained.stdout.trim().split('\n').map((l) => JSON.parse(l)).at(-1);
+    expect(training.run(done.run).settings).toMatchObject({ augment: 'pool', augViews: 2 });
     store.close();
   });
 
@@ -235,7 +239,7 @@ describe('templates, few-shot sets, train and eval through the CLI', () => {
     }
     const unknown = await mocoop(...common, '--schedule', 'lasp-30');
     expect(unknown.code).toBe(2);
-    expect(unknown.stderr).toContain('--schedule must be one of lasp-25, lasp-50, lasp-300, batch1-10, coop (got "lasp-30").');
+    expect(unknown.stderr).toContain('--schedule must be one of lasp-25, lasp-50, lasp-300, batch1-10, coop, kgcoop (got "lasp-30").');
   });
 
   it('trains the same settings once per seed (--seeds), each on the set sampled with its seed, and reports mean ± std', async () => {
