@@ -89,3 +89,14 @@ describe('seeded random numbers', () => {
     expect(seededRandom(43)()).not.toBe(seededRandom(42)());
   });
 });
+
+describe('runs.map in the contract', () => {
+  it('takes an optional projection, PCA or UMAP, and nothing else', async () => {
+    const { requests } = await import('../../../src-main/contract/index');
+    const input = requests['runs.map'].input;
+    expect(input.safeParse({ runId: 'r' }).success).toBe(true);
+    expect(input.safeParse({ runId: 'r', projection: 'umap' }).success).toBe(true);
+    expect(input.safeParse({ runId: 'r', projection: 'pca' }).success).toBe(true);
+    expect(input.safeParse({ runId: 'r', projection: 'tsne' }).success).toBe(false);
+  });
+});
