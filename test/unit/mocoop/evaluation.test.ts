@@ -90,7 +90,7 @@ describe('evaluating a base-to-new run: class matching, both confusion blocks, p
     const html = fs.readFileSync(out.html, 'utf8');
     expect(html).toContain('Confusion matrix · base classes');
     expect(html).toContain('Confusion matrix · new classes');
-    expect(html).toMatch(/data-block="new">.*<th>moth<\/th><th>wasp<\/th>/s);
+    expect(html).toMatch(/data-block="new">.*<th class="col" title="moth"><span>moth<\/span><\/th><th class="col" title="wasp"><span>wasp<\/span><\/th>/s);
     const csv = fs.readFileSync(out.csv, 'utf8').trim().split('\n').slice(1);
     const predictions = t.training.predictions(runId);
     expect(csv).toHaveLength(predictions.length);
