@@ -77,6 +77,10 @@ export function describeSystemError(error: unknown, projectFile?: string): AppEr
   if ((code === 'EACCES' || code === 'EPERM') && typeof target === 'string') {
     return new AppError('unavailable', `${target} cannot be written or read (permission denied); nothing was changed. Change its permissions, or choose a folder you can write to.`);
   }
+  // A path someone typed that cannot be a file here (too long, through a file, a folder given as a file).
+  if (code === 'ENAMETOOLONG' && typeof target === 'string') return new AppError('invalid_input', `${target.length > 120 ? `${target.slice(0, 120)}…` : target}: the name is too long for this system (${target.length} characters); nothing was changed. Choose a shorter name.`);
+  if (code === 'ENOTDIR' && typeof target === 'string') return new AppError('invalid_input', `${target}: a part of this path is a file, not a folder; nothing was changed. Check the path.`);
+  if (code === 'EISDIR' && typeof target === 'string') return new AppError('invalid_input', `${target} is a folder, not a file; nothing was changed. Choose a file name inside it.`);
   if (code.startsWith('SQLITE_IOERR') || code === 'SQLITE_CANTOPEN' || code === 'EIO') {
     return new AppError('unavailable', `The disk reported an error with ${where ?? 'the project file'} (${code}); nothing was changed. Check that the disk is still there and has free space, then try again.`);
   }

@@ -23,7 +23,7 @@ export interface ReliabilityFigures extends Tally {
   failures: string[];
 }
 
-const ALL_KINDS = [...MODEL_KINDS, ...IMPORT_KINDS, 'templates', 'experts'] as const;
+const ALL_KINDS = [...MODEL_KINDS, ...IMPORT_KINDS, 'templates', 'cli', 'experts'] as const;
 type Kind = (typeof ALL_KINDS)[number];
 
 export async function benchReliability(options: { seed?: number; perKind?: number; kinds?: readonly Kind[]; verbose?: boolean; log?: (line: string) => void } = {}): Promise<ReliabilityFigures> {

@@ -1,6 +1,7 @@
 /**
- * Fuzzed import inputs (CSV label files, CoOp split JSON, image files) through `import.run`, and fuzzed
- * template files through `mocoop templates --import` in-process: refused in words naming the file or
+ * Fuzzed import inputs (CSV label files, CoOp split JSON, image files) through `import.run`, fuzzed
+ * template files through `mocoop templates --import` in-process, and generated command lines (unknown,
+ * valueless or malformed options, odd values) through the CLI in-process: refused in words naming the file or
  * field, or accepted with every skipped row or file given a reason — never a crash, a hang, a changed
  * project after a refusal, a lost earlier image, or a failed PRAGMA integrity_check.
  * MOCOOP_FUZZ_SEED picks other cases (the bench runs more: npm run bench, reliability line).
@@ -14,7 +15,7 @@ import { tempDir } from '../helpers/temp';
 const SEED = Number(process.env.MOCOOP_FUZZ_SEED ?? 9);
 const CASES = 28;
 
-describe('fuzzed CSV, split, image and template files are refused in words or imported, never a crash', () => {
+describe('fuzzed CSV, split, image and template files and command lines are refused in words or accepted, never a crash', () => {
   let tmp: ReturnType<typeof tempDir>;
   let world: FuzzWorld;
   beforeAll(async () => {
@@ -27,7 +28,7 @@ describe('fuzzed CSV, split, image and template files are refused in words or im
     tmp.cleanup();
   });
 
-  it.each([...IMPORT_KINDS, 'templates' as const])(`%s: ${CASES} generated cases (seed ${SEED})`, async (kind) => {
+  it.each([...IMPORT_KINDS, 'templates' as const, 'cli' as const])(`%s: ${CASES} generated cases (seed ${SEED})`, async (kind) => {
     const results = await world.run(kind, SEED, CASES);
     expect(describeFailures(results)).toBe('');
     const counts = tally(results);

@@ -24,12 +24,13 @@ import { type BaseModel, type ModelKind, buildBaseModel, modelCase, writeModelCa
 import { makeRng } from './prng';
 import { templatesCase } from './templates-files';
 import { expertsCase } from './experts-files';
+import { cliArgsCase } from './cli-args';
 
 /** Texts the accepted models encode: every byte-level symbol class (ASCII, accents, CJK, emoji, controls). */
 const TEXTS = ['a photo of a cat.', 'Ünïcödé café — 中文 😀\ttabs\nand lines', '!"#$%&\'()*+,-./0123456789:;<=>?@[\\]^_`{|}~ ABCxyz', '\u0000\u0007\u00ad\u200b'];
 const CASE_TIMEOUT_MS = 30_000;
 /** Kinds and the stream numbers that keep their cases apart for one seed. */
-const STREAM: Record<string, number> = { safetensors: 1, config: 2, vocab: 3, merges: 4, csv: 5, split: 6, image: 7, templates: 8, experts: 9 };
+const STREAM: Record<string, number> = { safetensors: 1, config: 2, vocab: 3, merges: 4, csv: 5, split: 6, image: 7, templates: 8, experts: 9, cli: 10 };
 const quiet = () => {};
 
 type Row = Record<string, unknown>;
@@ -301,13 +302,40 @@ export class FuzzWorld {
     return { kind: 'experts', name: c.name, ...outcome, ms: performance.now() - started };
   }
 
+  /** A generated command line, run in-process: it ends with 0, or 1/2 and one sentence on stderr — never "unexpected error". */
+  async runCliCase(seed: number, index: number): Promise<CaseResult> {
+    const started = performance.now();
+    const folder = path.join(this.root, 'cli-folder');
+    fs.mkdirSync(folder, { recursive: true });
+    const world = { project: this.projectFile, model: this.base.dir, missing: path.join(this.root, 'no-such-thing'), folder, file: path.join(this.root, 'sample.png') };
+    const c = cliArgsCase(seed, index, makeRng(seed, STREAM.cli! * 1000 + index), world);
+    let outcome: CaseOutcome;
+    try {
+      const result = await withTimeout(runCliInProcess(c.argv, path.join(this.root, 'cli-home')), CASE_TIMEOUT_MS, `mocoop ${c.argv[0]}`);
+      const said = result.stderr.trim();
+      if (/^mocoop: unexpected error/m.test(said) || ![0, 1, 2].includes(result.code)) outcome = { verdict: 'crashed', message: `exit ${result.code}: ${said.slice(0, 400)}` };
+      else if (result.code === 0) outcome = { verdict: 'accepted' };
+      // No command at all: the usage on stdout, exit 2.
+      else if (result.code === 2 && !said && result.stdout.startsWith('Usage: ')) outcome = { verdict: 'refused', message: 'the usage' };
+      else if (!said || UNCLEAR_TEXT.test(said) || !/^(mocoop: |Usage: )/.test(said)) outcome = { verdict: 'unclear', message: `exit ${result.code}: ${said.slice(0, 400) || '(nothing on stderr)'}` };
+      else outcome = { verdict: 'refused', message: said.split('\n')[0] };
+    } catch (error) {
+      outcome = { verdict: 'crashed', message: error instanceof HangError ? error.message : `the CLI threw: ${String((error as Error)?.message ?? error)}` };
+    }
+    const integrity = this.services.openProject!.db.pragma('integrity_check', { simple: true });
+    if (integrity !== 'ok') outcome.dataLost = `integrity_check: ${String(integrity)}`;
+    return { kind: 'cli', name: c.name, ...outcome, ms: performance.now() - started };
+  }
+
   /** `count` cases of one kind, in order. */
-  async run(kind: ModelKind | ImportKind | 'templates' | 'experts', seed: number, count: number, onCase?: (r: CaseResult) => void): Promise<CaseResult[]> {
+  async run(kind: ModelKind | ImportKind | 'templates' | 'experts' | 'cli', seed: number, count: number, onCase?: (r: CaseResult) => void): Promise<CaseResult[]> {
     const results: CaseResult[] = [];
     for (let index = 0; index < count; index++) {
       const result =
         kind === 'templates'
           ? await this.runTemplatesCase(seed, index)
+          : kind === 'cli'
+            ? await this.runCliCase(seed, index)
           : kind === 'experts'
             ? await this.runExpertsCase(seed, index)
             : kind === 'csv' || kind === 'split' || kind === 'image'
