@@ -60,7 +60,10 @@ function lostData(before: ReturnType<typeof snapshot>, after: ReturnType<typeof 
 
 const finite = (vectors: Float32Array[]) => vectors.every((v) => v.length > 0 && v.every((x) => Number.isFinite(x)));
 
-/** Runs `main` of the CLI in this process with its output captured (as `mocoop … 2>&1 | cat` would show it). */
+/**
+ * Runs `main` of the CLI in this process with its output captured (as `mocoop … 2>&1 | cat` would show
+ * it), in `home` as the working folder (relative paths a generated command line names land there).
+ */
 export async function runCliInProcess(argv: string[], home: string): Promise<{ code: number; stdout: string; stderr: string }> {
   const { main } = await import('../../../src-main/cli/main');
   const out: string[] = [];
@@ -76,13 +79,17 @@ export async function runCliInProcess(argv: string[], home: string): Promise<{ c
   const writeErr = process.stderr.write;
   const home0 = process.env.MOCOOP_HOME;
   const exitCode = process.exitCode;
+  const cwd = process.cwd();
+  fs.mkdirSync(home, { recursive: true });
   process.stdout.write = capture(out);
   process.stderr.write = capture(err);
   process.env.MOCOOP_HOME = home;
+  process.chdir(home);
   try {
     const code = await main(argv);
     return { code, stdout: out.join(''), stderr: err.join('') };
   } finally {
+    process.chdir(cwd);
     process.stdout.write = writeOut;
     process.stderr.write = writeErr;
     if (home0 === undefined) delete process.env.MOCOOP_HOME;
