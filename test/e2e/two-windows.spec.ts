@@ -71,12 +71,15 @@ test('two tabs on one project: own undo, reload-or-overwrite, live refresh', asy
     // Templates: tab A edits, tab B saves other groups first; A's save asks Reload / Overwrite.
     await a.bringToFront();
     await a.keyboard.press('Alt+3');
+    await expect(a.getByRole('button', { name: 'Saved', exact: true })).toBeVisible();
     await a.getByRole('button', { name: 'Start from these' }).click();
     const groupsA = a.getByTestId('template-group');
+    await expect(groupsA.first()).toBeVisible();
     const countA = await groupsA.count();
     expect(countA).toBeGreaterThan(1);
     await b.bringToFront();
     await b.keyboard.press('Alt+3');
+    await expect(b.getByRole('button', { name: 'Saved', exact: true })).toBeVisible();
     await b.getByRole('button', { name: 'Add group' }).click();
     await b.getByLabel('New template for Group 1').fill('a photo of my {}.');
     await b.getByLabel('New template for Group 1').press('Enter');
@@ -101,6 +104,21 @@ test('two tabs on one project: own undo, reload-or-overwrite, live refresh', asy
     await expect(banner).toHaveCount(0);
     await expect(a.getByRole('button', { name: 'Saved', exact: true })).toBeVisible();
     await expect(b.getByTestId('template-group')).toHaveCount(countA);
+
+    // Few-shot sets: a set sampled in tab A and renamed in tab B shows B's name in A at once.
+    await a.keyboard.press('Alt+2');
+    await a.getByLabel('Images per class').fill('2');
+    await a.getByRole('button', { name: 'Sample set' }).click();
+    await expect(a.getByTestId('set-detail')).toContainText('6 images');
+    await b.bringToFront();
+    await b.keyboard.press('Alt+2');
+    await expect(b.getByTestId('set-list')).toContainText('2-shot seed 1');
+    await b.getByLabel('Set name', { exact: true }).fill('two per class');
+    await b.getByLabel('Set name', { exact: true }).press('Enter');
+    await expect(b.getByTestId('set-list')).toContainText('two per class');
+    await expect(a.getByTestId('set-list')).toContainText('two per class');
+    await expect(a.getByLabel('Set name', { exact: true })).toHaveValue('two per class');
+    await a.bringToFront();
 
     // A measurement is kept: leave the page and come back, the accuracies are still shown.
     await importFixtureModel(a);
