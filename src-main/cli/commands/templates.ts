@@ -1,0 +1,41 @@
+/** `mocoop templates --import | --export`: template groups as JSON. */
+import fs from 'node:fs';
+import { requests } from '../../contract';
+import { AppError } from '../../contract/errors';
+import { checkWithContract } from '../../contract/limits';
+import { type ParsedArgs, UsageError, checkFlags, stringFlag } from '../args';
+import { print, openTraining } from '../common';
+
+export async function templatesCommand(args: ParsedArgs): Promise<void> {
+  checkFlags(args, ['import', 'export', 'json', 'debug']);
+  const importFile = stringFlag(args, 'import');
+  const exportFile = stringFlag(args, 'export');
+  if (!!importFile === !!exportFile) throw new UsageError('Give --import FILE or --export FILE.');
+  const { app, training } = openTraining(args);
+  try {
+    if (importFile) {
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(fs.readFileSync(importFile, 'utf8'));
+      } catch (error) {
+        throw new AppError('bad_source', `${importFile}: cannot be read as JSON (${(error as Error).message}).`);
+      }
+      // The app's own request schema: the same limits on groups, templates and their lengths.
+      const schema = requests['templates.setGroups'].input;
+      const shape = schema.safeParse(parsed);
+      if (!shape.success && shape.error.issues.some((i) => i.code !== 'too_big')) {
+        const issue = shape.error.issues.find((i) => i.code !== 'too_big')!;
+        throw new AppError('bad_source', `${importFile}: expected {"groups": [{"name": "...", "templates": ["a photo of a {}.", ...]}, ...]} (${issue.path.join('.')}: ${issue.message}).`);
+      }
+      const data = checkWithContract(schema, parsed, (where) => `${importFile}: ${where}`, 'bad_source');
+      const groups = training.training.replaceTemplateGroups(data.groups);
+      print(args.flags.has('json'), { groups: groups.map((g) => ({ name: g.name, templates: g.templates })) }, `Imported ${groups.length} group(s) with ${groups.reduce((n, g) => n + g.templates.length, 0)} templates.`);
+    } else {
+      const groups = training.training.templateGroups().map((g) => ({ name: g.name, templates: g.templates }));
+      fs.writeFileSync(exportFile!, JSON.stringify({ groups }, null, 2));
+      print(args.flags.has('json'), { groups }, `Exported ${groups.length} group(s) to ${exportFile}.`);
+    }
+  } finally {
+    app.dispose();
+  }
+}
