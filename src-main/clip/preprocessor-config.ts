@@ -4,11 +4,11 @@
  * file is absent. The resize and crop stay Pillow-exact bicubic (preprocess.ts); a checkpoint asking
  * for another filter gets bicubic and a note that says so.
  */
-import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { ModelConfigError } from './config';
 import { CLIP_MEAN, CLIP_STD } from './preprocess';
+import { readRegularTextFile, unreadableReason } from './regular-file';
 
 export interface ImagePreprocessing {
   /** Short side after the resize, in pixels. */
@@ -110,14 +110,14 @@ export function readPreprocessorConfig(dir: string, imageSize: number): ImagePre
   const file = path.join(dir, PREPROCESSOR_CONFIG_FILE);
   let text: string;
   try {
-    text = fs.readFileSync(file, 'utf8');
+    text = readRegularTextFile(file);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return clipPreprocessing(imageSize);
-    throw new ModelConfigError(`${file}: cannot be read (${(error as Error).message}).`);
+    throw new ModelConfigError(`${file}: cannot be read (${unreadableReason(error)}).`);
   }
   let json: unknown;
   try {
-    json = JSON.parse(text);
+    json = JSON.parse(text.replace(/^\uFEFF/, ''));
   } catch (error) {
     throw new ModelConfigError(`${file}: is not valid JSON (${(error as Error).message}). Fix or delete the file (CLIP's defaults are used without it).`);
   }

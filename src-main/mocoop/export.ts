@@ -8,6 +8,8 @@ import path from 'node:path';
 import { z } from 'zod';
 import { SafetensorsFile, writeSafetensors } from '../clip/safetensors';
 import { AppError } from '../contract/errors';
+import { checkWithContract, classNameProblem } from '../contract/limits';
+import { readRegularTextFile, unreadableReason } from '../clip/regular-file';
 import type { ExpertTable } from './inference';
 
 export const Manifest = z.object({
@@ -27,6 +29,16 @@ export const Manifest = z.object({
   logitScale: z.number().positive().optional(),
   templates: z.array(z.array(z.string())),
   settings: z.record(z.string(), z.unknown())
+}).superRefine((m, ctx) => {
+  const seen = new Set<string>();
+  for (const [key, names] of [['classes', m.classes], ['virtualClasses', m.virtualClasses]] as const) {
+    names.forEach((name, i) => {
+      const problem = classNameProblem(name);
+      if (problem) ctx.addIssue({ code: 'custom', path: [key, i], message: `class name ${JSON.stringify(name.slice(0, 60))}: ${problem}` });
+      else if (seen.has(name)) ctx.addIssue({ code: 'custom', path: [key, i], message: `class "${name}" is listed twice` });
+      seen.add(name);
+    });
+  }
 });
 export type Manifest = z.infer<typeof Manifest>;
 
@@ -51,15 +63,14 @@ export function exportExperts(dir: string, table: ExpertTable, manifest: Manifes
 
 export function importExperts(dir: string): { table: ExpertTable; manifest: Manifest } {
   const manifestFile = path.join(dir, 'manifest.json');
-  let manifest: Manifest;
+  let json: unknown;
   try {
-    const parsed = Manifest.safeParse(JSON.parse(fs.readFileSync(manifestFile, 'utf8')));
-    if (!parsed.success) throw new AppError('bad_source', `${manifestFile}: not a MoCoOp experts manifest (${parsed.error.issues[0]?.path.join('.')}: ${parsed.error.issues[0]?.message}).`);
-    manifest = parsed.data;
+    json = JSON.parse(readRegularTextFile(manifestFile).replace(/^\uFEFF/, ''));
   } catch (error) {
-    if (error instanceof AppError) throw error;
-    throw new AppError('bad_source', `${manifestFile}: cannot be read (${(error as Error).message}).`);
+    const why = error instanceof SyntaxError ? `it is not valid JSON: ${error.message}` : unreadableReason(error);
+    throw new AppError('bad_source', `${manifestFile}: cannot be read (${why}). Choose a folder written by "Export experts".`);
   }
+  const manifest = checkWithContract(Manifest, json, (where) => `${manifestFile}${where ? ` (field "${where}")` : ''}`, 'bad_source');
   const st = SafetensorsFile.open(path.join(dir, 'experts.safetensors'));
   try {
     const A = manifest.classes.length + manifest.virtualClasses.length;

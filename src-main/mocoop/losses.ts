@@ -113,6 +113,14 @@ export interface LossContext {
 }
 
 /**
+ * L_gate = mean_x KL(p_hard ‖ softmax(router logits)). p·log p → 0 as p → 0: an entry of p_hard that
+ * underflowed to 0 (a tiny τ_gate) adds 0, not 0·(−∞) = NaN.
+ */
+export function gateKl(pHard: Tensor2D, routerLogits: Tensor2D): Tensor {
+  return tf.mean(tf.sum(tf.mul(pHard, tf.sub(tf.log(tf.maximum(pHard, 1e-30)), tf.logSoftmax(routerLogits))), -1));
+}
+
+/**
  * KgCoOp's knowledge-guided term: mean over real classes c of 1 − cos(t_1(c), h_(1,1)(c)), the first
  * expert against the first group's first hand-written prompt. `features` are the raw text features
  * (under the released-code preset with the correction vector already added).
@@ -155,7 +163,7 @@ function paperLoss(features: Tensor2D, W: Tensor2D, b: Tensor1D, ctx: LossContex
 
   // Hard-prompt guided gating: KL(p_hard ‖ r).
   const pHard = ctx.pHard;
-  const Lgate = tf.mean(tf.sum(tf.mul(pHard, tf.sub(tf.log(pHard), tf.logSoftmax(logitsR))), -1));
+  const Lgate = gateKl(pHard, logitsR);
 
   // Semantically grouped text supervision over classes followed by virtual classes.
   const identity = Array.from({ length: A }, (_, y) => y);

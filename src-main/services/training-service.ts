@@ -630,6 +630,9 @@ export class TrainingService {
   importRun(dir: string): string {
     const { table, manifest } = importExperts(dir);
     const runId = `imported-${manifest.run}`.slice(0, 90);
+    if (this.training.hasRun(runId)) {
+      throw new AppError('invalid_input', `${dir}: these experts (run ${manifest.run}) are already in this project as run ${runId}. Delete that run first to import them again.`);
+    }
     this.training.startRun({ id: runId, method: manifest.method, settings: { ...manifest.settings, importedFrom: dir }, backend: 'imported', modelId: manifest.model.id, setId: null });
     this.training.saveExpertTable(runId, encodeTable(table));
     this.training.finishRun(runId, 'done', null);

@@ -433,6 +433,10 @@ export class TrainingStore {
     return rows.map((r) => ({ key: r.key, classes: JSON.parse(r.classes), added: JSON.parse(r.added), source: r.source, createdAt: r.created_at }));
   }
 
+  hasRun(runId: string): boolean {
+    return this.db.prepare('SELECT 1 FROM runs WHERE id = ?').get(runId) !== undefined;
+  }
+
   run(runId: string): RunRecord {
     const row = this.db.prepare('SELECT * FROM runs WHERE id = ?').get(runId) as
       | { id: string; method: string; status: RunRecord['status']; settings: string; backend: string; model_id: string; set_id: number | null; metrics: string | null; error: string | null; created_at: string; finished_at: string | null; name?: string | null; note?: string | null }

@@ -28,7 +28,7 @@ describe('fuzzed CSV, split, image and template files and command lines are refu
     tmp.cleanup();
   });
 
-  it.each([...IMPORT_KINDS, 'templates' as const, 'cli' as const])(`%s: ${CASES} generated cases (seed ${SEED})`, async (kind) => {
+  it.each([...IMPORT_KINDS, 'templates' as const, 'cli' as const, 'experts' as const])(`%s: ${CASES} generated cases (seed ${SEED})`, async (kind) => {
     const results = await world.run(kind, SEED, CASES);
     expect(describeFailures(results)).toBe('');
     const counts = tally(results);

@@ -56,3 +56,16 @@ describe('preprocessor_config.json', () => {
     expect(pixels).not.toEqual(normalize(rgb, 32));
   });
 });
+
+describe('preprocessor_config.json that is not a plain file', () => {
+  it('refuses a named pipe at once instead of waiting for a writer', async () => {
+    const { execFileSync } = await import('node:child_process');
+    const dir = tempDir('mocoop-preproc-fifo-');
+    try {
+      execFileSync('mkfifo', [path.join(dir.dir, 'preprocessor_config.json')]);
+      expect(() => readPreprocessorConfig(dir.dir, 224)).toThrow(/preprocessor_config.json: cannot be read \(it is a named pipe/);
+    } finally {
+      dir.cleanup();
+    }
+  });
+});
