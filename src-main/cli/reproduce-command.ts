@@ -17,6 +17,10 @@ import { AppServices } from '../services/app-services';
 import { loadTemplateLibrary } from '../services/clip-services';
 import { defaultConfigDir, packageVersion } from '../services/paths';
 import { TRAIN_METHODS, type TrainMethod, TrainingService } from '../services/training-service';
+import { z } from 'zod';
+import { readRegularTextFile, unreadableReason } from '../clip/regular-file';
+import { AppError } from '../contract/errors';
+import { checkWithContract } from '../contract/limits';
 import { type ParsedArgs, UsageError, checkFlags, stringFlag } from './args';
 
 export const REPRODUCE_USAGE = `reproduce --data ROOT --model DIR|ID --out DIR [--datasets A,B] [--methods mocoop,coop,kgcoop]
@@ -74,6 +78,19 @@ const list = (value: string | undefined, fallback: string[]) => (value ? value.s
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 const std = (xs: number[]) => Math.sqrt(mean(xs.map((x) => (x - mean(xs)) ** 2)));
 
+const PaperNumbers = z.record(z.string(), z.record(z.string(), z.object({ base: z.number().optional(), new: z.number().optional(), h: z.number().optional() })));
+
+/** --paper FILE: {"DataSet": {"method": {"base", "new", "h"}}}, checked, with messages naming the field. */
+function readPaperNumbers(file: string): z.infer<typeof PaperNumbers> {
+  let json: unknown;
+  try {
+    json = JSON.parse(readRegularTextFile(file).replace(/^\uFEFF/, ''));
+  } catch (error) {
+    throw new AppError('bad_source', `${file}: cannot be read (${error instanceof SyntaxError ? `it is not valid JSON: ${error.message}` : unreadableReason(error)}).`);
+  }
+  return checkWithContract(PaperNumbers, json, (where) => `${file}${where ? ` (field "${where}")` : ''}`, 'bad_source');
+}
+
 export async function reproduceCommand(args: ParsedArgs): Promise<void> {
   checkFlags(args, ['data', 'model', 'out', 'datasets', 'methods', 'seeds', 'shots', 'epochs', 'augment', 'paper', 'backend', 'json', 'debug']);
   const root = stringFlag(args, 'data');
@@ -94,7 +111,7 @@ export async function reproduceCommand(args: ParsedArgs): Promise<void> {
   const augment = stringFlag(args, 'augment');
   if (augment !== undefined && !isAugmentMode(augment)) throw new UsageError('--augment must be fresh, pool or off.');
   const paperFile = stringFlag(args, 'paper');
-  const paper = paperFile ? (JSON.parse(fs.readFileSync(paperFile, 'utf8')) as Record<string, Record<string, { base?: number; new?: number; h?: number }>>) : {};
+  const paper = paperFile ? readPaperNumbers(paperFile) : {};
   const wanted = stringFlag(args, 'datasets') ? new Set(list(stringFlag(args, 'datasets'), []).map((d) => d.toLowerCase())) : null;
   const datasets = findDatasets(root).filter((d) => !wanted || wanted.has(d.name.toLowerCase()));
   if (datasets.length === 0) throw new UsageError(`No split_zhou_*.json under ${root}${wanted ? ' for --datasets' : ''}.`);

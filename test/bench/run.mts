@@ -17,6 +17,7 @@ import { pca2dInWorker } from '../../src-main/mocoop/pca-thread';
 import { AppServices } from '../../src-main/services/app-services';
 import { ProjectStore } from '../../src-main/store/project-store';
 import { makeImage } from '../helpers/images';
+import { benchAugmentation } from './augment.mts';
 import { benchClip, ensureRandomModel } from './clip.mts';
 import { benchOnnx } from './onnx.mts';
 import { benchReliability } from './reliability.mts';
@@ -125,6 +126,7 @@ try {
     await initBackend((process.env.MOCOOP_BACKEND as 'auto') ?? 'auto');
     result.training = await benchTraining(ensureRandomModel());
   }
+  if (!only || only === 'augment') result.augmentation = await benchAugmentation(ensureRandomModel());
   if (!only || only === 'reliability') {
     result.reliability = await benchReliability({ log: (line) => log(`reliability: ${line}`) });
     const r = result.reliability as { inputsTried: number; crashed: number; unclearMessage: number; dataLost: number };

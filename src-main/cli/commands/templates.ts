@@ -2,7 +2,7 @@
 import fs from 'node:fs';
 import { requests } from '../../contract';
 import { AppError } from '../../contract/errors';
-import { checkWithContract } from '../../contract/limits';
+import { checkWithContract, explainIssue } from '../../contract/limits';
 import { type ParsedArgs, UsageError, checkFlags, stringFlag } from '../args';
 import { print, openTraining } from '../common';
 
@@ -16,7 +16,7 @@ export async function templatesCommand(args: ParsedArgs): Promise<void> {
     if (importFile) {
       let parsed: unknown;
       try {
-        parsed = JSON.parse(fs.readFileSync(importFile, 'utf8'));
+        parsed = JSON.parse(fs.readFileSync(importFile, 'utf8').replace(/^\uFEFF/, ''));
       } catch (error) {
         throw new AppError('bad_source', `${importFile}: cannot be read as JSON (${(error as Error).message}).`);
       }
@@ -25,7 +25,7 @@ export async function templatesCommand(args: ParsedArgs): Promise<void> {
       const shape = schema.safeParse(parsed);
       if (!shape.success && shape.error.issues.some((i) => i.code !== 'too_big')) {
         const issue = shape.error.issues.find((i) => i.code !== 'too_big')!;
-        throw new AppError('bad_source', `${importFile}: expected {"groups": [{"name": "...", "templates": ["a photo of a {}.", ...]}, ...]} (${issue.path.join('.')}: ${issue.message}).`);
+        throw new AppError('bad_source', `${explainIssue(issue, parsed, `${importFile} (field "${issue.path.join('.') || '(root)'}")`)} Expected {"groups": [{"name": "...", "templates": ["a photo of a {}.", ...]}, ...]}.`);
       }
       const data = checkWithContract(schema, parsed, (where) => `${importFile}: ${where}`, 'bad_source');
       const groups = training.training.replaceTemplateGroups(data.groups);
