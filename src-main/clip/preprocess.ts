@@ -112,7 +112,7 @@ export async function decodeImage(input: string | Buffer): Promise<DecodedImage>
     try {
       bytes = await fs.readFile(input);
     } catch (error) {
-      throw new Error(`cannot read image ${name}: ${firstLine(error)}`);
+      throw new Error(`cannot read image ${name}: ${firstLine(error)}`, { cause: error });
     }
   } else {
     bytes = input;
@@ -121,7 +121,7 @@ export async function decodeImage(input: string | Buffer): Promise<DecodedImage>
   try {
     meta = await sharp(bytes).metadata();
   } catch (error) {
-    throw new Error(`cannot decode image ${name}: ${firstLine(error)}`);
+    throw new Error(`cannot decode image ${name}: ${firstLine(error)}`, { cause: error });
   }
   // Refused before decoding: the resize of a very elongated image is what would not fit in memory.
   const shape = aspectRatioProblem(meta.width ?? 0, meta.pageHeight ?? meta.height ?? 0);
@@ -155,7 +155,7 @@ export async function decodeImage(input: string | Buffer): Promise<DecodedImage>
     if (plan.sourceMode) out.sourceMode = plan.sourceMode;
     return out;
   } catch (error) {
-    throw new Error(`cannot decode image ${name}: ${firstLine(error)}`);
+    throw new Error(`cannot decode image ${name}: ${firstLine(error)}`, { cause: error });
   }
 }
 

@@ -65,7 +65,6 @@ export function writeFileAtomically(target: string, content: string | Buffer, op
 
 /** A class name as a folder name: path separators and characters Windows forbids become "_", never "." or "..". */
 export function folderNameFor(name: string): string {
-  // eslint-disable-next-line no-control-regex
   let safe = name.replace(/[\\/:*?"<>|\u0000-\u001f]/g, '_').replace(/[. ]+$/, (m) => '_'.repeat(m.length));
   if (/^\.+$/.test(safe) || safe === '') safe = `_${safe}`;
   if (/^(con|prn|aux|nul|com\d|lpt\d)(\..*)?$/i.test(safe)) safe = `_${safe}`;

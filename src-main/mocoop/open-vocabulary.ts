@@ -31,7 +31,7 @@ export function learnedPrompts(checkpoint: Buffer, experts: number): LearnedProm
   try {
     state = JSON.parse(checkpoint.toString('utf8'));
   } catch (error) {
-    throw new Error(`the run's checkpoint cannot be read (${(error as Error).message})`);
+    throw new Error(`the run's checkpoint cannot be read (${(error as Error).message})`, { cause: error });
   }
   const params = state.params ?? [];
   if (params.length !== 2 * experts + 3) throw new Error(`the run's checkpoint holds ${params.length} tensors, not the ${2 * experts + 3} of ${experts} expert(s)`);

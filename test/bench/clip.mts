@@ -99,7 +99,7 @@ export async function benchClip(): Promise<Record<string, unknown>> {
   const timer = setInterval(sampleRss, 20);
   const rssBefore = process.memoryUsage().rss;
   peakRss = rssBefore;
-  let start = performance.now();
+  const start = performance.now();
   const model: ClipModel = loadClipModel(dir, { textGradients: true });
   const loadSeconds = (performance.now() - start) / 1000;
   sampleRss();

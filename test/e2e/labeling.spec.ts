@@ -189,7 +189,7 @@ test.describe('web mode', () => {
 });
 
 test.describe('electron', () => {
-  test('the same journey in the desktop app', async ({}, testInfo) => {
+  test('the same journey in the desktop app', async ({ browserName: _browser }, testInfo) => {
     const binary = electronBinary();
     if (!binary) {
       const reason = 'no Electron binary on this machine (Electron >= 42 downloads it on first use, and this machine is offline)';

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { type Page, expect, test } from '@playwright/test';
-import { cachedResultsProject, gotoProjects, openResultsProject } from './results-fixture';
+import { cachedResultsProject, openResultsProject } from './results-fixture';
 import { screenshot, startServer } from './server';
 
 /**

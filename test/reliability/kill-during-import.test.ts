@@ -80,7 +80,7 @@ describe('kill -9 during an import', () => {
     // write-ahead log first grows (the import's one transaction is being written).
     const shm = `${file}-shm`;
     const wal = `${file}-wal`;
-    let killedAt = '';
+    let killedAt: 'reading' | 'writing';
     const deadline = Date.now() + 60_000;
     while (cli.child.exitCode === null && Date.now() < deadline && size(shm) < 0) await sleep(2);
     if (k === 0) {

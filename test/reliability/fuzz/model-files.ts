@@ -192,7 +192,7 @@ const safetensorsMutations: Mutation<Buffer>[] = [
     // An unknown extra entry over bytes another tensor uses overlaps it; metadata of any shape is unused.
     return { what: `extra header entry ${JSON.stringify(extra[0])}: ${JSON.stringify(extra[1])}`, content: packSafetensors(header, base.weights.data), mustRefuse: false };
   },
-  (rng, base) => {
+  (rng) => {
     const garbage = rng.pick([Buffer.alloc(0), rng.bytes(rng.int(1, 7)), rng.bytes(rng.int(8, 4096)), Buffer.from('<!DOCTYPE html><title>404 Not Found</title>'), Buffer.from('version https://git-lfs.github.com/spec/v1\noid sha256:abc\nsize 6611852\n')]);
     return { what: `${garbage.length} bytes of something else`, content: garbage, mustRefuse: true };
   },

@@ -167,7 +167,7 @@ describe('augmentation views: seeded crops, fresh and pooled views', () => {
       const inner = new PoolViews(pool, 2);
       const asked: { epoch: number; indices: number[] }[] = [];
       const views: BatchViews = {
-        features: (epoch, indices, next) => {
+        features: (epoch, indices) => {
           asked.push({ epoch, indices });
           return inner.features(epoch, indices);
         }

@@ -39,7 +39,7 @@ beforeAll(async () => {
   }
   // Same file name in the same class, from another folder.
   await makeImage(path.join(root, 'more', '0.jpg'), seed++, { width: 16, height: 16 });
-  await makeImage(path.join(root, 'loose.jpg'), seed++, { width: 16, height: 16 });
+  await makeImage(path.join(root, 'loose.jpg'), seed, { width: 16, height: 16 });
   const csv = ['path,label,split'];
   for (let i = 0; i < 4; i++) csv.push(`cat/${i}.jpg,cat,${i === 0 ? 'test' : 'train'}`, `dog/${i}.jpg,dog,${i === 1 ? 'val' : 'train'}`, `odd/${i}.jpg,a/b: odd?,train`);
   csv.push('more/0.jpg,cat,train', 'loose.jpg,,train');
