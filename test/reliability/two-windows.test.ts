@@ -166,7 +166,7 @@ describe('undo is per window', () => {
   it("tab A's undo never undoes tab B's labeling, and each tab's history is its own", async () => {
     const [cat, dog] = await call(null, 'classes.list');
     const unlabeled: number[] = (await call(null, 'images.ids', { filter: { unlabeled: true } })).ids;
-    const [one, two] = unlabeled;
+    const [one, two] = unlabeled as [number, number];
     expect(await call(A, 'labels.assign', { imageIds: [one], classId: cat.id })).toEqual({ canUndo: true, canRedo: false });
     expect(await call(B, 'labels.history')).toEqual({ canUndo: false, canRedo: false });
     await call(B, 'labels.assign', { imageIds: [two], classId: dog.id });

@@ -242,7 +242,7 @@ const imageGens: Gen[] = [
     const bytes = Buffer.from(png ? pool.png : pool.jpeg);
     const inHeader = rng.chance(0.5);
     const flips = rng.int(1, 12);
-    for (let i = 0; i < flips; i++) bytes[inHeader ? rng.int(0, Math.min(40, bytes.length - 1)) : rng.int(40, bytes.length - 1)] ^= 1 << rng.int(0, 7);
+    for (let i = 0; i < flips; i++) bytes[inHeader ? rng.int(0, Math.min(40, bytes.length - 1)) : rng.int(40, bytes.length - 1)]! ^= 1 << rng.int(0, 7);
     return { what: `${flips} bit(s) flipped in the ${png ? 'PNG' : 'JPEG'} ${inHeader ? 'header' : 'data'}`, mustRefuse: false, file: png ? 'flipped.png' : 'flipped.jpg', content: bytes, source: (file) => ({ kind: 'paths', paths: [file] }) };
   },
   (rng, pool) => {
