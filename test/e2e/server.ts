@@ -51,8 +51,9 @@ export function electronBinary(): string | null {
 }
 
 import type { Page, TestInfo } from '@playwright/test';
+import { TINY_CLIP } from '../helpers/fixtures';
 
-export const FIXTURE_MODEL = path.resolve(repoRoot, '..', 'shared', 'fixtures', 'tiny-clip-a');
+export const FIXTURE_MODEL = TINY_CLIP;
 const SHOTS = path.join(repoRoot, 'test', 'artifacts', 'screenshots');
 
 /** Saves a full-page screenshot as a test artifact (and attaches it to the report). */

@@ -15,9 +15,10 @@ import { makeImageFolder } from '../helpers/images';
 import { spawnCli } from '../helpers/killable-cli';
 import { tempDir } from '../helpers/temp';
 import { makeRng } from './fuzz/prng';
+import { TINY_CLIP } from '../helpers/fixtures';
 
 const SEED = Number(process.env.MOCOOP_FUZZ_SEED ?? 9);
-const FIXTURE = path.resolve('..', 'shared', 'fixtures', 'tiny-clip-a');
+const FIXTURE = TINY_CLIP;
 // 6 few-shot images, batch 2, 3 epochs: 9 steps, a checkpoint after each epoch.
 const EPOCHS = 3;
 const STEPS = 9;

@@ -12,8 +12,9 @@ import { startWebServer } from '../../src-main/transport/web-server';
 import { runCli } from '../helpers/cli';
 import { makeImage } from '../helpers/images';
 import { tempDir } from '../helpers/temp';
+import { TINY_CLIP } from '../helpers/fixtures';
 
-const FIXTURE = path.resolve('..', 'shared', 'fixtures', 'tiny-clip-a');
+const FIXTURE = TINY_CLIP;
 const UNCLEAR = /unexpected error|Something went wrong|Maximum call stack/;
 
 /** A copy of the tiny CLIP folder whose vocab.json `edit` changes. */

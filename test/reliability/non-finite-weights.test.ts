@@ -4,8 +4,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SafetensorsFile } from '../../src-main/clip/safetensors';
 import { runCli } from '../helpers/cli';
 import { tempDir } from '../helpers/temp';
+import { TINY_CLIP } from '../helpers/fixtures';
 
-const FIXTURE = path.resolve('..', 'shared', 'fixtures', 'tiny-clip-a');
+const FIXTURE = TINY_CLIP;
 
 /** A copy of the tiny CLIP fixture with one value of `tensor` replaced by `value`. */
 function poisoned(dir: string, tensor: string, index: number, value: number): string {

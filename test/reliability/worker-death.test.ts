@@ -13,8 +13,9 @@ import { ProjectStore } from '../../src-main/store/project-store';
 import { TrainingStore } from '../../src-main/store/training-store';
 import { makeImageFolder } from '../helpers/images';
 import { tempDir } from '../helpers/temp';
+import { TINY_CLIP } from '../helpers/fixtures';
 
-const FIXTURE = path.resolve('..', 'shared', 'fixtures', 'tiny-clip-a');
+const FIXTURE = TINY_CLIP;
 
 describe('the compute worker killed mid-run', () => {
   let tmp: ReturnType<typeof tempDir>;

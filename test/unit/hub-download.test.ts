@@ -10,8 +10,9 @@ import {
 } from '../../src-main/models/hub-download';
 import { FAKE_COMMIT, type FakeHub, type FakeHubOptions, gitBlobSha1, sha256, startFakeHub } from '../helpers/fake-hub';
 import { tempDir } from '../helpers/temp';
+import { TINY_CLIP } from '../helpers/fixtures';
 
-const fixtureDir = path.resolve('..', 'shared', 'fixtures', 'tiny-clip-a');
+const fixtureDir = TINY_CLIP;
 const REPO = 'openai/clip-tiny';
 const fast = { retryDelayMs: 5 };
 

@@ -5,8 +5,9 @@ import { dispatch } from '../../src-main/contract/dispatch';
 import { AppServices } from '../../src-main/services/app-services';
 import { makeImageFolder } from '../helpers/images';
 import { tempDir } from '../helpers/temp';
+import { TINY_CLIP } from '../helpers/fixtures';
 
-const FIXTURE = path.resolve('..', 'shared', 'fixtures', 'tiny-clip-a');
+const FIXTURE = TINY_CLIP;
 const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => from + i);
 
 /** Through the app's requests: a run's curves while it trains, after a cancel mid-epoch and across a resume; names and notes; settings that do not apply. */
@@ -94,7 +95,8 @@ describe('run history in the app', () => {
     await call('train.cancel', { runId });
     expect(await again).toBe('cancelled');
     const replayed = progress.slice(before).map((p) => p.step);
-    expect(replayed[0]! % 9).toBe(1);
+    // The replay starts at the first step of an epoch (a late event of the cancelled phase may come first).
+    expect(Math.min(...replayed) % 9).toBe(1);
     const history = await call('runs.steps', { runId });
     expect(history.steps.map((s: { step: number }) => s.step)).toEqual(range(1, replayed.at(-1)!));
     expect(history.stride).toBe(1);

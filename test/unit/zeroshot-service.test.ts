@@ -6,8 +6,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AppServices } from '../../src-main/services/app-services';
 import { startFakeHub } from '../helpers/fake-hub';
 import { tempDir } from '../helpers/temp';
+import { TINY_CLIP } from '../helpers/fixtures';
 
-const FIXTURE = path.resolve('..', 'shared', 'fixtures', 'tiny-clip-a');
+const FIXTURE = TINY_CLIP;
 const expected = JSON.parse(fs.readFileSync(path.join(FIXTURE, 'expected.json'), 'utf8'));
 const run = promisify(execFile);
 

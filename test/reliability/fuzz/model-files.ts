@@ -9,8 +9,9 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Rng } from './prng';
+import { TINY_CLIP } from '../../helpers/fixtures';
 
-export const FIXTURE = path.resolve('..', 'shared', 'fixtures', 'tiny-clip-a');
+export const FIXTURE = TINY_CLIP;
 
 export type ModelFile = 'model.safetensors' | 'config.json' | 'vocab.json' | 'merges.txt';
 export const MODEL_FILES: readonly ModelFile[] = ['config.json', 'model.safetensors', 'vocab.json', 'merges.txt'];

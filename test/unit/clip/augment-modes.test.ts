@@ -9,8 +9,9 @@ import { recordedAugment, resolveAugment } from '../../../src-main/services/trai
 import { seededRandom } from '../../../src-main/util/seeded-random';
 import { makeImage } from '../../helpers/images';
 import { tempDir } from '../../helpers/temp';
+import { TINY_CLIP } from '../../helpers/fixtures';
 
-const FIXTURE = path.resolve('..', 'shared', 'fixtures', 'tiny-clip-a');
+const FIXTURE = TINY_CLIP;
 
 /** An encoder that needs no model: a view's "feature" is a few sums of its pixels (different pixels, different feature). */
 const fakeEncoder = (size: number) => {

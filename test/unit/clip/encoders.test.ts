@@ -3,8 +3,9 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ClipModel, l2Normalize, loadClipModel } from '../../../src-main/clip/model';
 import { tf } from '../../../src-main/clip/tf';
+import { TINY_CLIP } from '../../helpers/fixtures';
 
-const FIXTURE = path.resolve('..', 'shared', 'fixtures', 'tiny-clip-a');
+const FIXTURE = TINY_CLIP;
 const expected = JSON.parse(fs.readFileSync(path.join(FIXTURE, 'expected.json'), 'utf8'));
 
 function maxAbsDiff(actual: ArrayLike<number>, wanted: number[]): number {

@@ -10,8 +10,9 @@ import { OnnxTowers } from '../../../src-main/clip/onnx/onnx-towers';
 import { encodeModel } from '../../../src-main/clip/onnx/proto';
 import { transpose2d } from '../../../src-main/clip/onnx/clip-graphs';
 import { tf } from '../../../src-main/clip/tf';
+import { TINY_CLIP } from '../../helpers/fixtures';
 
-const FIXTURE = path.resolve('..', 'shared', 'fixtures', 'tiny-clip-a');
+const FIXTURE = TINY_CLIP;
 const expected = JSON.parse(fs.readFileSync(path.join(FIXTURE, 'expected.json'), 'utf8'));
 
 

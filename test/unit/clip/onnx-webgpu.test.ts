@@ -16,8 +16,9 @@ import { isSoftwareAdapter, probeWebGpu } from '../../../src-main/clip/onnx/webg
 import { tf } from '../../../src-main/clip/tf';
 import { seededRandom } from '../../../src-main/mocoop/fewshot';
 import { PAPER_DEFAULTS, type StepEvent, trainPrompts } from '../../../src-main/mocoop/trainer';
+import { TINY_CLIP } from '../../helpers/fixtures';
 
-const FIXTURE = path.resolve('..', 'shared', 'fixtures', 'tiny-clip-a');
+const FIXTURE = TINY_CLIP;
 const expected = JSON.parse(fs.readFileSync(path.join(FIXTURE, 'expected.json'), 'utf8'));
 const probe = await probeWebGpu();
 const required = process.env.MOCOOP_REQUIRE_WEBGPU === '1';

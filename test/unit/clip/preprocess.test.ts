@@ -13,8 +13,9 @@ import {
 } from '../../../src-main/clip/pillow-resize';
 import { CLIP_MEAN, CLIP_STD, cropRgb8, decodeImage, normalize, preprocessImage } from '../../../src-main/clip/preprocess';
 import { tempDir } from '../../helpers/temp';
+import { TINY_CLIP } from '../../helpers/fixtures';
 
-const fixtureDir = path.resolve('..', 'shared', 'fixtures', 'tiny-clip-a');
+const fixtureDir = TINY_CLIP;
 
 interface ExpectedImage {
   file: string;

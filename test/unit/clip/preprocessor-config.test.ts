@@ -5,8 +5,9 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { CLIP_MEAN, CLIP_STD, cropRgb8, decodeImage, normalize, preprocessImage } from '../../../src-main/clip/preprocess';
 import { clipPreprocessing, parsePreprocessorConfig, readPreprocessorConfig } from '../../../src-main/clip/preprocessor-config';
 import { tempDir } from '../../helpers/temp';
+import { TINY_CLIP } from '../../helpers/fixtures';
 
-const fixtureDir = path.resolve(import.meta.dirname, '..', '..', '..', '..', 'shared', 'fixtures', 'tiny-clip-a');
+const fixtureDir = TINY_CLIP;
 const tmp = tempDir('mocoop-preproc-');
 afterAll(() => tmp.cleanup());
 

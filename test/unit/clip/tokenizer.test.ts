@@ -4,9 +4,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cleanText, ftfyFixText, pyHtmlUnescape } from '../../../src-main/clip/text-clean';
 import { ClipTokenizer, bytesToUnicode, preTokenize } from '../../../src-main/clip/tokenizer';
 import { tempDir } from '../../helpers/temp';
+import { TINY_CLIP, TOKENIZER_FIXTURE } from '../../helpers/fixtures';
 
-const TOKENIZER = path.resolve('..', 'shared', 'fixtures', 'tokenizer');
-const TINY = path.resolve('..', 'shared', 'fixtures', 'tiny-clip-a');
+const TOKENIZER = TOKENIZER_FIXTURE;
+const TINY = TINY_CLIP;
 const VOCAB = path.join(TOKENIZER, 'vocab.json');
 const MERGES = path.join(TOKENIZER, 'merges.txt');
 

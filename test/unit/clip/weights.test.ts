@@ -6,8 +6,9 @@ import { loadClipModel } from '../../../src-main/clip/model';
 import { SafetensorsFile, toFloat32 } from '../../../src-main/clip/safetensors';
 import { tf } from '../../../src-main/clip/tf';
 import { tempDir } from '../../helpers/temp';
+import { TINY_CLIP } from '../../helpers/fixtures';
 
-const FIXTURE = path.resolve('..', 'shared', 'fixtures', 'tiny-clip-a');
+const FIXTURE = TINY_CLIP;
 
 function writeSafetensors(file: string, header: Record<string, unknown>, data: Buffer): void {
   const json = Buffer.from(JSON.stringify(header));

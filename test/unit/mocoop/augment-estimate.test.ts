@@ -5,8 +5,9 @@ import { dispatch } from '../../../src-main/contract/dispatch';
 import { AppServices } from '../../../src-main/services/app-services';
 import { makeImageFolder } from '../../helpers/images';
 import { tempDir } from '../../helpers/temp';
+import { TINY_CLIP } from '../../helpers/fixtures';
 
-const FIXTURE = path.resolve('..', 'shared', 'fixtures', 'tiny-clip-a');
+const FIXTURE = TINY_CLIP;
 
 describe('train.estimate: the Train page’s augmentation note through the compute worker', () => {
   let tmp: ReturnType<typeof tempDir>;

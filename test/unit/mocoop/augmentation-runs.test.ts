@@ -11,8 +11,9 @@ import { estimateAugmentation } from '../../../src-main/services/augment-estimat
 import { TrainingService } from '../../../src-main/services/training-service';
 import { makeImageFolder } from '../../helpers/images';
 import { tempDir } from '../../helpers/temp';
+import { TINY_CLIP } from '../../helpers/fixtures';
 
-const FIXTURE = path.resolve('..', 'shared', 'fixtures', 'tiny-clip-a');
+const FIXTURE = TINY_CLIP;
 
 describe('augmentation modes in runs: recorded settings, the pool cache, the estimate', () => {
   let tmp: ReturnType<typeof tempDir>;

@@ -19,8 +19,9 @@ import { clusteredData as clusteredFeatures } from '../../helpers/clustered-data
 import { makeImageFolder } from '../../helpers/images';
 import { tempDir } from '../../helpers/temp';
 import { seededRandom } from '../../../src-main/util/seeded-random';
+import { TINY_CLIP } from '../../helpers/fixtures';
 
-const FIXTURE = path.resolve('..', 'shared', 'fixtures', 'tiny-clip-a');
+const FIXTURE = TINY_CLIP;
 
 describe('baselines as published', () => {
   let engine: ClipEngine;

@@ -13,8 +13,9 @@ import { type EvalResult, TrainingService } from '../../../src-main/services/tra
 import { ProjectStore } from '../../../src-main/store/project-store';
 import { makeImageFolder } from '../../helpers/images';
 import { tempDir } from '../../helpers/temp';
+import { TINY_CLIP } from '../../helpers/fixtures';
 
-const FIXTURE = path.resolve('..', 'shared', 'fixtures', 'tiny-clip-a');
+const FIXTURE = TINY_CLIP;
 const TAU_CE = 0.5;
 
 /** A project from a CSV of path,label,split over an image folder. */

@@ -2,8 +2,9 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ClipTokenizer } from '../../../src-main/clip/tokenizer';
 import { PromptLayoutError, checkExpertTokens, checkExpertsTokens, classTokenIds, expertTemplate } from '../../../src-main/mocoop/experts';
+import { TINY_CLIP } from '../../helpers/fixtures';
 
-const FIXTURE = path.resolve('..', 'shared', 'fixtures', 'tiny-clip-a');
+const FIXTURE = TINY_CLIP;
 const tokenizer = ClipTokenizer.fromFiles(path.join(FIXTURE, 'vocab.json'), path.join(FIXTURE, 'merges.txt'));
 
 const check = (template: string, name: string) => checkExpertTokens(tokenizer, expertTemplate(tokenizer, template), name, classTokenIds(tokenizer, [name], false)[0]!);

@@ -1,4 +1,3 @@
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { clusteredData as clusteredFeatures } from '../../helpers/clustered-data';
 import { ClipEngine } from '../../../src-main/clip/engine';
@@ -6,8 +5,9 @@ import { type Tensor, type Tensor1D, type Tensor2D, tf } from '../../../src-main
 import { seededRandom } from '../../../src-main/mocoop/fewshot';
 import { type LossContext, hardGate, mocoopLoss, releasedGateTarget } from '../../../src-main/mocoop/losses';
 import { PAPER_DEFAULTS, type StepEvent, type TrainData, type TrainSettings, lossSettingsFor, trainPrompts } from '../../../src-main/mocoop/trainer';
+import { TINY_CLIP } from '../../helpers/fixtures';
 
-const FIXTURE = path.resolve('..', 'shared', 'fixtures', 'tiny-clip-a');
+const FIXTURE = TINY_CLIP;
 const PRESETS = ['paper', 'released-code'] as const;
 
 function unitRows(random: () => number, rows: number, dim: number): number[][] {

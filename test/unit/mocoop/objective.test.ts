@@ -10,8 +10,9 @@ import { classTokenIds, expertTemplate, layoutSequences } from '../../../src-mai
 import { hardGate, routerLogits, topKMask } from '../../../src-main/mocoop/losses';
 import { PromptLearner } from '../../../src-main/mocoop/prompt-learner';
 import { lossAndGradients } from '../../../src-main/mocoop/step';
+import { TINY_CLIP } from '../../helpers/fixtures';
 
-const FIXTURE = path.resolve('..', 'shared', 'fixtures', 'tiny-clip-a');
+const FIXTURE = TINY_CLIP;
 const mo = JSON.parse(fs.readFileSync(path.join(FIXTURE, 'expected.json'), 'utf8')).mocoop;
 
 const flat = (x: unknown): number[] => (Array.isArray(x) ? x.flatMap(flat) : [x as number]);

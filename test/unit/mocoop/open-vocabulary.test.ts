@@ -13,8 +13,9 @@ import { TrainingService } from '../../../src-main/services/training-service';
 import { ProjectStore } from '../../../src-main/store/project-store';
 import { makeImageFolder } from '../../helpers/images';
 import { tempDir } from '../../helpers/temp';
+import { TINY_CLIP } from '../../helpers/fixtures';
 
-const FIXTURE = path.resolve('..', 'shared', 'fixtures', 'tiny-clip-a');
+const FIXTURE = TINY_CLIP;
 const CLASSES = ['ant', 'honey_bee', 'moth', 'wasp'];
 
 /** Imports a class folder tree as a CSV with one split for all its images. */

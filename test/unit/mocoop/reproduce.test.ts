@@ -6,8 +6,9 @@ import { parseArgs } from '../../../src-main/cli/args';
 import { findDatasets, imageRoot, reproduceCommand, reproduceSchedule, summarize } from '../../../src-main/cli/reproduce-command';
 import { makeImage } from '../../helpers/images';
 import { tempDir } from '../../helpers/temp';
+import { TINY_CLIP } from '../../helpers/fixtures';
 
-const FIXTURE = path.resolve('..', 'shared', 'fixtures', 'tiny-clip-a');
+const FIXTURE = TINY_CLIP;
 
 describe('reproduce: the base-to-new table from CoOp-layout folders', () => {
   let tmp: ReturnType<typeof tempDir>;

@@ -5,8 +5,9 @@ import { dispatch } from '../../../src-main/contract/dispatch';
 import { AppServices } from '../../../src-main/services/app-services';
 import { makeImageFolder } from '../../helpers/images';
 import { tempDir } from '../../helpers/temp';
+import { TINY_CLIP } from '../../helpers/fixtures';
 
-const FIXTURE = path.resolve('..', 'shared', 'fixtures', 'tiny-clip-a');
+const FIXTURE = TINY_CLIP;
 
 describe('training in the app: the compute worker, progress events, cancel and resume', () => {
   let tmp: ReturnType<typeof tempDir>;

@@ -1,4 +1,3 @@
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { maxAbsDiff } from '../../helpers/arrays';
 import { clusteredData as clusteredFeatures } from '../../helpers/clustered-data';
@@ -9,8 +8,9 @@ import { predict } from '../../../src-main/mocoop/inference';
 import { fitLinearProbe } from '../../../src-main/mocoop/linear-probe';
 import { PAPER_DEFAULTS, type StepEvent, type TrainData, type TrainSettings, TrainingDivergedError, learningRate, stepsPerEpoch, trainPrompts } from '../../../src-main/mocoop/trainer';
 import { SCHEDULES, SCHEDULE_NAMES, WARMUP_LR, coopEpochs, defaultSchedule, scheduleFor } from '../../../src-main/contract/schedules';
+import { TINY_CLIP } from '../../helpers/fixtures';
 
-const FIXTURE = path.resolve('..', 'shared', 'fixtures', 'tiny-clip-a');
+const FIXTURE = TINY_CLIP;
 
 /** Clustered features with a virtual class and three template groups. */
 const clusteredData = (classes: string[], perClass: number, dim: number, seed: number): TrainData =>

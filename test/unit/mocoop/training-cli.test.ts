@@ -7,9 +7,10 @@ import { ProjectStore } from '../../../src-main/store/project-store';
 import { TrainingStore } from '../../../src-main/store/training-store';
 import { makeImageFolder } from '../../helpers/images';
 import { tempDir } from '../../helpers/temp';
+import { TINY_CLIP } from '../../helpers/fixtures';
 
 const run = promisify(execFile);
-const FIXTURE = path.resolve('..', 'shared', 'fixtures', 'tiny-clip-a');
+const FIXTURE = TINY_CLIP;
 
 describe('templates, few-shot sets, train and eval through the CLI', () => {
   let tmp: ReturnType<typeof tempDir>;
