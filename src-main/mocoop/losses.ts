@@ -1,12 +1,12 @@
 /**
- * MoCoOp's objective (ARCHITECTURE.md §1, preset "paper"): L = L_ce + λ1·L_gate + λ2·L_text, as a
+ * MoCoOp's objective (docs/ARCHITECTURE.md §1, preset "paper"): L = L_ce + λ1·L_gate + λ2·L_text, as a
  * function of the experts' raw text features and the router parameters, written in tfjs so that
  * tf.grads gives its gradients.
  */
 import { type Tensor, type Tensor1D, type Tensor2D, tf } from '../clip/tf';
 
 export interface LossSettings {
-  /** 'paper': the equations of ARCHITECTURE.md §1; 'released-code': what the authors' public code does. */
+  /** 'paper': the equations of docs/ARCHITECTURE.md §1; 'released-code': what the authors' public code does. */
   preset?: 'paper' | 'released-code';
   /** CLIP's exp(logit_scale), used by the released-code preset for classification logits. */
   logitScale?: number;
