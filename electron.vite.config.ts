@@ -10,7 +10,11 @@ export default defineConfig({
   main: {
     build: {
       lib: {
-        entry: { main: resolve(root, 'src-main/electron/main.ts'), 'compute-worker': resolve(root, 'src-main/compute/worker.ts'), 'pca-worker': resolve(root, 'src-main/mocoop/pca-worker.ts') },
+        entry: {
+          main: resolve(root, 'src-main/electron/main.ts'),
+          'compute-worker': resolve(root, 'src-main/compute/worker.ts'),
+          'pca-worker': resolve(root, 'src-main/mocoop/pca-worker.ts')
+        },
         formats: ['es']
       },
       externalizeDeps: true

@@ -26,7 +26,7 @@ function filesNeedingFixtures(): string[] {
   visit(path.join(root, 'test', 'unit'));
   visit(path.join(root, 'test', 'reliability'));
   const needing = new Set([...texts].filter(([, text]) => text.includes("helpers/fixtures'")).map(([file]) => file));
-  for (let grew = true; grew; ) {
+  for (let grew = true; grew;) {
     grew = false;
     const names = [...needing].map((f) => `/${path.basename(f, '.ts')}'`);
     for (const [file, text] of texts) {

@@ -18,7 +18,9 @@ export async function backendsReport(preference: BackendPreference): Promise<{ j
   const lines = [
     `Image and text encoders, prompt training: ${describeOnnx(onnx)}`,
     ...onnx.skipped.map((s) => `  not used: ${s.name} — ${s.reason}`),
-    'adapter' in webgpu ? `WebGPU adapter: ${webgpu.adapter.description || webgpu.adapter.device} (${[webgpu.adapter.vendor, webgpu.adapter.architecture, webgpu.hardware || webgpu.adapter.architecture === 'software' ? '' : 'software'].filter(Boolean).join(', ')})` : `WebGPU: ${webgpu.unavailable}`,
+    'adapter' in webgpu
+      ? `WebGPU adapter: ${webgpu.adapter.description || webgpu.adapter.device} (${[webgpu.adapter.vendor, webgpu.adapter.architecture, webgpu.hardware || webgpu.adapter.architecture === 'software' ? '' : 'software'].filter(Boolean).join(', ')})`
+      : `WebGPU: ${webgpu.unavailable}`,
     `Losses and router (TensorFlow.js): ${describeBackend(tfjs)}`,
     ...tfjs.skipped.map((s) => `  not used: ${s.reason}`)
   ];

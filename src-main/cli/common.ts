@@ -24,7 +24,8 @@ export function requirePositional(args: ParsedArgs, index: number, what: string)
 
 export function backendFlag(args: ParsedArgs): BackendPreference {
   const value = stringFlag(args, 'backend') ?? process.env.MOCOOP_BACKEND ?? 'auto';
-  if (!(BACKEND_PREFERENCES as readonly string[]).includes(value)) throw new UsageError(`--backend must be one of ${BACKEND_PREFERENCES.join(', ')} (got "${value}").`);
+  if (!(BACKEND_PREFERENCES as readonly string[]).includes(value))
+    throw new UsageError(`--backend must be one of ${BACKEND_PREFERENCES.join(', ')} (got "${value}").`);
   process.env.MOCOOP_BACKEND = value;
   return value as BackendPreference;
 }

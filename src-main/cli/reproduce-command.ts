@@ -36,7 +36,13 @@ export interface DatasetFolder {
 
 /** Data set folders under ROOT (ROOT itself or its sub-folders) holding a split_zhou_<Name>.json. */
 export function findDatasets(root: string): DatasetFolder[] {
-  const dirs = [root, ...fs.readdirSync(root, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => path.join(root, d.name))];
+  const dirs = [
+    root,
+    ...fs
+      .readdirSync(root, { withFileTypes: true })
+      .filter((d) => d.isDirectory())
+      .map((d) => path.join(root, d.name))
+  ];
   const out: DatasetFolder[] = [];
   for (const dir of dirs) {
     for (const file of fs.readdirSync(dir)) {
@@ -52,7 +58,13 @@ export function imageRoot(dataset: DatasetFolder): string {
   const split = JSON.parse(fs.readFileSync(dataset.split, 'utf8')) as { train?: [string, number, string][] };
   const first = split.train?.[0]?.[0];
   if (!first) throw new Error(`${dataset.split} has no train entries.`);
-  const candidates = [dataset.dir, ...fs.readdirSync(dataset.dir, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => path.join(dataset.dir, d.name))];
+  const candidates = [
+    dataset.dir,
+    ...fs
+      .readdirSync(dataset.dir, { withFileTypes: true })
+      .filter((d) => d.isDirectory())
+      .map((d) => path.join(dataset.dir, d.name))
+  ];
   const found = candidates.find((c) => fs.existsSync(path.join(c, first)));
   if (!found) throw new Error(`${dataset.name}: none of ${dataset.dir} and its sub-folders holds ${first} (the split's first image).`);
   return found;
@@ -74,11 +86,20 @@ interface Cell {
   h: number | null;
 }
 
-const list = (value: string | undefined, fallback: string[]) => (value ? value.split(',').map((s) => s.trim()).filter(Boolean) : fallback);
+const list = (value: string | undefined, fallback: string[]) =>
+  value
+    ? value
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean)
+    : fallback;
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 const std = (xs: number[]) => Math.sqrt(mean(xs.map((x) => (x - mean(xs)) ** 2)));
 
-const PaperNumbers = z.record(z.string(), z.record(z.string(), z.object({ base: z.number().optional(), new: z.number().optional(), h: z.number().optional() })));
+const PaperNumbers = z.record(
+  z.string(),
+  z.record(z.string(), z.object({ base: z.number().optional(), new: z.number().optional(), h: z.number().optional() }))
+);
 
 /** --paper FILE: {"DataSet": {"method": {"base", "new", "h"}}}, checked, with messages naming the field. */
 function readPaperNumbers(file: string): z.infer<typeof PaperNumbers> {
@@ -86,7 +107,10 @@ function readPaperNumbers(file: string): z.infer<typeof PaperNumbers> {
   try {
     json = JSON.parse(readRegularTextFile(file).replace(/^\uFEFF/, ''));
   } catch (error) {
-    throw new AppError('bad_source', `${file}: cannot be read (${error instanceof SyntaxError ? `it is not valid JSON: ${error.message}` : unreadableReason(error)}).`);
+    throw new AppError(
+      'bad_source',
+      `${file}: cannot be read (${error instanceof SyntaxError ? `it is not valid JSON: ${error.message}` : unreadableReason(error)}).`
+    );
   }
   return checkWithContract(PaperNumbers, json, (where) => `${file}${where ? ` (field "${where}")` : ''}`, 'bad_source');
 }
@@ -124,7 +148,8 @@ export async function reproduceCommand(args: ParsedArgs): Promise<void> {
   const cells: Cell[] = [];
   try {
     const asDir = path.resolve(modelArg);
-    const model = fs.existsSync(asDir) && fs.statSync(asDir).isDirectory() ? await app.clip.models.register(asDir, { source: 'import' }) : app.clip.models.get(modelArg);
+    const model =
+      fs.existsSync(asDir) && fs.statSync(asDir).isDirectory() ? await app.clip.models.register(asDir, { source: 'import' }) : app.clip.models.get(modelArg);
     const { ClipEngine } = await import('../clip/engine');
     const engine = ClipEngine.load(model.dir, { textGradients: true });
     try {
@@ -137,18 +162,36 @@ export async function reproduceCommand(args: ParsedArgs): Promise<void> {
           say(`${dataset.name}: importing ${dataset.split}`);
           await app.importSource(`reproduce-${dataset.name}`, { kind: 'coopSplit', file: dataset.split, imageRoot: imageRoot(dataset) });
           const grouping = library.groupings.find((g) => g.id === `mocoop-${dataset.name}`);
-          if (grouping) new TrainingService(app.project).training.replaceTemplateGroups(grouping.groups.map((templates, i) => ({ name: `group ${i + 1}`, templates })));
+          if (grouping)
+            new TrainingService(app.project).training.replaceTemplateGroups(grouping.groups.map((templates, i) => ({ name: `group ${i + 1}`, templates })));
         }
         const t = new TrainingService(app.project);
         for (const seed of seeds) {
-          const set = t.training.fewShotSets().find((s) => s.k === shots && s.seed === seed && s.newClassIds.length > 0) ?? t.createFewShotSet(shots, seed, true);
+          const set =
+            t.training.fewShotSets().find((s) => s.k === shots && s.seed === seed && s.newClassIds.length > 0) ?? t.createFewShotSet(shots, seed, true);
           for (const method of methods) {
-            const done = t.training.runs().find((r) => r.status === 'done' && r.method === method && r.setId === set.id && r.settings.seed === seed && r.settings.reproduce === true);
+            const done = t.training
+              .runs()
+              .find((r) => r.status === 'done' && r.method === method && r.setId === set.id && r.settings.seed === seed && r.settings.reproduce === true);
             let runId = done?.id;
             if (!runId) {
               say(`${dataset.name} · ${method} · seed ${seed}: training`);
               const schedule = method === 'zeroshot' || method === 'linear-probe' ? undefined : reproduceSchedule(method, dataset.name);
-              runId = await t.train(engine, model, `reproduce · ${engine.model.config.vision.imageSize}px`, { method: method as TrainMethod, schedule, setId: set.id, seed, dataset: dataset.name, ...(epochs ? { epochs } : {}), ...(augment ? { augment: augment as AugmentMode } : {}) }, () => {});
+              runId = await t.train(
+                engine,
+                model,
+                `reproduce · ${engine.model.config.vision.imageSize}px`,
+                {
+                  method: method as TrainMethod,
+                  schedule,
+                  setId: set.id,
+                  seed,
+                  dataset: dataset.name,
+                  ...(epochs ? { epochs } : {}),
+                  ...(augment ? { augment: augment as AugmentMode } : {})
+                },
+                () => {}
+              );
               t.training.addRunSettings(runId, { reproduce: true });
             }
             const m = t.training.run(runId).metrics as { base_accuracy?: number | null; new_accuracy?: number | null; h?: number | null } | null;
@@ -162,18 +205,60 @@ export async function reproduceCommand(args: ParsedArgs): Promise<void> {
   } finally {
     app.dispose();
   }
-  const table = summarize(cells, methods, datasets.map((d) => d.name), paper);
+  const table = summarize(
+    cells,
+    methods,
+    datasets.map((d) => d.name),
+    paper
+  );
   fs.writeFileSync(path.join(out, 'reproduce.json'), JSON.stringify({ cells, table }, null, 2));
-  fs.writeFileSync(path.join(out, 'reproduce.csv'), ['dataset,method,seeds,base,base_std,new,new_std,h,h_std,paper_base,paper_new,paper_h', ...table.map((r) => [r.dataset, r.method, r.seeds, r.base, r.baseStd, r.new, r.newStd, r.h, r.hStd, r.paper?.base, r.paper?.new, r.paper?.h].map((v) => (v === undefined || v === null ? '' : typeof v === 'number' ? v.toFixed(4) : String(v))).join(','))].join('\n') + '\n');
+  fs.writeFileSync(
+    path.join(out, 'reproduce.csv'),
+    [
+      'dataset,method,seeds,base,base_std,new,new_std,h,h_std,paper_base,paper_new,paper_h',
+      ...table.map((r) =>
+        [r.dataset, r.method, r.seeds, r.base, r.baseStd, r.new, r.newStd, r.h, r.hStd, r.paper?.base, r.paper?.new, r.paper?.h]
+          .map((v) => (v === undefined || v === null ? '' : typeof v === 'number' ? v.toFixed(4) : String(v)))
+          .join(',')
+      )
+    ].join('\n') + '\n'
+  );
   const pct = (x: number | null, s?: number | null) => (x === null ? '—' : `${(100 * x).toFixed(2)}${s ? ` ± ${(100 * s).toFixed(2)}` : ''}`);
-  const md = ['| data set | method | base | new | H | paper base / new / H |', '|---|---|---|---|---|---|', ...table.map((r) => `| ${r.dataset} | ${r.method} | ${pct(r.base, r.baseStd)} | ${pct(r.new, r.newStd)} | ${pct(r.h, r.hStd)} | ${r.paper ? `${r.paper.base ?? '—'} / ${r.paper.new ?? '—'} / ${r.paper.h ?? '—'}` : '—'} |`)].join('\n');
+  const md = [
+    '| data set | method | base | new | H | paper base / new / H |',
+    '|---|---|---|---|---|---|',
+    ...table.map(
+      (r) =>
+        `| ${r.dataset} | ${r.method} | ${pct(r.base, r.baseStd)} | ${pct(r.new, r.newStd)} | ${pct(r.h, r.hStd)} | ${r.paper ? `${r.paper.base ?? '—'} / ${r.paper.new ?? '—'} / ${r.paper.h ?? '—'}` : '—'} |`
+    )
+  ].join('\n');
   fs.writeFileSync(path.join(out, 'reproduce.md'), md + '\n');
-  process.stdout.write(json ? JSON.stringify({ event: 'reproduce', table, files: ['reproduce.csv', 'reproduce.json', 'reproduce.md'].map((f) => path.join(out, f)) }) + '\n' : md + '\n');
+  process.stdout.write(
+    json
+      ? JSON.stringify({ event: 'reproduce', table, files: ['reproduce.csv', 'reproduce.json', 'reproduce.md'].map((f) => path.join(out, f)) }) + '\n'
+      : md + '\n'
+  );
 }
 
 /** Mean ± std over seeds per (data set, method), then each method's average over data sets (H of the averages, as the paper). */
-export function summarize(cells: Cell[], methods: string[], datasets: string[], paper: Record<string, Record<string, { base?: number; new?: number; h?: number }>> = {}) {
-  const rows: { dataset: string; method: string; seeds: number; base: number | null; baseStd: number | null; new: number | null; newStd: number | null; h: number | null; hStd: number | null; paper?: { base?: number; new?: number; h?: number } }[] = [];
+export function summarize(
+  cells: Cell[],
+  methods: string[],
+  datasets: string[],
+  paper: Record<string, Record<string, { base?: number; new?: number; h?: number }>> = {}
+) {
+  const rows: {
+    dataset: string;
+    method: string;
+    seeds: number;
+    base: number | null;
+    baseStd: number | null;
+    new: number | null;
+    newStd: number | null;
+    h: number | null;
+    hStd: number | null;
+    paper?: { base?: number; new?: number; h?: number };
+  }[] = [];
   const stat = (xs: (number | null)[]) => {
     const v = xs.filter((x): x is number => x !== null);
     return v.length ? { m: mean(v), s: std(v) } : { m: null, s: null };
@@ -189,7 +274,18 @@ export function summarize(cells: Cell[], methods: string[], datasets: string[], 
     if (mine.length > 1) {
       const base = stat(mine.map((r) => r.base)).m;
       const nw = stat(mine.map((r) => r.new)).m;
-      rows.push({ dataset: 'Average', method, seeds: mine[0]!.seeds, base, baseStd: null, new: nw, newStd: null, h: base !== null && nw !== null && base + nw > 0 ? (2 * base * nw) / (base + nw) : null, hStd: null, paper: paper.Average?.[method] });
+      rows.push({
+        dataset: 'Average',
+        method,
+        seeds: mine[0]!.seeds,
+        base,
+        baseStd: null,
+        new: nw,
+        newStd: null,
+        h: base !== null && nw !== null && base + nw > 0 ? (2 * base * nw) / (base + nw) : null,
+        hStd: null,
+        paper: paper.Average?.[method]
+      });
     }
   }
   return rows;

@@ -62,7 +62,10 @@ export async function augmentedPixels(file: string, size: number, hash: string, 
   let pipeline = image.extract({ left: crop.left, top: crop.top, width: crop.width, height: crop.height }).resize(size, size, { fit: 'fill', kernel: 'cubic' });
   if (crop.flip) pipeline = pipeline.flop();
   const { data, info } = await pipeline.raw().toBuffer({ resolveWithObject: true });
-  const rgb = info.channels === 3 ? new Uint8Array(data) : Uint8Array.from({ length: size * size * 3 }, (_, i) => data[Math.floor(i / 3) * info.channels + (info.channels === 1 ? 0 : i % 3)]!);
+  const rgb =
+    info.channels === 3
+      ? new Uint8Array(data)
+      : Uint8Array.from({ length: size * size * 3 }, (_, i) => data[Math.floor(i / 3) * info.channels + (info.channels === 1 ? 0 : i % 3)]!);
   return normalize(rgb, size);
 }
 
@@ -214,7 +217,10 @@ export class ViewRenderer {
         for (const [hash, entry] of this.decoded) {
           if (this.bytes <= this.cacheBytes || hash === image.hash) break;
           this.decoded.delete(hash);
-          void entry.then((e) => (this.bytes -= e.rgb.length), () => undefined);
+          void entry.then(
+            (e) => (this.bytes -= e.rgb.length),
+            () => undefined
+          );
         }
       },
       () => this.decoded.delete(image.hash)
@@ -294,7 +300,8 @@ export class PoolViews implements BatchViews {
     private readonly pool: Float32Array[][],
     private readonly seed: number
   ) {
-    if (pool.some((views) => views.length !== pool[0]!.length || views.length === 0)) throw new Error('every image needs the same number of pool views (at least one)');
+    if (pool.some((views) => views.length !== pool[0]!.length || views.length === 0))
+      throw new Error('every image needs the same number of pool views (at least one)');
   }
 
   /** The pool view index each image takes in `epoch`. */
@@ -374,7 +381,11 @@ export async function encodePoolViews(
  * Encoding throughput of fresh views (decode, crop and resize, image tower), in images per second:
  * one warm-up batch (opens the towers), then `rounds` timed batches of the same images.
  */
-export async function measureViewThroughput(engine: PixelEncoder, images: AugmentImage[], rounds = 1): Promise<{ imagesPerSecond: number; preparePerImageSeconds: number; encodePerImageSeconds: number; images: number }> {
+export async function measureViewThroughput(
+  engine: PixelEncoder,
+  images: AugmentImage[],
+  rounds = 1
+): Promise<{ imagesPerSecond: number; preparePerImageSeconds: number; encodePerImageSeconds: number; images: number }> {
   if (images.length === 0) throw new Error('no images to measure with');
   const renderer = new ViewRenderer(engine.imageSize, 0);
   const items = (round: number) => images.map((image, n) => ({ image, key: freshViewKey(round, n) }));
@@ -390,5 +401,10 @@ export async function measureViewThroughput(engine: PixelEncoder, images: Augmen
     prepare += t1 - t0;
   }
   const count = images.length * rounds;
-  return { imagesPerSecond: count / ((prepare + encode) / 1000), preparePerImageSeconds: prepare / 1000 / count, encodePerImageSeconds: encode / 1000 / count, images: count };
+  return {
+    imagesPerSecond: count / ((prepare + encode) / 1000),
+    preparePerImageSeconds: prepare / 1000 / count,
+    encodePerImageSeconds: encode / 1000 / count,
+    images: count
+  };
 }

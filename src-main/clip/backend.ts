@@ -48,7 +48,10 @@ export async function initBackend(preference: BackendPreference = 'auto', import
       await tryNative('@tensorflow/tfjs-node-gpu', importer);
       return { preference, name: 'tensorflow-gpu', tfBackend: 'tensorflow', device: 'CUDA GPU (libtensorflow)', skipped };
     } catch (error) {
-      skipped.push({ name: 'tensorflow-gpu', reason: `GPU backend unavailable: ${firstLine(error)}. It needs an NVIDIA GPU with CUDA and "npm install @tensorflow/tfjs-node-gpu".` });
+      skipped.push({
+        name: 'tensorflow-gpu',
+        reason: `GPU backend unavailable: ${firstLine(error)}. It needs an NVIDIA GPU with CUDA and "npm install @tensorflow/tfjs-node-gpu".`
+      });
     }
   }
   if (wants('tensorflow')) {
@@ -56,7 +59,10 @@ export async function initBackend(preference: BackendPreference = 'auto', import
       await tryNative('@tensorflow/tfjs-node', importer);
       return { preference, name: 'tensorflow', tfBackend: 'tensorflow', device: 'CPU (libtensorflow)', skipped };
     } catch (error) {
-      skipped.push({ name: 'tensorflow', reason: `native CPU backend unavailable: ${firstLine(error)} (optional: "npm install @tensorflow/tfjs-node" makes the CPU faster where it installs).` });
+      skipped.push({
+        name: 'tensorflow',
+        reason: `native CPU backend unavailable: ${firstLine(error)} (optional: "npm install @tensorflow/tfjs-node" makes the CPU faster where it installs).`
+      });
     }
   }
   if (wants('wasm')) {
@@ -65,7 +71,13 @@ export async function initBackend(preference: BackendPreference = 'auto', import
       await tf.ready();
       const simd = await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT');
       const threads = await tf.env().getAsync('WASM_HAS_MULTITHREAD_SUPPORT');
-      return { preference, name: 'wasm', tfBackend: 'wasm', device: `CPU (WebAssembly${simd ? ', SIMD' : ''}${threads ? ', threads' : ', 1 thread'})`, skipped };
+      return {
+        preference,
+        name: 'wasm',
+        tfBackend: 'wasm',
+        device: `CPU (WebAssembly${simd ? ', SIMD' : ''}${threads ? ', threads' : ', 1 thread'})`,
+        skipped
+      };
     } catch (error) {
       skipped.push({ name: 'wasm', reason: `wasm backend unavailable: ${firstLine(error)}` });
     }
@@ -75,7 +87,9 @@ export async function initBackend(preference: BackendPreference = 'auto', import
     await tf.ready();
     return { preference, name: 'cpu', tfBackend: 'cpu', device: 'CPU (plain JavaScript, slow)', skipped };
   }
-  throw new Error(`The "${preference}" compute backend is not available here: ${skipped.map((s) => s.reason).join('; ')}. Choose "auto" to use the best available one.`);
+  throw new Error(
+    `The "${preference}" compute backend is not available here: ${skipped.map((s) => s.reason).join('; ')}. Choose "auto" to use the best available one.`
+  );
 }
 
 export function describeBackend(info: BackendInfo): string {
@@ -86,6 +100,11 @@ export function describeBackend(info: BackendInfo): string {
 export function describeOnnx(info: OnnxRuntimeInfo | undefined): string {
   if (!info) return 'ONNX Runtime: not checked';
   if (info.unavailable || !info.provider) return `ONNX Runtime unavailable (${info.unavailable ?? 'no provider'}): TensorFlow.js runs the encoders`;
-  const where = info.provider === 'cpu' ? `CPU, ${info.threads} thread(s)` : info.provider === 'webgpu' && info.webgpuAdapter ? `WebGPU (${info.webgpuAdapter.description || info.webgpuAdapter.vendor})` : info.provider.toUpperCase();
+  const where =
+    info.provider === 'cpu'
+      ? `CPU, ${info.threads} thread(s)`
+      : info.provider === 'webgpu' && info.webgpuAdapter
+        ? `WebGPU (${info.webgpuAdapter.description || info.webgpuAdapter.vendor})`
+        : info.provider.toUpperCase();
   return `ONNX Runtime ${info.version ?? ''} on ${where}`.replace(/\s+/g, ' ');
 }

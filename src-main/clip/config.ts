@@ -71,7 +71,13 @@ function describeIssue(issue: z.core.$ZodIssue, json: unknown, file: string): st
   if (!field) return `${file} must hold a JSON object with projection_dim, text_config and vision_config, but it holds ${shownValue(value)}. ${hint}`;
   if (value === undefined) return `${file}: ${field} is missing. ${hint}`;
   const key = String(issue.path.at(-1));
-  const wanted = key.endsWith('_config') ? 'an object' : key === 'hidden_act' ? 'a text' : key === 'layer_norm_eps' ? 'a number above 0' : 'a whole number above 0';
+  const wanted = key.endsWith('_config')
+    ? 'an object'
+    : key === 'hidden_act'
+      ? 'a text'
+      : key === 'layer_norm_eps'
+        ? 'a number above 0'
+        : 'a whole number above 0';
   return `${file}: ${field} must be ${wanted}, but it is ${shownValue(value)}. ${hint}`;
 }
 
@@ -80,13 +86,18 @@ export function parseClipConfig(json: unknown, file = 'config.json'): ClipConfig
   const parsed = HfClipConfig.safeParse(json);
   if (!parsed.success) throw new ModelConfigError(describeIssue(parsed.error.issues[0]!, json, file));
   const { text_config: t, vision_config: v, projection_dim } = parsed.data;
-  for (const [name, tower] of [['text_config', t], ['vision_config', v]] as const) {
-    if (tower.hidden_act !== 'quick_gelu') throw new ModelConfigError(`${file}: ${name}.hidden_act is "${tower.hidden_act}"; only OpenAI CLIP's quick_gelu is supported.`);
+  for (const [name, tower] of [
+    ['text_config', t],
+    ['vision_config', v]
+  ] as const) {
+    if (tower.hidden_act !== 'quick_gelu')
+      throw new ModelConfigError(`${file}: ${name}.hidden_act is "${tower.hidden_act}"; only OpenAI CLIP's quick_gelu is supported.`);
     if (tower.hidden_size % tower.num_attention_heads !== 0) {
       throw new ModelConfigError(`${file}: ${name}.hidden_size (${tower.hidden_size}) is not divisible by num_attention_heads (${tower.num_attention_heads}).`);
     }
   }
-  if (v.image_size % v.patch_size !== 0) throw new ModelConfigError(`${file}: vision_config.image_size (${v.image_size}) is not a multiple of patch_size (${v.patch_size}).`);
+  if (v.image_size % v.patch_size !== 0)
+    throw new ModelConfigError(`${file}: vision_config.image_size (${v.image_size}) is not a multiple of patch_size (${v.patch_size}).`);
   return {
     projectionDim: projection_dim,
     text: {
@@ -117,14 +128,18 @@ export function readClipConfig(dir: string): ClipConfig {
   try {
     text = readRegularTextFile(file);
   } catch (error) {
-    throw new ModelConfigError(`${file}: cannot be read (${unreadableReason(error)}). A CLIP model folder needs config.json, model.safetensors, vocab.json and merges.txt.`);
+    throw new ModelConfigError(
+      `${file}: cannot be read (${unreadableReason(error)}). A CLIP model folder needs config.json, model.safetensors, vocab.json and merges.txt.`
+    );
   }
   let json: unknown;
   try {
     // A byte order mark (as some editors on Windows save) is not part of the JSON.
     json = JSON.parse(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text);
   } catch (error) {
-    throw new ModelConfigError(`${file}: is not valid JSON (${(error as Error).message}). The file is damaged or not a CLIP config.json; download the model again.`);
+    throw new ModelConfigError(
+      `${file}: is not valid JSON (${(error as Error).message}). The file is damaged or not a CLIP config.json; download the model again.`
+    );
   }
   return parseClipConfig(json, file);
 }

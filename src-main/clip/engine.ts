@@ -121,7 +121,14 @@ export class ClipEngine {
       if ('unavailable' in towers) return tfjsTextGradients(this.model.text);
       const weights = openCheckedWeights(this.model.dir);
       try {
-        return onnxTextGradients(await OnnxTextGradients.load(weights.config, weights.read, { provider: towers.info.provider, threads: towers.info.threads, graphs: 'prefix', maxBufferBytes: towers.info.provider === 'webgpu' ? towers.info.maxBufferBytes : undefined }));
+        return onnxTextGradients(
+          await OnnxTextGradients.load(weights.config, weights.read, {
+            provider: towers.info.provider,
+            threads: towers.info.threads,
+            graphs: 'prefix',
+            maxBufferBytes: towers.info.provider === 'webgpu' ? towers.info.maxBufferBytes : undefined
+          })
+        );
       } catch {
         return tfjsTextGradients(this.model.text);
       } finally {
@@ -135,7 +142,10 @@ export class ClipEngine {
   async frozenTowers(): Promise<FrozenTowersInfo> {
     const towers = await this.onnxTowers();
     if ('unavailable' in towers) return { engine: 'tfjs', detail: `TensorFlow.js (${towers.unavailable})` };
-    return { engine: 'onnxruntime', detail: `ONNX Runtime on ${towers.info.provider === 'cpu' ? 'CPU' : towers.info.provider}, ${towers.info.threads} thread(s)` };
+    return {
+      engine: 'onnxruntime',
+      detail: `ONNX Runtime on ${towers.info.provider === 'cpu' ? 'CPU' : towers.info.provider}, ${towers.info.threads} thread(s)`
+    };
   }
 
   /** Normalised text features through the frozen forward-only tower (ONNX Runtime where present). */
@@ -143,7 +153,10 @@ export class ClipEngine {
     const towers = await this.onnxTowers();
     if ('unavailable' in towers || !towers.hasText) return this.embedTexts(texts);
     const ids = this.tokenize(texts);
-    const raw = await towers.encodeTexts(ids, ids.map((row) => this.tokenizer.eotIndex(row)));
+    const raw = await towers.encodeTexts(
+      ids,
+      ids.map((row) => this.tokenizer.eotIndex(row))
+    );
     return normalizeRows(raw, this.dim);
   }
 
@@ -181,7 +194,10 @@ export class ClipEngine {
         files.slice(start, start + batchSize).map(async (file, k) => {
           try {
             const augment = options.augment;
-            const pixels = augment && augment.view > 0 ? await augmentedPixels(file, size, augment.hashes[start + k]!, augment.view) : (await preprocessImage(file, this.preprocessing)).pixels;
+            const pixels =
+              augment && augment.view > 0
+                ? await augmentedPixels(file, size, augment.hashes[start + k]!, augment.view)
+                : (await preprocessImage(file, this.preprocessing)).pixels;
             return { index: start + k, pixels };
           } catch (error) {
             return { index: start + k, error: (error as Error).message };

@@ -27,11 +27,15 @@ function checkTensors(st: SafetensorsFile, config: ClipConfig): void {
       continue;
     }
     if (entry.shape.length !== shape.length || entry.shape.some((d, i) => d !== shape[i])) {
-      throw new ModelLoadError(`${st.file}: tensor "${name}" has shape [${entry.shape.join(', ')}], but config.json implies [${shape.join(', ')}]. The weights do not belong to this config.`);
+      throw new ModelLoadError(
+        `${st.file}: tensor "${name}" has shape [${entry.shape.join(', ')}], but config.json implies [${shape.join(', ')}]. The weights do not belong to this config.`
+      );
     }
   }
   if (missing.length) {
-    throw new ModelLoadError(`${st.file}: ${missing.length} tensor(s) the model needs are missing, e.g. "${missing.slice(0, 3).join('", "')}". Is this a complete CLIP checkpoint?`);
+    throw new ModelLoadError(
+      `${st.file}: ${missing.length} tensor(s) the model needs are missing, e.g. "${missing.slice(0, 3).join('", "')}". Is this a complete CLIP checkpoint?`
+    );
   }
 }
 
@@ -215,7 +219,10 @@ export class TextEncoder {
       const n = b - a;
       const inputs = saved[k]!;
       const chunkEot = eot.slice(a, b);
-      let grad = tf.tidy(() => tf.grad((x: Tensor) => this.head(x as Tensor2D, n, tokens, chunkEot))(inputs[inputs.length - 1]!, tf.slice(dF, [a, 0], [n, dF.shape[1]])) as Tensor2D);
+      let grad = tf.tidy(
+        () =>
+          tf.grad((x: Tensor) => this.head(x as Tensor2D, n, tokens, chunkEot))(inputs[inputs.length - 1]!, tf.slice(dF, [a, 0], [n, dF.shape[1]])) as Tensor2D
+      );
       for (let i = this.blocks.length - 1; i >= 0; i--) {
         const block = this.blocks[i]!;
         const dy = grad;
@@ -385,7 +392,12 @@ export function loadClipTextModel(dir: string, options: LoadOptions = {}): Omit<
 
 function buildModel(dir: string, weights: CheckedWeights, options: LoadOptions, withVision: true): ClipModel;
 function buildModel(dir: string, weights: CheckedWeights, options: LoadOptions, withVision: false): Omit<ClipModel, 'vision'>;
-function buildModel(dir: string, { config, read }: CheckedWeights, options: LoadOptions, withVision: boolean): Omit<ClipModel, 'vision'> & { vision?: VisionEncoder } {
+function buildModel(
+  dir: string,
+  { config, read }: CheckedWeights,
+  options: LoadOptions,
+  withVision: boolean
+): Omit<ClipModel, 'vision'> & { vision?: VisionEncoder } {
   const grads = options.textGradients ?? true;
   const t = config.text;
   const text = new TextEncoder(

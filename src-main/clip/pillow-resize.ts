@@ -77,7 +77,12 @@ export function precomputeBicubicCoefficients(inSize: number, outSize: number): 
 }
 
 function checkImage(src: Uint8Array, width: number, height: number, channels: number, outWidth: number, outHeight: number): void {
-  for (const [name, v] of [['width', width], ['height', height], ['outWidth', outWidth], ['outHeight', outHeight]] as const) {
+  for (const [name, v] of [
+    ['width', width],
+    ['height', height],
+    ['outWidth', outWidth],
+    ['outHeight', outHeight]
+  ] as const) {
     if (!Number.isInteger(v) || v < 1) throw new RangeError(`resize: ${name} must be a positive integer, got ${v}`);
   }
   if (!Number.isInteger(channels) || channels < 1 || channels > 4) throw new RangeError(`resize: channels must be 1..4, got ${channels}`);

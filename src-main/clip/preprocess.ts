@@ -64,7 +64,10 @@ export function aspectRatioProblem(width: number, height: number): string | null
   );
 }
 
-const firstLine = (error: unknown) => String((error as Error)?.message ?? error).split('\n')[0]!.trim();
+const firstLine = (error: unknown) =>
+  String((error as Error)?.message ?? error)
+    .split('\n')[0]!
+    .trim();
 
 /** IHDR bit depth and colour type of a PNG, or null when `bytes` is not a PNG. */
 function pngHeader(bytes: Uint8Array): { bitDepth: number; colorType: number } | null {
@@ -181,7 +184,8 @@ export function resizedSize(width: number, height: number, size: number): [numbe
 export function cropRgb8(image: DecodedImage, size: number, resizeShortSide = size): { rgb: Uint8Array; info: PreprocessInfo } {
   const { data, width, height, channels, sourceMode } = image;
   if (!Number.isInteger(size) || size < 1) throw new RangeError(`cropRgb8: size must be a positive integer, got ${size}`);
-  if (!Number.isInteger(resizeShortSide) || resizeShortSide < size) throw new RangeError(`cropRgb8: the resize (${resizeShortSide}) must be a whole number of pixels, at least the crop (${size})`);
+  if (!Number.isInteger(resizeShortSide) || resizeShortSide < size)
+    throw new RangeError(`cropRgb8: the resize (${resizeShortSide}) must be a whole number of pixels, at least the crop (${size})`);
   if (!Number.isInteger(width) || !Number.isInteger(height) || width < 1 || height < 1) {
     throw new RangeError(`cropRgb8: invalid image size ${width}x${height}`);
   }

@@ -30,7 +30,12 @@ export function clipPreprocessing(imageSize: number): ImagePreprocessing {
 
 const side = z.number().int().positive().max(4096);
 const triple = z.tuple([z.number().finite(), z.number().finite(), z.number().finite()]);
-const squareOrSides = z.union([side, z.object({ height: side, width: side }), z.object({ shortest_edge: side }), z.object({ height: side, width: side, shortest_edge: side.optional() })]);
+const squareOrSides = z.union([
+  side,
+  z.object({ height: side, width: side }),
+  z.object({ shortest_edge: side }),
+  z.object({ height: side, width: side, shortest_edge: side.optional() })
+]);
 
 const PreprocessorJson = z.looseObject({
   do_resize: z.boolean().optional(),
@@ -58,7 +63,9 @@ export function parsePreprocessorConfig(json: unknown, imageSize: number, file =
   const parsed = PreprocessorJson.safeParse(json);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
-    throw new ModelConfigError(`${file}: field "${issue.path.join('.') || '(root)'}": ${issue.message}. Fix or delete the file (CLIP's defaults are used without it).`);
+    throw new ModelConfigError(
+      `${file}: field "${issue.path.join('.') || '(root)'}": ${issue.message}. Fix or delete the file (CLIP's defaults are used without it).`
+    );
   }
   const cfg = parsed.data;
   const result = clipPreprocessing(imageSize);
@@ -66,9 +73,12 @@ export function parsePreprocessorConfig(json: unknown, imageSize: number, file =
 
   const crop = cfg.crop_size !== undefined ? sideOf(cfg.crop_size) : {};
   if (cfg.do_center_crop !== false && crop.height !== undefined && (crop.height !== imageSize || crop.width !== imageSize)) {
-    throw new ModelConfigError(`${file}: crop_size is ${crop.height}×${crop.width} but the vision tower takes ${imageSize}×${imageSize} images (vision_config.image_size in config.json). Make them agree.`);
+    throw new ModelConfigError(
+      `${file}: crop_size is ${crop.height}×${crop.width} but the vision tower takes ${imageSize}×${imageSize} images (vision_config.image_size in config.json). Make them agree.`
+    );
   }
-  if (cfg.do_center_crop === false) notes.push(`${file} turns the centre crop off; images are still centre-cropped to ${imageSize}×${imageSize}, which the vision tower needs`);
+  if (cfg.do_center_crop === false)
+    notes.push(`${file} turns the centre crop off; images are still centre-cropped to ${imageSize}×${imageSize}, which the vision tower needs`);
 
   if (cfg.do_resize !== false && cfg.size !== undefined) {
     const size = sideOf(cfg.size);
@@ -76,7 +86,10 @@ export function parsePreprocessorConfig(json: unknown, imageSize: number, file =
     if (size.short === undefined && size.height !== undefined && size.height !== size.width) {
       notes.push(`${file} asks for a ${size.height}×${size.width} resize; the short side is resized to ${short} instead, keeping the aspect ratio`);
     }
-    if (short < imageSize) throw new ModelConfigError(`${file}: size (${short}) is smaller than the ${imageSize}-pixel crop the vision tower needs. Make size at least ${imageSize}.`);
+    if (short < imageSize)
+      throw new ModelConfigError(
+        `${file}: size (${short}) is smaller than the ${imageSize}-pixel crop the vision tower needs. Make size at least ${imageSize}.`
+      );
     result.resizeShortSide = short;
   } else if (cfg.do_resize === false) {
     notes.push(`${file} turns the resize off; images are resized so their short side is ${imageSize}, which the vision tower needs`);

@@ -47,10 +47,12 @@ function shownValue(value: unknown): string {
 /** What is wrong with one tensor's header entry, in a sentence naming the tensor and the field. */
 function malformedEntry(name: string, raw: unknown, issue: z.core.$ZodIssue): string {
   const want = 'must be {"dtype": "F32", "shape": [...], "data_offsets": [begin, end]}';
-  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) return `the header entry of tensor ${shownName(name)} ${want}, but it is ${shownValue(raw)}.`;
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw))
+    return `the header entry of tensor ${shownName(name)} ${want}, but it is ${shownValue(raw)}.`;
   const field = String(issue.path[0] ?? '');
   const value = (raw as Record<string, unknown>)[field];
-  const rule = field === 'dtype' ? 'a dtype name such as "F32"' : field === 'shape' ? 'a list of whole numbers from 0' : 'two whole byte offsets from 0, [begin, end]';
+  const rule =
+    field === 'dtype' ? 'a dtype name such as "F32"' : field === 'shape' ? 'a list of whole numbers from 0' : 'two whole byte offsets from 0, [begin, end]';
   return `tensor ${shownName(name)}: its ${field} must be ${rule}, but it is ${shownValue(value)}.`;
 }
 
@@ -77,7 +79,9 @@ export class SafetensorsFile {
       fs.readSync(fd, lenBuf, 0, 8, 0);
       const headerLength = lenBuf.readBigUInt64LE(0);
       if (headerLength > BigInt(MAX_HEADER) || Number(headerLength) + 8 > size) {
-        throw new SafetensorsError(`${file}: the header length (${headerLength} bytes) does not fit in the file (${size} bytes); the file is truncated or not safetensors.`);
+        throw new SafetensorsError(
+          `${file}: the header length (${headerLength} bytes) does not fit in the file (${size} bytes); the file is truncated or not safetensors.`
+        );
       }
       const header = Buffer.alloc(Number(headerLength));
       fs.readSync(fd, header, 0, header.length, 8);
@@ -95,27 +99,44 @@ export class SafetensorsFile {
       for (const [name, raw] of Object.entries(json as Record<string, unknown>)) {
         if (name === '__metadata__') {
           // Text to text by the format; anything else there is ignored (nothing reads it).
-          if (raw !== null && typeof raw === 'object' && !Array.isArray(raw)) metadata = Object.fromEntries(Object.entries(raw).filter((e): e is [string, string] => typeof e[1] === 'string'));
+          if (raw !== null && typeof raw === 'object' && !Array.isArray(raw))
+            metadata = Object.fromEntries(Object.entries(raw).filter((e): e is [string, string] => typeof e[1] === 'string'));
           continue;
         }
         const parsed = Entry.safeParse(raw);
-        if (!parsed.success) throw new SafetensorsError(`${file}: ${malformedEntry(name, raw, parsed.error.issues[0]!)} The file is damaged or not safetensors; download or export it again.`);
-        const { dtype, shape, data_offsets: [begin, end] } = parsed.data;
+        if (!parsed.success)
+          throw new SafetensorsError(
+            `${file}: ${malformedEntry(name, raw, parsed.error.issues[0]!)} The file is damaged or not safetensors; download or export it again.`
+          );
+        const {
+          dtype,
+          shape,
+          data_offsets: [begin, end]
+        } = parsed.data;
         const width = BYTES[dtype];
-        if (width === undefined) throw new SafetensorsError(`${file}: tensor ${shownName(name)} has unknown dtype ${shownName(dtype)} (safetensors knows F64, F32, F16, BF16, I64, I32, I16, I8, U8 and BOOL).`);
+        if (width === undefined)
+          throw new SafetensorsError(
+            `${file}: tensor ${shownName(name)} has unknown dtype ${shownName(dtype)} (safetensors knows F64, F32, F16, BF16, I64, I32, I16, I8, U8 and BOOL).`
+          );
         const count = shape.reduce((a, b) => a * b, 1);
         if (end < begin || end - begin !== count * width) {
-          throw new SafetensorsError(`${file}: tensor ${shownName(name)} claims bytes [${begin}, ${end}) but shape [${shape.join(', ')}] of ${dtype} needs ${count * width} bytes.`);
+          throw new SafetensorsError(
+            `${file}: tensor ${shownName(name)} claims bytes [${begin}, ${end}) but shape [${shape.join(', ')}] of ${dtype} needs ${count * width} bytes.`
+          );
         }
         if (end > dataLength) {
-          throw new SafetensorsError(`${file}: tensor ${shownName(name)} ends at byte ${end} of the data section, but the file holds only ${dataLength} data bytes (truncated download?).`);
+          throw new SafetensorsError(
+            `${file}: tensor ${shownName(name)} ends at byte ${end} of the data section, but the file holds only ${dataLength} data bytes (truncated download?).`
+          );
         }
         entries.set(name, { name, dtype, shape, begin, end });
       }
       const sorted = [...entries.values()].sort((a, b) => a.begin - b.begin);
       for (let i = 1; i < sorted.length; i++) {
         if (sorted[i]!.begin < sorted[i - 1]!.end) {
-          throw new SafetensorsError(`${file}: tensors ${shownName(sorted[i - 1]!.name)} and ${shownName(sorted[i]!.name)} overlap; the header lies about offsets (the file is damaged or was not written by a safetensors writer).`);
+          throw new SafetensorsError(
+            `${file}: tensors ${shownName(sorted[i - 1]!.name)} and ${shownName(sorted[i]!.name)} overlap; the header lies about offsets (the file is damaged or was not written by a safetensors writer).`
+          );
         }
       }
       return new SafetensorsFile(file, fd, dataStart, entries, metadata);
@@ -212,7 +233,8 @@ export function writeSafetensors(file: string, tensors: Record<string, { shape: 
   const parts: Buffer[] = [];
   for (const [name, t] of Object.entries(tensors)) {
     const count = t.shape.reduce((a, b) => a * b, 1);
-    if (count !== t.data.length) throw new SafetensorsError(`${file}: tensor "${name}" has ${t.data.length} values but shape [${t.shape.join(', ')}] needs ${count}.`);
+    if (count !== t.data.length)
+      throw new SafetensorsError(`${file}: tensor "${name}" has ${t.data.length} values but shape [${t.shape.join(', ')}] needs ${count}.`);
     const bytes = Buffer.from(t.data.buffer, t.data.byteOffset, t.data.byteLength);
     header[name] = { dtype: 'F32', shape: t.shape, data_offsets: [offset, offset + bytes.length] };
     offset += bytes.length;

@@ -331,7 +331,12 @@ function html5Table(): Map<string, string> {
     if (!item) continue;
     const eq = item.indexOf('=');
     let name = item.slice(0, eq);
-    const value = String.fromCodePoint(...item.slice(eq + 1).split('+').map((h) => parseInt(h, 16)));
+    const value = String.fromCodePoint(
+      ...item
+        .slice(eq + 1)
+        .split('+')
+        .map((h) => parseInt(h, 16))
+    );
     if (name.endsWith('!')) {
       name = name.slice(0, -1);
       table.set(name, value);
@@ -400,12 +405,7 @@ const INVALID_CHARREFS: ReadonlyMap<number, string> = new Map([
 /** Code points that a numeric reference turns into nothing (controls, noncharacters). */
 function isDroppedCodePoint(n: number): boolean {
   return (
-    (n >= 0x01 && n <= 0x08) ||
-    n === 0x0b ||
-    (n >= 0x0e && n <= 0x1f) ||
-    (n >= 0x7f && n <= 0x9f) ||
-    (n >= 0xfdd0 && n <= 0xfdef) ||
-    (n & 0xfffe) === 0xfffe
+    (n >= 0x01 && n <= 0x08) || n === 0x0b || (n >= 0x0e && n <= 0x1f) || (n >= 0x7f && n <= 0x9f) || (n >= 0xfdd0 && n <= 0xfdef) || (n & 0xfffe) === 0xfffe
   );
 }
 

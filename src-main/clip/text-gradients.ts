@@ -15,7 +15,12 @@ export interface TextGradients {
    * d loss / d features. With `groups`, an engine may encode each group's shared prefix once and
    * return its gradient in the group's first row only.
    */
-  encodeWithGrad(embeds: Tensor3D, eot: number[], dFeatures: (features: Tensor2D) => Tensor2D, groups?: SharedPrefixGroup[]): Promise<{ features: Tensor2D; dEmbeds: Tensor3D }>;
+  encodeWithGrad(
+    embeds: Tensor3D,
+    eot: number[],
+    dFeatures: (features: Tensor2D) => Tensor2D,
+    groups?: SharedPrefixGroup[]
+  ): Promise<{ features: Tensor2D; dEmbeds: Tensor3D }>;
   /** Projected features [rows, P] only. */
   encode(embeds: Tensor3D, eot: number[], groups?: SharedPrefixGroup[]): Promise<Tensor2D>;
   /** Releases native sessions (ONNX Runtime); the tfjs tower belongs to the model. */

@@ -44,12 +44,7 @@ function appendUtf8(out: string[], cp: number): void {
   } else if (cp < 0x10000) {
     out.push(BYTE_CHARS[0xe0 | (cp >> 12)]!, BYTE_CHARS[0x80 | ((cp >> 6) & 0x3f)]!, BYTE_CHARS[0x80 | (cp & 0x3f)]!);
   } else {
-    out.push(
-      BYTE_CHARS[0xf0 | (cp >> 18)]!,
-      BYTE_CHARS[0x80 | ((cp >> 12) & 0x3f)]!,
-      BYTE_CHARS[0x80 | ((cp >> 6) & 0x3f)]!,
-      BYTE_CHARS[0x80 | (cp & 0x3f)]!
-    );
+    out.push(BYTE_CHARS[0xf0 | (cp >> 18)]!, BYTE_CHARS[0x80 | ((cp >> 12) & 0x3f)]!, BYTE_CHARS[0x80 | ((cp >> 6) & 0x3f)]!, BYTE_CHARS[0x80 | (cp & 0x3f)]!);
   }
 }
 
@@ -279,7 +274,7 @@ export class ClipTokenizer {
       const first = word[bestIndex]!;
       const second = word[bestIndex + 1]!;
       const merged: string[] = [];
-      for (let i = 0; i < word.length; ) {
+      for (let i = 0; i < word.length;) {
         if (i < word.length - 1 && word[i] === first && word[i + 1] === second) {
           merged.push(first + second);
           i += 2;
@@ -327,7 +322,8 @@ function checkVocab(vocab: unknown, label: string): Map<string, number> {
       throw new TokenizerError(`${label}: the id of ${shown(token)} must be a non-negative integer, got ${shownValue(id)}. ${NOT_CLIP_FILE}`);
     }
     const other = seen.get(id);
-    if (other !== undefined) throw new TokenizerError(`${label}: id ${id} is used by both ${shown(other)} and ${shown(token)}; every token needs its own id. ${NOT_CLIP_FILE}`);
+    if (other !== undefined)
+      throw new TokenizerError(`${label}: id ${id} is used by both ${shown(other)} and ${shown(token)}; every token needs its own id. ${NOT_CLIP_FILE}`);
     seen.set(id, token);
     encoder.set(token, id);
   }
@@ -341,7 +337,9 @@ function readText(filePath: string, what: string): string {
   try {
     return readRegularTextFile(filePath);
   } catch (error) {
-    throw new TokenizerError(`${filePath}: the CLIP ${what} cannot be read (${unreadableReason(error)}). A CLIP model folder needs config.json, model.safetensors, vocab.json and merges.txt.`);
+    throw new TokenizerError(
+      `${filePath}: the CLIP ${what} cannot be read (${unreadableReason(error)}). A CLIP model folder needs config.json, model.safetensors, vocab.json and merges.txt.`
+    );
   }
 }
 
@@ -351,7 +349,9 @@ function readVocabFile(vocabPath: string): Record<string, number> {
   try {
     parsed = JSON.parse(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text);
   } catch (error) {
-    throw new TokenizerError(`${vocabPath}: is not valid JSON (${(error as Error).message}). The file is damaged or not a CLIP vocab.json; download the model again.`);
+    throw new TokenizerError(
+      `${vocabPath}: is not valid JSON (${(error as Error).message}). The file is damaged or not a CLIP vocab.json; download the model again.`
+    );
   }
   checkVocab(parsed, vocabPath); // so that errors name the file; the constructor checks again
   return parsed as Record<string, number>;
@@ -386,6 +386,9 @@ function readMergesFile(mergesPath: string): { lines: string[]; lineNumbers: num
     merges.push(line);
     lineNumbers.push(i + 1);
   }
-  if (merges.length === 0) throw new TokenizerError(`${mergesPath}: no merges found (a CLIP merges.txt has one BPE merge a line after its #version line). The file is damaged or not a CLIP merges.txt; download the model again.`);
+  if (merges.length === 0)
+    throw new TokenizerError(
+      `${mergesPath}: no merges found (a CLIP merges.txt has one BPE merge a line after its #version line). The file is damaged or not a CLIP merges.txt; download the model again.`
+    );
   return { lines: merges, lineNumbers };
 }

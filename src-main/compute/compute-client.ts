@@ -81,7 +81,11 @@ export class ComputeClient {
     return this.ready;
   }
 
-  private async run<T>(request: (jobId: number) => WorkerRequest, onReply: (reply: WorkerReply, finish: (value: T) => void) => void, signal?: AbortSignal): Promise<T> {
+  private async run<T>(
+    request: (jobId: number) => WorkerRequest,
+    onReply: (reply: WorkerReply, finish: (value: T) => void) => void,
+    signal?: AbortSignal
+  ): Promise<T> {
     await this.start();
     if (signal?.aborted) throw new AppError('busy', 'Cancelled.');
     const jobId = this.nextJob++;
@@ -166,7 +170,14 @@ export class ComputeClient {
 
   /** Kills the worker now; the next job starts a fresh one. */
   /** Trains in the worker; resolves when training ends. `onRun` gets the run id as soon as it exists. */
-  train(projectFile: string, model: ModelInfo, job: TrainJob, onRun: (runId: string) => void, onStep: (event: StepEvent) => void, signal?: AbortSignal): Promise<void> {
+  train(
+    projectFile: string,
+    model: ModelInfo,
+    job: TrainJob,
+    onRun: (runId: string) => void,
+    onStep: (event: StepEvent) => void,
+    signal?: AbortSignal
+  ): Promise<void> {
     return this.run<void>(
       (jobId) => ({ type: 'train', jobId, projectFile, model, job }),
       (reply, finish) => {

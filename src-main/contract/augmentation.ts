@@ -74,7 +74,8 @@ export interface AugmentCost {
 export function augmentCost(input: AugmentCostInput): AugmentCost {
   const steps = stepsPerEpoch(input.images, input.batchSize);
   const perStep = input.mode === 'fresh' ? Math.min(input.batchSize, input.images) : 0;
-  const upFront = input.mode === 'pool' ? Math.max(0, input.images * input.views - input.cached) : input.mode === 'off' ? Math.max(0, input.images - input.cached) : 0;
+  const upFront =
+    input.mode === 'pool' ? Math.max(0, input.images * input.views - input.cached) : input.mode === 'off' ? Math.max(0, input.images - input.cached) : 0;
   const ips = input.imagesPerSecond && input.imagesPerSecond > 0 ? input.imagesPerSecond : null;
   const seconds = (n: number) => (ips === null ? null : n / ips);
   return {

@@ -46,7 +46,10 @@ export function isDatabaseBusy(error: unknown): boolean {
 
 /** The words for a write that lost the race for a project file: nothing was written, try again. */
 export function busyProjectError(file: string | undefined, what = 'another program (an import, a training run or another window of the CLI)'): AppError {
-  return new AppError('busy', `${what[0]!.toUpperCase()}${what.slice(1)} is writing this project${file ? ` (${file})` : ''}; nothing was changed. Try again when it has finished.`);
+  return new AppError(
+    'busy',
+    `${what[0]!.toUpperCase()}${what.slice(1)} is writing this project${file ? ` (${file})` : ''}; nothing was changed. Try again when it has finished.`
+  );
 }
 
 /** The words for a project file that cannot be written: read-only permissions, an immutable flag, a read-only folder or disk. */
@@ -71,18 +74,34 @@ export function describeSystemError(error: unknown, projectFile?: string): AppEr
   if (isDatabaseBusy(error)) return busyProjectError(projectFile);
   if (code.startsWith('SQLITE_READONLY')) return readOnlyProjectError(projectFile);
   if (code === 'SQLITE_FULL' || code === 'ENOSPC' || code === 'EDQUOT') {
-    return new AppError('unavailable', `The disk holding ${where ?? 'the project'} is full${code === 'EDQUOT' ? ' (your disk quota is used up)' : ''}; nothing was changed. Free some space and try again.`);
+    return new AppError(
+      'unavailable',
+      `The disk holding ${where ?? 'the project'} is full${code === 'EDQUOT' ? ' (your disk quota is used up)' : ''}; nothing was changed. Free some space and try again.`
+    );
   }
-  if (code === 'EROFS') return new AppError('unavailable', `${where ?? 'The project'} is on a read-only disk; nothing was changed. Choose a folder on a writable disk.`);
+  if (code === 'EROFS')
+    return new AppError('unavailable', `${where ?? 'The project'} is on a read-only disk; nothing was changed. Choose a folder on a writable disk.`);
   if ((code === 'EACCES' || code === 'EPERM') && typeof target === 'string') {
-    return new AppError('unavailable', `${target} cannot be written or read (permission denied); nothing was changed. Change its permissions, or choose a folder you can write to.`);
+    return new AppError(
+      'unavailable',
+      `${target} cannot be written or read (permission denied); nothing was changed. Change its permissions, or choose a folder you can write to.`
+    );
   }
   // A path someone typed that cannot be a file here (too long, through a file, a folder given as a file).
-  if (code === 'ENAMETOOLONG' && typeof target === 'string') return new AppError('invalid_input', `${target.length > 120 ? `${target.slice(0, 120)}…` : target}: the name is too long for this system (${target.length} characters); nothing was changed. Choose a shorter name.`);
-  if (code === 'ENOTDIR' && typeof target === 'string') return new AppError('invalid_input', `${target}: a part of this path is a file, not a folder; nothing was changed. Check the path.`);
-  if (code === 'EISDIR' && typeof target === 'string') return new AppError('invalid_input', `${target} is a folder, not a file; nothing was changed. Choose a file name inside it.`);
+  if (code === 'ENAMETOOLONG' && typeof target === 'string')
+    return new AppError(
+      'invalid_input',
+      `${target.length > 120 ? `${target.slice(0, 120)}…` : target}: the name is too long for this system (${target.length} characters); nothing was changed. Choose a shorter name.`
+    );
+  if (code === 'ENOTDIR' && typeof target === 'string')
+    return new AppError('invalid_input', `${target}: a part of this path is a file, not a folder; nothing was changed. Check the path.`);
+  if (code === 'EISDIR' && typeof target === 'string')
+    return new AppError('invalid_input', `${target} is a folder, not a file; nothing was changed. Choose a file name inside it.`);
   if (code.startsWith('SQLITE_IOERR') || code === 'SQLITE_CANTOPEN' || code === 'EIO') {
-    return new AppError('unavailable', `The disk reported an error with ${where ?? 'the project file'} (${code}); nothing was changed. Check that the disk is still there and has free space, then try again.`);
+    return new AppError(
+      'unavailable',
+      `The disk reported an error with ${where ?? 'the project file'} (${code}); nothing was changed. Check that the disk is still there and has free space, then try again.`
+    );
   }
   return null;
 }

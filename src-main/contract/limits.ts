@@ -61,7 +61,12 @@ export function explainIssue(issue: Issue, root: unknown, where: string): string
  * Parses `value` with a contract schema; on failure throws AppError('invalid_input') whose message
  * explains the first issues, each path named through `name` (e.g. a CLI flag or a file and its field).
  */
-export function checkWithContract<S extends z.ZodType>(schema: S, value: unknown, name: (path: string) => string, code: 'invalid_input' | 'bad_source' = 'invalid_input'): z.output<S> {
+export function checkWithContract<S extends z.ZodType>(
+  schema: S,
+  value: unknown,
+  name: (path: string) => string,
+  code: 'invalid_input' | 'bad_source' = 'invalid_input'
+): z.output<S> {
   const parsed = schema.safeParse(value);
   if (parsed.success) return parsed.data;
   const sentences = parsed.error.issues.slice(0, 3).map((issue) => explainIssue(issue, value, name(issuePath(issue.path, ''))));

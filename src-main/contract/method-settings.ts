@@ -5,7 +5,23 @@
  */
 
 /** Every setting a TrainStart request may carry besides the model, the method and the set. */
-export const TRAIN_SETTING_KEYS = ['preset', 'schedule', 'topK', 'epochs', 'batchSize', 'lr', 'seed', 'augment', 'augViews', 'lambda1', 'lambda2', 'lambdaKg', 'tauCe', 'tauGate', 'tauText'] as const;
+export const TRAIN_SETTING_KEYS = [
+  'preset',
+  'schedule',
+  'topK',
+  'epochs',
+  'batchSize',
+  'lr',
+  'seed',
+  'augment',
+  'augViews',
+  'lambda1',
+  'lambda2',
+  'lambdaKg',
+  'tauCe',
+  'tauGate',
+  'tauText'
+] as const;
 export type TrainSettingKey = (typeof TRAIN_SETTING_KEYS)[number];
 
 /** The loss weights and temperatures (TrainStart.loss), a subset of the settings. */
@@ -28,14 +44,22 @@ export interface MethodSpec {
 const PROMPT_SETTINGS = ['schedule', 'epochs', 'batchSize', 'lr', 'seed', 'augment', 'augViews', 'tauCe'] as const satisfies readonly TrainSettingKey[];
 
 export const METHOD_SPECS: Readonly<Record<string, MethodSpec>> = {
-  mocoop: { settings: [...PROMPT_SETTINGS, 'preset', 'topK', 'lambda1', 'lambda2', 'tauGate', 'tauText'], terms: ['l_ce', 'l_gate', 'l_text'], trainsPrompts: true },
+  mocoop: {
+    settings: [...PROMPT_SETTINGS, 'preset', 'topK', 'lambda1', 'lambda2', 'tauGate', 'tauText'],
+    terms: ['l_ce', 'l_gate', 'l_text'],
+    trainsPrompts: true
+  },
   // The ablations train with λ1 = 0 (no gate loss) or λ2 = 0 (no text loss): that weight and its temperature do nothing.
   'mocoop-no-gate': { settings: [...PROMPT_SETTINGS, 'preset', 'topK', 'lambda2', 'tauText'], terms: ['l_ce', 'l_text'], trainsPrompts: true },
   'mocoop-no-text': { settings: [...PROMPT_SETTINGS, 'preset', 'topK', 'lambda1', 'tauGate'], terms: ['l_ce', 'l_gate'], trainsPrompts: true },
   // The paper's Table 2 rows by name: experts and router with L_ce only; + the gate loss; + the text loss (the full method).
   'mocoop-moe': { settings: [...PROMPT_SETTINGS, 'preset', 'topK'], terms: [], trainsPrompts: true },
   'mocoop-gate': { settings: [...PROMPT_SETTINGS, 'preset', 'topK', 'lambda1', 'tauGate'], terms: ['l_ce', 'l_gate'], trainsPrompts: true },
-  'mocoop-text': { settings: [...PROMPT_SETTINGS, 'preset', 'topK', 'lambda1', 'lambda2', 'tauGate', 'tauText'], terms: ['l_ce', 'l_gate', 'l_text'], trainsPrompts: true },
+  'mocoop-text': {
+    settings: [...PROMPT_SETTINGS, 'preset', 'topK', 'lambda1', 'lambda2', 'tauGate', 'tauText'],
+    terms: ['l_ce', 'l_gate', 'l_text'],
+    trainsPrompts: true
+  },
   // One learned prompt: no experts (K), no gate, no text loss, no released-code variant.
   coop: { settings: PROMPT_SETTINGS, terms: [], trainsPrompts: true },
   kgcoop: { settings: [...PROMPT_SETTINGS, 'lambdaKg'], terms: ['l_ce', 'l_kg'], trainsPrompts: true },
@@ -79,18 +103,28 @@ export const SETTING_LABELS: Readonly<Record<TrainSettingKey, string>> = {
  * The settings of a request that do not apply to its method (top-level fields and `loss` fields),
  * in table order; empty when all apply or the method is unknown.
  */
-export function settingsNotApplying(method: string, request: Partial<Record<TrainSettingKey, unknown>> & { loss?: Partial<Record<LossSettingKey, unknown>> | undefined }): TrainSettingKey[] {
+export function settingsNotApplying(
+  method: string,
+  request: Partial<Record<TrainSettingKey, unknown>> & { loss?: Partial<Record<LossSettingKey, unknown>> | undefined }
+): TrainSettingKey[] {
   const spec = methodSpec(method);
   if (!spec) return [];
   const given = new Set<string>([
-    ...Object.entries(request).filter(([k, v]) => k !== 'loss' && v !== undefined && v !== null).map(([k]) => k),
-    ...Object.entries(request.loss ?? {}).filter(([, v]) => v !== undefined && v !== null).map(([k]) => k)
+    ...Object.entries(request)
+      .filter(([k, v]) => k !== 'loss' && v !== undefined && v !== null)
+      .map(([k]) => k),
+    ...Object.entries(request.loss ?? {})
+      .filter(([, v]) => v !== undefined && v !== null)
+      .map(([k]) => k)
   ]);
   return TRAIN_SETTING_KEYS.filter((key) => given.has(key) && !spec.settings.includes(key));
 }
 
 /** The request with only the settings that apply to its method (what the Train page sends). */
-export function keepApplying<T extends Partial<Record<TrainSettingKey, unknown>> & { loss?: Partial<Record<LossSettingKey, unknown>> }>(method: string, request: T): T {
+export function keepApplying<T extends Partial<Record<TrainSettingKey, unknown>> & { loss?: Partial<Record<LossSettingKey, unknown>> }>(
+  method: string,
+  request: T
+): T {
   const spec = methodSpec(method);
   if (!spec) return request;
   const out: Record<string, unknown> = {};

@@ -102,7 +102,10 @@ export function isScheduleName(name: unknown): name is ScheduleName {
 }
 
 /** A schedule's settings for a few-shot set of `shots` per class (null: hand-picked). */
-export function scheduleFor(name: ScheduleName, shots: number | null): { epochs: number; warmupEpochs: number; lr: number; batchSize: number; lambda2?: number } {
+export function scheduleFor(
+  name: ScheduleName,
+  shots: number | null
+): { epochs: number; warmupEpochs: number; lr: number; batchSize: number; lambda2?: number } {
   const spec = SCHEDULES.find((s) => s.name === name)!;
   return {
     epochs: spec.epochs ?? coopEpochs(shots),

@@ -6,11 +6,7 @@ export const Id = z.number().int().positive();
 export const Split = z.enum(['train', 'val', 'test']);
 export type Split = z.infer<typeof Split>;
 
-export const ClassName = z
-  .string()
-  .trim()
-  .min(1, 'a class name cannot be empty')
-  .max(200, 'a class name can have at most 200 characters');
+export const ClassName = z.string().trim().min(1, 'a class name cannot be empty').max(200, 'a class name can have at most 200 characters');
 
 export const ProjectSummary = z.object({
   path: z.string(),
@@ -92,7 +88,10 @@ export type ImportSource = z.infer<typeof ImportSource>;
 /** Split on import: a stratified random hold-out of the new images (per class; unlabeled images are one group). */
 export const ImportHoldOut = z.object({
   testPercent: z.number({ error: 'the test share must be a number' }).min(0, 'the test share must be 0% or more').max(90, 'the test share can be at most 90%'),
-  valPercent: z.number({ error: 'the validation share must be a number' }).min(0, 'the validation share must be 0% or more').max(90, 'the validation share can be at most 90%'),
+  valPercent: z
+    .number({ error: 'the validation share must be a number' })
+    .min(0, 'the validation share must be 0% or more')
+    .max(90, 'the validation share can be at most 90%'),
   seed: z.number({ error: 'the seed must be a number' }).int('the seed must be a whole number').min(0, 'the seed must be 0 or more')
 });
 export type ImportHoldOut = z.infer<typeof ImportHoldOut>;
@@ -192,7 +191,9 @@ export const BackendSummary = z.object({
 export type BackendSummary = z.infer<typeof BackendSummary>;
 
 export const TemplateLibrary = z.object({
-  sets: z.array(z.object({ id: z.string(), name: z.string(), description: z.string().optional(), domain: z.string().optional(), templates: z.array(z.string()) })),
+  sets: z.array(
+    z.object({ id: z.string(), name: z.string(), description: z.string().optional(), domain: z.string().optional(), templates: z.array(z.string()) })
+  ),
   groupings: z.array(z.object({ id: z.string(), name: z.string(), domain: z.string().optional(), groups: z.array(z.array(z.string())) }))
 });
 export type TemplateLibrary = z.infer<typeof TemplateLibrary>;
@@ -237,7 +238,18 @@ export const ZeroShotReport = z.object({
 });
 export type ZeroShotReport = z.infer<typeof ZeroShotReport>;
 
-export const TrainMethodName = z.enum(['mocoop', 'mocoop-no-gate', 'mocoop-no-text', 'mocoop-moe', 'mocoop-gate', 'mocoop-text', 'coop', 'kgcoop', 'zeroshot', 'linear-probe']);
+export const TrainMethodName = z.enum([
+  'mocoop',
+  'mocoop-no-gate',
+  'mocoop-no-text',
+  'mocoop-moe',
+  'mocoop-gate',
+  'mocoop-text',
+  'coop',
+  'kgcoop',
+  'zeroshot',
+  'linear-probe'
+]);
 
 export const TrainStart = z.object({
   modelId: z.string().min(1, 'choose a model'),
@@ -440,7 +452,11 @@ export const EvalMetrics = z.object({
   class_match: z
     .object({
       run: z.object({ used: z.array(z.string()), missing: z.array(z.string()) }),
-      test_project: z.object({ used: z.array(z.string()), unknown: z.array(z.object({ class: z.string(), images: z.number().int() })), excluded_images: z.number().int() })
+      test_project: z.object({
+        used: z.array(z.string()),
+        unknown: z.array(z.object({ class: z.string(), images: z.number().int() })),
+        excluded_images: z.number().int()
+      })
     })
     .optional()
 });
@@ -480,7 +496,10 @@ export type ImagePrediction = z.infer<typeof ImagePrediction>;
 
 export const SplitRequest = z.object({
   testPercent: z.number({ error: 'the test share must be a number' }).min(0, 'the test share must be 0% or more').max(90, 'the test share can be at most 90%'),
-  valPercent: z.number({ error: 'the validation share must be a number' }).min(0, 'the validation share must be 0% or more').max(90, 'the validation share can be at most 90%'),
+  valPercent: z
+    .number({ error: 'the validation share must be a number' })
+    .min(0, 'the validation share must be 0% or more')
+    .max(90, 'the validation share can be at most 90%'),
   seed: z.number({ error: 'the seed must be a number' }).int('the seed must be a whole number').min(0, 'the seed must be 0 or more'),
   /** Unlabeled images are split too (as one group of their own); otherwise they keep their split. */
   includeUnlabeled: z.boolean().optional(),

@@ -49,7 +49,10 @@ const PER_SEED = new Set(['seed', 'setId']);
  * few-shot set's protocol — k per class and base-to-new for sampled sets (each seed draws its own
  * sample), the set itself for a hand-picked one.
  */
-export function seedGroupKey(run: { method: string; settings: Record<string, unknown> }, set: { id: number; k: number | null; newClassIds: number[] } | undefined): string {
+export function seedGroupKey(
+  run: { method: string; settings: Record<string, unknown> },
+  set: { id: number; k: number | null; newClassIds: number[] } | undefined
+): string {
   const rest = Object.keys(run.settings)
     .filter((k) => !PER_SEED.has(k))
     .sort()
@@ -59,13 +62,23 @@ export function seedGroupKey(run: { method: string; settings: Record<string, unk
 }
 
 /** Groups of finished runs with the same settings and at least two different seeds, with their spread. */
-export function seedGroups<R extends { id: string; method: string; settings: Record<string, unknown>; accuracy: number | null; baseAccuracy: number | null; newAccuracy: number | null; h: number | null }>(
-  runs: R[],
-  sets: { id: number; k: number | null; newClassIds: number[] }[]
-): { key: string; runs: R[]; spread: SeedSpread }[] {
+export function seedGroups<
+  R extends {
+    id: string;
+    method: string;
+    settings: Record<string, unknown>;
+    accuracy: number | null;
+    baseAccuracy: number | null;
+    newAccuracy: number | null;
+    h: number | null;
+  }
+>(runs: R[], sets: { id: number; k: number | null; newClassIds: number[] }[]): { key: string; runs: R[]; spread: SeedSpread }[] {
   const groups = new Map<string, R[]>();
   for (const r of runs) {
-    const key = seedGroupKey(r, sets.find((s) => s.id === r.settings.setId));
+    const key = seedGroupKey(
+      r,
+      sets.find((s) => s.id === r.settings.setId)
+    );
     groups.set(key, [...(groups.get(key) ?? []), r]);
   }
   return [...groups.entries()]

@@ -25,11 +25,15 @@ export function statOrNone(p: string): fs.Stats | undefined {
   }
 }
 
-const tempName = (target: string, kind: 'tmp' | 'old') => path.join(path.dirname(target), `.${path.basename(target)}.${kind}-${process.pid}-${randomBytes(4).toString('hex')}`);
+const tempName = (target: string, kind: 'tmp' | 'old') =>
+  path.join(path.dirname(target), `.${path.basename(target)}.${kind}-${process.pid}-${randomBytes(4).toString('hex')}`);
 
 /** The words for an export target that exists, when replacing it was not confirmed. */
 export function existsError(target: string, folder: boolean): AppError {
-  return new AppError('conflict', `${target} already exists${folder ? ' and is not empty' : ''}; nothing was written. Choose another ${folder ? 'folder' : 'file name'}, or confirm to replace it.`);
+  return new AppError(
+    'conflict',
+    `${target} already exists${folder ? ' and is not empty' : ''}; nothing was written. Choose another ${folder ? 'folder' : 'file name'}, or confirm to replace it.`
+  );
 }
 
 const isEmptyDir = (p: string) => {
@@ -97,7 +101,8 @@ export interface FolderExportResult {
  */
 export function writeImageFolder(target: string, rows: readonly ExportRow[], options: FolderExportOptions): FolderExportResult {
   const existing = statOrNone(target);
-  if (existing && !existing.isDirectory()) throw new AppError('conflict', `${target} is a file; nothing was written. Choose a folder for the ImageFolder export.`);
+  if (existing && !existing.isDirectory())
+    throw new AppError('conflict', `${target} is a file; nothing was written. Choose a folder for the ImageFolder export.`);
   const replacing = !!existing && !isEmptyDir(target);
   if (replacing && !options.overwrite) throw existsError(target, true);
 
@@ -147,8 +152,16 @@ export function writeImageFolder(target: string, rows: readonly ExportRow[], opt
           fs.linkSync(row.path, dest);
         } catch (error) {
           const code = (error as NodeJS.ErrnoException).code;
-          if (code === 'EXDEV') throw new AppError('invalid_input', `Hard links need the images and the export on the same disk, and ${row.path} is on another one than ${target}; nothing was written. Choose "copy" or "symbolic link", or a folder on the images' disk.`);
-          if (code === 'EPERM' || code === 'ENOTSUP' || code === 'EOPNOTSUPP') throw new AppError('invalid_input', `${path.dirname(target)} does not allow hard links (${code}); nothing was written. Choose "copy" or "symbolic link".`);
+          if (code === 'EXDEV')
+            throw new AppError(
+              'invalid_input',
+              `Hard links need the images and the export on the same disk, and ${row.path} is on another one than ${target}; nothing was written. Choose "copy" or "symbolic link", or a folder on the images' disk.`
+            );
+          if (code === 'EPERM' || code === 'ENOTSUP' || code === 'EOPNOTSUPP')
+            throw new AppError(
+              'invalid_input',
+              `${path.dirname(target)} does not allow hard links (${code}); nothing was written. Choose "copy" or "symbolic link".`
+            );
           throw error;
         }
       } else fs.copyFileSync(row.path, dest, fs.constants.COPYFILE_EXCL);

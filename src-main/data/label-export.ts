@@ -92,5 +92,13 @@ export function toLabelStudio(rows: readonly ExportRow[]): { json: string; image
 /** The Label Studio labeling config that matches `toLabelStudio`'s tasks. */
 export function labelStudioConfig(classes: readonly ExportClass[]): string {
   const escape = (s: string) => s.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
-  return ['<View>', '  <Image name="image" value="$image"/>', '  <Choices name="choice" toName="image">', ...classes.map((c) => `    <Choice value="${escape(c.name)}"/>`), '  </Choices>', '</View>', ''].join('\n');
+  return [
+    '<View>',
+    '  <Image name="image" value="$image"/>',
+    '  <Choices name="choice" toName="image">',
+    ...classes.map((c) => `    <Choice value="${escape(c.name)}"/>`),
+    '  </Choices>',
+    '</View>',
+    ''
+  ].join('\n');
 }

@@ -41,7 +41,10 @@ function imageOf(data: Record<string, unknown>): string | null {
 
 /** A task's image as a file path, or why it cannot be one. */
 export function resolveLabelStudioImage(image: string, imageRoot: string): { path: string } | { problem: string } {
-  if (REMOTE.test(image)) return { problem: `data.image is a web or cloud address (${image.length > 100 ? image.slice(0, 100) + '…' : image}); download the images, then import them by path (an image root folder)` };
+  if (REMOTE.test(image))
+    return {
+      problem: `data.image is a web or cloud address (${image.length > 100 ? image.slice(0, 100) + '…' : image}); download the images, then import them by path (an image root folder)`
+    };
   if (/^file:\/\//i.test(image)) {
     try {
       return { path: fileURLToPath(image) };
@@ -72,7 +75,11 @@ export function resolveLabelStudioImage(image: string, imageRoot: string): { pat
 
 /** The class of a task: the latest annotation that was not cancelled, and its one choice. */
 export function labelOfTask(task: Record<string, unknown>): { label: string | null } | { problem: string } {
-  const annotations = Array.isArray(task.annotations) ? task.annotations.filter(isObject) : Array.isArray(task.completions) ? task.completions.filter(isObject) : [];
+  const annotations = Array.isArray(task.annotations)
+    ? task.annotations.filter(isObject)
+    : Array.isArray(task.completions)
+      ? task.completions.filter(isObject)
+      : [];
   const usable = annotations.filter((a) => a.was_cancelled !== true && a.skipped !== true);
   if (usable.length === 0) return { label: null };
   const time = (a: Record<string, unknown>) => Date.parse(String(a.updated_at ?? a.created_at ?? '')) || 0;
@@ -82,7 +89,13 @@ export function labelOfTask(task: Record<string, unknown>): { label: string | nu
   const choices = result.flatMap((r) => (isObject(r.value) && Array.isArray(r.value.choices) ? r.value.choices : []));
   const names = [...new Set(choices.filter((c): c is string => typeof c === 'string' && c.trim() !== '').map((c) => c.normalize('NFC').trim()))];
   if (names.length === 0) return { label: null };
-  if (names.length > 1) return { problem: `its annotation chooses ${names.length} classes (${names.slice(0, 5).map((n) => `"${n}"`).join(', ')}); an image here has one class: keep one choice in Label Studio and export again` };
+  if (names.length > 1)
+    return {
+      problem: `its annotation chooses ${names.length} classes (${names
+        .slice(0, 5)
+        .map((n) => `"${n}"`)
+        .join(', ')}); an image here has one class: keep one choice in Label Studio and export again`
+    };
   return { label: names[0]! };
 }
 
@@ -92,7 +105,9 @@ export function labelOfTask(task: Record<string, unknown>): { label: string | nu
  */
 export function parseLabelStudioExport(json: unknown, options: LabelStudioOptions): { entries: LabelStudioEntry[]; skipped: SkippedItem[] } {
   if (!Array.isArray(json)) {
-    throw new Error(`${options.file} is not a Label Studio JSON export: expected a list of tasks [{"data": {"image": …}, "annotations": [{"result": [{"value": {"choices": ["class"]}}]}]}, …] (export the project as "JSON", not "JSON-MIN" or CSV).`);
+    throw new Error(
+      `${options.file} is not a Label Studio JSON export: expected a list of tasks [{"data": {"image": …}, "annotations": [{"result": [{"value": {"choices": ["class"]}}]}]}, …] (export the project as "JSON", not "JSON-MIN" or CSV).`
+    );
   }
   const entries: LabelStudioEntry[] = [];
   const skipped: SkippedItem[] = [];

@@ -22,7 +22,9 @@ const CHUNK = /(\d+)|(\D+)/g;
 const MARKS = /[\u0300-\u036f]/g;
 const ASCII = /^[\x00-\x7f]*$/;
 const swapCase = (text: string) =>
-  ASCII.test(text) ? text.replace(/[A-Za-z]/g, (c) => String.fromCharCode(c.charCodeAt(0) ^ 0x20)) : [...text].map((c) => (c === c.toLowerCase() ? c.toUpperCase() : c.toLowerCase())).join('');
+  ASCII.test(text)
+    ? text.replace(/[A-Za-z]/g, (c) => String.fromCharCode(c.charCodeAt(0) ^ 0x20))
+    : [...text].map((c) => (c === c.toLowerCase() ? c.toUpperCase() : c.toLowerCase())).join('');
 
 /** The parts of a name that natural order compares (compute once per name when sorting many). */
 export function naturalKey(name: string): NaturalKey {

@@ -43,7 +43,8 @@ function stratumHash(stratum: string | number | null): number {
   return h >>> 0;
 }
 
-const compareKeys = (a: string | number, b: string | number) => (typeof a === 'number' && typeof b === 'number' ? a - b : String(a) < String(b) ? -1 : String(a) > String(b) ? 1 : 0);
+const compareKeys = (a: string | number, b: string | number) =>
+  typeof a === 'number' && typeof b === 'number' ? a - b : String(a) < String(b) ? -1 : String(a) > String(b) ? 1 : 0;
 
 export function checkSplitOptions(options: SplitOptions): void {
   const { testFraction: t, valFraction: v, seed } = options;
@@ -58,7 +59,10 @@ export function checkSplitOptions(options: SplitOptions): void {
  * at random (a seeded Fisher-Yates shuffle of the stratum's items in key order) among the items that
  * are not fixed; a stratum of two or more items always keeps at least one in the train pool.
  */
-export function stratifiedSplit<K extends string | number>(items: readonly SplitItem<K>[], options: SplitOptions): { splits: SplitName[]; counts: StratumCounts[] } {
+export function stratifiedSplit<K extends string | number>(
+  items: readonly SplitItem<K>[],
+  options: SplitOptions
+): { splits: SplitName[]; counts: StratumCounts[] } {
   checkSplitOptions(options);
   const byStratum = new Map<string | number | null, number[]>();
   items.forEach((item, index) => {

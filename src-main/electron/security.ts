@@ -56,7 +56,11 @@ export function windowOpenAction(details: Pick<HandlerDetails, 'url'>, openExter
 }
 
 /** Navigation, redirects, new windows and webviews of every WebContents the app creates. */
-export function secureWebContents(contents: Pick<WebContents, 'on' | 'setWindowOpenHandler'>, isAppUrl: (url: string) => boolean, openExternal: (url: string) => unknown): void {
+export function secureWebContents(
+  contents: Pick<WebContents, 'on' | 'setWindowOpenHandler'>,
+  isAppUrl: (url: string) => boolean,
+  openExternal: (url: string) => unknown
+): void {
   const stayOnApp = (event: Pick<Event, 'preventDefault'>, url: string) => {
     if (!isAppUrl(url)) event.preventDefault();
   };

@@ -19,7 +19,10 @@ export interface ProbedImage {
 
 export type ProbeResult = { ok: true; image: ProbedImage } | { ok: false; reason: string };
 
-const firstLine = (error: unknown) => String((error as Error)?.message ?? error).split('\n')[0]!.trim();
+const firstLine = (error: unknown) =>
+  String((error as Error)?.message ?? error)
+    .split('\n')[0]!
+    .trim();
 
 /** Reads one file and returns what the project stores about it, or the reason it cannot be imported. */
 export async function probeImage(file: string): Promise<ProbeResult> {
@@ -58,7 +61,10 @@ export async function probeImage(file: string): Promise<ProbeResult> {
   const shape = aspectRatioProblem(width, height);
   if (shape) return { ok: false, reason: shape };
   if (width * height > MAX_PIXELS) {
-    return { ok: false, reason: `image is ${width}×${height} (${((width * height) / 1e6).toFixed(0)} megapixels); the limit is ${MAX_PIXELS / 1e6} megapixels` };
+    return {
+      ok: false,
+      reason: `image is ${width}×${height} (${((width * height) / 1e6).toFixed(0)} megapixels); the limit is ${MAX_PIXELS / 1e6} megapixels`
+    };
   }
   let data: Buffer;
   try {
@@ -78,5 +84,7 @@ export async function probeImage(file: string): Promise<ProbeResult> {
 }
 
 export async function hashFile(file: string): Promise<string> {
-  return createHash('sha256').update(await fs.readFile(file)).digest('hex');
+  return createHash('sha256')
+    .update(await fs.readFile(file))
+    .digest('hex');
 }

@@ -32,7 +32,10 @@ function holdOutFractions(holdOut: ImportHoldOut): { testFraction: number; valFr
 }
 
 /** Imported images per split, and per class in the order the source first names them (unlabeled last). */
-export function countSplits(images: readonly { label: string | null; split: Split }[]): { splitCounts: SplitCounts; perClass: (SplitCounts & { name: string | null })[] } {
+export function countSplits(images: readonly { label: string | null; split: Split }[]): {
+  splitCounts: SplitCounts;
+  perClass: (SplitCounts & { name: string | null })[];
+} {
   const splitCounts = { train: 0, val: 0, test: 0 };
   const byClass = new Map<string | null, SplitCounts & { name: string | null }>();
   for (const image of images) {
@@ -70,7 +73,11 @@ export async function runImport(store: ProjectStore, source: ImportSource, optio
   });
   const fractions = options.holdOut ? holdOutFractions(options.holdOut) : null;
   const emit = options.onProgress ?? (() => {});
-  const reusedId = () => new AppError('conflict', `An import with the id "${importId}" is already recorded in ${store.file}; nothing was imported. Start the import again (it gets a new id).`);
+  const reusedId = () =>
+    new AppError(
+      'conflict',
+      `An import with the id "${importId}" is already recorded in ${store.file}; nothing was imported. Start the import again (it gets a new id).`
+    );
   // Checked again when writing; here so that a reused id is refused before any file is read.
   if (store.db.prepare('SELECT 1 FROM imports WHERE id = ?').get(importId)) throw reusedId();
   emit({ importId, phase: 'scanning', done: 0, total: 0, skipped: 0 });
@@ -130,7 +137,11 @@ export async function runImport(store: ProjectStore, source: ImportSource, optio
       if (earlier !== undefined) {
         const inProject = existing ? (className.get(store.images([existing.id])[0]?.labelId ?? -1) ?? null) : undefined;
         const differs = existing && candidate.label && candidate.label !== inProject;
-        duplicates.push({ path: candidate.path, duplicateOf: earlier, ...(differs ? { labelDiffers: { inProject: inProject ?? null, inSource: candidate.label! } } : {}) });
+        duplicates.push({
+          path: candidate.path,
+          duplicateOf: earlier,
+          ...(differs ? { labelDiffers: { inProject: inProject ?? null, inSource: candidate.label! } } : {})
+        });
         return;
       }
       seen.set(image.hash, candidate.path);

@@ -25,7 +25,10 @@ async function requireDir(dir: string, what: string): Promise<string> {
   const abs = path.resolve(dir);
   const stat = await fs.stat(abs).catch((error) => {
     const code = (error as NodeJS.ErrnoException).code;
-    throw new AppError('bad_source', code === 'ENOENT' ? `${what} ${abs} does not exist. Check the path.` : `${what} ${abs}: ${errnoReason(error)}. Check the path.`);
+    throw new AppError(
+      'bad_source',
+      code === 'ENOENT' ? `${what} ${abs} does not exist. Check the path.` : `${what} ${abs}: ${errnoReason(error)}. Check the path.`
+    );
   });
   if (!stat.isDirectory()) throw new AppError('bad_source', `${what} ${abs} is a file, not a folder.`);
   return abs;
@@ -63,7 +66,13 @@ async function fromImageFolder(dir: string, signal?: AbortSignal): Promise<Enume
   for (const entry of entries) {
     if (isHidden(entry.name)) continue;
     const full = path.join(root, entry.name);
-    const isDir = entry.isDirectory() || (entry.isSymbolicLink() && (await fs.stat(full).then((s) => s.isDirectory(), () => false)));
+    const isDir =
+      entry.isDirectory() ||
+      (entry.isSymbolicLink() &&
+        (await fs.stat(full).then(
+          (s) => s.isDirectory(),
+          () => false
+        )));
     if (!isDir) {
       skipped.push({ path: full, reason: 'not inside a class folder: in an image folder every class is a sub-folder (e.g. cats/001.jpg)' });
       continue;
@@ -79,7 +88,10 @@ async function fromImageFolder(dir: string, signal?: AbortSignal): Promise<Enume
     for (const file of await listImageFiles(full, skipped, signal, visited)) candidates.push({ path: file, label, split: 'train' });
   }
   if (classFolders === 0) {
-    throw new AppError('bad_source', `${root} has no class sub-folders. An image folder holds one folder per class (e.g. cats/, dogs/); to import unlabeled images, use "Files or folders".`);
+    throw new AppError(
+      'bad_source',
+      `${root} has no class sub-folders. An image folder holds one folder per class (e.g. cats/, dogs/); to import unlabeled images, use "Files or folders".`
+    );
   }
   return { candidates, skipped };
 }
@@ -100,7 +112,10 @@ async function fromCsv(file: string): Promise<Enumerated> {
   const splitCol = header.indexOf('split');
   if (pathCol < 0 || labelCol < 0) {
     const missing = [pathCol < 0 ? '"path"' : null, labelCol < 0 ? '"label"' : null].filter(Boolean);
-    throw new AppError('bad_source', `${abs}: the first row must name the columns path,label; the ${missing.join(' and ')} column${missing.length > 1 ? 's are' : ' is'} missing (found: ${shorten(rows[0]!.fields.join(', ')) || 'nothing'}).`);
+    throw new AppError(
+      'bad_source',
+      `${abs}: the first row must name the columns path,label; the ${missing.join(' and ')} column${missing.length > 1 ? 's are' : ' is'} missing (found: ${shorten(rows[0]!.fields.join(', ')) || 'nothing'}).`
+    );
   }
   const base = path.dirname(abs);
   const skipped: SkippedItem[] = [];
@@ -195,12 +210,16 @@ async function fromCoopSplit(file: string, imageRoot: string): Promise<Enumerate
     json = JSON.parse((await readText(abs, 'Split file')).replace(/^\ufeff/, ''));
   } catch (error) {
     if (error instanceof AppError) throw error;
-    if (error instanceof RangeError) throw new AppError('bad_source', `${abs} is nested too deeply to be a CoOp split file (expected {"train": [[path, label, classname], ...], ...}).`);
+    if (error instanceof RangeError)
+      throw new AppError('bad_source', `${abs} is nested too deeply to be a CoOp split file (expected {"train": [[path, label, classname], ...], ...}).`);
     throw new AppError('bad_source', `${abs} is not valid JSON (${(error as Error).message}).`);
   }
   const parsed = SplitFile.safeParse(json);
   if (!parsed.success) {
-    throw new AppError('bad_source', `${abs} is not a CoOp split file: ${splitShapeProblem(json)}. Expected {"train": [[path, label, classname], ...], "val": [...], "test": [...]}.`);
+    throw new AppError(
+      'bad_source',
+      `${abs} is not a CoOp split file: ${splitShapeProblem(json)}. Expected {"train": [[path, label, classname], ...], "val": [...], "test": [...]}.`
+    );
   }
   const skipped: SkippedItem[] = [];
   const candidates: Candidate[] = [];

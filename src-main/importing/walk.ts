@@ -82,7 +82,11 @@ export async function listImageFiles(dir: string, skipped: SkippedItem[], signal
       if (isDir) await visit(full);
       else if (isFile) {
         if (IMAGE_EXTENSIONS.has(path.extname(entry.name).toLowerCase())) files.push(full);
-        else skipped.push({ path: full, reason: `not an image file (${path.extname(entry.name) || 'no extension'}); supported: JPEG, PNG, WebP, GIF, TIFF, AVIF` });
+        else
+          skipped.push({
+            path: full,
+            reason: `not an image file (${path.extname(entry.name) || 'no extension'}); supported: JPEG, PNG, WebP, GIF, TIFF, AVIF`
+          });
       } else {
         // Never opened: reading a named pipe or a device would wait forever (or never end).
         skipped.push({ path: full, reason: `is ${specialFileKind(kind)}, not an image file` });

@@ -59,7 +59,11 @@ export function silhouette(points: Float32Array[], assign: number[]): number {
     const own = points.filter((_, o) => assign[o] === assign[i] && o !== i).length;
     if (own === 0) return 0;
     const a = mean(assign[i]!);
-    const b = Math.min(...Array.from({ length: k }, (_, j) => j).filter((j) => j !== assign[i]).map(mean));
+    const b = Math.min(
+      ...Array.from({ length: k }, (_, j) => j)
+        .filter((j) => j !== assign[i])
+        .map(mean)
+    );
     return (b - a) / Math.max(a, b, 1e-12);
   });
   return scores.reduce((s, x) => s + x, 0) / scores.length;

@@ -44,7 +44,9 @@ export function recogniseDataset(library: Library, groups: string[][], named?: s
 /** KgCoOp's hand-written prompt: the data set's own (CoOp's table) or the generic one. */
 export function kgcoopTemplate(library: Library, dataset: string | null): { template: string; source: string } {
   const own = dataset ? library.sets.find((s) => s.id === `coop-${dataset}`)?.templates[0] : undefined;
-  return own ? { template: own, source: `${dataset} (CoOp's template table)` } : { template: GENERIC_TEMPLATE, source: 'generic (the project is not recognised as one of CoOp’s data sets)' };
+  return own
+    ? { template: own, source: `${dataset} (CoOp's template table)` }
+    : { template: GENERIC_TEMPLATE, source: 'generic (the project is not recognised as one of CoOp’s data sets)' };
 }
 
 export interface DeviationInput {
@@ -63,7 +65,10 @@ export interface DeviationInput {
 export function deviations(d: DeviationInput): string[] {
   const out: string[] = [];
   const prompts = d.method !== 'zeroshot' && d.method !== 'linear-probe';
-  if (prompts && d.augment === 'pool') out.push(`Augmentation from a cached pool of ${d.augViews} random crop + flip views per image, one sampled per step; the papers draw a fresh view every step.`);
+  if (prompts && d.augment === 'pool')
+    out.push(
+      `Augmentation from a cached pool of ${d.augViews} random crop + flip views per image, one sampled per step; the papers draw a fresh view every step.`
+    );
   if (prompts && d.augment === 'off') out.push('No augmentation; the papers train on a random resized crop + flip of every image at every step.');
   if (d.method === 'coop') {
     if (d.schedule !== 'coop') out.push(`Schedule ${d.schedule ?? 'custom'} instead of CoOp's own (lr 0.002, batch 32, 50/100/200 epochs by shots).`);
@@ -71,12 +76,18 @@ export function deviations(d: DeviationInput): string[] {
   }
   if (d.method === 'kgcoop') {
     if (d.schedule !== 'kgcoop') out.push(`Schedule ${d.schedule ?? 'custom'} instead of KgCoOp's own (100 epochs, batch 128, lr 0.002).`);
-    if (d.kgTemplateSource?.startsWith('generic')) out.push('The knowledge term uses the generic "a photo of a {}." because the project is not recognised as one of CoOp\'s 11 data sets (KgCoOp uses each data set\'s own template).');
+    if (d.kgTemplateSource?.startsWith('generic'))
+      out.push(
+        'The knowledge term uses the generic "a photo of a {}." because the project is not recognised as one of CoOp\'s 11 data sets (KgCoOp uses each data set\'s own template).'
+      );
   }
   if (d.method.startsWith('mocoop')) {
-    if (d.preset === 'released-code') out.push("The released code also tunes the image tower's LayerNorms at lr × 0.1; here the image tower stays frozen (its features are cached).");
-    if (d.schedule && !['lasp-25', 'lasp-50', 'lasp-300', 'batch1-10'].includes(d.schedule)) out.push(`Schedule ${d.schedule} is not one of the authors' released per-data-set schedules.`);
+    if (d.preset === 'released-code')
+      out.push("The released code also tunes the image tower's LayerNorms at lr × 0.1; here the image tower stays frozen (its features are cached).");
+    if (d.schedule && !['lasp-25', 'lasp-50', 'lasp-300', 'batch1-10'].includes(d.schedule))
+      out.push(`Schedule ${d.schedule} is not one of the authors' released per-data-set schedules.`);
   }
-  if (d.method === 'linear-probe' && d.linearProbe) out.push(`C was searched on ${d.linearProbe.validation}; CoOp searches it on the data set's few-shot validation split (min(k, 4) images per class).`);
+  if (d.method === 'linear-probe' && d.linearProbe)
+    out.push(`C was searched on ${d.linearProbe.validation}; CoOp searches it on the data set's few-shot validation split (min(k, 4) images per class).`);
   return out;
 }

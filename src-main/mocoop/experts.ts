@@ -41,7 +41,8 @@ export function expertTemplate(tokenizer: ClipTokenizer, template: string): Expe
     learned = `${Array.from({ length: n }, () => 'X').join(' ')} ${learned.slice(random[0].length)}`;
   }
   const parts = learned.split('{}');
-  if (parts.length !== 2 || fixed.includes('{}')) throw new PromptLayoutError(`Template "${template}" must contain {} exactly once (where the class name goes).`);
+  if (parts.length !== 2 || fixed.includes('{}'))
+    throw new PromptLayoutError(`Template "${template}" must contain {} exactly once (where the class name goes).`);
   return {
     template,
     text: learned + fixed,
@@ -89,11 +90,18 @@ export function checkExpertTokens(tokenizer: ClipTokenizer, expert: ExpertTempla
   const split = [...words(before), ...words(className), ...words(after)];
   let at = 0;
   while (at < whole.length && at < split.length && whole[at] === split[at]) at++;
-  const shown = (list: string[]) => list.slice(at, at + 3).map((w) => `"${w}"`).join(' ');
-  const where = at < whole.length || at < split.length ? ` (the filled text reads ${shown(whole) || 'nothing more'} where the template's words and the name read ${shown(split) || 'nothing more'})` : '';
+  const shown = (list: string[]) =>
+    list
+      .slice(at, at + 3)
+      .map((w) => `"${w}"`)
+      .join(' ');
+  const where =
+    at < whole.length || at < split.length
+      ? ` (the filled text reads ${shown(whole) || 'nothing more'} where the template's words and the name read ${shown(split) || 'nothing more'})`
+      : '';
   throw new PromptLayoutError(
     `Template "${expert.template}" with the class "${className}" does not tokenise as the template's words around the class name: "${filled}" gives ${ids.length} tokens, the prefix, name and suffix ${parts.length}${where}. ` +
-      'Its learned context would not sit on the template\'s words. Put a space between {} and the text next to it, or rename the class.'
+      "Its learned context would not sit on the template's words. Put a space between {} and the text next to it, or rename the class."
   );
 }
 
@@ -122,7 +130,9 @@ export function layoutSequences(experts: ExpertTemplate[], classIds: number[][],
     classIds.forEach((cls) => {
       const row = [sot, ...e.prefixIds, ...cls, ...e.suffixIds, ...e.fixedSuffixIds, eotId];
       if (row.length > contextLength) {
-        throw new PromptLayoutError(`"${e.template}" with a class of ${cls.length} tokens needs ${row.length} tokens; CLIP reads at most ${contextLength}. Shorten the template or the class name.`);
+        throw new PromptLayoutError(
+          `"${e.template}" with a class of ${cls.length} tokens needs ${row.length} tokens; CLIP reads at most ${contextLength}. Shorten the template or the class name.`
+        );
       }
       ids.push(row);
       eot.push(row.length - 1);

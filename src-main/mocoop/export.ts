@@ -12,34 +12,39 @@ import { checkWithContract, classNameProblem } from '../contract/limits';
 import { readRegularTextFile, unreadableReason } from '../clip/regular-file';
 import type { ExpertTable } from './inference';
 
-export const Manifest = z.object({
-  format: z.literal('mocoop-experts'),
-  version: z.literal(1),
-  method: z.string(),
-  run: z.string(),
-  model: z.object({ id: z.string() }),
-  classes: z.array(z.string()),
-  virtualClasses: z.array(z.string()),
-  experts: z.number().int().positive(),
-  dim: z.number().int().positive(),
-  topK: z.number().int().positive(),
-  tauGate: z.number(),
-  mixing: z.enum(['cosine', 'dot']).default('cosine'),
-  /** The scale of the classification logits (1/τ_ce, CLIP's logit scale, or 1); absent in older exports. */
-  logitScale: z.number().positive().optional(),
-  templates: z.array(z.array(z.string())),
-  settings: z.record(z.string(), z.unknown())
-}).superRefine((m, ctx) => {
-  const seen = new Set<string>();
-  for (const [key, names] of [['classes', m.classes], ['virtualClasses', m.virtualClasses]] as const) {
-    names.forEach((name, i) => {
-      const problem = classNameProblem(name);
-      if (problem) ctx.addIssue({ code: 'custom', path: [key, i], message: `class name ${JSON.stringify(name.slice(0, 60))}: ${problem}` });
-      else if (seen.has(name)) ctx.addIssue({ code: 'custom', path: [key, i], message: `class "${name}" is listed twice` });
-      seen.add(name);
-    });
-  }
-});
+export const Manifest = z
+  .object({
+    format: z.literal('mocoop-experts'),
+    version: z.literal(1),
+    method: z.string(),
+    run: z.string(),
+    model: z.object({ id: z.string() }),
+    classes: z.array(z.string()),
+    virtualClasses: z.array(z.string()),
+    experts: z.number().int().positive(),
+    dim: z.number().int().positive(),
+    topK: z.number().int().positive(),
+    tauGate: z.number(),
+    mixing: z.enum(['cosine', 'dot']).default('cosine'),
+    /** The scale of the classification logits (1/τ_ce, CLIP's logit scale, or 1); absent in older exports. */
+    logitScale: z.number().positive().optional(),
+    templates: z.array(z.array(z.string())),
+    settings: z.record(z.string(), z.unknown())
+  })
+  .superRefine((m, ctx) => {
+    const seen = new Set<string>();
+    for (const [key, names] of [
+      ['classes', m.classes],
+      ['virtualClasses', m.virtualClasses]
+    ] as const) {
+      names.forEach((name, i) => {
+        const problem = classNameProblem(name);
+        if (problem) ctx.addIssue({ code: 'custom', path: [key, i], message: `class name ${JSON.stringify(name.slice(0, 60))}: ${problem}` });
+        else if (seen.has(name)) ctx.addIssue({ code: 'custom', path: [key, i], message: `class "${name}" is listed twice` });
+        seen.add(name);
+      });
+    }
+  });
 export type Manifest = z.infer<typeof Manifest>;
 
 export function exportExperts(dir: string, table: ExpertTable, manifest: Manifest): { manifest: string; weights: string } {
@@ -76,7 +81,8 @@ export function importExperts(dir: string): { table: ExpertTable; manifest: Mani
     const A = manifest.classes.length + manifest.virtualClasses.length;
     const expect = (name: string, shape: number[]) => {
       const e = st.entries.get(name);
-      if (!e || e.shape.join(',') !== shape.join(',')) throw new AppError('bad_source', `${st.file}: tensor "${name}" should have shape [${shape.join(', ')}] for this manifest.`);
+      if (!e || e.shape.join(',') !== shape.join(','))
+        throw new AppError('bad_source', `${st.file}: tensor "${name}" should have shape [${shape.join(', ')}] for this manifest.`);
       return st.readFloat32(name);
     };
     const G = manifest.experts;

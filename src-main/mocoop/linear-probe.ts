@@ -79,7 +79,13 @@ const dot = (a: Float64Array, b: Float64Array) => {
 };
 
 /** One L2-penalised multinomial logistic regression at penalty C (scikit-learn's parameterisation), by L-BFGS. */
-export function fitLogistic(features: Float32Array[], labels: number[], classes: number, C: number, options: { maxIterations?: number; gtol?: number; onIteration?: (i: number, loss: number) => void } = {}): LogisticFit {
+export function fitLogistic(
+  features: Float32Array[],
+  labels: number[],
+  classes: number,
+  C: number,
+  options: { maxIterations?: number; gtol?: number; onIteration?: (i: number, loss: number) => void } = {}
+): LogisticFit {
   if (features.length === 0) throw new Error('the linear probe needs at least one image');
   const P = features[0]!.length;
   const X = normalizeRows(features);
@@ -231,7 +237,12 @@ export function fitLinearProbe(
   features: Float32Array[],
   labels: number[],
   classes: number,
-  options: { validation?: { features: Float32Array[]; labels: number[] }; C?: number; maxIterations?: number; onIteration?: (i: number, loss: number) => void } = {}
+  options: {
+    validation?: { features: Float32Array[]; labels: number[] };
+    C?: number;
+    maxIterations?: number;
+    onIteration?: (i: number, loss: number) => void;
+  } = {}
 ): LogisticFit & { search: CSearch | null } {
   const fit = (C: number) => fitLogistic(features, labels, classes, C, { maxIterations: options.maxIterations });
   const search = options.C === undefined && options.validation && options.validation.features.length ? searchC(fit, options.validation) : null;

@@ -91,7 +91,10 @@ export function releasedGateTarget(images: Tensor2D, prototypes: Tensor, labels:
     const values = cos.arraySync() as number[][];
     const boost = new Float32Array(B * G);
     values.forEach((row, n) => {
-      const top = row.map((v, j) => [v, j] as const).sort((a, b) => b[0] - a[0] || a[1] - b[1]).slice(0, Math.min(2, G));
+      const top = row
+        .map((v, j) => [v, j] as const)
+        .sort((a, b) => b[0] - a[0] || a[1] - b[1])
+        .slice(0, Math.min(2, G));
       top.forEach(([, j]) => (boost[n * G + j] = 10));
     });
     return tf.softmax(tf.add(cos, tf.tensor2d(boost, [B, G]))) as Tensor2D;

@@ -34,7 +34,8 @@ export function learnedPrompts(checkpoint: Buffer, experts: number): LearnedProm
     throw new Error(`the run's checkpoint cannot be read (${(error as Error).message})`, { cause: error });
   }
   const params = state.params ?? [];
-  if (params.length !== 2 * experts + 3) throw new Error(`the run's checkpoint holds ${params.length} tensors, not the ${2 * experts + 3} of ${experts} expert(s)`);
+  if (params.length !== 2 * experts + 3)
+    throw new Error(`the run's checkpoint holds ${params.length} tensors, not the ${2 * experts + 3} of ${experts} expert(s)`);
   const pair = (p: { shape: number[]; data: number[] }) => ({ shape: [p.shape[0] ?? 0, p.shape[1] ?? 0] as [number, number], data: p.data });
   return { prefix: params.slice(0, experts).map(pair), suffix: params.slice(experts, 2 * experts).map(pair), correction: params[2 * experts + 2]!.data };
 }
@@ -51,7 +52,13 @@ export interface ExpertEncoding {
  * L2-normalised features [G, N, P] of `names` through each learned expert (row (j·N + n)·P), the same
  * computation as the trained table's. Classes are encoded in chunks of at most `rowsPerBatch` rows.
  */
-export async function encodeThroughExperts(engine: ExpertTextEngine, spec: ExpertEncoding, prompts: LearnedPrompts, names: string[], rowsPerBatch = 256): Promise<Float32Array> {
+export async function encodeThroughExperts(
+  engine: ExpertTextEngine,
+  spec: ExpertEncoding,
+  prompts: LearnedPrompts,
+  names: string[],
+  rowsPerBatch = 256
+): Promise<Float32Array> {
   const tokenizer = engine.tokenizer;
   const G = spec.groups.length;
   const N = names.length;
@@ -62,7 +69,9 @@ export async function encodeThroughExperts(engine: ExpertTextEngine, spec: Exper
   const experts = spec.groups.map((g) => expertTemplate(tokenizer, g[0]!));
   experts.forEach((e, j) => {
     if (prompts.prefix[j]!.shape[0] !== e.prefixIds.length || prompts.suffix[j]!.shape[0] !== e.suffixIds.length || prompts.prefix[j]!.shape[1] !== width) {
-      throw new Error(`expert ${j + 1} ("${e.template}") has ${e.prefixIds.length}+${e.suffixIds.length} context tokens, its learned prompt ${prompts.prefix[j]!.shape[0]}+${prompts.suffix[j]!.shape[0]}`);
+      throw new Error(
+        `expert ${j + 1} ("${e.template}") has ${e.prefixIds.length}+${e.suffixIds.length} context tokens, its learned prompt ${prompts.prefix[j]!.shape[0]}+${prompts.suffix[j]!.shape[0]}`
+      );
     }
   });
   const ids = classTokenIds(tokenizer, shown, false);

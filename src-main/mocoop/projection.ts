@@ -58,7 +58,13 @@ function cosineDistance(a: number[], b: number[]): number {
 }
 
 /** The map of a feature matrix by the chosen projection (UMAP falls back to PCA below UMAP_MIN_POINTS points). */
-export function project2dFlat(data: Float32Array, n: number, d: number, projection: Projection, seed = 1): { x: Float64Array; y: Float64Array; projection: Projection } {
+export function project2dFlat(
+  data: Float32Array,
+  n: number,
+  d: number,
+  projection: Projection,
+  seed = 1
+): { x: Float64Array; y: Float64Array; projection: Projection } {
   const used = effectiveProjection(projection, n);
   return { ...(used === 'umap' ? umap2dFlat(data, n, d, seed) : pca2dFlat(data, n, d)), projection: used };
 }

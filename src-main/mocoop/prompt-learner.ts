@@ -69,7 +69,9 @@ export class PromptLearner {
   }
 
   private stack(ctx: ContextVectors): Tensor2D {
-    const parts = this.slots.map((slot) => tf.slice(slot.part === 'prefix' ? ctx.prefix[slot.expert]! : ctx.suffix[slot.expert]!, [slot.index, 0], [1, this.text.width]));
+    const parts = this.slots.map((slot) =>
+      tf.slice(slot.part === 'prefix' ? ctx.prefix[slot.expert]! : ctx.suffix[slot.expert]!, [slot.index, 0], [1, this.text.width])
+    );
     return tf.concat(parts, 0) as Tensor2D;
   }
 
@@ -86,7 +88,10 @@ export class PromptLearner {
   contextGradients(dEmbeds: Tensor3D): ContextVectors {
     return tf.tidy(() => {
       const rows = this.layout.ids.length;
-      const perSlot = tf.matMul(this.assign, tf.reshape(tf.slice(dEmbeds, [0, 0, 0], [rows, this.tokens, this.text.width]), [rows * this.tokens, this.text.width]));
+      const perSlot = tf.matMul(
+        this.assign,
+        tf.reshape(tf.slice(dEmbeds, [0, 0, 0], [rows, this.tokens, this.text.width]), [rows * this.tokens, this.text.width])
+      );
       const pick = (expert: number, part: 'prefix' | 'suffix') => {
         const indices = this.slots.flatMap((s, k) => (s.expert === expert && s.part === part ? [k] : []));
         return (indices.length ? tf.gather(perSlot, indices) : tf.zeros([0, this.text.width])) as Tensor2D;

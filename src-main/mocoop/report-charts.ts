@@ -74,9 +74,17 @@ export function lineChart(series: Series[], options: { xLabel: string; yLabel: s
   const y = (v: number) => top + (1 - (v - y0) / (y1 - y0 || 1)) * plotH;
   const xTicks = niceTicks(1, Math.max(1, n), 6).filter((t) => Number.isInteger(t) && t >= 1 && t <= n);
   const grid = yTicks
-    .map((t) => `<line x1="${left}" x2="${width - right}" y1="${y(t).toFixed(1)}" y2="${y(t).toFixed(1)}" stroke="#e3e6ea"/><text x="${left - 6}" y="${(y(t) + 3.5).toFixed(1)}" font-size="10" text-anchor="end">${tickText(t)}</text>`)
+    .map(
+      (t) =>
+        `<line x1="${left}" x2="${width - right}" y1="${y(t).toFixed(1)}" y2="${y(t).toFixed(1)}" stroke="#e3e6ea"/><text x="${left - 6}" y="${(y(t) + 3.5).toFixed(1)}" font-size="10" text-anchor="end">${tickText(t)}</text>`
+    )
     .join('');
-  const xAxis = xTicks.map((t) => `<line x1="${x(t - 1).toFixed(1)}" x2="${x(t - 1).toFixed(1)}" y1="${top + plotH}" y2="${top + plotH + 4}" stroke="#777"/><text x="${x(t - 1).toFixed(1)}" y="${top + plotH + 15}" font-size="10" text-anchor="middle">${t}</text>`).join('');
+  const xAxis = xTicks
+    .map(
+      (t) =>
+        `<line x1="${x(t - 1).toFixed(1)}" x2="${x(t - 1).toFixed(1)}" y1="${top + plotH}" y2="${top + plotH + 4}" stroke="#777"/><text x="${x(t - 1).toFixed(1)}" y="${top + plotH + 15}" font-size="10" text-anchor="middle">${t}</text>`
+    )
+    .join('');
   const lines = shown
     .map((s) => {
       // A non-finite value ends a segment; a lone point is drawn as a dot.
@@ -84,7 +92,11 @@ export function lineChart(series: Series[], options: { xLabel: string; yLabel: s
       s.values.forEach((v, i) => (Number.isFinite(v) ? segments.at(-1)!.push(`${x(i).toFixed(1)},${y(v).toFixed(1)}`) : segments.push([])));
       return segments
         .filter((seg) => seg.length > 0)
-        .map((seg) => (seg.length === 1 ? `<circle cx="${seg[0]!.split(',')[0]}" cy="${seg[0]!.split(',')[1]}" r="2.5" fill="${s.color}"><title>${esc(s.name)}</title></circle>` : `<polyline fill="none" stroke="${s.color}" stroke-width="1.6" points="${seg.join(' ')}"><title>${esc(s.name)}</title></polyline>`))
+        .map((seg) =>
+          seg.length === 1
+            ? `<circle cx="${seg[0]!.split(',')[0]}" cy="${seg[0]!.split(',')[1]}" r="2.5" fill="${s.color}"><title>${esc(s.name)}</title></circle>`
+            : `<polyline fill="none" stroke="${s.color}" stroke-width="1.6" points="${seg.join(' ')}"><title>${esc(s.name)}</title></polyline>`
+        )
         .join('');
     })
     .join('');
@@ -106,7 +118,10 @@ export function lineChart(series: Series[], options: { xLabel: string; yLabel: s
  * label needs, up to `maxLabelWidth` px; a longer one is cut with … and kept whole in its <title>), its
  * value at the bar's end, and a value axis with round ticks and a title below.
  */
-export function barChart(items: { label: string; value: number; color?: string }[], options: { format: (v: number) => string; axisLabel: string; title: string; max?: number; width?: number; maxLabelWidth?: number }): string {
+export function barChart(
+  items: { label: string; value: number; color?: string }[],
+  options: { format: (v: number) => string; axisLabel: string; title: string; max?: number; width?: number; maxLabelWidth?: number }
+): string {
   if (items.length === 0) return '<p class="muted">Nothing to show.</p>';
   const width = options.width ?? 720;
   const row = 20;
@@ -136,7 +151,10 @@ export function barChart(items: { label: string; value: number; color?: string }
 /** Readable names of the recorded settings, with their unit or how to read the value. */
 const SETTINGS: Record<string, { name: string; value?: (v: unknown) => string }> = {
   method: { name: 'Method' },
-  preset: { name: 'Preset', value: (v) => (v === 'paper' ? 'paper (the published equations)' : v === 'released-code' ? "released code (what the authors' code does)" : String(v)) },
+  preset: {
+    name: 'Preset',
+    value: (v) => (v === 'paper' ? 'paper (the published equations)' : v === 'released-code' ? "released code (what the authors' code does)" : String(v))
+  },
   schedule: { name: 'Schedule' },
   setId: { name: 'Few-shot set', value: (v) => `#${v}` },
   seed: { name: 'Seed' },
@@ -170,7 +188,10 @@ function namesList(v: unknown): string {
 
 /** "warmupLr" → "Warmup lr" for a setting without a readable name yet. */
 function humanize(key: string): string {
-  const words = key.replace(/([a-z0-9])([A-Z])/g, '$1 $2').replace(/[_-]+/g, ' ').toLowerCase();
+  const words = key
+    .replace(/([a-z0-9])([A-Z])/g, '$1 $2')
+    .replace(/[_-]+/g, ' ')
+    .toLowerCase();
   return words.charAt(0).toUpperCase() + words.slice(1);
 }
 

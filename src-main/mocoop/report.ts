@@ -19,7 +19,16 @@ interface ExpertUsage {
 }
 
 export interface ReportInput {
-  run: { id: string; method: string; status: string; settings: Record<string, unknown>; backend: string; modelId: string; createdAt: string; finishedAt: string | null };
+  run: {
+    id: string;
+    method: string;
+    status: string;
+    settings: Record<string, unknown>;
+    backend: string;
+    modelId: string;
+    createdAt: string;
+    finishedAt: string | null;
+  };
   evaluation: {
     accuracy: number;
     base_accuracy: number | null;
@@ -41,7 +50,15 @@ export interface ReportInput {
   codeVersion: string;
   project: string;
   /** Every run of the project, to compare like with like. */
-  comparison?: { id: string; method: string; status: string; accuracy: number | null; base_accuracy: number | null; new_accuracy: number | null; h: number | null }[];
+  comparison?: {
+    id: string;
+    method: string;
+    status: string;
+    accuracy: number | null;
+    base_accuracy: number | null;
+    new_accuracy: number | null;
+    h: number | null;
+  }[];
 }
 
 const pct = (x: number | null) => (x === null ? '—' : `${(100 * x).toFixed(1)}%`);
@@ -52,7 +69,11 @@ const csvField = csvCell;
 /** One row per test image; experts numbered from 1 (expert 1 = the first template group), as everywhere users see them. */
 export function predictionsCsv(rows: ReportInput['predictions']): string {
   const header = 'path,label,prediction,correct,top_experts,top_weights';
-  const lines = rows.map((r) => [r.path, r.label, r.prediction, r.correct ? '1' : '0', r.topExperts.map((e) => e + 1).join(';'), r.topWeights.map((w) => w.toFixed(6)).join(';')].map(csvField).join(','));
+  const lines = rows.map((r) =>
+    [r.path, r.label, r.prediction, r.correct ? '1' : '0', r.topExperts.map((e) => e + 1).join(';'), r.topWeights.map((w) => w.toFixed(6)).join(';')]
+      .map(csvField)
+      .join(',')
+  );
   return [header, ...lines].join('\n') + '\n';
 }
 
@@ -61,7 +82,10 @@ function confusionTable(c: ConfusionBlock, label?: string): string {
   // Column heads stand upright (24 classes fit the page width); long names are cut, whole in the tooltip.
   const head = `<thead><tr><th class="corner">true ↓ · predicted →</th>${c.classes.map((n) => `<th class="col" title="${esc(n)}"><span>${esc(n)}</span></th>`).join('')}</tr></thead>`;
   const rows = c.counts
-    .map((row, i) => `<tr><th class="rowhead" title="${esc(c.classes[i])}">${esc(c.classes[i])}</th>${row.map((v, j) => `<td style="background:rgba(${i === j ? '31,138,76' : '198,47,59'},${(v / max).toFixed(2)})">${v}</td>`).join('')}</tr>`)
+    .map(
+      (row, i) =>
+        `<tr><th class="rowhead" title="${esc(c.classes[i])}">${esc(c.classes[i])}</th>${row.map((v, j) => `<td style="background:rgba(${i === j ? '31,138,76' : '198,47,59'},${(v / max).toFixed(2)})">${v}</td>`).join('')}</tr>`
+    )
     .join('');
   return `<div class="scroll"><table class="confusion"${label ? ` data-block="${esc(label)}"` : ''}>${head}<tbody>${rows}</tbody></table></div>`;
 }
@@ -82,7 +106,10 @@ function confusionSection(e: ReportInput['evaluation']): string {
 /** The router's top-1 against the hard-prompt gate's, over all images and per side of a base-to-new run. */
 function agreementCards(u: ReportInput['evaluation']['expert_usage']): string {
   if (u.router_agrees_with_p_hard === null) return '';
-  const sides = [u.base && u.base.router_agrees_with_p_hard !== null ? `base ${pct(u.base.router_agrees_with_p_hard)}` : '', u.new && u.new.router_agrees_with_p_hard !== null ? `new ${pct(u.new.router_agrees_with_p_hard)}` : ''].filter(Boolean);
+  const sides = [
+    u.base && u.base.router_agrees_with_p_hard !== null ? `base ${pct(u.base.router_agrees_with_p_hard)}` : '',
+    u.new && u.new.router_agrees_with_p_hard !== null ? `new ${pct(u.new.router_agrees_with_p_hard)}` : ''
+  ].filter(Boolean);
   return `<div class="card"><div class="big">${pct(u.router_agrees_with_p_hard)}</div>router top-1 agrees with the hard-prompt gate${sides.length ? ` (${sides.join(', ')})` : ''}</div>`;
 }
 
@@ -92,7 +119,9 @@ function classMatchNote(e: ReportInput['evaluation']): string {
   if (!m || (m.run.missing.length === 0 && m.test_project.excluded_images === 0)) return '';
   const missing = m.run.missing.length ? `Not evaluated (not in the test project): ${m.run.missing.map(esc).join(', ')}. ` : '';
   const unknown = m.test_project.unknown.filter((u) => u.images > 0);
-  const excluded = m.test_project.excluded_images ? `${m.test_project.excluded_images} image(s) of classes this run does not know left out: ${unknown.map((u) => `${esc(u.class)} (${u.images})`).join(', ')}.` : '';
+  const excluded = m.test_project.excluded_images
+    ? `${m.test_project.excluded_images} image(s) of classes this run does not know left out: ${unknown.map((u) => `${esc(u.class)} (${u.images})`).join(', ')}.`
+    : '';
   return `<p class="muted" data-testid="class-match">${m.run.used.length} of the run's ${m.run.used.length + m.run.missing.length} classes evaluated. ${missing}${excluded}</p>`;
 }
 
@@ -102,7 +131,12 @@ const ROLE_COLORS: Record<string, string> = { base: '#2f6fde', new: '#d9480f', a
 function expertsTable(groups: string[][], load: number[]): string {
   if (groups.length === 0) return '';
   const total = load.reduce((a, b) => a + b, 0) || 1;
-  const rows = groups.map((g, j) => `<tr><th>expert ${j + 1}</th><td>${g.map((t) => `<code>${esc(t)}</code>`).join('<br>')}</td><td class="num">${load[j] ?? 0}</td><td class="num">${pct((load[j] ?? 0) / total)}</td></tr>`).join('');
+  const rows = groups
+    .map(
+      (g, j) =>
+        `<tr><th>expert ${j + 1}</th><td>${g.map((t) => `<code>${esc(t)}</code>`).join('<br>')}</td><td class="num">${load[j] ?? 0}</td><td class="num">${pct((load[j] ?? 0) / total)}</td></tr>`
+    )
+    .join('');
   return `<table class="experts"><thead><tr><th>expert</th><th>template group</th><th>images (top-1)</th><th>share</th></tr></thead><tbody>${rows}</tbody></table>`;
 }
 
@@ -114,7 +148,10 @@ export function reportHtml(input: ReportInput): string {
     .join('');
   const groups = (input.run.settings.groups as string[][] | undefined) ?? [];
   const roles = new Set(e.per_class.map((c) => c.role));
-  const perClassLegend = roles.has('base') || roles.has('new') ? `<p class="legend"><span class="swatch" style="background:${ROLE_COLORS.base}"></span>base class (trained on) <span class="swatch" style="background:${ROLE_COLORS.new}"></span>new class (not trained on)</p>` : '';
+  const perClassLegend =
+    roles.has('base') || roles.has('new')
+      ? `<p class="legend"><span class="swatch" style="background:${ROLE_COLORS.base}"></span>base class (trained on) <span class="swatch" style="background:${ROLE_COLORS.new}"></span>new class (not trained on)</p>`
+      : '';
   const epochs = new Set(s.map((x) => x.epoch)).size;
   const usesGate = s.some((x) => x.l_gate !== 0);
   const usesText = s.some((x) => x.l_text !== 0);
@@ -161,13 +198,17 @@ ${lineChart(
     ...(usesText ? [{ name: 'L_text (experts vs. templates)', color: '#2b8a3e', values: s.map((x) => x.l_text) }] : []),
     ...(s.length && s.every((x) => typeof x.l_kg === 'number') ? [{ name: 'L_kg (KgCoOp)', color: '#7048e8', values: s.map((x) => x.l_kg!) }] : [])
   ],
-  { title: 'Training losses per step', xLabel: `training step (${s.length} steps${epochs ? `, ${epochs} epoch${epochs === 1 ? '' : 's'}` : ''})`, yLabel: 'loss (one batch)' }
+  {
+    title: 'Training losses per step',
+    xLabel: `training step (${s.length} steps${epochs ? `, ${epochs} epoch${epochs === 1 ? '' : 's'}` : ''})`,
+    yLabel: 'loss (one batch)'
+  }
 )}
 <h2>Per-class accuracy</h2>
 ${perClassLegend}
 ${barChart(
   e.per_class.map((c) => ({ label: `${c.class}${c.role !== 'all' ? ` (${c.role})` : ''}`, value: c.accuracy, color: ROLE_COLORS[c.role] ?? ROLE_COLORS.all })),
-  { title: 'Accuracy per class on the test images', format: pct, axisLabel: 'accuracy on the class\'s test images', max: 1 }
+  { title: 'Accuracy per class on the test images', format: pct, axisLabel: "accuracy on the class's test images", max: 1 }
 )}
 ${confusionSection(e)}
 ${
@@ -175,7 +216,12 @@ ${
     ? `<h2>Expert usage (router top-1)</h2>
 ${barChart(
   e.expert_usage.load.map((n, j) => ({ label: `expert ${j + 1} · ${groups[j]?.[0] ?? ''}`, value: n })),
-  { title: 'Test images per expert (router top-1)', format: (v) => String(Math.round(v * 100) / 100), axisLabel: 'test images routed to the expert first (router top-1)', maxLabelWidth: 360 }
+  {
+    title: 'Test images per expert (router top-1)',
+    format: (v) => String(Math.round(v * 100) / 100),
+    axisLabel: 'test images routed to the expert first (router top-1)',
+    maxLabelWidth: 360
+  }
 )}
 ${expertsTable(groups, e.expert_usage.load)}`
     : ''
@@ -191,7 +237,14 @@ export function writeReport(dir: string, input: ReportInput): { html: string; js
   checkOutputFolder(dir, 'the report');
   fs.mkdirSync(dir, { recursive: true });
   const files = { html: path.join(dir, 'report.html'), json: path.join(dir, 'metrics.json'), csv: path.join(dir, 'predictions.csv') };
-  const metrics = { run: input.run, project: input.project, code_version: input.codeVersion, evaluation: input.evaluation, steps: input.steps, comparison: input.comparison ?? [] };
+  const metrics = {
+    run: input.run,
+    project: input.project,
+    code_version: input.codeVersion,
+    evaluation: input.evaluation,
+    steps: input.steps,
+    comparison: input.comparison ?? []
+  };
   const write = (file: string, content: string) => {
     const tmp = `${file}.tmp`;
     fs.writeFileSync(tmp, content);

@@ -5,7 +5,17 @@
  */
 import { type TextGradients, tfjsTextGradients } from '../clip/text-gradients';
 import { type Tensor, type Tensor1D, type Tensor2D, tf } from '../clip/tf';
-import { type Batch, type FrozenTargets, type LossContext, type LossSettings, hardGate, mocoopLoss, releasedGateTarget, routerLogits, topKMask } from './losses';
+import {
+  type Batch,
+  type FrozenTargets,
+  type LossContext,
+  type LossSettings,
+  hardGate,
+  mocoopLoss,
+  releasedGateTarget,
+  routerLogits,
+  topKMask
+} from './losses';
 import type { ContextVectors, PromptLearner } from './prompt-learner';
 
 export interface Router {
@@ -44,7 +54,17 @@ export async function lossAndGradients(
   const topK = tf.tensor2d(mask, [B, experts]);
   const pHard = hardGate(batch.images, targets.groupFeatures, settings.tauGate);
   const gateTarget = released ? releasedGateTarget(batch.images, released.prototypes, batch.labels) : null;
-  const ctx: LossContext = { experts, classes, allClasses, batch, targets, topK, pHard, settings, released: released && gateTarget ? { prototypes: released.prototypes, gateTarget } : undefined };
+  const ctx: LossContext = {
+    experts,
+    classes,
+    allClasses,
+    batch,
+    targets,
+    topK,
+    pHard,
+    settings,
+    released: released && gateTarget ? { prototypes: released.prototypes, gateTarget } : undefined
+  };
   const correction = settings.preset === 'released-code' ? router.correction : undefined;
 
   let values: StepResult['losses'] = { L: 0, Lce: 0, Lgate: 0, Ltext: 0, Lkg: 0 };
@@ -53,21 +73,36 @@ export async function lossAndGradients(
   let db: Tensor1D | null = null;
   let dv: Tensor1D | undefined;
   const embeds = learner.embeddings(context);
-  const { features, dEmbeds } = await gradients.encodeWithGrad(embeds, learner.eot, (F) => {
-    const out = tf.tidy(() => {
-      const shifted = correction ? (tf.add(F, correction) as Tensor2D) : F;
-      const loss = mocoopLoss(shifted, router.W, router.b, ctx);
-      values = { L: loss.L.dataSync()[0]!, Lce: loss.Lce.dataSync()[0]!, Lgate: loss.Lgate.dataSync()[0]!, Ltext: loss.Ltext.dataSync()[0]!, Lkg: loss.Lkg.dataSync()[0]! };
-      logitsCe = loss.logitsCe.dataSync() as Float32Array;
-      const [gF, gW, gb] = tf.grads((f: Tensor, w: Tensor, bb: Tensor) => mocoopLoss(f as Tensor2D, w as Tensor2D, bb as Tensor1D, ctx).L)([shifted, router.W, router.b]);
-      // d(F + v)/dv sums over rows: the correction's gradient is the column sum of dL/dF.
-      return { gF: gF as Tensor2D, gW: gW as Tensor2D, gb: gb as Tensor1D, gv: correction ? (tf.sum(gF!, 0) as Tensor1D) : undefined };
-    });
-    dW = out.gW;
-    db = out.gb;
-    dv = out.gv;
-    return out.gF;
-  }, learner.sharedPrefixGroups());
+  const { features, dEmbeds } = await gradients.encodeWithGrad(
+    embeds,
+    learner.eot,
+    (F) => {
+      const out = tf.tidy(() => {
+        const shifted = correction ? (tf.add(F, correction) as Tensor2D) : F;
+        const loss = mocoopLoss(shifted, router.W, router.b, ctx);
+        values = {
+          L: loss.L.dataSync()[0]!,
+          Lce: loss.Lce.dataSync()[0]!,
+          Lgate: loss.Lgate.dataSync()[0]!,
+          Ltext: loss.Ltext.dataSync()[0]!,
+          Lkg: loss.Lkg.dataSync()[0]!
+        };
+        logitsCe = loss.logitsCe.dataSync() as Float32Array;
+        const [gF, gW, gb] = tf.grads((f: Tensor, w: Tensor, bb: Tensor) => mocoopLoss(f as Tensor2D, w as Tensor2D, bb as Tensor1D, ctx).L)([
+          shifted,
+          router.W,
+          router.b
+        ]);
+        // d(F + v)/dv sums over rows: the correction's gradient is the column sum of dL/dF.
+        return { gF: gF as Tensor2D, gW: gW as Tensor2D, gb: gb as Tensor1D, gv: correction ? (tf.sum(gF!, 0) as Tensor1D) : undefined };
+      });
+      dW = out.gW;
+      db = out.gb;
+      dv = out.gv;
+      return out.gF;
+    },
+    learner.sharedPrefixGroups()
+  );
   const contextGrads = learner.contextGradients(dEmbeds);
   tf.dispose([embeds, dEmbeds, topK, pHard]);
   if (gateTarget) gateTarget.dispose();

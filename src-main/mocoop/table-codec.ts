@@ -5,8 +5,26 @@ import type { ExpertTable } from './inference';
  * arrays back to back. Tables written before the logit scale was recorded decode without one.
  */
 export function encodeTable(table: ExpertTable): Buffer {
-  const arrays = [table.features, table.W, table.b, table.groupFeatures ?? new Float32Array(0), table.linear?.weights ?? new Float32Array(0), table.linear?.bias ?? new Float32Array(0)];
-  const header = Buffer.from(JSON.stringify({ experts: table.experts, classes: table.classes, dim: table.dim, topK: table.topK, tauGate: table.tauGate ?? 0.07, mixing: table.mixing ?? 'cosine', ...(table.logitScale !== undefined ? { logitScale: table.logitScale } : {}), lengths: arrays.map((a) => a.length) }));
+  const arrays = [
+    table.features,
+    table.W,
+    table.b,
+    table.groupFeatures ?? new Float32Array(0),
+    table.linear?.weights ?? new Float32Array(0),
+    table.linear?.bias ?? new Float32Array(0)
+  ];
+  const header = Buffer.from(
+    JSON.stringify({
+      experts: table.experts,
+      classes: table.classes,
+      dim: table.dim,
+      topK: table.topK,
+      tauGate: table.tauGate ?? 0.07,
+      mixing: table.mixing ?? 'cosine',
+      ...(table.logitScale !== undefined ? { logitScale: table.logitScale } : {}),
+      lengths: arrays.map((a) => a.length)
+    })
+  );
   const len = Buffer.alloc(4);
   len.writeUInt32LE(header.length);
   return Buffer.concat([len, header, ...arrays.map((a) => Buffer.from(a.buffer, a.byteOffset, a.byteLength))]);
@@ -14,7 +32,16 @@ export function encodeTable(table: ExpertTable): Buffer {
 
 export function decodeTable(bytes: Buffer): ExpertTable {
   const n = bytes.readUInt32LE(0);
-  const h = JSON.parse(bytes.subarray(4, 4 + n).toString('utf8')) as { experts: number; classes: number; dim: number; topK: number; tauGate: number; mixing?: 'cosine' | 'dot'; logitScale?: number; lengths: number[] };
+  const h = JSON.parse(bytes.subarray(4, 4 + n).toString('utf8')) as {
+    experts: number;
+    classes: number;
+    dim: number;
+    topK: number;
+    tauGate: number;
+    mixing?: 'cosine' | 'dot';
+    logitScale?: number;
+    lengths: number[];
+  };
   let offset = 4 + n;
   const arrays = h.lengths.map((length) => {
     const copy = new Uint8Array(length * 4);

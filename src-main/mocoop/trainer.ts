@@ -191,11 +191,19 @@ function serialize(epoch: number, params: Params, velocity: Params): Buffer {
 }
 
 function restore(buffer: Buffer, like: Params): { epoch: number; params: Params; velocity: Params } {
-  const state = JSON.parse(buffer.toString('utf8')) as { epoch: number; params: { shape: number[]; data: number[] }[]; velocity: { shape: number[]; data: number[] }[] };
+  const state = JSON.parse(buffer.toString('utf8')) as {
+    epoch: number;
+    params: { shape: number[]; data: number[] }[];
+    velocity: { shape: number[]; data: number[] }[];
+  };
   const shapes = list(like).map((t) => t.shape.join(','));
   const unpack = (items: { shape: number[]; data: number[] }[]): Params => {
-    if (items.length !== shapes.length || items.some((it, i) => it.shape.join(',') !== shapes[i])) throw new Error('The checkpoint does not match this run (different experts or classes).');
-    return fromList(items.map((it) => tf.tensor(it.data, it.shape)), like.context.prefix.length);
+    if (items.length !== shapes.length || items.some((it, i) => it.shape.join(',') !== shapes[i]))
+      throw new Error('The checkpoint does not match this run (different experts or classes).');
+    return fromList(
+      items.map((it) => tf.tensor(it.data, it.shape)),
+      like.context.prefix.length
+    );
   };
   return { epoch: state.epoch, params: unpack(state.params), velocity: unpack(state.velocity) };
 }
@@ -234,19 +242,29 @@ export function initialContext(learner: PromptLearner, experts: ExpertTemplate[]
     const [n, width] = context.prefix[j]!.shape;
     const normal = normalRandom(seededRandom(mixSeed('context', seed, j)));
     context.prefix[j]!.dispose();
-    context.prefix[j] = tf.tensor2d(Float32Array.from({ length: n * width }, () => 0.02 * normal()), [n, width]);
+    context.prefix[j] = tf.tensor2d(
+      Float32Array.from({ length: n * width }, () => 0.02 * normal()),
+      [n, width]
+    );
   });
   return context;
 }
 
-export async function trainPrompts(engine: ClipEngine, data: TrainData, settings: TrainSettings, callbacks: TrainCallbacks = {}, resumeFrom?: Buffer): Promise<TrainResult> {
+export async function trainPrompts(
+  engine: ClipEngine,
+  data: TrainData,
+  settings: TrainSettings,
+  callbacks: TrainCallbacks = {},
+  resumeFrom?: Buffer
+): Promise<TrainResult> {
   const tokenizer = engine.tokenizer;
   const text = engine.model.text;
   const groups = groupsFor(settings.method, data.groups, settings.promptTemplate);
   const G = groups.length;
   if (G === 0) throw new Error('There are no template groups: add at least one group of templates.');
   const singleExpert = settings.method === 'coop' || settings.method === 'kgcoop';
-  if (!singleExpert && (settings.topK < 1 || settings.topK > G)) throw new Error(`K (experts per image) must be between 1 and the number of groups (${G}); it is ${settings.topK}.`);
+  if (!singleExpert && (settings.topK < 1 || settings.topK > G))
+    throw new Error(`K (experts per image) must be between 1 and the number of groups (${G}); it is ${settings.topK}.`);
   const classNames = [...data.classNames, ...data.virtualNames];
   const C = data.classNames.length;
   const A = classNames.length;
@@ -264,7 +282,8 @@ export async function trainPrompts(engine: ClipEngine, data: TrainData, settings
   // Virtual classes enter only the text-to-text loss: without it (CoOp, KgCoOp, MoCoOp without the
   // text loss) the steps encode the real classes alone, half the text work; the final table has all.
   const trained = loss.lambda2 === 0 ? C : A;
-  const stepLearner = trained === A ? learner : new PromptLearner(layoutSequences(experts, classIds.slice(0, trained), tokenizer.sotId, tokenizer.eotId, contextLength), text);
+  const stepLearner =
+    trained === A ? learner : new PromptLearner(layoutSequences(experts, classIds.slice(0, trained), tokenizer.sotId, tokenizer.eotId, contextLength), text);
 
   // Frozen hand-written prompt features h_(j,i)(a) and group prototypes g_j.
   const hard: Tensor[] = [];
@@ -279,10 +298,27 @@ export async function trainPrompts(engine: ClipEngine, data: TrainData, settings
   const gradients = await engine.textGradients();
   const groupFeatures = tf.tidy(() => tf.stack(hard.map((h) => tf.mean(tf.slice(h, [0, 0, 0], [h.shape[0]!, C, P]), [0, 1]))) as Tensor2D);
   // Released code: each group's prototype of each class = normalised mean over the group's templates.
-  const prototypes = released ? tf.tidy(() => tf.stack(hard.map((h) => { const m = tf.mean(h, 0); return tf.div(m, tf.norm(m, 'euclidean', -1, true)); }))) : null;
+  const prototypes = released
+    ? tf.tidy(() =>
+        tf.stack(
+          hard.map((h) => {
+            const m = tf.mean(h, 0);
+            return tf.div(m, tf.norm(m, 'euclidean', -1, true));
+          })
+        )
+      )
+    : null;
 
-  let params: Params = { context: initialContext(learner, experts, settings.seed), W: tf.zeros([G, P]) as Tensor2D, b: tf.zeros([G]) as Tensor1D, correction: tf.zeros([P]) as Tensor1D };
-  let velocity: Params = fromList(list(params).map((t) => tf.zerosLike(t)), G);
+  let params: Params = {
+    context: initialContext(learner, experts, settings.seed),
+    W: tf.zeros([G, P]) as Tensor2D,
+    b: tf.zeros([G]) as Tensor1D,
+    correction: tf.zeros([P]) as Tensor1D
+  };
+  let velocity: Params = fromList(
+    list(params).map((t) => tf.zerosLike(t)),
+    G
+  );
   let startEpoch = 0;
   if (resumeFrom) {
     const restored = restore(resumeFrom, params);
@@ -315,14 +351,39 @@ export async function trainPrompts(engine: ClipEngine, data: TrainData, settings
         if (data.views) {
           // The next step's images, for the views to prepare while this step trains.
           const nextEpoch = s + 1 < perEpoch ? epoch : epoch + 1;
-          const next = nextEpoch >= settings.epochs ? undefined : { epoch: nextEpoch, indices: (nextEpoch === epoch ? order : epochOrder(settings.seed, nextEpoch, N)).slice(nextEpoch === epoch ? (s + 1) * settings.batchSize : 0, (nextEpoch === epoch ? s + 2 : 1) * settings.batchSize) };
+          const next =
+            nextEpoch >= settings.epochs
+              ? undefined
+              : {
+                  epoch: nextEpoch,
+                  indices: (nextEpoch === epoch ? order : epochOrder(settings.seed, nextEpoch, N)).slice(
+                    nextEpoch === epoch ? (s + 1) * settings.batchSize : 0,
+                    (nextEpoch === epoch ? s + 2 : 1) * settings.batchSize
+                  )
+                };
           (await data.views.features(epoch, idx, next)).forEach((f, k) => flat.set(f, k * P));
         } else idx.forEach((n, k) => flat.set(data.features[n]!, k * P));
         const images = tf.tensor2d(flat, [idx.length, P]);
         const labels = idx.map((n) => data.labels[n]!);
-        const result = await lossAndGradients(stepLearner, params.context, params, { images, labels }, { hard, groupFeatures }, loss, C, prototypes ? { prototypes } : undefined, gradients);
+        const result = await lossAndGradients(
+          stepLearner,
+          params.context,
+          params,
+          { images, labels },
+          { hard, groupFeatures },
+          loss,
+          C,
+          prototypes ? { prototypes } : undefined,
+          gradients
+        );
         // SGD with momentum and (coupled) weight decay, as torch.optim.SGD.
-        const grads = [...result.grads.context.prefix, ...result.grads.context.suffix, result.grads.W, result.grads.b, result.grads.correction ?? tf.zerosLike(params.correction)];
+        const grads = [
+          ...result.grads.context.prefix,
+          ...result.grads.context.suffix,
+          result.grads.W,
+          result.grads.b,
+          result.grads.correction ?? tf.zerosLike(params.correction)
+        ];
         const gradNorm = tf.tidy(() => tf.addN(grads.map((g) => tf.sum(tf.square(g)))).dataSync()[0]!);
         if (!Number.isFinite(result.losses.L) || !Number.isFinite(gradNorm)) {
           tf.dispose([...grads, result.features, images]);

@@ -34,12 +34,17 @@ export function describeConfig(config: ClipConfig): string {
 
 /** Checks a folder is a usable CLIP model (files, config, every tensor's shape) without loading weights. */
 export function validateModelFolder(dir: string): ClipConfig {
-  if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) throw new AppError('bad_source', `${dir} is not a folder. Choose a HuggingFace CLIP model folder.`);
+  if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory())
+    throw new AppError('bad_source', `${dir} is not a folder. Choose a HuggingFace CLIP model folder.`);
   const absent = REQUIRED_MODEL_FILES.filter((f) => !fs.existsSync(path.join(dir, f)));
   if (absent.length === REQUIRED_MODEL_FILES.length) {
-    throw new AppError('bad_source', `${dir} is not a CLIP model folder: it has none of ${REQUIRED_MODEL_FILES.join(', ')}. Choose the folder that holds them (a HuggingFace CLIP download).`);
+    throw new AppError(
+      'bad_source',
+      `${dir} is not a CLIP model folder: it has none of ${REQUIRED_MODEL_FILES.join(', ')}. Choose the folder that holds them (a HuggingFace CLIP download).`
+    );
   }
-  if (absent.length) throw new AppError('bad_source', `${dir} is missing ${absent.join(', ')} (a CLIP model folder needs all of ${REQUIRED_MODEL_FILES.join(', ')}).`);
+  if (absent.length)
+    throw new AppError('bad_source', `${dir} is missing ${absent.join(', ')} (a CLIP model folder needs all of ${REQUIRED_MODEL_FILES.join(', ')}).`);
   let config: ClipConfig;
   try {
     config = readClipConfig(dir);
@@ -49,7 +54,8 @@ export function validateModelFolder(dir: string): ClipConfig {
       for (const [name, shape] of expected) {
         const entry = st.entries.get(name);
         if (!entry) throw new AppError('bad_source', `${st.file}: tensor "${name}" is missing.`);
-        if (entry.shape.join(',') !== shape.join(',')) throw new AppError('bad_source', `${st.file}: tensor "${name}" has shape [${entry.shape}] but config.json implies [${shape}].`);
+        if (entry.shape.join(',') !== shape.join(','))
+          throw new AppError('bad_source', `${st.file}: tensor "${name}" has shape [${entry.shape}] but config.json implies [${shape}].`);
       }
       checkLayerCount(st, config);
       // Every weight is read once (as the fingerprint reads the file anyway): a damaged value (NaN, ±Infinity)
@@ -61,7 +67,8 @@ export function validateModelFolder(dir: string): ClipConfig {
     const tokenizer = ClipTokenizer.fromFiles(path.join(dir, 'vocab.json'), path.join(dir, 'merges.txt'), { vocabSize: config.text.vocabSize });
     tokenizer.checkComplete(path.join(dir, 'vocab.json'), path.join(dir, 'merges.txt'));
   } catch (error) {
-    if (error instanceof ModelConfigError || error instanceof SafetensorsError || error instanceof TokenizerError) throw new AppError('bad_source', error.message);
+    if (error instanceof ModelConfigError || error instanceof SafetensorsError || error instanceof TokenizerError)
+      throw new AppError('bad_source', error.message);
     throw error;
   }
   return config;
@@ -72,7 +79,10 @@ export function validateModelFolder(dir: string): ClipConfig {
  * different (wrong) model: refused, naming both files.
  */
 function checkLayerCount(st: SafetensorsFile, config: ClipConfig): void {
-  for (const [tower, layers] of [['text', config.text.layers], ['vision', config.vision.layers]] as const) {
+  for (const [tower, layers] of [
+    ['text', config.text.layers],
+    ['vision', config.vision.layers]
+  ] as const) {
     const prefix = `${tower}_model.encoder.layers.`;
     let highest = -1;
     for (const name of st.entries.keys()) {
@@ -89,7 +99,11 @@ function checkLayerCount(st: SafetensorsFile, config: ClipConfig): void {
   }
 }
 
-const slug = (name: string) => name.replace(/[^A-Za-z0-9._-]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 80) || 'model';
+const slug = (name: string) =>
+  name
+    .replace(/[^A-Za-z0-9._-]+/g, '-')
+    .replace(/^-+|-+$/g, '')
+    .slice(0, 80) || 'model';
 
 export class ModelStore {
   readonly root: string;
@@ -130,7 +144,15 @@ export class ModelStore {
 
   get(idOrName: string): ModelInfo {
     const found = this.list().find((m) => m.id === idOrName || m.name === idOrName);
-    if (!found) throw new AppError('not_found', `No installed model "${idOrName}". Download or import one first (installed: ${this.read().map((m) => m.name).join(', ') || 'none'}).`);
+    if (!found)
+      throw new AppError(
+        'not_found',
+        `No installed model "${idOrName}". Download or import one first (installed: ${
+          this.read()
+            .map((m) => m.name)
+            .join(', ') || 'none'
+        }).`
+      );
     if (!found.available) throw new AppError('unavailable', `Model "${found.name}" cannot be used: ${found.problem}.`);
     return found;
   }

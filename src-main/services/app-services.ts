@@ -88,7 +88,10 @@ export class AppServices {
     const { file: abs, folder, folderExists, confirmFolder } = this.checkProjectLocation(file);
     if (!folderExists) {
       if (confirmFolder && !options.createFolder) {
-        throw new AppError('not_found', `The folder ${folder} does not exist; no project was created. Choose an existing folder, or confirm that ${folder} should be created.`);
+        throw new AppError(
+          'not_found',
+          `The folder ${folder} does not exist; no project was created. Choose an existing folder, or confirm that ${folder} should be created.`
+        );
       }
       fs.mkdirSync(checkOutputFolder(folder, 'the project'), { recursive: true });
     }
@@ -160,7 +163,10 @@ export class AppServices {
     // A name that is only dots ("." / "..") would be the uploads folder or its parent, not a file.
     const unusable = files.find((file) => /^[.\s]*$/.test(path.basename(file.name.replace(/\\/g, '/'))));
     if (unusable) {
-      throw new AppError('invalid_input', `An uploaded file is named "${unusable.name}", which cannot be the name of an image file; nothing was imported. Rename it (for example to photo.jpg) and add it again.`);
+      throw new AppError(
+        'invalid_input',
+        `An uploaded file is named "${unusable.name}", which cannot be the name of an image file; nothing was imported. Rename it (for example to photo.jpg) and add it again.`
+      );
     }
     const dir = uploadsDir(this.project.file);
     await fsp.mkdir(dir, { recursive: true });
@@ -220,7 +226,8 @@ export class AppServices {
       bySize.get(img.bytes)!.set(img.hash, img.id);
     }
     const abs = path.resolve(dir);
-    if (!fs.existsSync(abs) || !fs.statSync(abs).isDirectory()) throw new AppError('bad_source', `${abs} is not a folder. Choose the folder the images were moved to.`);
+    if (!fs.existsSync(abs) || !fs.statSync(abs).isDirectory())
+      throw new AppError('bad_source', `${abs} is not a folder. Choose the folder the images were moved to.`);
     const updates: { id: number; path: string }[] = [];
     for (const file of await listImageFiles(abs, [])) {
       const size = (await fsp.stat(file)).size;
@@ -272,10 +279,20 @@ export class AppServices {
       'classes.list': () => this.project.listClasses(),
       'classes.create': ({ name }) => changed('classes', this.project.createClass(name)),
       // A class edit that names the revision it started from is refused when another window changed the classes since.
-      'classes.rename': ({ id, name, expectedRevision }) => changed('classes', guardedWrite(this.project.db, 'classes', expectedRevision, () => this.project.renameClass(id, name))),
-      'classes.merge': ({ sourceIds, targetId, expectedRevision }) => changed('classes', { moved: guardedWrite(this.project.db, 'classes', expectedRevision, () => this.project.mergeClasses(sourceIds, targetId)) }),
-      'classes.delete': ({ id, expectedRevision }) => changed('classes', { unlabeled: guardedWrite(this.project.db, 'classes', expectedRevision, () => this.project.deleteClass(id)) }),
-      'classes.reorder': ({ ids, expectedRevision }) => changed('classes', guardedWrite(this.project.db, 'classes', expectedRevision, () => this.project.reorderClasses(ids))),
+      'classes.rename': ({ id, name, expectedRevision }) =>
+        changed(
+          'classes',
+          guardedWrite(this.project.db, 'classes', expectedRevision, () => this.project.renameClass(id, name))
+        ),
+      'classes.merge': ({ sourceIds, targetId, expectedRevision }) =>
+        changed('classes', { moved: guardedWrite(this.project.db, 'classes', expectedRevision, () => this.project.mergeClasses(sourceIds, targetId)) }),
+      'classes.delete': ({ id, expectedRevision }) =>
+        changed('classes', { unlabeled: guardedWrite(this.project.db, 'classes', expectedRevision, () => this.project.deleteClass(id)) }),
+      'classes.reorder': ({ ids, expectedRevision }) =>
+        changed(
+          'classes',
+          guardedWrite(this.project.db, 'classes', expectedRevision, () => this.project.reorderClasses(ids))
+        ),
 
       'images.ids': ({ filter }) => ({ ids: this.project.imageIds(filter) }),
       'images.get': ({ ids }) => this.project.images(ids),

@@ -52,7 +52,14 @@ export function estimateAugmentation(
         : 0;
   const cost = augmentCost({ mode, views, images: hashes.length, batchSize, epochs, cached, imagesPerSecond });
   const gpu = !!place.provider && (GPU_PROVIDERS as readonly string[]).includes(place.provider) && !place.software;
-  const where = place.provider === null ? 'the image tower runs in TensorFlow.js' : gpu ? `the image tower runs on the GPU (${place.provider})` : place.software ? 'WebGPU here is a software adapter' : 'the image tower runs on the CPU';
+  const where =
+    place.provider === null
+      ? 'the image tower runs in TensorFlow.js'
+      : gpu
+        ? `the image tower runs on the GPU (${place.provider})`
+        : place.software
+          ? 'WebGPU here is a software adapter'
+          : 'the image tower runs on the CPU';
   const reason = !prompts
     ? `${input.method === 'zeroshot' ? 'Zero-shot CLIP' : 'The linear probe'} uses the plain centre crop (no augmentation).`
     : input.augment
@@ -60,10 +67,22 @@ export function estimateAugmentation(
       : `${where[0]!.toUpperCase()}${where.slice(1)}, so ${mode === 'fresh' ? 'every step encodes new views, as Dassl does' : 'a pool of views is encoded once and sampled per step (fresh views every step would encode a batch per step)'}.`;
   const parts: string[] = [];
   if (mode === 'pool') {
-    parts.push(cost.encodedUpFront === 0 ? `all ${hashes.length * views} pool views already encoded, none per step` : `${cost.encodedUpFront} of ${hashes.length * views} pool views to encode before training${cost.secondsUpFront !== null ? ` (about ${seconds(cost.secondsUpFront)})` : ''}, then none per step`);
+    parts.push(
+      cost.encodedUpFront === 0
+        ? `all ${hashes.length * views} pool views already encoded, none per step`
+        : `${cost.encodedUpFront} of ${hashes.length * views} pool views to encode before training${cost.secondsUpFront !== null ? ` (about ${seconds(cost.secondsUpFront)})` : ''}, then none per step`
+    );
   }
-  if (mode === 'fresh') parts.push(`${cost.encodedPerStep} views encoded per step${cost.secondsPerStep !== null ? ` (about ${seconds(cost.secondsPerStep)} per step, ${seconds(cost.secondsPerEpoch!)} per epoch)` : ''}, ${cost.viewsToEncode} in ${epochs} epoch(s)`);
-  if (mode === 'off') parts.push(cost.encodedUpFront ? `${cost.encodedUpFront} images to encode once${cost.secondsUpFront !== null ? ` (about ${seconds(cost.secondsUpFront)})` : ''}` : 'every image already encoded');
+  if (mode === 'fresh')
+    parts.push(
+      `${cost.encodedPerStep} views encoded per step${cost.secondsPerStep !== null ? ` (about ${seconds(cost.secondsPerStep)} per step, ${seconds(cost.secondsPerEpoch!)} per epoch)` : ''}, ${cost.viewsToEncode} in ${epochs} epoch(s)`
+    );
+  if (mode === 'off')
+    parts.push(
+      cost.encodedUpFront
+        ? `${cost.encodedUpFront} images to encode once${cost.secondsUpFront !== null ? ` (about ${seconds(cost.secondsUpFront)})` : ''}`
+        : 'every image already encoded'
+    );
   if (imagesPerSecond !== null) parts.push(`measured ${imagesPerSecond.toFixed(1)} views/s`);
   return {
     mode,
@@ -112,7 +131,11 @@ export class AugmentEstimator {
     let measured = this.throughput.get(key) ?? null;
     if (measured === null && input.measure) {
       const busy = this.deps.busy();
-      if (busy !== null) throw new AppError('busy', `Measuring the encoding speed needs the compute worker, which is training run ${busy} now; the estimate shows counts only until it finishes.`);
+      if (busy !== null)
+        throw new AppError(
+          'busy',
+          `Measuring the encoding speed needs the compute worker, which is training run ${busy} now; the estimate shows counts only until it finishes.`
+        );
       const { rows } = training.trainingImages(input.setId);
       const sample = [...new Map(rows.map((r) => [r.hash, { path: r.path, hash: r.hash }])).values()].slice(0, 8);
       if (sample.length) {

@@ -21,7 +21,20 @@ import { packageRoot } from './paths';
 import { PhaseEta } from './eta';
 import { findMeasurement, saveMeasurement } from '../store/template-measurements';
 
-type ClipHandlerNames = 'templates.analyze' | 'templates.measurement' | 'templates.autoGroup' | 'models.setBackend' | 'models.list' | 'models.import' | 'models.download' | 'models.cancelDownload' | 'models.remove' | 'models.backend' | 'templates.library' | 'zeroshot.run' | 'zeroshot.cancel';
+type ClipHandlerNames =
+  | 'templates.analyze'
+  | 'templates.measurement'
+  | 'templates.autoGroup'
+  | 'models.setBackend'
+  | 'models.list'
+  | 'models.import'
+  | 'models.download'
+  | 'models.cancelDownload'
+  | 'models.remove'
+  | 'models.backend'
+  | 'templates.library'
+  | 'zeroshot.run'
+  | 'zeroshot.cancel';
 
 export interface TemplateLibrary {
   sets: { id: string; name: string; description?: string; domain?: string; templates: string[] }[];
@@ -140,13 +153,12 @@ export class ClipServices {
     const classes = store.listClasses().filter((c) => c.imageCount > 0);
     if (classes.length < 2) throw new AppError('invalid_input', 'Zero-shot needs at least two classes with labeled images. Label some images first.');
     const classIndex = new Map(classes.map((c, i) => [c.id, i]));
-    const rows = store
-      .images(store.imageIds({ split }))
-      .filter((r) => r.labelId !== null && classIndex.has(r.labelId) && !r.missing);
+    const rows = store.images(store.imageIds({ split })).filter((r) => r.labelId !== null && classIndex.has(r.labelId) && !r.missing);
     if (rows.length === 0) throw new AppError('invalid_input', `No labeled images${split ? ` in the ${split} split` : ''} to evaluate.`);
     const controller = new AbortController();
     this.runs.set(runId, controller);
-    const progress = (phase: 'features' | 'text' | 'scoring', done: number, total: number) => this.events.emit('zeroshot.progress', { runId, phase, done, total });
+    const progress = (phase: 'features' | 'text' | 'scoring', done: number, total: number) =>
+      this.events.emit('zeroshot.progress', { runId, phase, done, total });
     try {
       const backend = await this.compute.backendInfo();
       const { features, failures, computed, cached } = await this.imageFeatures(store, model, rows, controller.signal, (d, t) => progress('features', d, t));
@@ -156,7 +168,12 @@ export class ClipServices {
       progress('scoring', 0, rows.length);
       const usable = rows.filter((r) => features.has(r.hash));
       const textFeatures = templates.map((_, t) => classes.map((__, c) => vectors[t * classes.length + c]!));
-      const result = zeroShot({ images: usable.map((r) => features.get(r.hash)!), labels: usable.map((r) => classIndex.get(r.labelId!)!), textFeatures, logitScale });
+      const result = zeroShot({
+        images: usable.map((r) => features.get(r.hash)!),
+        labels: usable.map((r) => classIndex.get(r.labelId!)!),
+        textFeatures,
+        logitScale
+      });
       return {
         runId,
         model: { id: model.id, name: model.name },
@@ -166,7 +183,13 @@ export class ClipServices {
         classes: classes.map((c) => ({ id: c.id, name: c.name })),
         images: usable.length,
         accuracy: result.accuracy,
-        perClass: result.perClass.map((p) => ({ classId: classes[p.classIndex]!.id, className: classes[p.classIndex]!.name, images: p.images, correct: p.correct, accuracy: p.accuracy })),
+        perClass: result.perClass.map((p) => ({
+          classId: classes[p.classIndex]!.id,
+          className: classes[p.classIndex]!.name,
+          images: p.images,
+          correct: p.correct,
+          accuracy: p.accuracy
+        })),
         perTemplate: result.perTemplate.map((p) => ({ template: templates[p.templateIndex]!, accuracy: p.accuracy })),
         predictions: usable.map((r, n) => ({
           imageId: r.id,
@@ -206,10 +229,14 @@ export class ClipServices {
       if (next !== phase) eta = new PhaseEta();
       phase = next;
       const etaSeconds = eta.update(done, total);
-      if (analysisId) this.events.emit('templates.progress', { analysisId, phase, done, total, elapsedSeconds: (performance.now() - started) / 1000, etaSeconds });
+      if (analysisId)
+        this.events.emit('templates.progress', { analysisId, phase, done, total, elapsedSeconds: (performance.now() - started) / 1000, etaSeconds });
     };
     // At most 2,000 labeled images: enough to rank templates, quick to encode once and cached after.
-    const rows = store.images(store.imageIds({})).filter((r) => r.labelId !== null && index.has(r.labelId) && !r.missing).slice(0, 2000);
+    const rows = store
+      .images(store.imageIds({}))
+      .filter((r) => r.labelId !== null && index.has(r.labelId) && !r.missing)
+      .slice(0, 2000);
     const { features } = await this.imageFeatures(store, model, rows, undefined, (done, total) => progress('images', done, total));
     const usable = rows.filter((r) => features.has(r.hash));
     const texts = groups.flat().flatMap((t) => classes.map((c) => fillTemplate(t, c.name)));
@@ -224,7 +251,12 @@ export class ClipServices {
     progress('scoring', 0, 1);
     let k = 0;
     const text = groups.map((g) => g.map(() => classes.map(() => vectors[k++]!)));
-    const result = analyzeTemplates(groups, text, usable.map((r) => features.get(r.hash)!), usable.map((r) => index.get(r.labelId!)!));
+    const result = analyzeTemplates(
+      groups,
+      text,
+      usable.map((r) => features.get(r.hash)!),
+      usable.map((r) => index.get(r.labelId!)!)
+    );
     progress('scoring', 1, 1);
     return saveMeasurement(store.db, model.id, groups, result, (performance.now() - started) / 1000);
   }
@@ -246,7 +278,8 @@ export class ClipServices {
       const weights = result.files.find((f) => f.name === 'model.safetensors');
       return await this.models.register(result.dir, { source: 'hub', repo, name: repo, sha256: weights?.sha256 });
     } catch (error) {
-      if (error instanceof DownloadError) throw new AppError(error.code === 'cancelled' ? 'busy' : error.code === 'not_found' ? 'not_found' : 'unavailable', error.message);
+      if (error instanceof DownloadError)
+        throw new AppError(error.code === 'cancelled' ? 'busy' : error.code === 'not_found' ? 'not_found' : 'unavailable', error.message);
       throw error;
     } finally {
       this.downloads.delete(downloadId);
@@ -279,9 +312,14 @@ export class ClipServices {
         const unique = [...new Set(templates.map((t) => t.trim()))];
         if (unique.length < 3) throw new AppError('invalid_input', 'Automatic grouping needs at least three different templates.');
         // A template's feature: the mean over the project's classes of its normalised text features.
-        const classes = this.project().listClasses().map((c) => c.name);
+        const classes = this.project()
+          .listClasses()
+          .map((c) => c.name);
         const names = classes.length ? classes.slice(0, 50) : ['object'];
-        const { vectors } = await this.compute.embedTexts(model.dir, unique.flatMap((t) => names.map((n) => fillTemplate(t, n))));
+        const { vectors } = await this.compute.embedTexts(
+          model.dir,
+          unique.flatMap((t) => names.map((n) => fillTemplate(t, n)))
+        );
         const features = unique.map((_, i) => {
           const sum = new Float32Array(vectors[0]!.length);
           for (let c = 0; c < names.length; c++) vectors[i * names.length + c]!.forEach((x, d) => (sum[d]! += x));

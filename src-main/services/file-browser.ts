@@ -266,5 +266,10 @@ export async function zipFolder(input: string): Promise<ZippedFolder> {
   };
   await add(abs, '', 0);
   const zip = buildZip(entries);
-  return { fileName: `${path.basename(abs) || 'folder'}.zip`, base64: Buffer.from(zip.buffer, zip.byteOffset, zip.byteLength).toString('base64'), files: entries.length, bytes: zip.byteLength };
+  return {
+    fileName: `${path.basename(abs) || 'folder'}.zip`,
+    base64: Buffer.from(zip.buffer, zip.byteOffset, zip.byteLength).toString('base64'),
+    files: entries.length,
+    bytes: zip.byteLength
+  };
 }

@@ -47,7 +47,9 @@ export class PredictionServices {
     const newNames = (run.settings.virtualClasses as string[] | undefined) ?? [];
     const names = [...baseNames, ...newNames];
     const byName = new Map(store.listClasses().map((c) => [c.name, c.id]));
-    const recorded = Array.isArray(run.settings.classIds) ? [...(run.settings.classIds as number[]), ...((run.settings.virtualClassIds as number[] | undefined) ?? [])] : null;
+    const recorded = Array.isArray(run.settings.classIds)
+      ? [...(run.settings.classIds as number[]), ...((run.settings.virtualClassIds as number[] | undefined) ?? [])]
+      : null;
     const known = new Set(store.listClasses().map((c) => c.id));
     const classIds = names.map((name, a) => {
       const id = recorded?.[a];
@@ -77,7 +79,9 @@ export class PredictionServices {
     const stored = new Map(
       (
         store.db
-          .prepare('SELECT image_id AS imageId, predicted_class_id AS predictedClassId, correct, data FROM run_predictions WHERE run_id = ? AND image_id IN (SELECT value FROM json_each(?))')
+          .prepare(
+            'SELECT image_id AS imageId, predicted_class_id AS predictedClassId, correct, data FROM run_predictions WHERE run_id = ? AND image_id IN (SELECT value FROM json_each(?))'
+          )
           .all(run.id, JSON.stringify(imageIds)) as { imageId: number; predictedClassId: number; correct: number; data: string }[]
       ).map((r) => [r.imageId, r])
     );
@@ -122,7 +126,10 @@ export class PredictionServices {
           correct: row.labelId === null || predictedClassId === null ? null : row.labelId === predictedClassId,
           topExperts: p.topExperts,
           topWeights: p.topWeights,
-          top: model.names.map((className, a) => ({ className, probability: probs[a]! })).sort((a, b) => b.probability - a.probability).slice(0, 3),
+          top: model.names
+            .map((className, a) => ({ className, probability: probs[a]! }))
+            .sort((a, b) => b.probability - a.probability)
+            .slice(0, 3),
           source: 'computed'
         });
       }

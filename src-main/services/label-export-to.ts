@@ -30,7 +30,14 @@ export function exportRows(store: ProjectStore, includeUnlabeled: boolean): Expo
   return store
     .images(store.imageIds({}))
     .filter((r) => includeUnlabeled || r.labelId !== null)
-    .map((r) => ({ id: r.id, path: r.path, label: r.labelId === null ? null : (names.get(r.labelId) ?? null), split: r.split, width: r.width, height: r.height }));
+    .map((r) => ({
+      id: r.id,
+      path: r.path,
+      label: r.labelId === null ? null : (names.get(r.labelId) ?? null),
+      split: r.split,
+      width: r.width,
+      height: r.height
+    }));
 }
 
 /** The project's name as a file name stem. */
@@ -44,7 +51,11 @@ export function exportBaseName(store: ProjectStore): string {
  */
 export function resolveExportTarget(target: string, format: Request['format'], defaultName: string): string {
   const trimmed = target.trim();
-  if (!path.isAbsolute(trimmed)) throw new AppError('invalid_input', `"${trimmed}" is not a full path; type where to save the export (for example ${path.join(process.env.HOME ?? '/home/you', defaultName)}).`);
+  if (!path.isAbsolute(trimmed))
+    throw new AppError(
+      'invalid_input',
+      `"${trimmed}" is not a full path; type where to save the export (for example ${path.join(process.env.HOME ?? '/home/you', defaultName)}).`
+    );
   const abs = path.resolve(trimmed);
   if (format === 'imagefolder') return abs;
   const stat = statOrNone(abs);
@@ -76,11 +87,18 @@ function refuseOwnFiles(store: ProjectStore, target: string, folder: boolean): v
   const inside = (p: string) => p === real || p.startsWith(real.endsWith(path.sep) ? real : real + path.sep);
   const projectFiles = [store.file, `${store.file}-wal`, `${store.file}-shm`].map(realish);
   if (folder ? projectFiles.some(inside) : projectFiles.includes(real)) {
-    throw new AppError('invalid_input', `${target} ${folder ? 'holds' : 'is'} this project's file (${store.file}); nothing was written. Choose another ${folder ? 'folder' : 'file'} for the export.`);
+    throw new AppError(
+      'invalid_input',
+      `${target} ${folder ? 'holds' : 'is'} this project's file (${store.file}); nothing was written. Choose another ${folder ? 'folder' : 'file'} for the export.`
+    );
   }
   const images = store.allImagePaths().map((i) => i.path);
   const hit = folder ? images.find((p) => inside(realish(p))) : images.find((p) => realish(p) === real);
-  if (hit) throw new AppError('invalid_input', `${target} ${folder ? 'holds images of this project' : 'is an image of this project'} (${hit}); nothing was written. Choose another ${folder ? 'folder' : 'file'} for the export.`);
+  if (hit)
+    throw new AppError(
+      'invalid_input',
+      `${target} ${folder ? 'holds images of this project' : 'is an image of this project'} (${hit}); nothing was written. Choose another ${folder ? 'folder' : 'file'} for the export.`
+    );
 }
 
 export function exportTo(store: ProjectStore, request: Request): Result {
@@ -93,9 +111,19 @@ export function exportTo(store: ProjectStore, request: Request): Result {
   const rows = exportRows(store, includeUnlabeled);
   if (format === 'imagefolder') {
     const all = exportRows(store, true);
-    if (all.every((r) => r.label === null)) throw new AppError('invalid_input', 'No image has a class yet; an ImageFolder export holds labeled images only. Label some images first.');
+    if (all.every((r) => r.label === null))
+      throw new AppError('invalid_input', 'No image has a class yet; an ImageFolder export holds labeled images only. Label some images first.');
     const written = writeImageFolder(target, all, { link: request.link ?? 'copy', bySplit: request.bySplit ?? false, overwrite: request.overwrite });
-    return { format, savedTo: target, images: written.images, left: written.left, imageRoot: null, replaced: written.replaced, skipped: written.skipped, renamed: written.renamed };
+    return {
+      format,
+      savedTo: target,
+      images: written.images,
+      left: written.left,
+      imageRoot: null,
+      replaced: written.replaced,
+      skipped: written.skipped,
+      renamed: written.renamed
+    };
   }
   let content: string;
   let imageRoot: string | null = null;

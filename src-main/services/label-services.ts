@@ -36,8 +36,13 @@ export class LabelServices {
     const store = this.project();
     const includeUnlabeled = request.includeUnlabeled ?? false;
     const keepSets = request.keepFewShotInTrain ?? true;
-    if (request.testPercent + request.valPercent >= 100) throw new AppError('invalid_input', 'Test and validation together must be less than 100%, so every class keeps images in the train pool.');
-    const rows = store.db.prepare('SELECT id, label_id AS labelId, split FROM images ORDER BY id').all() as { id: number; labelId: number | null; split: 'train' | 'val' | 'test' }[];
+    if (request.testPercent + request.valPercent >= 100)
+      throw new AppError('invalid_input', 'Test and validation together must be less than 100%, so every class keeps images in the train pool.');
+    const rows = store.db.prepare('SELECT id, label_id AS labelId, split FROM images ORDER BY id').all() as {
+      id: number;
+      labelId: number | null;
+      split: 'train' | 'val' | 'test';
+    }[];
     const inSets = keepSets ? new Set(store.db.prepare('SELECT DISTINCT image_id FROM fewshot_members').pluck().all() as number[]) : new Set<number>();
     const items: (SplitItem<number> & { id: number })[] = rows
       .filter((r) => includeUnlabeled || r.labelId !== null)
@@ -45,7 +50,13 @@ export class LabelServices {
     const { splits, counts } = stratifiedSplit(items, { testFraction: request.testPercent / 100, valFraction: request.valPercent / 100, seed: request.seed });
     const classes = new Map(store.listClasses().map((c) => [c.id, c]));
     const perClass = counts
-      .map((c) => ({ classId: c.stratum === null ? null : Number(c.stratum), name: c.stratum === null ? '(unlabeled)' : (classes.get(Number(c.stratum))?.name ?? `#${c.stratum}`), train: c.train, val: c.val, test: c.test }))
+      .map((c) => ({
+        classId: c.stratum === null ? null : Number(c.stratum),
+        name: c.stratum === null ? '(unlabeled)' : (classes.get(Number(c.stratum))?.name ?? `#${c.stratum}`),
+        train: c.train,
+        val: c.val,
+        test: c.test
+      }))
       .sort((a, b) => (a.classId === null ? 1 : b.classId === null ? -1 : (classes.get(a.classId)?.position ?? 0) - (classes.get(b.classId)?.position ?? 0)));
     const total = { train: 0, val: 0, test: 0 };
     perClass.forEach((c) => {
@@ -61,7 +72,11 @@ export class LabelServices {
     const clientId = currentClientId();
     if (request.preview) return { moved: wouldMove, applied: false, total, perClass, kept, history: store.history(clientId) };
     const pct = (x: number) => `${Number(x.toFixed(2))}%`;
-    const { moved, history } = store.assignSplits(updates, `Split ${items.length} images: ${pct(request.testPercent)} test, ${pct(request.valPercent)} validation, seed ${request.seed}`, clientId);
+    const { moved, history } = store.assignSplits(
+      updates,
+      `Split ${items.length} images: ${pct(request.testPercent)} test, ${pct(request.valPercent)} validation, seed ${request.seed}`,
+      clientId
+    );
     if (moved > 0) this.events.emit('project.changed', { reason: 'split' });
     return { moved, applied: true, total, perClass, kept, history };
   }
@@ -75,7 +90,14 @@ export class LabelServices {
     const rows: ExportRow[] = store
       .images(store.imageIds({}))
       .filter((r) => includeUnlabeled || r.labelId !== null)
-      .map((r) => ({ id: r.id, path: r.path, label: r.labelId === null ? null : (names.get(r.labelId) ?? null), split: r.split, width: r.width, height: r.height }));
+      .map((r) => ({
+        id: r.id,
+        path: r.path,
+        label: r.labelId === null ? null : (names.get(r.labelId) ?? null),
+        split: r.split,
+        width: r.width,
+        height: r.height
+      }));
     let content: string;
     let imageRoot: string | null = null;
     let left = 0;
@@ -93,7 +115,11 @@ export class LabelServices {
    * file extension) gets the export under its own file name.
    */
   private save(target: string, fileName: string, content: string): string {
-    if (!path.isAbsolute(target)) throw new AppError('invalid_input', `"${target}" is not a full path; type where to save the export (for example ${path.join(process.env.HOME ?? '/home/you', fileName)}).`);
+    if (!path.isAbsolute(target))
+      throw new AppError(
+        'invalid_input',
+        `"${target}" is not a full path; type where to save the export (for example ${path.join(process.env.HOME ?? '/home/you', fileName)}).`
+      );
     const abs = path.resolve(target);
     const exists = fs.existsSync(abs);
     const folder = exists ? fs.statSync(abs).isDirectory() : /[\\/]$/.test(target) || path.extname(abs) === '';

@@ -29,20 +29,25 @@ const MAX_VERIFIED = 20_000;
  * real path, inode, size or mtime changed). A file swapped for a link to /etc/passwd, or for anything
  * else, is refused with the reason. Reads on a non-blocking handle: a named pipe cannot hold it up.
  */
-export async function readImportedFile(file: string, expected: { hash: string; bytes: number }): Promise<{ ok: true; data: Buffer } | { ok: false; reason: string }> {
+export async function readImportedFile(
+  file: string,
+  expected: { hash: string; bytes: number }
+): Promise<{ ok: true; data: Buffer } | { ok: false; reason: string }> {
   let handle: fs.FileHandle | undefined;
   try {
     const real = await fs.realpath(file);
     handle = await fs.open(real, fsConstants.O_RDONLY | (fsConstants.O_NONBLOCK ?? 0));
     const stat = await handle.stat();
     if (!stat.isFile()) return { ok: false, reason: `${file} is no longer a regular file` };
-    if (stat.size !== expected.bytes) return { ok: false, reason: `${file} changed since it was imported (${stat.size} bytes, imported with ${expected.bytes})` };
+    if (stat.size !== expected.bytes)
+      return { ok: false, reason: `${file} changed since it was imported (${stat.size} bytes, imported with ${expected.bytes})` };
     const data = await handle.readFile();
     if (data.length !== expected.bytes) return { ok: false, reason: `${file} changed while it was read` };
     const signature = `${real}\0${stat.dev}\0${stat.ino}\0${stat.size}\0${stat.mtimeMs}`;
     if (verified.get(file) !== signature) {
       verified.delete(file);
-      if (createHash('sha256').update(data).digest('hex') !== expected.hash) return { ok: false, reason: `${file} changed since it was imported (its content is different)` };
+      if (createHash('sha256').update(data).digest('hex') !== expected.hash)
+        return { ok: false, reason: `${file} changed since it was imported (its content is different)` };
       if (verified.size >= MAX_VERIFIED) verified.delete(verified.keys().next().value!);
       verified.set(file, signature);
     }

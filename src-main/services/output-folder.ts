@@ -10,7 +10,10 @@ const SYSTEM_ROOTS = ['/proc', '/sys', '/dev'];
 
 export function checkOutputFolder(target: string, what = 'the output'): string {
   if (!target.trim() || !path.isAbsolute(target)) {
-    throw new AppError('invalid_input', `"${target}" is not a full folder path; choose a folder for ${what} (for example ${path.join(process.env.HOME ?? '/home/you', 'reports')}).`);
+    throw new AppError(
+      'invalid_input',
+      `"${target}" is not a full folder path; choose a folder for ${what} (for example ${path.join(process.env.HOME ?? '/home/you', 'reports')}).`
+    );
   }
   const abs = path.resolve(target);
   const isSystem = (p: string) => process.platform !== 'win32' && SYSTEM_ROOTS.some((root) => p === root || p.startsWith(`${root}/`));
@@ -38,7 +41,12 @@ export function checkOutputFolder(target: string, what = 'the output'): string {
     real = fs.realpathSync(existing);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? 'is a link to something that does not exist' : code === 'ELOOP' ? 'is a symbolic link loop' : `cannot be resolved (${code ?? (error as Error).message})`;
+    const why =
+      code === 'ENOENT'
+        ? 'is a link to something that does not exist'
+        : code === 'ELOOP'
+          ? 'is a symbolic link loop'
+          : `cannot be resolved (${code ?? (error as Error).message})`;
     throw new AppError('invalid_input', `${existing} ${why}; choose another folder for ${what}.`);
   }
   const realTarget = path.join(real, path.relative(existing, abs));

@@ -25,7 +25,30 @@ import type { ImageEmbedding } from '../clip/engine';
 import { ProjectStore as Project } from '../store/project-store';
 import { type ImageEmbedder, TrainingService, modelLogitScale } from './training-service';
 
-type Names = 'runs.steps' | 'runs.rename' | 'runs.annotate' | 'suggest.uncertain' | 'classify.files' | 'runs.map' | 'runs.details' | 'runs.evaluate' | 'runs.delete' | 'runs.report' | 'fewshot.createManual' | 'fewshot.update' | 'fewshot.delete' | 'fewshot.classCounts' | 'train.start' | 'train.estimate' | 'train.resume' | 'train.cancel' | 'runs.list' | 'fewshot.create' | 'fewshot.list' | 'templates.groups' | 'templates.setGroups';
+type Names =
+  | 'runs.steps'
+  | 'runs.rename'
+  | 'runs.annotate'
+  | 'suggest.uncertain'
+  | 'classify.files'
+  | 'runs.map'
+  | 'runs.details'
+  | 'runs.evaluate'
+  | 'runs.delete'
+  | 'runs.report'
+  | 'fewshot.createManual'
+  | 'fewshot.update'
+  | 'fewshot.delete'
+  | 'fewshot.classCounts'
+  | 'train.start'
+  | 'train.estimate'
+  | 'train.resume'
+  | 'train.cancel'
+  | 'runs.list'
+  | 'fewshot.create'
+  | 'fewshot.list'
+  | 'templates.groups'
+  | 'templates.setGroups';
 
 /** A recorded step as the curves need it: numbers only; a row without step, epoch or loss is left out. */
 export function toRunStep(data: Record<string, unknown>): RunStep | null {
@@ -166,7 +189,11 @@ export class TrainServices {
     try {
       const last = training.lastRecordedStep(runId);
       const missing = this.live.steps.filter((st) => st.step > last);
-      if (missing.length) training.recordSteps(runId, missing.map((st) => ({ step: st.step, data: { event: 'step', ...st } })));
+      if (missing.length)
+        training.recordSteps(
+          runId,
+          missing.map((st) => ({ step: st.step, data: { event: 'step', ...st } }))
+        );
     } catch {
       // The run's curves lose their last partial epoch, never its status: the end is recorded next.
     }
@@ -190,7 +217,11 @@ export class TrainServices {
   /** Predictions for new images with a trained run: one image encoding + router + K-way mix each. */
   /** The compute worker runs one job at a time: while it trains, encoding would wait until training ends. */
   private assertComputeFree(what: string): void {
-    if (this.active) throw new AppError('busy', `${what} needs the compute worker, which is training run ${this.active.runId ?? ''} now. Try again when it finishes, or cancel it on the Train page.`);
+    if (this.active)
+      throw new AppError(
+        'busy',
+        `${what} needs the compute worker, which is training run ${this.active.runId ?? ''} now. Try again when it finishes, or cancel it on the Train page.`
+      );
   }
 
   /** Image encoding through the compute worker, in the shape feature caching expects. */
@@ -247,8 +278,22 @@ export class TrainServices {
         fs.writeFileSync(file, Buffer.from(f.dataBase64, 'base64'));
         return file;
       });
-      const results: { name: string; predicted: string | null; confidence: number; scores: { className: string; probability: number }[]; topExperts: number[]; topWeights: number[]; error?: string }[] = files.map((f) => ({
-        name: f.name, predicted: null, confidence: 0, scores: [], topExperts: [], topWeights: [], error: 'not processed'
+      const results: {
+        name: string;
+        predicted: string | null;
+        confidence: number;
+        scores: { className: string; probability: number }[];
+        topExperts: number[];
+        topWeights: number[];
+        error?: string;
+      }[] = files.map((f) => ({
+        name: f.name,
+        predicted: null,
+        confidence: 0,
+        scores: [],
+        topExperts: [],
+        topWeights: [],
+        error: 'not processed'
       }));
       await this.clip.compute.embedImages(model.dir, paths, (batch) => {
         for (const r of batch) {
@@ -258,13 +303,20 @@ export class TrainServices {
             results[r.index] = { ...results[r.index]!, error: reason };
             continue;
           }
-          const p = predict(table, r.vector, names.map((_, a) => a));
+          const p = predict(
+            table,
+            r.vector,
+            names.map((_, a) => a)
+          );
           const probs = classProbabilities(p.scores, scale);
           results[r.index] = {
             name: files[r.index]!.name,
             predicted: p.predicted >= 0 ? names[p.predicted]! : null,
             confidence: p.predicted >= 0 ? probs[p.predicted]! : 0,
-            scores: names.map((className, a) => ({ className, probability: probs[a]! })).sort((a, b) => b.probability - a.probability).slice(0, 5),
+            scores: names
+              .map((className, a) => ({ className, probability: probs[a]! }))
+              .sort((a, b) => b.probability - a.probability)
+              .slice(0, 5),
             topExperts: p.topExperts,
             topWeights: p.topWeights
           };
@@ -281,7 +333,9 @@ export class TrainServices {
     const store = this.project();
     const t = new TrainingService(store);
     const candidates = t.training.runs().filter((r) => r.status === 'done' && t.training.expertTable(r.id));
-    const run = runId ? t.training.run(runId) : [...candidates].sort((a, b) => ((b.metrics?.accuracy as number) ?? 0) - ((a.metrics?.accuracy as number) ?? 0))[0];
+    const run = runId
+      ? t.training.run(runId)
+      : [...candidates].sort((a, b) => ((b.metrics?.accuracy as number) ?? 0) - ((a.metrics?.accuracy as number) ?? 0))[0];
     if (!run) throw new AppError('invalid_input', 'Suggestions need a trained run: train one first (Train page).');
     const bytes = t.training.expertTable(run.id);
     if (!bytes) throw new AppError('invalid_input', `Run ${run.id} has no trained experts.`);
@@ -289,12 +343,18 @@ export class TrainServices {
     const names = [...((run.settings.classes as string[]) ?? []), ...((run.settings.virtualClasses as string[]) ?? [])];
     const rows = store.images(store.imageIds({ unlabeled: true, missing: false }));
     const model = this.clip.models.get(run.modelId);
-    const { features } = await this.clip.imageFeatures(store, model, rows, undefined, (done, total) => this.events.emit('zeroshot.progress', { runId: `suggest-${run.id}`, phase: 'features', done, total }));
+    const { features } = await this.clip.imageFeatures(store, model, rows, undefined, (done, total) =>
+      this.events.emit('zeroshot.progress', { runId: `suggest-${run.id}`, phase: 'features', done, total })
+    );
     const scale = runLogitScale(table, run, () => modelLogitScale(model));
     const scored = rows
       .filter((r) => features.has(r.hash))
       .map((r) => {
-        const p = predict(table, features.get(r.hash)!, names.map((_, a) => a));
+        const p = predict(
+          table,
+          features.get(r.hash)!,
+          names.map((_, a) => a)
+        );
         const probs = classProbabilities(p.scores, scale).sort((a, b) => b - a);
         const uncertainty = by === 'margin' ? 1 - (probs[0]! - (probs[1] ?? 0)) : -probs.reduce((s, q) => s + (q > 0 ? q * Math.log(q) : 0), 0);
         return { imageId: r.id, uncertainty, predicted: p.predicted >= 0 ? names[p.predicted]! : null, confidence: probs[0]! };
@@ -316,14 +376,18 @@ export class TrainServices {
       this.events.emit('project.changed', { reason });
       return value;
     };
-    const setName = (t: TrainingService, setId: number) => t.store.db.prepare('SELECT name FROM fewshot_sets WHERE id = ?').pluck().get(setId) as string | undefined;
+    const setName = (t: TrainingService, setId: number) =>
+      t.store.db.prepare('SELECT name FROM fewshot_sets WHERE id = ?').pluck().get(setId) as string | undefined;
     return {
       'train.start': async ({ modelId, name, note, ...job }) => {
         // The same table as the Train page: a setting that does nothing for the method is refused, not silently ignored.
         const extra = settingsNotApplying(job.method, job);
         if (extra.length) {
           const names = extra.map((k) => SETTING_LABELS[k]);
-          throw new AppError('invalid_input', `${names.join(', ')} ${extra.length === 1 ? 'does' : 'do'} not apply to ${job.method}: leave ${extra.length === 1 ? 'it' : 'them'} out.`);
+          throw new AppError(
+            'invalid_input',
+            `${names.join(', ')} ${extra.length === 1 ? 'does' : 'do'} not apply to ${job.method}: leave ${extra.length === 1 ? 'it' : 'them'} out.`
+          );
         }
         const started = await this.launch(modelId, job);
         const t = training().training;
@@ -361,7 +425,10 @@ export class TrainServices {
         const key = `${t.store.file}\n${runId}\n${run.modelId}\n${projection ?? 'pca'}\n${usable.map((p) => p.imageId).join(',')}`;
         const cached = this.maps.get(key);
         if (cached) return cached;
-        const points = await pca2dInWorker(usable.map((p) => features.get(rows.get(p.imageId)!.hash)!), projection ?? 'pca');
+        const points = await pca2dInWorker(
+          usable.map((p) => features.get(rows.get(p.imageId)!.hash)!),
+          projection ?? 'pca'
+        );
         const result = usable.map((p, i) => ({ imageId: p.imageId, x: points[i]!.x, y: points[i]!.y }));
         // A finished run's map never changes; keep the last few.
         this.maps.set(key, result);
@@ -390,7 +457,10 @@ export class TrainServices {
       // A save naming the set's revision it started from is refused when another window edited the set since.
       'fewshot.update': ({ setId, expectedRevision, ...changes }) => {
         const t = training();
-        return changed('fewshot', guardedWrite(t.store.db, `fewshot:${setId}`, expectedRevision, () => t.editSet(setId, changes), setName(t, setId)));
+        return changed(
+          'fewshot',
+          guardedWrite(t.store.db, `fewshot:${setId}`, expectedRevision, () => t.editSet(setId, changes), setName(t, setId))
+        );
       },
       'fewshot.delete': ({ setId, expectedRevision }) => {
         const t = training();
@@ -401,7 +471,10 @@ export class TrainServices {
       'templates.groups': () => training().training.templateGroups(),
       'templates.setGroups': ({ groups, expectedRevision }) => {
         const t = training();
-        return changed('templates', guardedWrite(t.store.db, 'templates', expectedRevision, () => t.training.replaceTemplateGroups(groups)));
+        return changed(
+          'templates',
+          guardedWrite(t.store.db, 'templates', expectedRevision, () => t.training.replaceTemplateGroups(groups))
+        );
       }
     };
   }

@@ -19,7 +19,17 @@ import { COOP_BASE_TO_NEW_PROMPT, coopPrompt, deviations, kgcoopTemplate, recogn
 import type { ReportInput } from '../mocoop/report';
 import { decodeTable, encodeTable } from '../mocoop/table-codec';
 import { exportExperts, importExperts } from '../mocoop/export';
-import { type LossOverrides, METHODS, PAPER_DEFAULTS, type PromptMethod, type StepEvent, type TrainSettings, TrainingDivergedError, groupsFor, trainPrompts } from '../mocoop/trainer';
+import {
+  type LossOverrides,
+  METHODS,
+  PAPER_DEFAULTS,
+  type PromptMethod,
+  type StepEvent,
+  type TrainSettings,
+  TrainingDivergedError,
+  groupsFor,
+  trainPrompts
+} from '../mocoop/trainer';
 import { PromptLayoutError, checkExpertsTokens, classTokenIds, expertTemplate } from '../mocoop/experts';
 import { type ExpertTextEngine, appendClasses, encodeThroughExperts, learnedPrompts } from '../mocoop/open-vocabulary';
 import { createHash } from 'node:crypto';
@@ -101,7 +111,12 @@ export function modelLogitScale(model: Pick<ModelInfo, 'dir'> | null): number | 
 const DEFAULT_GROUPING = 'mocoop-ImageNet';
 
 /** The tokenisation check of every expert a run would build (see `checkExpertTokens`), as a refusal in words. */
-function checkPromptTokens(engine: Pick<ClipEngine, 'tokenizer'>, settings: Pick<TrainSettings, 'method' | 'underscoresAsSpaces' | 'promptTemplate'>, groups: string[][], classNames: string[]): void {
+function checkPromptTokens(
+  engine: Pick<ClipEngine, 'tokenizer'>,
+  settings: Pick<TrainSettings, 'method' | 'underscoresAsSpaces' | 'promptTemplate'>,
+  groups: string[][],
+  classNames: string[]
+): void {
   const tokenizer = engine.tokenizer;
   const names = settings.underscoresAsSpaces ? classNames.map((n) => n.replace(/_/g, ' ')) : classNames;
   try {
@@ -117,7 +132,10 @@ function checkPromptTokens(engine: Pick<ClipEngine, 'tokenizer'>, settings: Pick
 function assertTrainPool(rows: { split: string; fileName: string }[]): void {
   const held = rows.filter((r) => r.split !== 'train');
   if (held.length) {
-    throw new AppError('invalid_input', `${held.length} image(s) are in the test or validation split (e.g. ${held[0]!.fileName}); a few-shot set takes train-pool images only. Remove them from the set, or move them to the train pool (T on the Images page).`);
+    throw new AppError(
+      'invalid_input',
+      `${held.length} image(s) are in the test or validation split (e.g. ${held[0]!.fileName}); a few-shot set takes train-pool images only. Remove them from the set, or move them to the train pool (T on the Images page).`
+    );
   }
 }
 
@@ -179,7 +197,11 @@ export class TrainingService {
     const pool = this.trainPool().filter((r) => baseIds.has(r.classId));
     const chosen = sampleFewShot(pool, k, seed);
     const empty = split.base.filter((c) => !chosen.some((r) => r.classId === c.id));
-    if (empty.length) throw new AppError('invalid_input', `No labeled train-pool images for ${empty.map((c) => `"${c.name}"`).join(', ')}. Label some or move some to the train pool.`);
+    if (empty.length)
+      throw new AppError(
+        'invalid_input',
+        `No labeled train-pool images for ${empty.map((c) => `"${c.name}"`).join(', ')}. Label some or move some to the train pool.`
+      );
     return this.training.createFewShotSet({
       name: name ?? this.training.freeSetName(`${k}-shot seed ${seed}${baseNew ? ' base-to-new' : ''}`, 'copy'),
       k,
@@ -195,7 +217,8 @@ export class TrainingService {
     const rows = this.store.images([...new Set(imageIds)]);
     if (rows.length !== new Set(imageIds).size) throw new AppError('not_found', 'Some picked images no longer exist; reload the grid.');
     const unlabeled = rows.filter((r) => r.labelId === null);
-    if (unlabeled.length) throw new AppError('invalid_input', `${unlabeled.length} picked image(s) have no label (e.g. ${unlabeled[0]!.fileName}); label them or unpick them.`);
+    if (unlabeled.length)
+      throw new AppError('invalid_input', `${unlabeled.length} picked image(s) have no label (e.g. ${unlabeled[0]!.fileName}); label them or unpick them.`);
     assertTrainPool(rows);
     const base = [...new Set(rows.map((r) => r.labelId!))].sort((a, b) => a - b);
     if (base.length < 2) throw new AppError('invalid_input', 'Pick images of at least two classes.');
@@ -210,7 +233,10 @@ export class TrainingService {
    * reproducible. A class made base gets k train-pool images sampled with the set's seed; a class
    * made new loses its images (new classes are names only).
    */
-  editSet(setId: number, changes: { name?: string; imageIds?: number[]; newClassIds?: number[]; classIds?: number[] }): { set: FewShotSet; copiedFrom: number | null } {
+  editSet(
+    setId: number,
+    changes: { name?: string; imageIds?: number[]; newClassIds?: number[]; classIds?: number[] }
+  ): { set: FewShotSet; copiedFrom: number | null } {
     const old = this.training.fewShotSet(setId);
     const name = changes.name?.trim() || old.name;
     if (changes.imageIds === undefined && changes.newClassIds === undefined && changes.classIds === undefined) {
@@ -223,7 +249,10 @@ export class TrainingService {
     if (rows.length !== imageIds.length) throw new AppError('not_found', 'Some images of the set no longer exist; reload the grid.');
     const unlabeled = rows.filter((r) => r.labelId === null);
     if (changes.imageIds && unlabeled.length) {
-      throw new AppError('invalid_input', `${unlabeled.length} picked image(s) have no label (e.g. ${unlabeled[0]!.fileName}); label them or remove them from the set.`);
+      throw new AppError(
+        'invalid_input',
+        `${unlabeled.length} picked image(s) have no label (e.g. ${unlabeled[0]!.fileName}); label them or remove them from the set.`
+      );
     }
     if (changes.imageIds) assertTrainPool(rows);
     const labelOf = new Map(rows.map((r) => [r.id, r.labelId]));
@@ -249,7 +278,11 @@ export class TrainingService {
         const pool = this.trainPool().filter((r) => needImages.includes(r.classId));
         const sampled = sampleFewShot(pool, perClass, old.seed ?? 1);
         const empty = needImages.filter((c) => !sampled.some((r) => r.classId === c));
-        if (empty.length) throw new AppError('invalid_input', `${empty.map(className).join(', ')} has no labeled train-pool images to become a base class; label some or keep it new.`);
+        if (empty.length)
+          throw new AppError(
+            'invalid_input',
+            `${empty.map(className).join(', ')} has no labeled train-pool images to become a base class; label some or keep it new.`
+          );
         imageIds = [...imageIds, ...sampled.map((r) => r.id)];
       }
     } else {
@@ -292,7 +325,10 @@ export class TrainingService {
       const created = this.createFewShotSet(chosen.k!, seed, baseNew);
       if (!same(created.baseClassIds, chosen.baseClassIds) || !same(created.newClassIds, chosen.newClassIds)) {
         this.training.deleteFewShotSet(created.id);
-        throw new AppError('invalid_input', `Seed ${seed} cannot sample a set with the classes of "${chosen.name}" (the project's classes changed since); create the sets by hand (mocoop fewshot --seed ${seed}) and train each.`);
+        throw new AppError(
+          'invalid_input',
+          `Seed ${seed} cannot sample a set with the classes of "${chosen.name}" (the project's classes changed since); create the sets by hand (mocoop fewshot --seed ${seed}) and train each.`
+        );
       }
       return { seed, set: created, created: true };
     });
@@ -345,7 +381,23 @@ export class TrainingService {
     engine: ClipEngine,
     model: ModelInfo,
     backend: string,
-    options: { method: TrainMethod; preset?: 'paper' | 'released-code'; schedule?: ScheduleName; warmupEpochs?: number; augment?: AugmentMode; augViews?: number; dataset?: string; setId?: number; topK?: number; epochs?: number; batchSize?: number; lr?: number; seed?: number; loss?: LossOverrides; resume?: string },
+    options: {
+      method: TrainMethod;
+      preset?: 'paper' | 'released-code';
+      schedule?: ScheduleName;
+      warmupEpochs?: number;
+      augment?: AugmentMode;
+      augViews?: number;
+      dataset?: string;
+      setId?: number;
+      topK?: number;
+      epochs?: number;
+      batchSize?: number;
+      lr?: number;
+      seed?: number;
+      loss?: LossOverrides;
+      resume?: string;
+    },
     onStep: (event: StepEvent) => void,
     shouldStop?: () => boolean,
     onRun?: (runId: string) => void
@@ -362,7 +414,10 @@ export class TrainingService {
       const temperature = key.startsWith('tau');
       if (!Number.isFinite(value) || value < 0 || (temperature && value === 0)) {
         const name = lossNames[key] ?? key;
-        throw new AppError('invalid_input', `${name[0]!.toUpperCase()}${name.slice(1)} must be ${temperature ? 'above 0 (the paper uses 0.07)' : 'at least 0'}; it is ${value}.`);
+        throw new AppError(
+          'invalid_input',
+          `${name[0]!.toUpperCase()}${name.slice(1)} must be ${temperature ? 'above 0 (the paper uses 0.07)' : 'at least 0'}; it is ${value}.`
+        );
       }
     }
     const resumed = options.resume ? this.training.run(options.resume) : null;
@@ -388,7 +443,11 @@ export class TrainingService {
     const scheduleName: ScheduleName = options.schedule ?? defaultSchedule(method);
     const schedule = scheduleFor(scheduleName, set.k);
     const settings: TrainSettings = resumed
-      ? { ...PAPER_DEFAULTS, ...(resumed.settings as unknown as TrainSettings), method: method === 'zeroshot' || method === 'linear-probe' ? 'coop' : (method as PromptMethod) }
+      ? {
+          ...PAPER_DEFAULTS,
+          ...(resumed.settings as unknown as TrainSettings),
+          method: method === 'zeroshot' || method === 'linear-probe' ? 'coop' : (method as PromptMethod)
+        }
       : {
           ...PAPER_DEFAULTS,
           ...(schedule.lambda2 !== undefined ? { lambda2: schedule.lambda2 } : {}),
@@ -424,7 +483,11 @@ export class TrainingService {
       settings.promptTemplate = method === 'coop' ? coopPrompt(set.newClassIds.length > 0) : COOP_BASE_TO_NEW_PROMPT;
       if (options.loss?.tauCe === undefined) settings.tauCe = 1 / engine.logitScale;
       const library = loadTemplateLibrary();
-      const dataset = recogniseDataset(library, this.training.templateGroups().map((g) => g.templates), options.dataset);
+      const dataset = recogniseDataset(
+        library,
+        this.training.templateGroups().map((g) => g.templates),
+        options.dataset
+      );
       baseline = { dataset };
       if (method === 'kgcoop') {
         const kg = kgcoopTemplate(library, dataset);
@@ -435,20 +498,36 @@ export class TrainingService {
     const groups = resumed ? ((resumed.settings.groups as string[][]) ?? this.groups()) : this.groups();
     const single = method === 'coop' || method === 'kgcoop' || method === 'zeroshot' || method === 'linear-probe';
     if (!single && (settings.topK < 1 || settings.topK > groups.length)) {
-      throw new AppError('invalid_input', `K (experts per image) must be between 1 and the number of template groups (${groups.length}); it is ${settings.topK}.`);
+      throw new AppError(
+        'invalid_input',
+        `K (experts per image) must be between 1 and the number of template groups (${groups.length}); it is ${settings.topK}.`
+      );
     }
     if (groups.some((g) => g.length === 0)) throw new AppError('invalid_input', 'A template group is empty; every group needs at least one template.');
     if (base.length < 2) throw new AppError('invalid_input', 'Training needs at least two classes with images in the few-shot set.');
     // Every expert's template filled with every class name must tokenise as its parts: refused before a run is recorded.
-    if (method !== 'zeroshot' && method !== 'linear-probe') checkPromptTokens(engine, settings, groups, [...base, ...virtual].map((c) => c.name));
+    if (method !== 'zeroshot' && method !== 'linear-probe')
+      checkPromptTokens(
+        engine,
+        settings,
+        groups,
+        [...base, ...virtual].map((c) => c.name)
+      );
     if (!resumed) {
       const held = rows.filter((r) => r.split !== 'train');
       if (held.length) {
-        throw new AppError('invalid_input', `${held.length} image(s) of the few-shot set "${set.name}" are now in the test or validation split (e.g. ${held[0]!.fileName}): a run would be tested on what it trained on. Edit the set on the Few-shot sets page, or move them back to the train pool.`);
+        throw new AppError(
+          'invalid_input',
+          `${held.length} image(s) of the few-shot set "${set.name}" are now in the test or validation split (e.g. ${held[0]!.fileName}): a run would be tested on what it trained on. Edit the set on the Few-shot sets page, or move them back to the train pool.`
+        );
       }
       const classIds = new Set([...set.baseClassIds, ...set.newClassIds]);
       const tests = this.store.images(this.store.imageIds({ split: 'test' })).filter((r) => r.labelId !== null && !r.missing && classIds.has(r.labelId));
-      if (tests.length === 0) throw new AppError('invalid_input', 'No labeled test images of these classes: a run could not be evaluated. Move some labeled images to the test split first (E on the Images page).');
+      if (tests.length === 0)
+        throw new AppError(
+          'invalid_input',
+          'No labeled test images of these classes: a run could not be evaluated. Move some labeled images to the test split first (E on the Images page).'
+        );
     }
     if (rows.length === 0) throw new AppError('invalid_input', 'The few-shot set has no usable images (missing files or labels changed).');
     let runId: string;
@@ -470,7 +549,16 @@ export class TrainingService {
         ...(baseline.dataset ? { dataset: baseline.dataset } : {}),
         ...(baseline.kgTemplateSource ? { kgTemplateSource: baseline.kgTemplateSource } : {}),
         // What still departs from the method's paper, for the report's settings.
-        deviations: deviations({ method, preset: settings.preset, schedule: method === 'zeroshot' || method === 'linear-probe' ? null : scheduleName, batchSize: settings.batchSize, augment: augment.mode, augViews: augment.views, kgTemplateSource: baseline.kgTemplateSource, baseToNew: set.newClassIds.length > 0 }),
+        deviations: deviations({
+          method,
+          preset: settings.preset,
+          schedule: method === 'zeroshot' || method === 'linear-probe' ? null : scheduleName,
+          batchSize: settings.batchSize,
+          augment: augment.mode,
+          augViews: augment.views,
+          kgTemplateSource: baseline.kgTemplateSource,
+          baseToNew: set.newClassIds.length > 0
+        }),
         groups,
         setId: set.id,
         classes: base.map((c) => c.name),
@@ -488,7 +576,13 @@ export class TrainingService {
       });
       const labelsNow = this.training.frozenLabels(set.id);
       const same = (a: number[], b: number[]) => a.length === b.length && a.every((x, i) => x === b[i]);
-      if (!set.frozen && (!same(startedSet.imageIds, set.imageIds) || !same(startedSet.baseClassIds, set.baseClassIds) || !same(startedSet.newClassIds, set.newClassIds) || rows.some((r) => labelsNow.get(r.id) !== r.labelId))) {
+      if (
+        !set.frozen &&
+        (!same(startedSet.imageIds, set.imageIds) ||
+          !same(startedSet.baseClassIds, set.baseClassIds) ||
+          !same(startedSet.newClassIds, set.newClassIds) ||
+          rows.some((r) => labelsNow.get(r.id) !== r.labelId))
+      ) {
         this.training.finishRun(runId, 'failed', null, 'The few-shot set changed while the run was starting.');
         throw new AppError('conflict', `The few-shot set "${set.name}" changed while the run was starting; start the run again.`);
       }
@@ -507,24 +601,46 @@ export class TrainingService {
         const weights = ensembleClassifier(templates.map((_, t) => names.map((__, a) => vectors[t * names.length + a]!)));
         const flat = new Float32Array(names.length * engine.dim);
         weights.forEach((w, a) => flat.set(w, a * engine.dim));
-        table = { experts: 1, classes: names.length, dim: engine.dim, features: flat, W: new Float32Array(engine.dim), b: new Float32Array(1), topK: 1, logitScale: engine.logitScale };
+        table = {
+          experts: 1,
+          classes: names.length,
+          dim: engine.dim,
+          features: flat,
+          W: new Float32Array(engine.dim),
+          b: new Float32Array(1),
+          topK: 1,
+          logitScale: engine.logitScale
+        };
         onStep({ event: 'step', epoch: 0, step: 0, loss: 0, l_ce: 0, l_gate: 0, l_text: 0, lr: 0, accuracy: 0, images_per_s: 0, eta_s: 0 });
       } else if (options.method === 'linear-probe') {
         // CoOp's protocol: C searched on the validation split (min(k, 4) images per class, sampled with the
         // seed), else on one held-out training image per class, else scikit-learn's default C = 1.
         const baseIds = new Set(base.map((c) => c.id));
         const valPool = this.store.images(this.store.imageIds({ split: 'val' })).filter((r) => r.labelId !== null && !r.missing && baseIds.has(r.labelId));
-        const valRows = sampleFewShot(valPool.map((r) => ({ ...r, classId: r.labelId! })), Math.min(set.k ?? 4, 4), settings.seed);
+        const valRows = sampleFewShot(
+          valPool.map((r) => ({ ...r, classId: r.labelId! })),
+          Math.min(set.k ?? 4, 4),
+          settings.seed
+        );
         let validation: { features: Float32Array[]; labels: number[] } | undefined;
-        let searchOn: { features: Float32Array[]; labels: number[] } = { features: usable.map((r) => features.get(r.hash)!), labels: usable.map((r) => classIndex.get(r.labelId!)!) };
-        let validationText = 'nothing (C = 1, scikit-learn\'s default: no validation images and too few training images to hold one out)';
+        let searchOn: { features: Float32Array[]; labels: number[] } = {
+          features: usable.map((r) => features.get(r.hash)!),
+          labels: usable.map((r) => classIndex.get(r.labelId!)!)
+        };
+        let validationText = "nothing (C = 1, scikit-learn's default: no validation images and too few training images to hold one out)";
         if (valRows.length) {
           const valFeatures = await this.features(engine, model, valRows);
           const rowsWith = valRows.filter((r) => valFeatures.has(r.hash));
           validation = { features: rowsWith.map((r) => valFeatures.get(r.hash)!), labels: rowsWith.map((r) => classIndex.get(r.labelId!)!) };
           validationText = `the validation split (${rowsWith.length} images, up to ${Math.min(set.k ?? 4, 4)} per class)`;
         } else if (base.every((c) => usable.filter((r) => r.labelId === c.id).length >= 2)) {
-          const held = new Set(sampleFewShot(usable.map((r) => ({ ...r, classId: r.labelId! })), 1, settings.seed).map((r) => r.id));
+          const held = new Set(
+            sampleFewShot(
+              usable.map((r) => ({ ...r, classId: r.labelId! })),
+              1,
+              settings.seed
+            ).map((r) => r.id)
+          );
           const rest = usable.filter((r) => !held.has(r.id));
           const out = usable.filter((r) => held.has(r.id));
           searchOn = { features: rest.map((r) => features.get(r.hash)!), labels: rest.map((r) => classIndex.get(r.labelId!)!) };
@@ -536,7 +652,13 @@ export class TrainingService {
           usable.map((r) => features.get(r.hash)!),
           usable.map((r) => classIndex.get(r.labelId!)!),
           base.length,
-          { C: chosen, onIteration: (i, loss) => (i % 25 === 0 ? onStep({ event: 'step', epoch: 0, step: i + 1, loss, l_ce: loss, l_gate: 0, l_text: 0, lr: 0, accuracy: 0, images_per_s: 0, eta_s: 0 }) : undefined) }
+          {
+            C: chosen,
+            onIteration: (i, loss) =>
+              i % 25 === 0
+                ? onStep({ event: 'step', epoch: 0, step: i + 1, loss, l_ce: loss, l_gate: 0, l_text: 0, lr: 0, accuracy: 0, images_per_s: 0, eta_s: 0 })
+                : undefined
+          }
         );
         this.training.addRunSettings(runId, {
           linearProbeC: chosen,
@@ -544,7 +666,17 @@ export class TrainingService {
           deviations: deviations({ method, baseToNew: set.newClassIds.length > 0, linearProbe: { validation: validationText } })
         });
         const A = base.length + virtual.length;
-        table = { experts: 1, classes: A, dim: engine.dim, features: new Float32Array(A * engine.dim), W: new Float32Array(engine.dim), b: new Float32Array(1), topK: 1, linear: { weights: probe.weights, bias: probe.bias }, logitScale: 1 };
+        table = {
+          experts: 1,
+          classes: A,
+          dim: engine.dim,
+          features: new Float32Array(A * engine.dim),
+          W: new Float32Array(engine.dim),
+          b: new Float32Array(1),
+          topK: 1,
+          linear: { weights: probe.weights, bias: probe.bias },
+          logitScale: 1
+        };
       } else {
         const steps: { step: number; data: Record<string, unknown> }[] = [];
         let trainRows = usable;
@@ -558,7 +690,10 @@ export class TrainingService {
           });
           trainRows = usable.filter((r) => pool.has(r.hash));
           if (trainRows.length === 0) throw new AppError('invalid_input', 'No image of the few-shot set could be read for augmented views.');
-          views = new PoolViews(trainRows.map((r) => pool.get(r.hash)!), settings.seed);
+          views = new PoolViews(
+            trainRows.map((r) => pool.get(r.hash)!),
+            settings.seed
+          );
         } else if (augment.mode === 'fresh') {
           views = new FreshViews(engine, trainRows, settings.seed);
         }
@@ -631,9 +766,19 @@ export class TrainingService {
     const { table, manifest } = importExperts(dir);
     const runId = `imported-${manifest.run}`.slice(0, 90);
     if (this.training.hasRun(runId)) {
-      throw new AppError('invalid_input', `${dir}: these experts (run ${manifest.run}) are already in this project as run ${runId}. Delete that run first to import them again.`);
+      throw new AppError(
+        'invalid_input',
+        `${dir}: these experts (run ${manifest.run}) are already in this project as run ${runId}. Delete that run first to import them again.`
+      );
     }
-    this.training.startRun({ id: runId, method: manifest.method, settings: { ...manifest.settings, importedFrom: dir }, backend: 'imported', modelId: manifest.model.id, setId: null });
+    this.training.startRun({
+      id: runId,
+      method: manifest.method,
+      settings: { ...manifest.settings, importedFrom: dir },
+      backend: 'imported',
+      modelId: manifest.model.id,
+      setId: null
+    });
     this.training.saveExpertTable(runId, encodeTable(table));
     this.training.finishRun(runId, 'done', null);
     return runId;
@@ -647,10 +792,15 @@ export class TrainingService {
   async classFeatures(runId: string, engine: OpenVocabularyEngine, names: string[]): Promise<Float32Array> {
     const run = this.training.run(runId);
     const bytes = this.training.expertTable(runId);
-    if (run.status !== 'done' || !bytes) throw new AppError('invalid_input', `Run ${runId} has not finished training (status: ${run.status}); classes can be added to a finished run only.`);
+    if (run.status !== 'done' || !bytes)
+      throw new AppError('invalid_input', `Run ${runId} has not finished training (status: ${run.status}); classes can be added to a finished run only.`);
     const table = decodeTable(bytes);
     const groups = (run.settings.groups as string[][] | undefined) ?? [];
-    if (table.linear || run.method === 'linear-probe') throw new AppError('invalid_input', `Run ${runId} is a linear probe: it has weights only for the classes it was trained on, and no text side to name new ones.`);
+    if (table.linear || run.method === 'linear-probe')
+      throw new AppError(
+        'invalid_input',
+        `Run ${runId} is a linear probe: it has weights only for the classes it was trained on, and no text side to name new ones.`
+      );
     if (run.method === 'zeroshot') {
       const templates = groups.flat();
       const vectors = engine.embedTexts(templates.flatMap((t) => names.map((n) => fillTemplate(t, n))));
@@ -661,14 +811,21 @@ export class TrainingService {
     }
     const checkpoint = this.training.checkpoint(runId);
     if (!checkpoint) {
-      throw new AppError('invalid_input', `Run ${runId} has no learned prompts stored (${run.backend === 'imported' ? 'an imported run carries only its expert table' : 'its checkpoint is gone'}), so classes cannot be added to it. Train it in this project to add classes later.`);
+      throw new AppError(
+        'invalid_input',
+        `Run ${runId} has no learned prompts stored (${run.backend === 'imported' ? 'an imported run carries only its expert table' : 'its checkpoint is gone'}), so classes cannot be added to it. Train it in this project to add classes later.`
+      );
     }
     const method = (METHODS as readonly string[]).includes(run.method) ? (run.method as PromptMethod) : 'mocoop';
     try {
       const prompts = learnedPrompts(checkpoint.state, table.experts);
       return await encodeThroughExperts(
         engine,
-        { groups: groupsFor(method, groups, run.settings.promptTemplate as string | undefined), underscoresAsSpaces: (run.settings.underscoresAsSpaces as boolean | undefined) ?? true, released: run.settings.preset === 'released-code' },
+        {
+          groups: groupsFor(method, groups, run.settings.promptTemplate as string | undefined),
+          underscoresAsSpaces: (run.settings.underscoresAsSpaces as boolean | undefined) ?? true,
+          released: run.settings.preset === 'released-code'
+        },
         prompts,
         names
       );
@@ -684,7 +841,12 @@ export class TrainingService {
    * row per added class and expert. Stored as a derived table beside the run's own (which, with its
    * metrics and predictions, never changes), keyed by the added names; computed once.
    */
-  async extendClasses(runId: string, engine: OpenVocabularyEngine, names: string[], source: string | null): Promise<{ table: ExpertTable; classes: string[]; added: string[]; key: string | null }> {
+  async extendClasses(
+    runId: string,
+    engine: OpenVocabularyEngine,
+    names: string[],
+    source: string | null
+  ): Promise<{ table: ExpertTable; classes: string[]; added: string[]; key: string | null }> {
     const run = this.training.run(runId);
     const bytes = this.training.expertTable(runId);
     if (!bytes) throw new AppError('invalid_input', `Run ${runId} has no trained experts (status: ${run.status}).`);
@@ -785,11 +947,21 @@ export class TrainingService {
       rowOfName = (name) => extended.classes.indexOf(name);
       baseNames = names;
       newNames = [];
-      openVocabulary = { classes_from: classesFrom.store.file, trained: names.filter((n) => !extended.added.includes(n)), added: names.filter((n) => extended.added.includes(n)), derived_table: extended.key };
+      openVocabulary = {
+        classes_from: classesFrom.store.file,
+        trained: names.filter((n) => !extended.added.includes(n)),
+        added: names.filter((n) => extended.added.includes(n)),
+        derived_table: extended.key
+      };
     }
     const byId = !on && !classesFrom && Array.isArray(run.settings.classIds);
     const matched = matchRunClasses(
-      { base: baseNames, new: newNames, baseIds: byId ? (run.settings.classIds as number[]) : undefined, newIds: byId ? ((run.settings.virtualClassIds as number[] | undefined) ?? []) : undefined },
+      {
+        base: baseNames,
+        new: newNames,
+        baseIds: byId ? (run.settings.classIds as number[]) : undefined,
+        newIds: byId ? ((run.settings.virtualClassIds as number[] | undefined) ?? []) : undefined
+      },
       classes,
       byId
     );
@@ -809,7 +981,12 @@ export class TrainingService {
       tests = pool.filter((r) => usedIds.has(r.labelId!));
     }
     if (tests.length === 0) {
-      throw new AppError('invalid_input', split === 'val' ? 'No labeled validation images of these classes. Move some labeled images to the validation split (V on the Images page).' : 'No labeled test images to evaluate on. Move some labeled images to the test split.');
+      throw new AppError(
+        'invalid_input',
+        split === 'val'
+          ? 'No labeled validation images of these classes. Move some labeled images to the validation split (V on the Images page).'
+          : 'No labeled test images to evaluate on. Move some labeled images to the test split.'
+      );
     }
     // Images of classes the run does not know are left out, and counted.
     const excluded = new Map<number, number>();
@@ -832,7 +1009,17 @@ export class TrainingService {
         perClass[truth]!.images++;
         if (p.predicted < 0) return;
         const probabilities = classProbabilities(p.scores, scale);
-        stored.push({ imageId: r.id, labelId: r.labelId!, predictedClassId: ids[p.predicted]!, correct: p.predicted === truth, topExperts: p.topExperts, topWeights: p.topWeights, router: p.router, pHard: p.pHard, confidence: probabilities[p.predicted]! });
+        stored.push({
+          imageId: r.id,
+          labelId: r.labelId!,
+          predictedClassId: ids[p.predicted]!,
+          correct: p.predicted === truth,
+          topExperts: p.topExperts,
+          topWeights: p.topWeights,
+          router: p.router,
+          pHard: p.pHard,
+          confidence: probabilities[p.predicted]!
+        });
         confusion[truth]![p.predicted]!++;
         if (p.predicted === truth) perClass[truth]!.correct++;
         load[p.topExperts[0]!]++;
@@ -852,7 +1039,12 @@ export class TrainingService {
     };
     const b2n = newNames.length > 0;
     const main = evalGroup(b2n ? match.used.filter((m) => m.role === 'base') : match.used, b2n ? 'base' : 'all');
-    const novel = b2n ? evalGroup(match.used.filter((m) => m.role === 'new'), 'new') : null;
+    const novel = b2n
+      ? evalGroup(
+          match.used.filter((m) => m.role === 'new'),
+          'new'
+        )
+      : null;
     const images = main.images + (novel?.images ?? 0);
     // A side with no images has no accuracy (and then there is no H).
     const baseAccuracy = b2n && main.images ? main.accuracy : null;

@@ -103,8 +103,10 @@ function refuseIfNotWritable(file: string, dir: string, create: boolean): void {
     if (code) throw readOnlyProjectError(file, why(code, 'it'));
   }
   const dirCode = denied(dir);
-  if (dirCode && create) throw new AppError('unavailable', `A project cannot be created in ${dir}: ${why(dirCode, 'the folder')}. Choose a folder you can write to.`);
-  if (dirCode) throw readOnlyProjectError(file, `its folder ${dir} cannot be written (${why(dirCode, 'the folder')}), and the project keeps its journal beside it`);
+  if (dirCode && create)
+    throw new AppError('unavailable', `A project cannot be created in ${dir}: ${why(dirCode, 'the folder')}. Choose a folder you can write to.`);
+  if (dirCode)
+    throw readOnlyProjectError(file, `its folder ${dir} cannot be written (${why(dirCode, 'the folder')}), and the project keeps its journal beside it`);
 }
 
 export interface OpenOptions {

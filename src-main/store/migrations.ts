@@ -198,7 +198,8 @@ export const migrations: Migration[] = [
   },
   {
     version: 7,
-    description: 'revisions of template groups, few-shot sets, classes and settings (stale saves from another window are refused); undo per window; stored template measurements',
+    description:
+      'revisions of template groups, few-shot sets, classes and settings (stale saves from another window are refused); undo per window; stored template measurements',
     // Triggers keep the revisions, so every writer (app, CLI, another window) moves them. Every change
     // takes the next number of one counter ('#'): a revision is never reused, even by a recreated set.
     // Freezing a set (label_id, frozen) is not an edit of it and does not move its revision.
@@ -207,14 +208,25 @@ export const migrations: Migration[] = [
       INSERT INTO revisions (scope, value) VALUES ('#', 1), ('templates', 1), ('classes', 1), ('settings', 1);
       INSERT INTO revisions (scope, value) SELECT 'fewshot:' || id, 1 FROM fewshot_sets;
 ${revisionTriggers([
-        ['template_groups', 'INSERT', "'templates'"], ['template_groups', 'UPDATE', "'templates'"], ['template_groups', 'DELETE', "'templates'"],
-        ['templates', 'INSERT', "'templates'"], ['templates', 'UPDATE', "'templates'"], ['templates', 'DELETE', "'templates'"],
-        ['classes', 'INSERT', "'classes'"], ['classes', 'UPDATE', "'classes'"], ['classes', 'DELETE', "'classes'"],
-        ['project_meta', 'INSERT', "'settings'"], ['project_meta', 'UPDATE', "'settings'"], ['project_meta', 'DELETE', "'settings'"],
-        ['fewshot_sets', 'UPDATE OF name, k, seed, base_new', "'fewshot:' || NEW.id"],
-        ['fewshot_members', 'INSERT', "'fewshot:' || NEW.set_id"], ['fewshot_members', 'DELETE', "'fewshot:' || OLD.set_id"],
-        ['fewshot_classes', 'INSERT', "'fewshot:' || NEW.set_id"], ['fewshot_classes', 'UPDATE', "'fewshot:' || NEW.set_id"], ['fewshot_classes', 'DELETE', "'fewshot:' || OLD.set_id"]
-      ])}
+  ['template_groups', 'INSERT', "'templates'"],
+  ['template_groups', 'UPDATE', "'templates'"],
+  ['template_groups', 'DELETE', "'templates'"],
+  ['templates', 'INSERT', "'templates'"],
+  ['templates', 'UPDATE', "'templates'"],
+  ['templates', 'DELETE', "'templates'"],
+  ['classes', 'INSERT', "'classes'"],
+  ['classes', 'UPDATE', "'classes'"],
+  ['classes', 'DELETE', "'classes'"],
+  ['project_meta', 'INSERT', "'settings'"],
+  ['project_meta', 'UPDATE', "'settings'"],
+  ['project_meta', 'DELETE', "'settings'"],
+  ['fewshot_sets', 'UPDATE OF name, k, seed, base_new', "'fewshot:' || NEW.id"],
+  ['fewshot_members', 'INSERT', "'fewshot:' || NEW.set_id"],
+  ['fewshot_members', 'DELETE', "'fewshot:' || OLD.set_id"],
+  ['fewshot_classes', 'INSERT', "'fewshot:' || NEW.set_id"],
+  ['fewshot_classes', 'UPDATE', "'fewshot:' || NEW.set_id"],
+  ['fewshot_classes', 'DELETE', "'fewshot:' || OLD.set_id"]
+])}
       CREATE TRIGGER rev_fewshot_sets_insert AFTER INSERT ON fewshot_sets BEGIN
         UPDATE revisions SET value = value + 1 WHERE scope = '#';
         INSERT OR IGNORE INTO revisions (scope, value) VALUES ('fewshot:' || NEW.id, 0);

@@ -136,7 +136,9 @@ export class ProjectStore {
   /** Labeled images per (class, split), present and missing files counted apart. */
   labelCountsBySplit(): { classId: number; split: string; present: number; missing: number }[] {
     return this.db
-      .prepare('SELECT label_id AS classId, split, sum(missing = 0) AS present, sum(missing != 0) AS missing FROM images WHERE label_id IS NOT NULL GROUP BY label_id, split')
+      .prepare(
+        'SELECT label_id AS classId, split, sum(missing = 0) AS present, sum(missing != 0) AS missing FROM images WHERE label_id IS NOT NULL GROUP BY label_id, split'
+      )
       .all() as { classId: number; split: string; present: number; missing: number }[];
   }
 
@@ -156,7 +158,10 @@ export class ProjectStore {
     const clash = this.listClasses().find((c) => c.id !== exceptId && c.name.toLocaleLowerCase() === key);
     if (clash) {
       const same = clash.name === name;
-      throw new AppError('conflict', `A class named "${clash.name}" already exists${same ? '' : ' (class names differ only in capitals, which CLIP does not tell apart)'}. Choose another name, or merge the two classes.`);
+      throw new AppError(
+        'conflict',
+        `A class named "${clash.name}" already exists${same ? '' : ' (class names differ only in capitals, which CLIP does not tell apart)'}. Choose another name, or merge the two classes.`
+      );
     }
   }
 
@@ -277,7 +282,9 @@ export class ProjectStore {
     }
     // Every word must match the file name, one of its two innermost folders or the image's class name.
     for (const term of filter.search?.trim().split(/\s+/).filter(Boolean) ?? []) {
-      clauses.push("(file_name LIKE ? ESCAPE '\\' OR mocoop_folders(path) LIKE ? ESCAPE '\\' OR label_id IN (SELECT id FROM classes WHERE name LIKE ? ESCAPE '\\'))");
+      clauses.push(
+        "(file_name LIKE ? ESCAPE '\\' OR mocoop_folders(path) LIKE ? ESCAPE '\\' OR label_id IN (SELECT id FROM classes WHERE name LIKE ? ESCAPE '\\'))"
+      );
       const pattern = likePattern(term);
       params.push(pattern, pattern, pattern);
     }
@@ -309,22 +316,29 @@ export class ProjectStore {
 
   imageIds(filter: ImageFilter): number[] {
     const { where, params } = this.filterSql(filter);
-    return this.db.prepare(`SELECT id FROM images ${where} ORDER BY id`).pluck().all(...params) as number[];
+    return this.db
+      .prepare(`SELECT id FROM images ${where} ORDER BY id`)
+      .pluck()
+      .all(...params) as number[];
   }
 
   images(ids: number[]): ImageRow[] {
     if (ids.length === 0) return [];
-    const rows = this.db
-      .prepare(`SELECT * FROM images WHERE id IN (SELECT value FROM json_each(?))`)
-      .all(JSON.stringify(ids)) as ImageRecord[];
+    const rows = this.db.prepare(`SELECT * FROM images WHERE id IN (SELECT value FROM json_each(?))`).all(JSON.stringify(ids)) as ImageRecord[];
     const byId = new Map(rows.map((r) => [r.id, toRow(r)]));
     return ids.flatMap((id) => byId.get(id) ?? []);
   }
 
   allImagePaths(): { id: number; path: string; missing: boolean; bytes: number; hash: string }[] {
-    return (this.db.prepare('SELECT id, path, missing, bytes, hash FROM images ORDER BY id').all() as { id: number; path: string; missing: number; bytes: number; hash: string }[]).map(
-      (r) => ({ ...r, missing: r.missing === 1 })
-    );
+    return (
+      this.db.prepare('SELECT id, path, missing, bytes, hash FROM images ORDER BY id').all() as {
+        id: number;
+        path: string;
+        missing: number;
+        bytes: number;
+        hash: string;
+      }[]
+    ).map((r) => ({ ...r, missing: r.missing === 1 }));
   }
 
   imageByHash(hash: string): { id: number; path: string } | undefined {
@@ -431,7 +445,13 @@ export class ProjectStore {
    * Label history is per client (window): each window undoes and redoes its own steps only. `clientId`
    * null is the unnamed history of callers without a window (the CLI, and steps from before version 7).
    */
-  private record(field: LabelChange['field'], imageIds: number[], value: number | string | null, description: string, clientId: string | null = null): HistoryState {
+  private record(
+    field: LabelChange['field'],
+    imageIds: number[],
+    value: number | string | null,
+    description: string,
+    clientId: string | null = null
+  ): HistoryState {
     this.transaction(() => {
       const current = this.db
         .prepare(`SELECT id, ${field} AS value FROM images WHERE id IN (SELECT value FROM json_each(?))`)
@@ -464,10 +484,17 @@ export class ProjectStore {
     let moved = 0;
     this.transaction(() => {
       const current = new Map(
-        (this.db.prepare('SELECT id, split FROM images WHERE id IN (SELECT value FROM json_each(?))').all(JSON.stringify(updates.map((u) => u.id))) as { id: number; split: Split }[]).map((r) => [r.id, r.split])
+        (
+          this.db.prepare('SELECT id, split FROM images WHERE id IN (SELECT value FROM json_each(?))').all(JSON.stringify(updates.map((u) => u.id))) as {
+            id: number;
+            split: Split;
+          }[]
+        ).map((r) => [r.id, r.split])
       );
       if (current.size !== new Set(updates.map((u) => u.id)).size) throw new AppError('not_found', 'Some images no longer exist; reload the grid.');
-      const changes: LabelChange[] = updates.filter((u) => current.get(u.id) !== u.split).map((u) => ({ id: u.id, field: 'split', before: current.get(u.id)!, after: u.split }));
+      const changes: LabelChange[] = updates
+        .filter((u) => current.get(u.id) !== u.split)
+        .map((u) => ({ id: u.id, field: 'split', before: current.get(u.id)!, after: u.split }));
       moved = changes.length;
       if (changes.length === 0) return;
       this.applyChanges(changes, 'after');
@@ -482,7 +509,9 @@ export class ProjectStore {
 
   /** Whether this client (window) has steps to undo and redo. */
   history(clientId: string | null = null): HistoryState {
-    const row = this.db.prepare('SELECT coalesce(sum(undone = 0), 0) AS done, coalesce(sum(undone = 1), 0) AS undone FROM label_ops WHERE client_id IS ?').get(clientId) as {
+    const row = this.db
+      .prepare('SELECT coalesce(sum(undone = 0), 0) AS done, coalesce(sum(undone = 1), 0) AS undone FROM label_ops WHERE client_id IS ?')
+      .get(clientId) as {
       done: number;
       undone: number;
     };
@@ -509,14 +538,19 @@ export class ProjectStore {
       for (const field of ['label_id', 'split'] as const) {
         const ids = changes.filter((c) => c.field === field).map((c) => c.id);
         if (ids.length === 0) continue;
-        const rows = this.db.prepare(`SELECT id, ${field} AS value FROM images WHERE id IN (SELECT value FROM json_each(?))`).all(JSON.stringify(ids)) as { id: number; value: number | string | null }[];
+        const rows = this.db.prepare(`SELECT id, ${field} AS value FROM images WHERE id IN (SELECT value FROM json_each(?))`).all(JSON.stringify(ids)) as {
+          id: number;
+          value: number | string | null;
+        }[];
         for (const r of rows) now.set(`${field}:${r.id}`, r.value);
       }
       const applicable = changes.filter((c) => now.has(`${c.field}:${c.id}`) && now.get(`${c.field}:${c.id}`) === c[expected]);
       this.applyChanges(applicable, direction === 'undo' ? 'before' : 'after');
       this.db.prepare('UPDATE label_ops SET undone = ? WHERE id = ?').run(direction === 'undo' ? 1 : 0, op.id);
       const kept = new Set(changes.filter((c) => !applicable.includes(c)).map((c) => c.id)).size;
-      const note = kept ? ` (${kept} image${kept === 1 ? '' : 's'} changed since in another window or deleted kept as ${kept === 1 ? 'it is' : 'they are'})` : '';
+      const note = kept
+        ? ` (${kept} image${kept === 1 ? '' : 's'} changed since in another window or deleted kept as ${kept === 1 ? 'it is' : 'they are'})`
+        : '';
       return {
         ...this.history(clientId),
         changedImageIds: [...new Set(applicable.map((c) => c.id))],

@@ -41,7 +41,10 @@ function describe(scope: RevisionScope, name?: string): string {
 
 /** The refusal of a save made against an old revision: nothing was written; reload, or save again over the other change. */
 export function staleRevisionError(scope: RevisionScope, name?: string): AppError {
-  return new AppError('stale_revision', `${describe(scope, name)} changed in another window — reload or overwrite. Nothing was saved: reload to see the other change, or overwrite it with yours.`);
+  return new AppError(
+    'stale_revision',
+    `${describe(scope, name)} changed in another window — reload or overwrite. Nothing was saved: reload to see the other change, or overwrite it with yours.`
+  );
 }
 
 /** Throws the stale-revision refusal when `expected` is given and is not the scope's revision now. */

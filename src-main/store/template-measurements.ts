@@ -16,7 +16,13 @@ export function groupsKey(groups: string[][]): string {
 export function saveMeasurement(db: Db, modelId: string, groups: string[][], result: TemplateAnalysis, seconds: number): TemplateAnalysis {
   const measuredAt = new Date().toISOString();
   const stored = { ...result, modelId, measuredAt, seconds };
-  db.prepare('INSERT OR REPLACE INTO template_measurements (model_id, groups_key, result, seconds, measured_at) VALUES (?, ?, ?, ?, ?)').run(modelId, groupsKey(groups), JSON.stringify(stored), seconds, measuredAt);
+  db.prepare('INSERT OR REPLACE INTO template_measurements (model_id, groups_key, result, seconds, measured_at) VALUES (?, ?, ?, ?, ?)').run(
+    modelId,
+    groupsKey(groups),
+    JSON.stringify(stored),
+    seconds,
+    measuredAt
+  );
   return stored;
 }
 

@@ -112,7 +112,8 @@ export class TrainingStore {
     checkWithContract(requests['templates.setGroups'].input, { groups }, (where) => where);
     const clean = groups.map((g, i) => {
       const name = g.name.trim() || `Group ${i + 1}`;
-      if (g.templates.length === 0) throw new AppError('invalid_input', `Group "${name}" has no templates; every group needs at least one (its first initialises the expert).`);
+      if (g.templates.length === 0)
+        throw new AppError('invalid_input', `Group "${name}" has no templates; every group needs at least one (its first initialises the expert).`);
       return { name, templates: g.templates.map((t, k) => validateTemplate(t, `group "${name}", template ${k + 1}`)) };
     });
     this.project.transaction(() => {
@@ -129,11 +130,21 @@ export class TrainingStore {
 
   // ---- few-shot sets -----------------------------------------------------------------------------
 
-  createFewShotSet(input: { name: string; k: number | null; seed: number | null; imageIds: number[]; baseClassIds: number[]; newClassIds: number[] }): FewShotSet {
-    if (this.db.prepare('SELECT 1 FROM fewshot_sets WHERE name = ?').get(input.name)) throw new AppError('conflict', `A few-shot set named "${input.name}" already exists.`);
+  createFewShotSet(input: {
+    name: string;
+    k: number | null;
+    seed: number | null;
+    imageIds: number[];
+    baseClassIds: number[];
+    newClassIds: number[];
+  }): FewShotSet {
+    if (this.db.prepare('SELECT 1 FROM fewshot_sets WHERE name = ?').get(input.name))
+      throw new AppError('conflict', `A few-shot set named "${input.name}" already exists.`);
     const id = this.project.transaction(() => {
       const setId = Number(
-        this.db.prepare('INSERT INTO fewshot_sets (name, k, seed, base_new) VALUES (?, ?, ?, ?)').run(input.name, input.k, input.seed, input.newClassIds.length ? 1 : 0).lastInsertRowid
+        this.db
+          .prepare('INSERT INTO fewshot_sets (name, k, seed, base_new) VALUES (?, ?, ?, ?)')
+          .run(input.name, input.k, input.seed, input.newClassIds.length ? 1 : 0).lastInsertRowid
       );
       const member = this.db.prepare('INSERT INTO fewshot_members (set_id, image_id) VALUES (?, ?)');
       input.imageIds.forEach((imageId) => member.run(setId, imageId));
@@ -147,11 +158,13 @@ export class TrainingStore {
 
   fewShotSet(id: number): FewShotSet {
     const row = this.db.prepare('SELECT * FROM fewshot_sets WHERE id = ?').get(id) as
-      | { id: number; name: string; k: number | null; seed: number | null; base_new: number; frozen: number }
-      | undefined;
+      { id: number; name: string; k: number | null; seed: number | null; base_new: number; frozen: number } | undefined;
     if (!row) throw new AppError('not_found', `Few-shot set #${id} does not exist.`);
     const imageIds = this.db.prepare('SELECT image_id FROM fewshot_members WHERE set_id = ? ORDER BY image_id').pluck().all(id) as number[];
-    const roles = this.db.prepare('SELECT class_id, role FROM fewshot_classes WHERE set_id = ? ORDER BY class_id').all(id) as { class_id: number; role: string }[];
+    const roles = this.db.prepare('SELECT class_id, role FROM fewshot_classes WHERE set_id = ? ORDER BY class_id').all(id) as {
+      class_id: number;
+      role: string;
+    }[];
     return {
       id: row.id,
       name: row.name,
@@ -178,12 +191,18 @@ export class TrainingStore {
   }
 
   /** Replaces a set's name, members and class roles in one transaction (callers copy frozen sets first). */
-  updateFewShotSet(id: number, input: { name: string; k: number | null; seed: number | null; imageIds: number[]; baseClassIds: number[]; newClassIds: number[] }): FewShotSet {
+  updateFewShotSet(
+    id: number,
+    input: { name: string; k: number | null; seed: number | null; imageIds: number[]; baseClassIds: number[]; newClassIds: number[] }
+  ): FewShotSet {
     const current = this.fewShotSet(id);
     if (current.frozen) throw new AppError('conflict', `"${current.name}" is used by a run; its contents cannot change (edit a copy).`);
-    if (this.db.prepare('SELECT 1 FROM fewshot_sets WHERE name = ? AND id != ?').get(input.name, id)) throw new AppError('conflict', `A few-shot set named "${input.name}" already exists.`);
+    if (this.db.prepare('SELECT 1 FROM fewshot_sets WHERE name = ? AND id != ?').get(input.name, id))
+      throw new AppError('conflict', `A few-shot set named "${input.name}" already exists.`);
     this.project.transaction(() => {
-      this.db.prepare('UPDATE fewshot_sets SET name = ?, k = ?, seed = ?, base_new = ? WHERE id = ?').run(input.name, input.k, input.seed, input.newClassIds.length ? 1 : 0, id);
+      this.db
+        .prepare('UPDATE fewshot_sets SET name = ?, k = ?, seed = ?, base_new = ? WHERE id = ?')
+        .run(input.name, input.k, input.seed, input.newClassIds.length ? 1 : 0, id);
       this.db.prepare('DELETE FROM fewshot_members WHERE set_id = ?').run(id);
       this.db.prepare('DELETE FROM fewshot_classes WHERE set_id = ?').run(id);
       const member = this.db.prepare('INSERT INTO fewshot_members (set_id, image_id) VALUES (?, ?)');
@@ -198,7 +217,8 @@ export class TrainingStore {
   /** A name is metadata: renaming is allowed even for a frozen set (runs keep their set by id). */
   renameFewShotSet(id: number, name: string): FewShotSet {
     this.fewShotSet(id);
-    if (this.db.prepare('SELECT 1 FROM fewshot_sets WHERE name = ? AND id != ?').get(name, id)) throw new AppError('conflict', `A few-shot set named "${name}" already exists.`);
+    if (this.db.prepare('SELECT 1 FROM fewshot_sets WHERE name = ? AND id != ?').get(name, id))
+      throw new AppError('conflict', `A few-shot set named "${name}" already exists.`);
     this.db.prepare('UPDATE fewshot_sets SET name = ? WHERE id = ?').run(name, id);
     return this.fewShotSet(id);
   }
@@ -207,7 +227,11 @@ export class TrainingStore {
   deleteFewShotSet(id: number): void {
     const set = this.fewShotSet(id);
     const runs = this.db.prepare('SELECT count(*) FROM runs WHERE set_id = ?').pluck().get(id) as number;
-    if (runs > 0) throw new AppError('conflict', `"${set.name}" is used by ${runs} run${runs === 1 ? '' : 's'} and is kept so their reports stay reproducible. Delete those runs first (Train page) to delete it.`);
+    if (runs > 0)
+      throw new AppError(
+        'conflict',
+        `"${set.name}" is used by ${runs} run${runs === 1 ? '' : 's'} and is kept so their reports stay reproducible. Delete those runs first (Train page) to delete it.`
+      );
     this.db.prepare('DELETE FROM fewshot_sets WHERE id = ?').run(id);
   }
 
@@ -228,7 +252,9 @@ export class TrainingStore {
   freezeSet(id: number): void {
     this.project.transaction(() => {
       if (this.db.prepare('SELECT frozen FROM fewshot_sets WHERE id = ?').pluck().get(id) === 1) return;
-      this.db.prepare('UPDATE fewshot_members SET label_id = (SELECT label_id FROM images WHERE images.id = fewshot_members.image_id) WHERE set_id = ?').run(id);
+      this.db
+        .prepare('UPDATE fewshot_members SET label_id = (SELECT label_id FROM images WHERE images.id = fewshot_members.image_id) WHERE set_id = ?')
+        .run(id);
       this.db.prepare('UPDATE fewshot_sets SET frozen = 1 WHERE id = ?').run(id);
     });
   }
@@ -247,7 +273,11 @@ export class TrainingStore {
    */
   private assertNoLiveRun(except?: string): void {
     const now = Date.now() / 1000;
-    const running = this.db.prepare("SELECT id, heartbeat_at, pid FROM runs WHERE status = 'running' AND id IS NOT ?").all(except ?? null) as { id: string; heartbeat_at: number | null; pid: number | null }[];
+    const running = this.db.prepare("SELECT id, heartbeat_at, pid FROM runs WHERE status = 'running' AND id IS NOT ?").all(except ?? null) as {
+      id: string;
+      heartbeat_at: number | null;
+      pid: number | null;
+    }[];
     for (const r of running) {
       if (isLive(r, now)) {
         throw new AppError('busy', `Run ${r.id} is still training in this project. Wait for it to finish or cancel it first.`);
@@ -265,7 +295,9 @@ export class TrainingStore {
     const running = this.db.prepare("SELECT id, pid FROM runs WHERE status = 'running'").all() as { id: string; pid: number | null }[];
     for (const r of running) {
       if (isAlive(r.pid)) continue;
-      this.db.prepare("UPDATE runs SET status = 'cancelled', error = 'interrupted: its process stopped; resume it to continue' WHERE id = ? AND status = 'running'").run(r.id);
+      this.db
+        .prepare("UPDATE runs SET status = 'cancelled', error = 'interrupted: its process stopped; resume it to continue' WHERE id = ? AND status = 'running'")
+        .run(r.id);
     }
   }
 
@@ -288,7 +320,11 @@ export class TrainingStore {
   /** Deletes a run with its steps, predictions and checkpoint; a run still training is refused. */
   deleteRun(runId: string): void {
     this.run(runId);
-    const row = this.db.prepare('SELECT status, heartbeat_at, pid FROM runs WHERE id = ?').get(runId) as { status: string; heartbeat_at: number | null; pid: number | null };
+    const row = this.db.prepare('SELECT status, heartbeat_at, pid FROM runs WHERE id = ?').get(runId) as {
+      status: string;
+      heartbeat_at: number | null;
+      pid: number | null;
+    };
     if (row.status === 'running' && isLive(row, Date.now() / 1000)) throw new AppError('busy', `Run ${runId} is still training. Cancel it first.`);
     this.db.prepare('DELETE FROM runs WHERE id = ?').run(runId);
   }
@@ -301,7 +337,8 @@ export class TrainingStore {
       if (run.status === 'done') throw new AppError('invalid_input', `Run ${runId} has already finished.`);
       if (run.status === 'running') {
         const live = this.db.prepare('SELECT heartbeat_at, pid FROM runs WHERE id = ?').get(runId) as { heartbeat_at: number | null; pid: number | null };
-        if (isAlive(live.pid) && live.heartbeat_at !== null && Date.now() / 1000 - live.heartbeat_at < HEARTBEAT_TIMEOUT_S) throw new AppError('busy', `Run ${runId} is still training.`);
+        if (isAlive(live.pid) && live.heartbeat_at !== null && Date.now() / 1000 - live.heartbeat_at < HEARTBEAT_TIMEOUT_S)
+          throw new AppError('busy', `Run ${runId} is still training.`);
       }
       this.db.prepare("UPDATE runs SET status = 'running', error = NULL, heartbeat_at = ?, pid = ? WHERE id = ?").run(Date.now() / 1000, process.pid, runId);
       const checkpoint = this.checkpoint(runId);
@@ -337,7 +374,9 @@ export class TrainingStore {
       stride === 1
         ? (this.db.prepare('SELECT data FROM run_steps WHERE run_id = ? ORDER BY step').pluck().all(runId) as string[])
         : (this.db
-            .prepare('SELECT data FROM run_steps WHERE run_id = ? AND (step % ? = 0 OR step = (SELECT max(step) FROM run_steps WHERE run_id = ?)) ORDER BY step')
+            .prepare(
+              'SELECT data FROM run_steps WHERE run_id = ? AND (step % ? = 0 OR step = (SELECT max(step) FROM run_steps WHERE run_id = ?)) ORDER BY step'
+            )
             .pluck()
             .all(runId, stride, runId) as string[]);
     const steps: Record<string, unknown>[] = [];
@@ -383,19 +422,40 @@ export class TrainingStore {
   }
 
   finishRun(runId: string, status: RunRecord['status'], metrics: Record<string, unknown> | null, error?: string): void {
-    this.db.prepare("UPDATE runs SET status = ?, metrics = ?, error = ?, finished_at = datetime('now') WHERE id = ?").run(status, metrics ? JSON.stringify(metrics) : null, error ?? null, runId);
+    this.db
+      .prepare("UPDATE runs SET status = ?, metrics = ?, error = ?, finished_at = datetime('now') WHERE id = ?")
+      .run(status, metrics ? JSON.stringify(metrics) : null, error ?? null, runId);
   }
 
   savePredictions(runId: string, rows: StoredPrediction[]): void {
     const insert = this.db.prepare('INSERT OR REPLACE INTO run_predictions (run_id, image_id, predicted_class_id, correct, data) VALUES (?, ?, ?, ?, ?)');
     this.project.transaction(() => {
       this.db.prepare('DELETE FROM run_predictions WHERE run_id = ?').run(runId);
-      for (const r of rows) insert.run(runId, r.imageId, r.predictedClassId, r.correct ? 1 : 0, JSON.stringify({ topExperts: r.topExperts, topWeights: r.topWeights, router: r.router, pHard: r.pHard, labelId: r.labelId, ...(r.confidence !== undefined ? { confidence: r.confidence } : {}) }));
+      for (const r of rows)
+        insert.run(
+          runId,
+          r.imageId,
+          r.predictedClassId,
+          r.correct ? 1 : 0,
+          JSON.stringify({
+            topExperts: r.topExperts,
+            topWeights: r.topWeights,
+            router: r.router,
+            pHard: r.pHard,
+            labelId: r.labelId,
+            ...(r.confidence !== undefined ? { confidence: r.confidence } : {})
+          })
+        );
     });
   }
 
   predictions(runId: string): StoredPrediction[] {
-    const rows = this.db.prepare('SELECT image_id, predicted_class_id, correct, data FROM run_predictions WHERE run_id = ? ORDER BY image_id').all(runId) as { image_id: number; predicted_class_id: number; correct: number; data: string }[];
+    const rows = this.db.prepare('SELECT image_id, predicted_class_id, correct, data FROM run_predictions WHERE run_id = ? ORDER BY image_id').all(runId) as {
+      image_id: number;
+      predicted_class_id: number;
+      correct: number;
+      data: string;
+    }[];
     return rows.map((r) => {
       const d = JSON.parse(r.data) as Omit<StoredPrediction, 'imageId' | 'predictedClassId' | 'correct'>;
       return { imageId: r.image_id, predictedClassId: r.predicted_class_id, correct: r.correct === 1, ...d };
@@ -420,16 +480,23 @@ export class TrainingStore {
       .run(runId, derived.key, JSON.stringify(derived.classes), JSON.stringify(derived.added), derived.source, table);
   }
 
-  derivedTable(runId: string, key: string): { key: string; classes: string[]; added: string[]; source: string | null; createdAt: string; table: Buffer } | null {
-    const row = this.db.prepare('SELECT key, classes, added, source, created_at, expert_table FROM run_class_tables WHERE run_id = ? AND key = ?').get(runId, key) as
-      | { key: string; classes: string; added: string; source: string | null; created_at: string; expert_table: Buffer }
-      | undefined;
-    return row ? { key: row.key, classes: JSON.parse(row.classes), added: JSON.parse(row.added), source: row.source, createdAt: row.created_at, table: row.expert_table } : null;
+  derivedTable(
+    runId: string,
+    key: string
+  ): { key: string; classes: string[]; added: string[]; source: string | null; createdAt: string; table: Buffer } | null {
+    const row = this.db
+      .prepare('SELECT key, classes, added, source, created_at, expert_table FROM run_class_tables WHERE run_id = ? AND key = ?')
+      .get(runId, key) as { key: string; classes: string; added: string; source: string | null; created_at: string; expert_table: Buffer } | undefined;
+    return row
+      ? { key: row.key, classes: JSON.parse(row.classes), added: JSON.parse(row.added), source: row.source, createdAt: row.created_at, table: row.expert_table }
+      : null;
   }
 
   /** A run's derived tables (without their bytes), oldest first. */
   derivedTables(runId: string): { key: string; classes: string[]; added: string[]; source: string | null; createdAt: string }[] {
-    const rows = this.db.prepare('SELECT key, classes, added, source, created_at FROM run_class_tables WHERE run_id = ? ORDER BY created_at, key').all(runId) as { key: string; classes: string; added: string; source: string | null; created_at: string }[];
+    const rows = this.db
+      .prepare('SELECT key, classes, added, source, created_at FROM run_class_tables WHERE run_id = ? ORDER BY created_at, key')
+      .all(runId) as { key: string; classes: string; added: string; source: string | null; created_at: string }[];
     return rows.map((r) => ({ key: r.key, classes: JSON.parse(r.classes), added: JSON.parse(r.added), source: r.source, createdAt: r.created_at }));
   }
 
@@ -439,7 +506,21 @@ export class TrainingStore {
 
   run(runId: string): RunRecord {
     const row = this.db.prepare('SELECT * FROM runs WHERE id = ?').get(runId) as
-      | { id: string; method: string; status: RunRecord['status']; settings: string; backend: string; model_id: string; set_id: number | null; metrics: string | null; error: string | null; created_at: string; finished_at: string | null; name?: string | null; note?: string | null }
+      | {
+          id: string;
+          method: string;
+          status: RunRecord['status'];
+          settings: string;
+          backend: string;
+          model_id: string;
+          set_id: number | null;
+          metrics: string | null;
+          error: string | null;
+          created_at: string;
+          finished_at: string | null;
+          name?: string | null;
+          note?: string | null;
+        }
       | undefined;
     if (!row) throw new AppError('not_found', `No run "${runId}" in this project.`);
     return {

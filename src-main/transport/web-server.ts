@@ -308,8 +308,20 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
     server.once('error', (error: NodeJS.ErrnoException) => {
       sockets.close();
       const wanted = options.port ?? 0;
-      if (error.code === 'EADDRINUSE') reject(new AppError('unavailable', `Port ${wanted} on 127.0.0.1 is already in use by another program (perhaps another MoCoOp Workbench). Choose another port with --port N, or --port 0 for any free one.`));
-      else if (error.code === 'EACCES') reject(new AppError('unavailable', `Port ${wanted} needs administrator rights on this system. Choose a port above 1023 with --port N, or --port 0 for any free one.`));
+      if (error.code === 'EADDRINUSE')
+        reject(
+          new AppError(
+            'unavailable',
+            `Port ${wanted} on 127.0.0.1 is already in use by another program (perhaps another MoCoOp Workbench). Choose another port with --port N, or --port 0 for any free one.`
+          )
+        );
+      else if (error.code === 'EACCES')
+        reject(
+          new AppError(
+            'unavailable',
+            `Port ${wanted} needs administrator rights on this system. Choose a port above 1023 with --port N, or --port 0 for any free one.`
+          )
+        );
       else reject(error);
     });
     server.listen(options.port ?? 0, '127.0.0.1', () => resolve());

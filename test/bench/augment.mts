@@ -31,7 +31,8 @@ export async function benchAugmentation(modelDir: string): Promise<Record<string
   const engine = ClipEngine.load(modelDir);
   try {
     const images = [];
-    for (let i = 0; i < count; i++) images.push({ path: await makeImage(path.join(dir, `img_${i}.jpg`), i + 1, { width: 500, height: 375 }), hash: `bench-${i}` });
+    for (let i = 0; i < count; i++)
+      images.push({ path: await makeImage(path.join(dir, `img_${i}.jpg`), i + 1, { width: 500, height: 375 }), hash: `bench-${i}` });
     const towers = await engine.frozenTowers();
     log(`augment: ${count} images 500×375, batch ${batch}, image tower: ${towers.detail}`);
     // Warm-up: opens the image tower.
@@ -64,18 +65,30 @@ export async function benchAugmentation(modelDir: string): Promise<Record<string
       }
     });
     const poolSeconds = (performance.now() - t0) / 1000;
-    const sampler = new PoolViews(images.map((im) => pool.get(im.hash)!), 1);
+    const sampler = new PoolViews(
+      images.map((im) => pool.get(im.hash)!),
+      1
+    );
     const t1 = performance.now();
     const sampledSteps = 200;
     for (let s = 0; s < sampledSteps; s++) await sampler.features(Math.floor(s / batches.length), batches[s % batches.length]!);
     const poolStep = (performance.now() - t1) / 1000 / sampledSteps;
-    log(`augment pool: ${poolSeconds.toFixed(1)} s to encode ${encoded} views once (${(poolSeconds / encoded).toFixed(3)} s per view), ${(poolStep * 1e6).toFixed(0)} µs per step`);
+    log(
+      `augment pool: ${poolSeconds.toFixed(1)} s to encode ${encoded} views once (${(poolSeconds / encoded).toFixed(3)} s per view), ${(poolStep * 1e6).toFixed(0)} µs per step`
+    );
     return {
       backend: towers.detail,
       images: count,
       batch,
       fresh: { secondsPerStep: r3(freshStep), firstStepSeconds: r3(freshTimes[0]!), viewsPerSecond: r3(batch / freshStep) },
-      pool: { views, encodedViews: encoded, secondsToEncodePool: r3(poolSeconds), secondsPerView: r3(poolSeconds / encoded), secondsPerStep: poolStep, upFrontSecondsPerImage: r3((poolSeconds / encoded) * views) },
+      pool: {
+        views,
+        encodedViews: encoded,
+        secondsToEncodePool: r3(poolSeconds),
+        secondsPerView: r3(poolSeconds / encoded),
+        secondsPerStep: poolStep,
+        upFrontSecondsPerImage: r3((poolSeconds / encoded) * views)
+      },
       cores: os.cpus().length
     };
   } finally {

@@ -17,8 +17,27 @@ const quick = process.env.BENCH_QUICK === '1';
 
 const VIT_B16 = {
   projection_dim: 512,
-  text_config: { hidden_size: 512, intermediate_size: 2048, num_hidden_layers: 12, num_attention_heads: 8, vocab_size: 49408, max_position_embeddings: 77, layer_norm_eps: 1e-5, hidden_act: 'quick_gelu' },
-  vision_config: { hidden_size: 768, intermediate_size: 3072, num_hidden_layers: 12, num_attention_heads: 12, image_size: 224, patch_size: 16, num_channels: 3, layer_norm_eps: 1e-5, hidden_act: 'quick_gelu' }
+  text_config: {
+    hidden_size: 512,
+    intermediate_size: 2048,
+    num_hidden_layers: 12,
+    num_attention_heads: 8,
+    vocab_size: 49408,
+    max_position_embeddings: 77,
+    layer_norm_eps: 1e-5,
+    hidden_act: 'quick_gelu'
+  },
+  vision_config: {
+    hidden_size: 768,
+    intermediate_size: 3072,
+    num_hidden_layers: 12,
+    num_attention_heads: 12,
+    image_size: 224,
+    patch_size: 16,
+    num_channels: 3,
+    layer_norm_eps: 1e-5,
+    hidden_act: 'quick_gelu'
+  }
 };
 
 /** Writes config.json + a random F32 model.safetensors with every tensor the config (ViT-B/16 by default) needs. */
@@ -61,7 +80,9 @@ class PlainDense extends Dense {
 
 function plainTextEncoder(text: TextEncoder): TextEncoder {
   const plain = (d: Dense) => new PlainDense(d.wT, d.b, d.w);
-  const blocks = text.blocks.map((b) => new Block({ ...b.w, q: plain(b.w.q), k: plain(b.w.k), v: plain(b.w.v), out: plain(b.w.out), fc1: plain(b.w.fc1), fc2: plain(b.w.fc2) }, b.heads));
+  const blocks = text.blocks.map(
+    (b) => new Block({ ...b.w, q: plain(b.w.q), k: plain(b.w.k), v: plain(b.w.v), out: plain(b.w.out), fc1: plain(b.w.fc1), fc2: plain(b.w.fc2) }, b.heads)
+  );
   return new TextEncoder(text.config, text.tokenEmbedding, text.positionEmbedding, blocks, text.finalLn, plain(text.projection));
 }
 
@@ -114,7 +135,21 @@ export async function benchClip(): Promise<Record<string, unknown>> {
   // Reference ViT: the same blocks with transposed dense products.
   const transposedOf = (d: Dense) => new PlainDense(d.wT, d.b, tf.transpose(d.wT) as Tensor2D);
   const vision = model.vision;
-  const refBlocks = vision.blocks.map((b) => new Block({ ...b.w, q: transposedOf(b.w.q), k: transposedOf(b.w.k), v: transposedOf(b.w.v), out: transposedOf(b.w.out), fc1: transposedOf(b.w.fc1), fc2: transposedOf(b.w.fc2) }, b.heads));
+  const refBlocks = vision.blocks.map(
+    (b) =>
+      new Block(
+        {
+          ...b.w,
+          q: transposedOf(b.w.q),
+          k: transposedOf(b.w.k),
+          v: transposedOf(b.w.v),
+          out: transposedOf(b.w.out),
+          fc1: transposedOf(b.w.fc1),
+          fc2: transposedOf(b.w.fc2)
+        },
+        b.heads
+      )
+  );
   const refVision = Object.assign(Object.create(Object.getPrototypeOf(vision)), vision, { blocks: refBlocks });
   const imageRefSeconds = time(() => tf.dispose(refVision.encode(pixels, batch)), 1, false);
   refBlocks.forEach((b) => [b.w.q, b.w.k, b.w.v, b.w.out, b.w.fc1, b.w.fc2].forEach((d) => d.w?.dispose()));
@@ -129,17 +164,21 @@ export async function benchClip(): Promise<Record<string, unknown>> {
   const plain = plainTextEncoder(model.text);
   const padded = ids.map((row) => [...row, ...Array(77 - row.length).fill(0)]);
   // The reference runs the full 77-token context (no truncation to the longest EOT).
-  const textRefSeconds = time(() => {
-    const embeds = plain.embedTokens(padded, 77);
-    const mask = causalMask(77);
-    let x = tf.tidy(() => tf.reshape(tf.add(embeds, plain.positionEmbedding), [prompts * 77, 512]) as Tensor2D);
-    for (const b of plain.blocks) {
-      const next = tf.tidy(() => b.apply(x, prompts, 77, mask));
-      x.dispose();
-      x = next;
-    }
-    tf.dispose([embeds, x, mask]);
-  }, 1, false);
+  const textRefSeconds = time(
+    () => {
+      const embeds = plain.embedTokens(padded, 77);
+      const mask = causalMask(77);
+      let x = tf.tidy(() => tf.reshape(tf.add(embeds, plain.positionEmbedding), [prompts * 77, 512]) as Tensor2D);
+      for (const b of plain.blocks) {
+        const next = tf.tidy(() => b.apply(x, prompts, 77, mask));
+        x.dispose();
+        x = next;
+      }
+      tf.dispose([embeds, x, mask]);
+    },
+    1,
+    false
+  );
   log(`text forward (reference, 77 tokens): ${textRefSeconds.toFixed(2)} s`);
 
   const embeds = model.text.embedTokens(ids, 16);
@@ -151,13 +190,17 @@ export async function benchClip(): Promise<Record<string, unknown>> {
   log(`text forward+backward: ${gradSeconds.toFixed(2)} s`);
   // Reference: plain autograd over the whole encoder with default dense gradients, in chunks of 20
   // prompts (one tape over all 100 exceeds the 4 GiB wasm heap).
-  const gradRefSeconds = time(() => {
-    for (let c = 0; c < prompts; c += 20) {
-      const chunk = tf.slice(embeds, [c, 0, 0], [20, 16, 512]);
-      const g = tf.grad((e: Tensor) => tf.sum(tf.mul(plain.encodeEmbeddings(e as Tensor3D, eot.slice(c, c + 20)), tf.slice(dF, [c, 0], [20, 512]))))(chunk);
-      tf.dispose([chunk, g]);
-    }
-  }, 1, false);
+  const gradRefSeconds = time(
+    () => {
+      for (let c = 0; c < prompts; c += 20) {
+        const chunk = tf.slice(embeds, [c, 0, 0], [20, 16, 512]);
+        const g = tf.grad((e: Tensor) => tf.sum(tf.mul(plain.encodeEmbeddings(e as Tensor3D, eot.slice(c, c + 20)), tf.slice(dF, [c, 0], [20, 512]))))(chunk);
+        tf.dispose([chunk, g]);
+      }
+    },
+    1,
+    false
+  );
   log(`text forward+backward (reference): ${gradRefSeconds.toFixed(2)} s`);
   tf.dispose([embeds, dF]);
   clearInterval(timer);
@@ -168,10 +211,26 @@ export async function benchClip(): Promise<Record<string, unknown>> {
   return {
     backend: `${backend.name} · ${backend.device}`,
     model: 'ViT-B/16 shapes, random weights',
-    load: { seconds: round(loadSeconds), weightsMiB: round(weightsBytes / 2 ** 20, 0), peakRssIncreaseMiB: round(loadPeak / 2 ** 20, 0), extraCopies: round(loadPeak / weightsBytes - 1) },
-    imageEncoding: { batch, imagesPerSecond: round(batch / imageSeconds), referenceImagesPerSecond: round(batch / imageRefSeconds), speedup: round(imageRefSeconds / imageSeconds) },
+    load: {
+      seconds: round(loadSeconds),
+      weightsMiB: round(weightsBytes / 2 ** 20, 0),
+      peakRssIncreaseMiB: round(loadPeak / 2 ** 20, 0),
+      extraCopies: round(loadPeak / weightsBytes - 1)
+    },
+    imageEncoding: {
+      batch,
+      imagesPerSecond: round(batch / imageSeconds),
+      referenceImagesPerSecond: round(batch / imageRefSeconds),
+      speedup: round(imageRefSeconds / imageSeconds)
+    },
     textForward: { prompts, tokens: 16, seconds: round(textSeconds), referenceSeconds: round(textRefSeconds), speedup: round(textRefSeconds / textSeconds) },
-    textForwardBackward: { prompts, tokens: 16, seconds: round(gradSeconds), referenceSeconds: round(gradRefSeconds), speedup: round(gradRefSeconds / gradSeconds) },
+    textForwardBackward: {
+      prompts,
+      tokens: 16,
+      seconds: round(gradSeconds),
+      referenceSeconds: round(gradRefSeconds),
+      speedup: round(gradRefSeconds / gradSeconds)
+    },
     peakRssMiB: round(peakRss / 2 ** 20, 0),
     pytorchOpenblasOrientation: { imagesPerSecond: 1.4, textForwardBackward100x16Seconds: 4 }
   };

@@ -34,7 +34,6 @@ function maxAbs(a: Float32Array, b: Float32Array): number {
   return m;
 }
 
-
 /** Image and text features and text gradients of the tiny random model on `provider`. */
 async function outputs(dir: string, provider: Provider) {
   const w = openCheckedWeights(dir);
@@ -101,7 +100,11 @@ for (const { name } of found.filter((p) => p.works)) {
   const entry: Record<string, unknown> = { provider: name };
   try {
     const out = await outputs(tinyDir, name);
-    entry.fidelityVsCpu = { imageMaxAbs: maxAbs(out.image, reference.image), textMaxAbs: maxAbs(out.text, reference.text), textGradientMaxAbs: maxAbs(out.grad, reference.grad) };
+    entry.fidelityVsCpu = {
+      imageMaxAbs: maxAbs(out.image, reference.image),
+      textMaxAbs: maxAbs(out.text, reference.text),
+      textGradientMaxAbs: maxAbs(out.grad, reference.grad)
+    };
     entry.fidelityOk = Object.values(entry.fidelityVsCpu as Record<string, number>).every((d) => d < 1e-4);
     if (name === 'webgpu' && 'adapter' in webgpu && !webgpu.hardware) entry.vitB16 = 'not timed: a software WebGPU adapter (hours at ViT-B/16 shapes)';
     else if (left() > 60) entry.vitB16 = await timeAtVitB16(bigDir, name);

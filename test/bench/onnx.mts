@@ -63,7 +63,13 @@ export async function benchOnnx(modelDir: string, cacheDir: string, quick: boole
     return {
       provider,
       perThreads,
-      featureExtraction: { images: count, source: '640×480 JPEG', seconds: round(seconds), imagesPerSecond: round(count / seconds), projected2000ImagesMinutes: round((2000 * seconds) / count / 60, 1) },
+      featureExtraction: {
+        images: count,
+        source: '640×480 JPEG',
+        seconds: round(seconds),
+        imagesPerSecond: round(count / seconds),
+        projected2000ImagesMinutes: round((2000 * seconds) / count / 60, 1)
+      },
       pytorchOpenblasAnchor: { note: 'measured in ../shared/ORT-NOTES.md, 1 thread', imagesPerSecond: 2.2, textForwardBackward100x16Seconds: 2.34 }
     };
   } finally {

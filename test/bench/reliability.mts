@@ -26,7 +26,9 @@ export interface ReliabilityFigures extends Tally {
 const ALL_KINDS = [...MODEL_KINDS, ...IMPORT_KINDS, 'templates', 'cli', 'experts'] as const;
 type Kind = (typeof ALL_KINDS)[number];
 
-export async function benchReliability(options: { seed?: number; perKind?: number; kinds?: readonly Kind[]; verbose?: boolean; log?: (line: string) => void } = {}): Promise<ReliabilityFigures> {
+export async function benchReliability(
+  options: { seed?: number; perKind?: number; kinds?: readonly Kind[]; verbose?: boolean; log?: (line: string) => void } = {}
+): Promise<ReliabilityFigures> {
   const seed = options.seed ?? 20261202;
   const perKind = options.perKind ?? Number(process.env.BENCH_RELIABILITY_CASES ?? 120);
   const log = options.log ?? ((line: string) => process.stderr.write(`[reliability] ${line}\n`));
@@ -40,7 +42,8 @@ export async function benchReliability(options: { seed?: number; perKind?: numbe
   try {
     for (const kind of options.kinds ?? ALL_KINDS) {
       const mine = await world.run(kind, seed, perKind, (r) => {
-        if (options.verbose) log(`${r.kind} ${r.name} → ${r.verdict}${r.dataLost ? ' DATA LOST' : ''} (${r.ms.toFixed(0)} ms) ${r.message?.slice(0, 240) ?? ''}`);
+        if (options.verbose)
+          log(`${r.kind} ${r.name} → ${r.verdict}${r.dataLost ? ' DATA LOST' : ''} (${r.ms.toFixed(0)} ms) ${r.message?.slice(0, 240) ?? ''}`);
       });
       results.push(...mine);
       byKind[kind] = tally(mine);

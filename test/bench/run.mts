@@ -33,7 +33,8 @@ async function generatedImages(count: number): Promise<string> {
   const marker = path.join(dir, '.complete');
   if (fs.existsSync(marker)) return dir;
   log(`generating ${count} JPEGs in ${dir} (cached for later runs)`);
-  for (let i = 0; i < count; i++) await makeImage(path.join(dir, `class_${i % 10}`, `img_${String(i).padStart(5, '0')}.jpg`), i + 1, { width: 640, height: 480 });
+  for (let i = 0; i < count; i++)
+    await makeImage(path.join(dir, `class_${i % 10}`, `img_${String(i).padStart(5, '0')}.jpg`), i + 1, { width: 640, height: 480 });
   fs.writeFileSync(marker, '');
   return dir;
 }

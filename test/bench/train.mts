@@ -72,19 +72,33 @@ export async function benchTraining(modelDir: string): Promise<Record<string, un
     const stepSeconds = (stamps[1]! - stamps[0]!) / 1000;
     const textSeconds = (atStep[1]!.text - atStep[0]!.text - (atStep[1]!.loss - atStep[0]!.loss)) / 1000;
     const lossSeconds = (atStep[1]!.loss - atStep[0]!.loss) / 1000;
-    log(`C=${C}: ${stepSeconds.toFixed(1)} s per step (${G(groups)} experts × ${2 * C} classes = ${5 * 2 * C} prompts), total with setup ${((performance.now() - started) / 1000).toFixed(1)} s`);
+    log(
+      `C=${C}: ${stepSeconds.toFixed(1)} s per step (${G(groups)} experts × ${2 * C} classes = ${5 * 2 * C} prompts), total with setup ${((performance.now() - started) / 1000).toFixed(1)} s`
+    );
     const r2 = (x: number) => Math.round(x * 100) / 100;
     results.push({
       classes: C,
       virtualClasses: C,
       prompts: 5 * 2 * C,
       secondsPerStep: r2(stepSeconds),
-      profile: { textTowerForwardBackwardSeconds: r2(textSeconds), lossAndGradientSeconds: r2(lossSeconds), restSeconds: r2(stepSeconds - textSeconds - lossSeconds) }
+      profile: {
+        textTowerForwardBackwardSeconds: r2(textSeconds),
+        lossAndGradientSeconds: r2(lossSeconds),
+        restSeconds: r2(stepSeconds - textSeconds - lossSeconds)
+      }
     });
   }
   clearInterval(timer);
   engine.dispose();
-  return { experts: 5, batch: 32, textTower: gradients.describe, steps: results, peakRssMiB: Math.round(peak / 2 ** 20), cores: os.cpus().length, pytorchOpenblas1ThreadAnchorSecondsPerStep: { C10: 2.1, C50: 11.1 } };
+  return {
+    experts: 5,
+    batch: 32,
+    textTower: gradients.describe,
+    steps: results,
+    peakRssMiB: Math.round(peak / 2 ** 20),
+    cores: os.cpus().length,
+    pytorchOpenblas1ThreadAnchorSecondsPerStep: { C10: 2.1, C50: 11.1 }
+  };
 }
 
 const G = (groups: string[][]) => groups.length;

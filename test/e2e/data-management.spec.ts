@@ -7,8 +7,30 @@ import { screenshot, startServer } from './server';
 
 /** 24 classes of 5 images; "apple" has 12 named 0 … 11 (natural order: 2 before 10). */
 const CLASSES = [
-  'airplane', 'automobile', 'bird', 'cat', 'deer', 'dog', 'frog', 'horse', 'ship', 'truck', 'apple', 'bee',
-  'bicycle', 'bridge', 'butterfly', 'camel', 'castle', 'clock', 'cloud', 'golden retriever', 'lamp', 'maple', 'rose', 'tulip'
+  'airplane',
+  'automobile',
+  'bird',
+  'cat',
+  'deer',
+  'dog',
+  'frog',
+  'horse',
+  'ship',
+  'truck',
+  'apple',
+  'bee',
+  'bicycle',
+  'bridge',
+  'butterfly',
+  'camel',
+  'castle',
+  'clock',
+  'cloud',
+  'golden retriever',
+  'lamp',
+  'maple',
+  'rose',
+  'tulip'
 ];
 const PER_CLASS = 5;
 const APPLES = 12;
@@ -25,14 +47,17 @@ async function imageFolder(root: string): Promise<void> {
 /** Calls the app's API from the page (the same requests the UI makes). */
 async function api(page: Page, name: string, input?: unknown): Promise<any> {
   const envelope = await page.evaluate(
-    async ([n, i]) => (await fetch(`api/${n}`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: i === undefined ? '' : JSON.stringify(i) })).json(),
+    async ([n, i]) =>
+      (await fetch(`api/${n}`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: i === undefined ? '' : JSON.stringify(i) })).json(),
     [name, input] as const
   );
   if (!envelope.ok) throw new Error(`${name}: ${envelope.error.message}`);
   return envelope.value;
 }
 
-test('Data management: a new folder asks first, split on import with counts per class, natural order, exports in every format, Label Studio import', async ({ page }, testInfo) => {
+test('Data management: a new folder asks first, split on import with counts per class, natural order, exports in every format, Label Studio import', async ({
+  page
+}, testInfo) => {
   test.setTimeout(300_000);
   const home = fs.mkdtempSync(path.join(os.tmpdir(), 'mocoop-e2e-data-'));
   const root = path.join(home, 'images');
@@ -154,7 +179,12 @@ test('Data management: a new folder asks first, split on import with counts per 
     await exportDialog.getByRole('button', { name: 'Download (zip)' }).click();
     const zip = await downloading;
     expect(zip.suggestedFilename()).toBe('by-split.zip');
-    expect(fs.readFileSync(await zip.path()).subarray(0, 2).toString()).toBe('PK');
+    expect(
+      fs
+        .readFileSync(await zip.path())
+        .subarray(0, 2)
+        .toString()
+    ).toBe('PK');
     await exportDialog.getByText('Close', { exact: true }).click();
     await expect(exportDialog).toHaveCount(0);
 

@@ -21,7 +21,12 @@ test('browse the server for a project file, then download a report as a zip', as
   for (const c of ['ant', 'bee']) rows.push(`images/${c}/${c}_000.jpg,${c},train`, `images/${c}/${c}_001.jpg,${c},train`, `images/${c}/${c}_002.jpg,${c},test`);
   fs.writeFileSync(path.join(work, 'labels.csv'), rows.join('\n'));
   const project = path.join(work, 'insects.mocoop');
-  const cli = (...args: string[]) => execFileSync(process.execPath, [path.join(repoRoot, 'bin/mocoop.js'), ...args], { cwd: repoRoot, env: { ...process.env, MOCOOP_HOME: home }, encoding: 'utf8' });
+  const cli = (...args: string[]) =>
+    execFileSync(process.execPath, [path.join(repoRoot, 'bin/mocoop.js'), ...args], {
+      cwd: repoRoot,
+      env: { ...process.env, MOCOOP_HOME: home },
+      encoding: 'utf8'
+    });
   cli('project', 'create', project, '--name', 'Insects');
   cli('import', project, '--csv', path.join(work, 'labels.csv'));
   cli('fewshot', project, '--k', '1', '--seed', '1');

@@ -8,9 +8,32 @@ import { createProjectWithImages, importFixtureModel, screenshot, startServer } 
 /** 24 everyday classes, a class whose name a spreadsheet would run as a formula (first: folders are read in order), and a very long one. */
 const LONG = 'willow-pattern ceramic vessel, a remarkably long class name such as a museum catalogue might use';
 const CLASSES = [
-  'airplane', 'automobile', 'bird', 'cat', 'deer', 'dog', 'frog', 'horse', 'ship', 'truck', 'apple', 'bee',
-  'bicycle', 'bridge', 'butterfly', 'camel', 'castle', 'clock', 'cloud', 'golden retriever', 'lamp', 'maple', 'rose', 'tulip',
-  '=total', LONG
+  'airplane',
+  'automobile',
+  'bird',
+  'cat',
+  'deer',
+  'dog',
+  'frog',
+  'horse',
+  'ship',
+  'truck',
+  'apple',
+  'bee',
+  'bicycle',
+  'bridge',
+  'butterfly',
+  'camel',
+  'castle',
+  'clock',
+  'cloud',
+  'golden retriever',
+  'lamp',
+  'maple',
+  'rose',
+  'tulip',
+  '=total',
+  LONG
 ];
 const PER_CLASS = 4;
 
@@ -24,7 +47,8 @@ async function imageFolder(root: string): Promise<void> {
 /** Calls the app's API from the page (the same requests the UI makes). */
 async function api(page: Page, name: string, input?: unknown): Promise<any> {
   const envelope = await page.evaluate(
-    async ([n, i]) => (await fetch(`api/${n}`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: i === undefined ? '' : JSON.stringify(i) })).json(),
+    async ([n, i]) =>
+      (await fetch(`api/${n}`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: i === undefined ? '' : JSON.stringify(i) })).json(),
     [name, input] as const
   );
   if (!envelope.ok) throw new Error(`${name}: ${envelope.error.message}`);
@@ -33,7 +57,9 @@ async function api(page: Page, name: string, input?: unknown): Promise<any> {
 
 const tile = (page: Page, i: number) => page.locator(`[data-testid=tile][data-index="${i}"]`);
 
-test('Images page: tiles sized to tiny images, split later, search, class picker, viewer with predictions, prediction filters, export', async ({ page }, testInfo) => {
+test('Images page: tiles sized to tiny images, split later, search, class picker, viewer with predictions, prediction filters, export', async ({
+  page
+}, testInfo) => {
   test.setTimeout(240_000);
   const home = fs.mkdtempSync(path.join(os.tmpdir(), 'mocoop-e2e-images-'));
   const root = path.join(home, 'images');
@@ -245,7 +271,13 @@ test('Images page: tiles sized to tiny images, split later, search, class picker
 
     // The long class name stays on one ellipsised line on the other pages too (no page scrolls sideways).
     const tabButton = (name: string) => page.getByRole('navigation', { name: 'Pages' }).getByRole('button', { name, exact: true });
-    for (const [name, file] of [['Few-shot sets', '38-fewshot-long-name'], ['Evaluate', '39-evaluate-long-name'], ['Routing', '40-routing-long-name'], ['Zero-shot', '41-zeroshot-long-name'], ['Train', '42-train-long-name']] as const) {
+    for (const [name, file] of [
+      ['Few-shot sets', '38-fewshot-long-name'],
+      ['Evaluate', '39-evaluate-long-name'],
+      ['Routing', '40-routing-long-name'],
+      ['Zero-shot', '41-zeroshot-long-name'],
+      ['Train', '42-train-long-name']
+    ] as const) {
       await tabButton(name).click();
       await page.waitForTimeout(1500);
       const long = page.getByText(LONG, { exact: true });

@@ -238,7 +238,8 @@ test('the whole journey on the tiny fixture model', async ({ page }, testInfo) =
     await page.keyboard.press('?');
     const help = page.getByRole('dialog', { name: 'Keyboard shortcuts' });
     await expect(help.locator('h3').first()).toHaveText('Images (this page)');
-    for (const heading of ['Every page', 'Few-shot sets', 'Train', 'Routing', 'Evaluate']) await expect(help.getByRole('heading', { name: heading, exact: true })).toBeVisible();
+    for (const heading of ['Every page', 'Few-shot sets', 'Train', 'Routing', 'Evaluate'])
+      await expect(help.getByRole('heading', { name: heading, exact: true })).toBeVisible();
     await page.keyboard.press('Escape');
 
     // Removing the model asks first and names the project's runs that use it; Cancel keeps it.

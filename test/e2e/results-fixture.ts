@@ -9,7 +9,9 @@ import { makeImageFolder } from '../helpers/images';
 import { FIXTURE_MODEL } from './server';
 
 /** 24 classes, some with long names (they must stay readable everywhere): 6 images each, 3 train and 3 test. */
-export const RESULT_CLASSES = Array.from({ length: 24 }, (_, i) => (i % 5 === 0 ? `a rather long class name number ${i}` : `class ${String.fromCharCode(97 + i)}`));
+export const RESULT_CLASSES = Array.from({ length: 24 }, (_, i) =>
+  i % 5 === 0 ? `a rather long class name number ${i}` : `class ${String.fromCharCode(97 + i)}`
+);
 
 async function cli(home: string, args: string[], timeoutMs = 180_000): Promise<string> {
   const r = await runCli(args, home, { timeoutMs });
@@ -34,11 +36,35 @@ export async function resultsProject(home: string): Promise<string> {
   await cli(home, ['import', project, '--csv', path.join(root, 'labels.csv')]);
   await cli(home, ['models', 'import', FIXTURE_MODEL]);
   const groups = path.join(home, 'groups.json');
-  fs.writeFileSync(groups, JSON.stringify({ groups: [{ name: 'photos', templates: ['a photo of a {}.', 'a good photo of the {}.'] }, { name: 'art', templates: ['art of the {}.', 'a drawing of a {}.'] }] }));
+  fs.writeFileSync(
+    groups,
+    JSON.stringify({
+      groups: [
+        { name: 'photos', templates: ['a photo of a {}.', 'a good photo of the {}.'] },
+        { name: 'art', templates: ['art of the {}.', 'a drawing of a {}.'] }
+      ]
+    })
+  );
   await cli(home, ['templates', project, '--import', groups]);
   await cli(home, ['fewshot', project, '--k', '2', '--seed', '1', '--base-new']);
   await cli(home, ['train', project, '--model', 'tiny-clip-a', '--method', 'mocoop', '--epochs', '2', '--batch-size', '4', '--set', '1', '--json']);
-  await cli(home, ['train', project, '--model', 'tiny-clip-a', '--method', 'coop', '--k-experts', '1', '--epochs', '2', '--batch-size', '8', '--seeds', '1,2', '--json']);
+  await cli(home, [
+    'train',
+    project,
+    '--model',
+    'tiny-clip-a',
+    '--method',
+    'coop',
+    '--k-experts',
+    '1',
+    '--epochs',
+    '2',
+    '--batch-size',
+    '8',
+    '--seeds',
+    '1,2',
+    '--json'
+  ]);
   return project;
 }
 

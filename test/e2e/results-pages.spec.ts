@@ -33,7 +33,8 @@ async function openProject(page: Page, theme: 'light' | 'dark' = 'light'): Promi
 }
 
 const circles = (page: Page) => page.getByTestId('feature-map').locator('circle');
-const positions = (page: Page) => circles(page).evaluateAll((cs) => cs.map((c) => `${c.getAttribute('data-image-id')}:${c.getAttribute('cx')},${c.getAttribute('cy')}`));
+const positions = (page: Page) =>
+  circles(page).evaluateAll((cs) => cs.map((c) => `${c.getAttribute('data-image-id')}:${c.getAttribute('cx')},${c.getAttribute('cy')}`));
 
 test('the routing map: legend, hover, click to view, colour by class / expert / correct, PCA or UMAP', async ({ page }, testInfo) => {
   test.setTimeout(180_000);
@@ -103,7 +104,9 @@ test('the routing map: legend, hover, click to view, colour by class / expert / 
   await screenshot(page, testInfo, 'results-routing-umap');
 });
 
-test('Evaluate: the clicked cell beside its images, readable per-class accuracy, both blocks, a comparison chart with the seed spread', async ({ page }, testInfo) => {
+test('Evaluate: the clicked cell beside its images, readable per-class accuracy, both blocks, a comparison chart with the seed spread', async ({
+  page
+}, testInfo) => {
   test.setTimeout(120_000);
   await openProject(page);
   await tab(page, 'Evaluate').click();

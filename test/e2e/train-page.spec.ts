@@ -11,7 +11,32 @@ import { createProjectWithImages, importFixtureModel, screenshot, startServer } 
  * side, runs named and annotated, the form kept across a reload, and only the settings that apply
  * to the method (CoOp hides K). Screenshots at 1280×800 and 1920×1080 in both themes.
  */
-const CLASSES = ['abyssinian', 'american_bulldog', 'american_pit_bull_terrier', 'basset_hound', 'beagle', 'bengal', 'birman', 'bombay', 'boxer', 'british_shorthair', 'chihuahua', 'egyptian_mau', 'english_cocker_spaniel', 'english_setter', 'german_shorthaired', 'great_pyrenees', 'havanese', 'japanese_chin', 'keeshond', 'leonberger', 'maine_coon', 'miniature_pinscher', 'newfoundland', 'persian'];
+const CLASSES = [
+  'abyssinian',
+  'american_bulldog',
+  'american_pit_bull_terrier',
+  'basset_hound',
+  'beagle',
+  'bengal',
+  'birman',
+  'bombay',
+  'boxer',
+  'british_shorthair',
+  'chihuahua',
+  'egyptian_mau',
+  'english_cocker_spaniel',
+  'english_setter',
+  'german_shorthaired',
+  'great_pyrenees',
+  'havanese',
+  'japanese_chin',
+  'keeshond',
+  'leonberger',
+  'maine_coon',
+  'miniature_pinscher',
+  'newfoundland',
+  'persian'
+];
 
 test('Train page: curves after a reload, compare, names and notes, the form kept, only what applies', async ({ page }, testInfo) => {
   test.setTimeout(540_000);
@@ -26,7 +51,10 @@ test('Train page: curves after a reload, compare, names and notes, the form kept
   const chart = page.getByTestId('loss-chart');
   const runsTable = page.getByTestId('runs-table');
   const shots = async (name: string) => {
-    for (const [w, h] of [[1280, 800], [1920, 1080]] as const) {
+    for (const [w, h] of [
+      [1280, 800],
+      [1920, 1080]
+    ] as const) {
       await page.setViewportSize({ width: w, height: h });
       await screenshot(page, testInfo, `train-${name}-${w}`);
       await page.getByRole('button', { name: 'Switch theme' }).click();

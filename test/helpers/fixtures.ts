@@ -23,5 +23,7 @@ export const TOKENIZER_FIXTURE = fixturePath('tokenizer');
 
 /** Why fixture-based tests cannot run here, or null when the fixtures are present. */
 export function fixturesMissingReason(): string | null {
-  return fs.existsSync(path.join(TINY_CLIP, 'config.json')) ? null : `the test fixtures are not at ${FIXTURES_DIR} (they live in ../shared/fixtures beside the repository)`;
+  return fs.existsSync(path.join(TINY_CLIP, 'config.json'))
+    ? null
+    : `the test fixtures are not at ${FIXTURES_DIR} (they live in ../shared/fixtures beside the repository)`;
 }

@@ -17,7 +17,10 @@ export interface KillableCli {
  * MOCOOP_HOME set to `home` and stdout read line by line.
  */
 export function spawnCli(args: string[], home: string, env: Record<string, string> = {}): KillableCli {
-  const child = spawn(process.execPath, [path.resolve('bin/mocoop.js'), ...args], { env: { ...process.env, MOCOOP_HOME: home, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [path.resolve('bin/mocoop.js'), ...args], {
+    env: { ...process.env, MOCOOP_HOME: home, ...env },
+    stdio: ['ignore', 'pipe', 'pipe']
+  });
   const lines: string[] = [];
   const waiting: { test: (line: string) => boolean; resolve: (line: string | null) => void }[] = [];
   let partial = '';

@@ -33,9 +33,15 @@ describe('the CLI and importers apply the contract limits', () => {
   it('templates --import refuses 10,000 templates in a group, 101 groups and a 501-character template, and keeps the groups', async () => {
     const before = await exported();
     const cases: [unknown, RegExp][] = [
-      [{ groups: [{ name: 'many', templates: Array.from({ length: 10_000 }, (_, i) => `photo ${i} of a {}.`) }] }, /groups\[0\]\.templates has 10,000 entries; at most 200 are allowed/],
+      [
+        { groups: [{ name: 'many', templates: Array.from({ length: 10_000 }, (_, i) => `photo ${i} of a {}.`) }] },
+        /groups\[0\]\.templates has 10,000 entries; at most 200 are allowed/
+      ],
       [{ groups: Array.from({ length: 101 }, (_, i) => ({ name: `g${i}`, templates: ['a {}.'] })) }, /groups has 101 entries; at most 100 are allowed/],
-      [{ groups: [{ name: 'long', templates: [`a ${'very '.repeat(100)}photo of a {}.`] }] }, /groups\[0\]\.templates\[0\] is 5\d\d characters long; at most 500 are allowed/]
+      [
+        { groups: [{ name: 'long', templates: [`a ${'very '.repeat(100)}photo of a {}.`] }] },
+        /groups\[0\]\.templates\[0\] is 5\d\d characters long; at most 500 are allowed/
+      ]
     ];
     for (const [content, message] of cases) {
       const file = groupsFile();
@@ -93,11 +99,22 @@ describe('the CLI and importers apply the contract limits', () => {
     try {
       const summary = await runImport(store, { kind: 'csv', file: csv }, { importId: 'csv' });
       expect(summary.imported).toBe(2);
-      expect(summary.skipped).toEqual([{ path: `${csv} line 3`, reason: expect.stringMatching(/is 201 characters long; a class name can have at most 200 characters/) }]);
+      expect(summary.skipped).toEqual([
+        { path: `${csv} line 3`, reason: expect.stringMatching(/is 201 characters long; a class name can have at most 200 characters/) }
+      ]);
       expect(store.listClasses().map((c) => c.name)).toEqual(['cat']);
 
       const split = path.join(images, 'split.json');
-      fs.writeFileSync(split, JSON.stringify({ train: [['a.jpg', 0, 'dog'], ['b.jpg', 1, long]], test: [['c.jpg', 2, '  ']] }));
+      fs.writeFileSync(
+        split,
+        JSON.stringify({
+          train: [
+            ['a.jpg', 0, 'dog'],
+            ['b.jpg', 1, long]
+          ],
+          test: [['c.jpg', 2, '  ']]
+        })
+      );
       const fromSplit = await runImport(store, { kind: 'coopSplit', file: split, imageRoot: images }, { importId: 'split' });
       expect(fromSplit.skipped.map((s) => s.path)).toEqual([`${split} test[0]`, `${split} train[1]`]);
       expect(fromSplit.skipped[0]!.reason).toContain('a class name cannot be empty');
@@ -109,7 +126,9 @@ describe('the CLI and importers apply the contract limits', () => {
       await makeImage(path.join(folder, 'ok', 'e.jpg'), 5);
       const fromFolder = await runImport(store, { kind: 'folder', dir: folder }, { importId: 'folder' });
       expect(fromFolder.imported).toBe(1);
-      expect(fromFolder.skipped).toEqual([{ path: path.join(folder, 'y'.repeat(210)), reason: expect.stringContaining('class folder not imported: label "yyy') }]);
+      expect(fromFolder.skipped).toEqual([
+        { path: path.join(folder, 'y'.repeat(210)), reason: expect.stringContaining('class folder not imported: label "yyy') }
+      ]);
     } finally {
       store.close();
     }

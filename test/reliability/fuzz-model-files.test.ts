@@ -56,11 +56,16 @@ describe('fuzzed model files are refused in words or accepted, never a crash', (
       const config = structuredClone(world.base.config);
       delete config.text_config.vocab_size;
       const missing = await refusal('no-vocab-size', 'config.json', JSON.stringify(config));
-      expect(missing.error).toEqual({ code: 'bad_source', message: `${path.join(missing.dir, 'config.json')}: text_config.vocab_size is missing. Is this the config.json of a HuggingFace CLIP model (CLIPModel)?` });
+      expect(missing.error).toEqual({
+        code: 'bad_source',
+        message: `${path.join(missing.dir, 'config.json')}: text_config.vocab_size is missing. Is this the config.json of a HuggingFace CLIP model (CLIPModel)?`
+      });
       config.text_config.vocab_size = '49408';
       config.vision_config = [[[1]]];
       const typed = await refusal('typed', 'config.json', JSON.stringify(config));
-      expect(typed.error.message).toBe(`${path.join(typed.dir, 'config.json')}: text_config.vocab_size must be a whole number above 0, but it is "49408". Is this the config.json of a HuggingFace CLIP model (CLIPModel)?`);
+      expect(typed.error.message).toBe(
+        `${path.join(typed.dir, 'config.json')}: text_config.vocab_size must be a whole number above 0, but it is "49408". Is this the config.json of a HuggingFace CLIP model (CLIPModel)?`
+      );
     });
 
     it('a config.json with a byte order mark is read; one with fewer layers than the weights is refused naming both files', async () => {
@@ -73,7 +78,9 @@ describe('fuzzed model files are refused in words or accepted, never a crash', (
       const fewer = structuredClone(world.base.config);
       fewer.vision_config.num_hidden_layers = 1;
       const { dir: cut, error } = await refusal('fewer-layers', 'config.json', JSON.stringify(fewer));
-      expect(error.message).toBe(`${path.join(cut, 'model.safetensors')} has 2 vision encoder layers, but config.json vision_config.num_hidden_layers is 1: the two files do not belong together. Use the config.json of the same CLIP model.`);
+      expect(error.message).toBe(
+        `${path.join(cut, 'model.safetensors')} has 2 vision encoder layers, but config.json vision_config.num_hidden_layers is 1: the two files do not belong together. Use the config.json of the same CLIP model.`
+      );
     });
 
     it('model.safetensors: a malformed header entry and a NaN in a vision weight are refused at import, naming the tensor', async () => {
@@ -86,7 +93,9 @@ describe('fuzzed model files are refused in words or accepted, never a crash', (
       const data = Buffer.from(world.base.weights.data);
       data.writeFloatLE(Number.NaN, world.base.weights.header['vision_model.post_layernorm.bias'].data_offsets[0] + 8);
       const nan = await refusal('nan', 'model.safetensors', packSafetensors(world.base.weights.header, data));
-      expect(nan.error.message).toMatch(/model\.safetensors: tensor "vision_model\.post_layernorm\.bias" holds 1 non-finite value \(the first, at index 2 of 48, is NaN\)/);
+      expect(nan.error.message).toMatch(
+        /model\.safetensors: tensor "vision_model\.post_layernorm\.bias" holds 1 non-finite value \(the first, at index 2 of 48, is NaN\)/
+      );
     });
 
     it('vocab.json and merges.txt: broken files are TokenizerErrors naming the file; a missing byte symbol and a cut merges.txt are refused at import', async () => {
@@ -94,7 +103,12 @@ describe('fuzzed model files are refused in words or accepted, never a crash', (
       fs.mkdirSync(dir, { recursive: true });
       const vocab = path.join(dir, 'vocab.json');
       fs.writeFileSync(vocab, `{"a": [${'['.repeat(50_000)}${']'.repeat(50_000)}]}`);
-      expect(() => ClipTokenizer.fromFiles(vocab, path.join(world.base.dir, 'merges.txt'))).toThrow(expect.objectContaining({ name: 'TokenizerError', message: `${vocab}: the id of "a" must be a non-negative integer, got an array. The file is damaged or not a CLIP vocab.json; use the one from the same CLIP model folder.` }));
+      expect(() => ClipTokenizer.fromFiles(vocab, path.join(world.base.dir, 'merges.txt'))).toThrow(
+        expect.objectContaining({
+          name: 'TokenizerError',
+          message: `${vocab}: the id of "a" must be a non-negative integer, got an array. The file is damaged or not a CLIP vocab.json; use the one from the same CLIP model folder.`
+        })
+      );
 
       const withoutByte = { ...world.base.vocab };
       delete withoutByte['Ā</w>'];
@@ -103,7 +117,9 @@ describe('fuzzed model files are refused in words or accepted, never a crash', (
         `${path.join(byte.dir, 'vocab.json')}: the byte symbol "Ā</w>" is missing, so text holding that byte could not be tokenized. Every CLIP vocabulary has all 256 byte symbols, alone and with </w>. The file is damaged or not a CLIP vocab.json; use the one from the same CLIP model folder.`
       );
       const cut = await refusal('cut', 'merges.txt', world.base.merges.slice(0, 2001).join('\n') + '\n');
-      expect(cut.error.message).toMatch(/merges\.txt: no merge makes 1,000 of the tokens in .*vocab\.json \(e\.g\. "[^"]+"\), so words would be split differently .* merges\.txt is cut short \(an interrupted download\?\)/);
+      expect(cut.error.message).toMatch(
+        /merges\.txt: no merge makes 1,000 of the tokens in .*vocab\.json \(e\.g\. "[^"]+"\), so words would be split differently .* merges\.txt is cut short \(an interrupted download\?\)/
+      );
     });
   });
 });

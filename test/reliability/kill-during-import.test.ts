@@ -29,7 +29,9 @@ function state(file: string) {
     return {
       integrity: db.pragma('integrity_check', { simple: true }),
       foreignKeys: db.pragma('foreign_key_check') as unknown[],
-      images: db.prepare('SELECT i.id, i.path, i.hash, i.split, c.name AS label FROM images i LEFT JOIN classes c ON c.id = i.label_id ORDER BY i.id').all() as { id: number; path: string }[],
+      images: db
+        .prepare('SELECT i.id, i.path, i.hash, i.split, c.name AS label FROM images i LEFT JOIN classes c ON c.id = i.label_id ORDER BY i.id')
+        .all() as { id: number; path: string }[],
       thumbnails: db.prepare('SELECT count(*) FROM thumbnails t JOIN images i ON i.id = t.image_id').pluck().get() as number,
       imports: db.prepare('SELECT id, imported FROM imports ORDER BY finished_at, id').all() as { id: string; imported: number }[]
     };
@@ -54,7 +56,10 @@ describe('kill -9 during an import', () => {
       for (const f of fs.readdirSync(dir).slice(0, 3)) {
         const sharp = (await import('sharp')).default;
         const file = path.join(dir, f);
-        const bytes = await sharp(fs.readFileSync(file)).resize(640 + i, 480).jpeg({ quality: 90 }).toBuffer();
+        const bytes = await sharp(fs.readFileSync(file))
+          .resize(640 + i, 480)
+          .jpeg({ quality: 90 })
+          .toBuffer();
         fs.writeFileSync(file, bytes);
       }
     }

@@ -22,7 +22,23 @@ const FIXTURE = TINY_CLIP;
 // 6 few-shot images, batch 2, 3 epochs: 9 steps, a checkpoint after each epoch.
 const EPOCHS = 3;
 const STEPS = 9;
-const TRAIN = ['--model', FIXTURE, '--method', 'mocoop', '--epochs', String(EPOCHS), '--batch-size', '2', '--lr', '0.01', '--k-experts', '2', '--seed', '11', '--json'];
+const TRAIN = [
+  '--model',
+  FIXTURE,
+  '--method',
+  'mocoop',
+  '--epochs',
+  String(EPOCHS),
+  '--batch-size',
+  '2',
+  '--lr',
+  '0.01',
+  '--k-experts',
+  '2',
+  '--seed',
+  '11',
+  '--json'
+];
 
 /** What a finished run is: its experts, its metrics without timings, its predictions. */
 function outcome(file: string, runId: string) {
@@ -43,7 +59,8 @@ describe('kill -9 during training', () => {
   let home: string;
   let reference: ReturnType<typeof outcome>;
   const env = { MOCOOP_BACKEND: 'wasm' };
-  const events = (lines: string[]) => lines.filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as { event: string; step?: number; run?: string; status?: string; loss?: number });
+  const events = (lines: string[]) =>
+    lines.filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as { event: string; step?: number; run?: string; status?: string; loss?: number });
 
   beforeAll(async () => {
     tmp = tempDir();

@@ -57,7 +57,7 @@ describe('messages instead of "unexpected error"', () => {
     );
     const result = await runCli(['tokenize', '--model', dir, '--json', 'a photo'], tmp.dir);
     expect(result.code).toBe(1);
-    expect(result.stderr).toContain('is 60000, beyond the model\'s vocabulary of 49408 tokens');
+    expect(result.stderr).toContain("is 60000, beyond the model's vocabulary of 49408 tokens");
     expect(result.stderr).not.toMatch(UNCLEAR);
   });
 
@@ -71,7 +71,9 @@ describe('messages instead of "unexpected error"', () => {
       new RegExp(`merges\\.txt: line ${line} merges "[^"]+" into "photo</w>", which .*vocab\\.json does not have\\. The two files do not belong together`)
     );
     const small = new ClipTokenizer({ a: 0, 'a</w>': 1, '<|startoftext|>': 2, '<|endoftext|>': 3 }, ['a a</w>']);
-    expect(() => small.encode('aa')).toThrow(/BPE symbol "aa<\/w>" is not in the vocabulary \(vocab\.json\), so the word "aa" cannot be tokenized\. .*use both files of the same CLIP model/);
+    expect(() => small.encode('aa')).toThrow(
+      /BPE symbol "aa<\/w>" is not in the vocabulary \(vocab\.json\), so the word "aa" cannot be tokenized\. .*use both files of the same CLIP model/
+    );
   });
 
   it('a split JSON nested 200,000 levels deep is listed as skipped (it overflowed the stack)', async () => {
@@ -130,8 +132,17 @@ describe('messages instead of "unexpected error"', () => {
       const store = services.openProject!;
       const pages = store.db.pragma('page_count', { simple: true }) as number;
       store.db.pragma(`max_page_count = ${pages + 1}`);
-      const reply = await dispatch(services.handlers(), 'import.run', { importId: 'full', source: { kind: 'folder', dir: images } }, () => {}, () => store.file);
-      expect(reply).toEqual({ ok: false, error: { code: 'unavailable', message: `The disk holding ${store.file} is full; nothing was changed. Free some space and try again.` } });
+      const reply = await dispatch(
+        services.handlers(),
+        'import.run',
+        { importId: 'full', source: { kind: 'folder', dir: images } },
+        () => {},
+        () => store.file
+      );
+      expect(reply).toEqual({
+        ok: false,
+        error: { code: 'unavailable', message: `The disk holding ${store.file} is full; nothing was changed. Free some space and try again.` }
+      });
       store.db.pragma('max_page_count = 1073741823');
       expect(services.info().project.imageCount).toBe(0);
     } finally {
@@ -147,7 +158,9 @@ describe('messages instead of "unexpected error"', () => {
     try {
       const error = await startWebServer({ services, staticDir: tmp.dir, port }).catch((e: unknown) => e);
       expect(error).toBeInstanceOf(AppError);
-      expect((error as AppError).message).toBe(`Port ${port} on 127.0.0.1 is already in use by another program (perhaps another MoCoOp Workbench). Choose another port with --port N, or --port 0 for any free one.`);
+      expect((error as AppError).message).toBe(
+        `Port ${port} on 127.0.0.1 is already in use by another program (perhaps another MoCoOp Workbench). Choose another port with --port N, or --port 0 for any free one.`
+      );
       const result = await runCli(['serve', '--port', String(port)], tmp.dir, { timeoutMs: 20_000 });
       expect(result.code).toBe(1);
       expect(result.stderr).toContain(`mocoop: Port ${port} on 127.0.0.1 is already in use`);
@@ -163,8 +176,25 @@ describe('messages instead of "unexpected error"', () => {
       services.createProject(path.join(tmp.dir, 'upload.mocoop'));
       const data = fs.readFileSync(await makeImage(path.join(tmp.dir, 'up.jpg'), 9)).toString('base64');
       for (const name of ['..', '.', 'folder/..', ' . ']) {
-        const reply = await dispatch(services.handlers(), 'import.upload', { importId: `u-${name}`, files: [{ name: 'ok.jpg', dataBase64: data }, { name, dataBase64: data }] }, () => {});
-        expect(reply).toEqual({ ok: false, error: { code: 'invalid_input', message: `An uploaded file is named "${name}", which cannot be the name of an image file; nothing was imported. Rename it (for example to photo.jpg) and add it again.` } });
+        const reply = await dispatch(
+          services.handlers(),
+          'import.upload',
+          {
+            importId: `u-${name}`,
+            files: [
+              { name: 'ok.jpg', dataBase64: data },
+              { name, dataBase64: data }
+            ]
+          },
+          () => {}
+        );
+        expect(reply).toEqual({
+          ok: false,
+          error: {
+            code: 'invalid_input',
+            message: `An uploaded file is named "${name}", which cannot be the name of an image file; nothing was imported. Rename it (for example to photo.jpg) and add it again.`
+          }
+        });
       }
       expect(services.info().project.imageCount).toBe(0);
     } finally {

@@ -36,7 +36,9 @@ describe('non-finite weights are refused at load', () => {
     const dir = poisoned(path.join(tmp.dir, `read-${label}`), 'text_model.final_layer_norm.weight', 3, value);
     const st = SafetensorsFile.open(path.join(dir, 'model.safetensors'));
     try {
-      expect(() => st.readFloat32('text_model.final_layer_norm.weight')).toThrow(/model\.safetensors: tensor "text_model\.final_layer_norm\.weight" holds 1 non-finite value \(the first, at index 3 /);
+      expect(() => st.readFloat32('text_model.final_layer_norm.weight')).toThrow(
+        /model\.safetensors: tensor "text_model\.final_layer_norm\.weight" holds 1 non-finite value \(the first, at index 3 /
+      );
       expect(() => st.readFloat32('text_model.final_layer_norm.weight')).toThrow(shown);
       // Other tensors of the same file still read.
       expect(st.readFloat32('logit_scale')[0]).toBeCloseTo(Math.log(100), 5);

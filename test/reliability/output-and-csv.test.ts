@@ -20,13 +20,17 @@ describe.runIf(process.platform === 'linux')('output folders are checked on thei
   afterAll(() => tmp.cleanup());
 
   it('a link to /proc, /proc/self or /sys is a system folder', () => {
-    expect(() => checkOutputFolder(path.join(tmp.dir, 'to-proc', 'report'), 'the report')).toThrow(`${path.join(tmp.dir, 'to-proc', 'report')} leads to /proc/report, a system folder; choose a folder in your home or data folders for the report.`);
+    expect(() => checkOutputFolder(path.join(tmp.dir, 'to-proc', 'report'), 'the report')).toThrow(
+      `${path.join(tmp.dir, 'to-proc', 'report')} leads to /proc/report, a system folder; choose a folder in your home or data folders for the report.`
+    );
     expect(() => checkOutputFolder(path.join(tmp.dir, 'to-self'), 'the report')).toThrow(/leads to \/proc\/\d+, a system folder/);
     expect(() => checkOutputFolder(path.join(tmp.dir, 'to-sys', 'a', 'b'))).toThrow(/leads to \/sys\/kernel\/a\/b, a system folder/);
   });
 
   it('a dangling link is refused in words; a link to an ordinary folder is fine', () => {
-    expect(() => checkOutputFolder(path.join(tmp.dir, 'dangling', 'x'))).toThrow(`${path.join(tmp.dir, 'dangling')} is a link to something that does not exist; choose another folder for the output.`);
+    expect(() => checkOutputFolder(path.join(tmp.dir, 'dangling', 'x'))).toThrow(
+      `${path.join(tmp.dir, 'dangling')} is a link to something that does not exist; choose another folder for the output.`
+    );
     expect(checkOutputFolder(path.join(tmp.dir, 'to-real', 'run-1'))).toBe(path.join(tmp.dir, 'to-real', 'run-1'));
   });
 

@@ -45,11 +45,15 @@ describe.runIf(posix)('a FIFO, socket or device is refused at once', () => {
   it.each([
     ['socket', () => socketPath, 'a socket'],
     ['character device', () => '/dev/null', 'a character device'],
-    ['link to a FIFO', () => {
-      const link = path.join(tmp.dir, 'link.mocoop');
-      if (!fs.existsSync(link)) fs.symlinkSync(fifo, link);
-      return link;
-    }, 'a named pipe (FIFO)']
+    [
+      'link to a FIFO',
+      () => {
+        const link = path.join(tmp.dir, 'link.mocoop');
+        if (!fs.existsSync(link)) fs.symlinkSync(fifo, link);
+        return link;
+      },
+      'a named pipe (FIFO)'
+    ]
   ])('ProjectStore.open refuses a %s', (_what, file, kind) => {
     const error = (() => {
       try {
@@ -80,7 +84,9 @@ describe.runIf(posix)('a FIFO, socket or device is refused at once', () => {
       expect(loose.skipped).toEqual([{ path: path.join(folder, 'cat', 'b.jpg'), reason: 'is a named pipe (FIFO), not an image file' }]);
       const csvFifo = path.join(tmp.dir, 'labels.csv');
       execFileSync('mkfifo', [csvFifo]);
-      await expect(runImport(store, { kind: 'csv', file: csvFifo }, { importId: 'csv' })).rejects.toThrow(`CSV file ${csvFifo} is a named pipe (FIFO), not a file.`);
+      await expect(runImport(store, { kind: 'csv', file: csvFifo }, { importId: 'csv' })).rejects.toThrow(
+        `CSV file ${csvFifo} is a named pipe (FIFO), not a file.`
+      );
     } finally {
       store.close();
     }

@@ -8,7 +8,9 @@ import { tempDir } from '../helpers/temp';
 
 /** A one-colour PNG of width × height: a few KB on disk even for a million-pixel strip. */
 async function strip(file: string, width: number, height: number, palette: boolean): Promise<string> {
-  await sharp({ create: { width, height, channels: 3, background: '#336699' } }).png({ palette, compressionLevel: 9 }).toFile(file);
+  await sharp({ create: { width, height, channels: 3, background: '#336699' } })
+    .png({ palette, compressionLevel: 9 })
+    .toFile(file);
   return file;
 }
 
@@ -41,7 +43,12 @@ describe('thin images', () => {
       const rssBefore = process.memoryUsage().rss;
       const summary = await runImport(store, { kind: 'paths', paths: Object.values(files) }, { importId: 'thin' });
       expect(summary.imported).toBe(1);
-      expect(summary.skipped.map((s) => path.basename(s.path)).sort()).toEqual(['palette-1x1000000.png', 'palette-1x3000000.png', 'rgb-1x1000000.png', 'wide-1000000x1.png']);
+      expect(summary.skipped.map((s) => path.basename(s.path)).sort()).toEqual([
+        'palette-1x1000000.png',
+        'palette-1x3000000.png',
+        'rgb-1x1000000.png',
+        'wide-1000000x1.png'
+      ]);
       for (const s of summary.skipped) expect(s.reason).toMatch(/times as (tall as it is wide|wide as it is tall); the limit is 50:1/);
       expect(process.memoryUsage().rss - rssBefore).toBeLessThan(512 * 2 ** 20);
     } finally {

@@ -18,7 +18,17 @@ import { tempDir } from '../helpers/temp';
  */
 
 function fakeImage(n: number, label: string | null): NewImage {
-  return { path: `/data/pets/${label ?? 'inbox'}/${n}.jpg`, hash: `hash-${n}`, width: 32, height: 32, bytes: 100 + n, label, split: 'train', source: 'test', thumbnail: { mime: 'image/jpeg', data: Buffer.from([n]) } };
+  return {
+    path: `/data/pets/${label ?? 'inbox'}/${n}.jpg`,
+    hash: `hash-${n}`,
+    width: 32,
+    height: 32,
+    bytes: 100 + n,
+    label,
+    split: 'train',
+    source: 'test',
+    thumbnail: { mime: 'image/jpeg', data: Buffer.from([n]) }
+  };
 }
 
 type Envelope = Awaited<ReturnType<typeof dispatch>>;
@@ -28,7 +38,8 @@ let app: AppServices;
 let events: { name: string; payload: any }[];
 
 /** A request as window `clientId` sends it (web mode: its header; Electron: its webContents). */
-const send = (clientId: string | null, name: string, input?: unknown): Promise<Envelope> => dispatch(app.handlers(), name, input, () => {}, undefined, { clientId });
+const send = (clientId: string | null, name: string, input?: unknown): Promise<Envelope> =>
+  dispatch(app.handlers(), name, input, () => {}, undefined, { clientId });
 const call = async (clientId: string | null, name: string, input?: unknown): Promise<any> => {
   const envelope = await send(clientId, name, input);
   if (!envelope.ok) throw new Error(`${envelope.error.code}: ${envelope.error.message}`);
@@ -57,7 +68,8 @@ afterEach(() => {
   tmp.cleanup();
 });
 
-const groupsOf = async () => (await call(null, 'templates.groups')).map((g: { name: string; templates: string[] }) => ({ name: g.name, templates: g.templates }));
+const groupsOf = async () =>
+  (await call(null, 'templates.groups')).map((g: { name: string; templates: string[] }) => ({ name: g.name, templates: g.templates }));
 
 describe('template groups saved from two windows', () => {
   it('a save against a stale revision is refused with the message and writes nothing; overwriting with the new revision works', async () => {
@@ -88,7 +100,7 @@ describe('template groups saved from two windows', () => {
     expect((await call(null, 'project.revisions')).templates).toBeGreaterThan(before);
   });
 
-  it('a change written by another process (a second connection, as the CLI has) makes the window\'s revision stale too', async () => {
+  it("a change written by another process (a second connection, as the CLI has) makes the window's revision stale too", async () => {
     const start = (await call(A, 'project.revisions')).templates;
     const other = ProjectStore.open(app.project.file);
     try {
@@ -103,7 +115,7 @@ describe('template groups saved from two windows', () => {
 });
 
 describe('few-shot sets, classes and settings from two windows', () => {
-  it('a set edited in another window refuses the stale edit and delete; the set list carries each set\'s revision', async () => {
+  it("a set edited in another window refuses the stale edit and delete; the set list carries each set's revision", async () => {
     const set = await call(A, 'fewshot.create', { k: 2, seed: 1, baseNew: false });
     expect(set.revision).toBeGreaterThan(0);
     expect((await call(B, 'fewshot.list'))[0].revision).toBe(set.revision);

@@ -73,10 +73,17 @@ describe('two writers', () => {
 
   it('a request that loses the race gets "busy" in words through either transport, never "Something went wrong"', async () => {
     const locked = Object.assign(new Error('database is locked'), { code: 'SQLITE_BUSY' });
-    const handlers = { 'classes.create': () => { throw locked; } } as unknown as Handlers;
+    const handlers = {
+      'classes.create': () => {
+        throw locked;
+      }
+    } as unknown as Handlers;
     const logged: unknown[] = [];
     const reply = await dispatch(handlers, 'classes.create', { name: 'cat' }, (e) => logged.push(e));
-    expect(reply).toEqual({ ok: false, error: { code: 'busy', message: expect.stringContaining('is writing this project; nothing was changed. Try again when it has finished.') } });
+    expect(reply).toEqual({
+      ok: false,
+      error: { code: 'busy', message: expect.stringContaining('is writing this project; nothing was changed. Try again when it has finished.') }
+    });
     expect(logged).toEqual([]);
   });
 });

@@ -140,7 +140,10 @@ describe('hostile requests against web mode', () => {
     for (let i = 0; i < PROBES; i++) {
       const value = rng.pick(hosts)(rng);
       const ours = [`127.0.0.1:${server.port}`, `localhost:${server.port}`].includes(value.trim());
-      const answer = await send(`Host ${JSON.stringify(value.slice(0, 60))}`, httpRequest({ method: 'POST', target: `${server.basePath}api/app.info`, host: value, body: '{}' }));
+      const answer = await send(
+        `Host ${JSON.stringify(value.slice(0, 60))}`,
+        httpRequest({ method: 'POST', target: `${server.basePath}api/app.info`, host: value, body: '{}' })
+      );
       if (ours) expect(answer.status, value).toBe(200);
       else expect([400, 403, 431], `Host ${JSON.stringify(value.slice(0, 60))}: ${answer.status}`).toContain(answer.status);
       if (!ours) expect(answer.body).not.toContain('"version"');
@@ -169,7 +172,15 @@ describe('hostile requests against web mode', () => {
     for (let i = 0; i < PROBES; i++) {
       const value = rng.pick(origins)(rng);
       const ours = [`http://127.0.0.1:${server.port}`, `http://localhost:${server.port}`].includes(value.trim());
-      const answer = await send(`Origin ${JSON.stringify(value.slice(0, 60))}`, httpRequest({ method: 'POST', target: `${server.basePath}api/app.info`, headers: [`Authorization: Bearer ${server.token}`, `Origin: ${value}`], body: '{}' }));
+      const answer = await send(
+        `Origin ${JSON.stringify(value.slice(0, 60))}`,
+        httpRequest({
+          method: 'POST',
+          target: `${server.basePath}api/app.info`,
+          headers: [`Authorization: Bearer ${server.token}`, `Origin: ${value}`],
+          body: '{}'
+        })
+      );
       if (ours) expect(answer.status, value).toBe(200);
       else expect([400, 403], `Origin ${JSON.stringify(value.slice(0, 60))}: ${answer.status}`).toContain(answer.status);
     }
@@ -193,7 +204,10 @@ describe('hostile requests against web mode', () => {
       if (answer.status === 200 && method === 'GET') {
         // Only the app shell, its asset, or an image of the project (media ids are digits only).
         const type = /content-type: ([^\r\n;]+)/i.exec(answer.head)?.[1] ?? '';
-        expect(answer.body === server.index || answer.body === 'console.log(1);' || type.startsWith('image/'), `${target} served ${type}: ${answer.body.slice(0, 80)}`).toBe(true);
+        expect(
+          answer.body === server.index || answer.body === 'console.log(1);' || type.startsWith('image/'),
+          `${target} served ${type}: ${answer.body.slice(0, 80)}`
+        ).toBe(true);
       }
     }
   });
@@ -224,11 +238,17 @@ describe('hostile requests against web mode', () => {
       const headers = rng.pick(credentials)();
       const route = rng.pick(['', 'api/app.info', 'api/project.current', `media/thumb/1`, `media/image/1`, 'assets/app-1.js', `?token=${flip(t())}`]);
       const post = route.startsWith('api/');
-      const answer = await send(`${headers.join(' | ').slice(0, 80)} → ${route}`, httpRequest({ method: post ? 'POST' : 'GET', target: `${server.basePath}${route}`, headers, body: post ? '{}' : undefined }));
+      const answer = await send(
+        `${headers.join(' | ').slice(0, 80)} → ${route}`,
+        httpRequest({ method: post ? 'POST' : 'GET', target: `${server.basePath}${route}`, headers, body: post ? '{}' : undefined })
+      );
       expect(answer.status, `${headers.join(' | ')} → ${route}`).toBe(401);
       expect(answer.head).not.toMatch(/set-cookie/i);
       // The right token outside the base path: a bare 404, as for any other address.
-      const outside = await send(`right token outside the base path (${route})`, httpRequest({ method: post ? 'POST' : 'GET', target: `/s/${rng.text(22, 'abcdefABCDEF0123456789_-')}/${route}`, body: post ? '{}' : undefined }));
+      const outside = await send(
+        `right token outside the base path (${route})`,
+        httpRequest({ method: post ? 'POST' : 'GET', target: `/s/${rng.text(22, 'abcdefABCDEF0123456789_-')}/${route}`, body: post ? '{}' : undefined })
+      );
       expect(outside.status).toBe(404);
     }
   });
@@ -246,7 +266,16 @@ describe('hostile requests against web mode', () => {
         version: '13'
       };
       const wrong = rng.pick(['none', 'none', 'path', 'host', 'origin', 'token', 'cookie-other-port', 'key', 'version', 'query-token']);
-      if (wrong === 'path') h.target = rng.pick([`${server.basePath}events/`, `${server.basePath}Events`, `${server.basePath}../events`, `${server.basePath}%65vents`, '/events', `${server.basePath}api/events`, `${server.basePath}events%00`]);
+      if (wrong === 'path')
+        h.target = rng.pick([
+          `${server.basePath}events/`,
+          `${server.basePath}Events`,
+          `${server.basePath}../events`,
+          `${server.basePath}%65vents`,
+          '/events',
+          `${server.basePath}api/events`,
+          `${server.basePath}events%00`
+        ]);
       if (wrong === 'host') h.host = rng.pick(['evil.example', `127.0.0.1:${server.port + 1}`, 'a b', '']);
       if (wrong === 'origin') h.origin = rng.pick(['http://evil.example', 'null', `http://127.0.0.1:${server.port + 1}`]);
       if (wrong === 'token') h.auth = rng.pick([[], [`Authorization: Bearer ${server.token.slice(1)}`]]);
@@ -257,7 +286,16 @@ describe('hostile requests against web mode', () => {
         h.auth = [];
         h.target += `?token=${encodeURIComponent(server.token)}`;
       }
-      const lines = [`GET ${h.target} HTTP/1.1`, `Host: ${h.host}`, 'Upgrade: websocket', 'Connection: Upgrade', `Sec-WebSocket-Key: ${h.key}`, `Sec-WebSocket-Version: ${h.version}`, ...(h.origin ? [`Origin: ${h.origin}`] : []), ...h.auth];
+      const lines = [
+        `GET ${h.target} HTTP/1.1`,
+        `Host: ${h.host}`,
+        'Upgrade: websocket',
+        'Connection: Upgrade',
+        `Sec-WebSocket-Key: ${h.key}`,
+        `Sec-WebSocket-Version: ${h.version}`,
+        ...(h.origin ? [`Origin: ${h.origin}`] : []),
+        ...h.auth
+      ];
       const answer = await send(`WebSocket with ${wrong} wrong`, Buffer.from(`${lines.join('\r\n')}\r\n\r\n`), true);
       if (wrong === 'none' || wrong === 'query-token') expect(answer.status, `WebSocket with ${wrong} wrong: ${answer.head}`).toBe(101);
       else expect([400, 401, 403, 404, 426], `WebSocket with ${wrong} wrong (${JSON.stringify(h).slice(0, 200)}): ${answer.status}`).toContain(answer.status);

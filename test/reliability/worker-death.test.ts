@@ -61,7 +61,12 @@ describe('the compute worker killed mid-run', () => {
     await call('project.create', { path: projectFile });
     await call('import.run', { importId: 'i', source: { kind: 'csv', file: path.join(root, 'labels.csv') } });
     modelId = (await call('models.import', { dir: FIXTURE })).id;
-    await call('templates.setGroups', { groups: [{ name: 'photo', templates: ['a photo of a {}.'] }, { name: 'art', templates: ['art of the {}.'] }] });
+    await call('templates.setGroups', {
+      groups: [
+        { name: 'photo', templates: ['a photo of a {}.'] },
+        { name: 'art', templates: ['art of the {}.'] }
+      ]
+    });
     await call('fewshot.create', { k: 3, seed: 1, baseNew: false });
   });
   afterAll(() => {

@@ -82,10 +82,16 @@ describe('dispatch', () => {
     const create = vi.fn((input: { name: string }) => ({ id: 3, name: input.name, position: 0, imageCount: 0 }));
     const info = vi.fn(() => ({ version: '1.2.3', mode: 'web' as const, platform: 'linux', defaultProjectDir: '/p' }));
     const h = handlers({ 'classes.create': create, 'app.info': info });
-    expect(await dispatch(h, 'classes.create', { name: '  tabby cat  ' }, quiet)).toEqual({ ok: true, value: { id: 3, name: 'tabby cat', position: 0, imageCount: 0 } });
+    expect(await dispatch(h, 'classes.create', { name: '  tabby cat  ' }, quiet)).toEqual({
+      ok: true,
+      value: { id: 3, name: 'tabby cat', position: 0, imageCount: 0 }
+    });
     expect(create).toHaveBeenCalledWith({ name: 'tabby cat' });
     // Requests without input accept undefined and null (JSON has no undefined).
-    expect(await dispatch(h, 'app.info', undefined, quiet)).toEqual({ ok: true, value: { version: '1.2.3', mode: 'web', platform: 'linux', defaultProjectDir: '/p' } });
+    expect(await dispatch(h, 'app.info', undefined, quiet)).toEqual({
+      ok: true,
+      value: { version: '1.2.3', mode: 'web', platform: 'linux', defaultProjectDir: '/p' }
+    });
     expect((await dispatch(h, 'app.info', null, quiet)).ok).toBe(true);
     expect(info).toHaveBeenCalledTimes(2);
   });
@@ -100,8 +106,14 @@ describe('dispatch', () => {
       }
     });
     const log = vi.fn();
-    expect(await dispatch(h, 'classes.create', { name: 'cat' }, log)).toEqual({ ok: false, error: { code: 'conflict', message: 'A class named "cat" already exists.' } });
-    expect(await dispatch(h, 'project.open', { path: 'x.mocoop' }, log)).toEqual({ ok: false, error: { code: 'bad_project', message: 'x.mocoop is damaged.' } });
+    expect(await dispatch(h, 'classes.create', { name: 'cat' }, log)).toEqual({
+      ok: false,
+      error: { code: 'conflict', message: 'A class named "cat" already exists.' }
+    });
+    expect(await dispatch(h, 'project.open', { path: 'x.mocoop' }, log)).toEqual({
+      ok: false,
+      error: { code: 'bad_project', message: 'x.mocoop is damaged.' }
+    });
     expect(log).not.toHaveBeenCalled();
   });
 
@@ -206,7 +218,9 @@ describe('createDomainApi', () => {
       await expect(api.classes.create({ name: '' })).rejects.toMatchObject({ code: 'invalid_input', message: 'name: a class name cannot be empty' });
       await expect(api.labels.assign({ imageIds: [123], classId: rose.id })).rejects.toMatchObject({ code: 'not_found' });
       await expect(api.project.create({ path: path.join(tmp.dir, 'Flowers.mocoop') })).rejects.toMatchObject({ code: 'conflict' });
-      await expect(api.project.recent()).resolves.toEqual([expect.objectContaining({ path: path.join(tmp.dir, 'Flowers.mocoop'), name: 'My flowers', exists: true })]);
+      await expect(api.project.recent()).resolves.toEqual([
+        expect.objectContaining({ path: path.join(tmp.dir, 'Flowers.mocoop'), name: 'My flowers', exists: true })
+      ]);
       await expect(api.project.close()).resolves.toBeNull();
       await expect(api.project.current()).resolves.toBeNull();
     });

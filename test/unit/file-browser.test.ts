@@ -106,7 +106,9 @@ describe('the server-side file browser', () => {
     // No permission: simulated (root reads everything), then for real where the tests are not run as root.
     const denied = Object.assign(new Error('EACCES: permission denied'), { code: 'EACCES' });
     vi.spyOn(fsp, 'readdir').mockRejectedValueOnce(denied);
-    await expect(listFolder(path.join(root, 'empty'))).rejects.toThrow(`No permission to open ${path.join(root, 'empty')}: the app's user may not read this folder.`);
+    await expect(listFolder(path.join(root, 'empty'))).rejects.toThrow(
+      `No permission to open ${path.join(root, 'empty')}: the app's user may not read this folder.`
+    );
   });
 
   it.skipIf(isRoot || process.platform === 'win32')('a folder without read permission is refused in words', async () => {

@@ -1,13 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import {
-  CLIP_FILES,
-  DownloadError,
-  type DownloadProgress,
-  downloadModel,
-  fetchRepoFiles
-} from '../../src-main/models/hub-download';
+import { CLIP_FILES, DownloadError, type DownloadProgress, downloadModel, fetchRepoFiles } from '../../src-main/models/hub-download';
 import { FAKE_COMMIT, type FakeHub, type FakeHubOptions, gitBlobSha1, sha256, startFakeHub } from '../helpers/fake-hub';
 import { tempDir } from '../helpers/temp';
 import { TINY_CLIP } from '../helpers/fixtures';
@@ -233,10 +227,7 @@ describe('downloadModel', () => {
     const { 'model.safetensors': _weights, ...rest } = fixture;
     hub = await startFakeHub({ repos: { 'openai/x': { ...rest, 'pytorch_model.bin': Buffer.from('pickle') } } });
     tmp = tempDir('hub-download-');
-    const error = await expectDownloadError(
-      downloadModel({ repo: 'openai/x', destDir: path.join(tmp.dir, 'm'), endpoint: hub.url, ...fast }),
-      'not_found'
-    );
+    const error = await expectDownloadError(downloadModel({ repo: 'openai/x', destDir: path.join(tmp.dir, 'm'), endpoint: hub.url, ...fast }), 'not_found');
     expect(error.message).toBe('openai/x has no model.safetensors; this app needs the safetensors weights');
     expect(hub.requests.filter((r) => r.path.includes('/resolve/'))).toHaveLength(0);
   });

@@ -9,7 +9,17 @@ import { TrainingStore } from '../../src-main/store/training-store';
 import { tempDir } from '../helpers/temp';
 
 function fakeImage(n: number, file: string, label: string | null, split: NewImage['split'] = 'train'): NewImage {
-  return { path: file, hash: `hash-${n}`, width: 32, height: 32, bytes: 100 + n, label, split, source: 'test', thumbnail: { mime: 'image/jpeg', data: Buffer.from([n]) } };
+  return {
+    path: file,
+    hash: `hash-${n}`,
+    width: 32,
+    height: 32,
+    bytes: 100 + n,
+    label,
+    split,
+    source: 'test',
+    thumbnail: { mime: 'image/jpeg', data: Buffer.from([n]) }
+  };
 }
 
 let tmp: ReturnType<typeof tempDir>;
@@ -26,7 +36,11 @@ beforeEach(async () => {
   await call('project.create', { path: path.join(tmp.dir, 'pets.mocoop') });
   const images: NewImage[] = [];
   let n = 1;
-  for (const [label, count] of [['cat', 10], ['dog', 10], ['golden retriever', 5]] as const) {
+  for (const [label, count] of [
+    ['cat', 10],
+    ['dog', 10],
+    ['golden retriever', 5]
+  ] as const) {
     for (let i = 0; i < count; i++) images.push(fakeImage(n++, `/data/pets/train/${label}/${String(i).padStart(4, '0')}.jpg`, label));
   }
   for (let i = 0; i < 4; i++) images.push(fakeImage(n++, `/data/inbox/scan_${i}.png`, null));
@@ -74,7 +88,14 @@ describe('predictions of a run for the image viewer and the prediction filters',
       logitScale: 10
     };
     const training = new TrainingStore(app.project);
-    training.startRun({ id: 'run-1', method: 'mocoop', settings: { classes: ['cat', 'dog'], classIds: [cat.id, dog.id] }, backend: 'test', modelId: 'model-x', setId: null });
+    training.startRun({
+      id: 'run-1',
+      method: 'mocoop',
+      settings: { classes: ['cat', 'dog'], classIds: [cat.id, dog.id] },
+      backend: 'test',
+      modelId: 'model-x',
+      setId: null
+    });
     training.saveExpertTable('run-1', encodeTable(table));
     training.finishRun('run-1', 'done', { accuracy: 0.5 });
     const catIds = (await call('images.ids', { filter: { classId: cat.id } })).ids as number[];
@@ -82,8 +103,28 @@ describe('predictions of a run for the image viewer and the prediction filters',
     const unlabeled = (await call('images.ids', { filter: { unlabeled: true } })).ids as number[];
     // Evaluated: two cat images, one predicted right (confidence 0.9), one wrong (0.6).
     training.savePredictions('run-1', [
-      { imageId: catIds[0]!, labelId: cat.id, predictedClassId: cat.id, correct: true, topExperts: [0], topWeights: [1], router: [0.7, 0.3], pHard: null, confidence: 0.9 },
-      { imageId: catIds[1]!, labelId: cat.id, predictedClassId: dog.id, correct: false, topExperts: [1], topWeights: [1], router: [0.2, 0.8], pHard: null, confidence: 0.6 }
+      {
+        imageId: catIds[0]!,
+        labelId: cat.id,
+        predictedClassId: cat.id,
+        correct: true,
+        topExperts: [0],
+        topWeights: [1],
+        router: [0.7, 0.3],
+        pHard: null,
+        confidence: 0.9
+      },
+      {
+        imageId: catIds[1]!,
+        labelId: cat.id,
+        predictedClassId: dog.id,
+        correct: false,
+        topExperts: [1],
+        topWeights: [1],
+        router: [0.2, 0.8],
+        pHard: null,
+        confidence: 0.6
+      }
     ]);
     // Cached features: a dog image leans to dog, an unlabeled one to cat.
     const [dogRow, newRow] = app.project.images([dogIds[0]!, unlabeled[0]!]);

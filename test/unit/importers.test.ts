@@ -114,7 +114,12 @@ describe('ImageFolder import', () => {
     expect(summary.duplicates).toEqual([{ path: copy, duplicateOf: good.cats![0] }]);
 
     // The project remembers what was skipped, for the problems panel.
-    expect(store.recentSkips().map((s) => s.path).sort()).toEqual(summary.skipped.map((s) => s.path).sort());
+    expect(
+      store
+        .recentSkips()
+        .map((s) => s.path)
+        .sort()
+    ).toEqual(summary.skipped.map((s) => s.path).sort());
     expect(count(store, 'thumbnails')).toBe(8);
   });
 
@@ -133,7 +138,9 @@ describe('ImageFolder import', () => {
     expect(store.listClasses().map((c) => c.imageCount)).toEqual([3, 4, 1]);
     // Files already in the project under another label in this source say so; the project keeps its labels.
     // The copy of a cat filed under dogs/ is the one image the folder labels differently from the project.
-    expect(second.duplicates.filter((d) => d.labelDiffers)).toEqual([{ path: copy, duplicateOf: good.cats![0], labelDiffers: { inProject: 'cats', inSource: 'dogs' } }]);
+    expect(second.duplicates.filter((d) => d.labelDiffers)).toEqual([
+      { path: copy, duplicateOf: good.cats![0], labelDiffers: { inProject: 'cats', inSource: 'dogs' } }
+    ]);
     const csv = path.join(work.dir, 'relabel.csv');
     fs.writeFileSync(csv, `path,label\n${good.cats![0]},dogs\n${good.cats![1]},cats\n`);
     const third = await runImport(store, { kind: 'csv', file: csv }, { importId: 'c' });
@@ -312,7 +319,11 @@ describe('CoOp split JSON import', () => {
       JSON.stringify({
         train: [['cat/a.jpg', 0, 'tabby cat'], ['dog/b.jpg', 1, 'beagle'], 'oops', ['cat/only-path.jpg'], ['dog/b.jpg', 1.5, 'beagle']],
         val: [['cat/c.jpg', 0, 'tabby cat']],
-        test: [['dog/d.png', 1, 'beagle'], ['x/e.jpg', 1, 'wolf'], ['missing/z.jpg', 2, 'zebra']]
+        test: [
+          ['dog/d.png', 1, 'beagle'],
+          ['x/e.jpg', 1, 'wolf'],
+          ['missing/z.jpg', 2, 'zebra']
+        ]
       })
     );
     const store = newStore();

@@ -5,7 +5,8 @@ const pkg = JSON.parse(fs.readFileSync('package.json', 'utf8'));
 
 describe('package.json install scripts', () => {
   it('approves every install step users need and skips only the offline-failing CUDA download of onnxruntime-node', () => {
-    for (const name of ['better-sqlite3', 'esbuild', 'electron', '@tensorflow/tfjs-node', '@tensorflow/tfjs-node-gpu', 'webgpu']) expect(pkg.allowScripts[name], name).toBe(true);
+    for (const name of ['better-sqlite3', 'esbuild', 'electron', '@tensorflow/tfjs-node', '@tensorflow/tfjs-node-gpu', 'webgpu'])
+      expect(pkg.allowScripts[name], name).toBe(true);
     expect(pkg.allowScripts['onnxruntime-node']).toBe(false);
   });
 

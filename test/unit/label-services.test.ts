@@ -7,7 +7,17 @@ import type { NewImage } from '../../src-main/store/project-store';
 import { tempDir } from '../helpers/temp';
 
 function fakeImage(n: number, file: string, label: string | null, split: NewImage['split'] = 'train'): NewImage {
-  return { path: file, hash: `hash-${n}`, width: 32, height: 32, bytes: 100 + n, label, split, source: 'test', thumbnail: { mime: 'image/jpeg', data: Buffer.from([n]) } };
+  return {
+    path: file,
+    hash: `hash-${n}`,
+    width: 32,
+    height: 32,
+    bytes: 100 + n,
+    label,
+    split,
+    source: 'test',
+    thumbnail: { mime: 'image/jpeg', data: Buffer.from([n]) }
+  };
 }
 
 let tmp: ReturnType<typeof tempDir>;
@@ -29,7 +39,11 @@ beforeEach(async () => {
   await call('project.create', { path: path.join(tmp.dir, 'pets.mocoop') });
   const images: NewImage[] = [];
   let n = 1;
-  for (const [label, count] of [['cat', 10], ['dog', 10], ['golden retriever', 5]] as const) {
+  for (const [label, count] of [
+    ['cat', 10],
+    ['dog', 10],
+    ['golden retriever', 5]
+  ] as const) {
     for (let i = 0; i < count; i++) images.push(fakeImage(n++, `/data/pets/train/${label}/${String(i).padStart(4, '0')}.jpg`, label));
   }
   for (let i = 0; i < 4; i++) images.push(fakeImage(n++, `/data/inbox/scan_${i}.png`, null));
@@ -109,9 +123,10 @@ describe('label export', () => {
     expect(tasks).toHaveLength(29);
     expect((await callError('labels.export', { format: 'csv', file: 'relative.csv' })).message).toMatch(/not a full path/);
     // A new path without an extension is a folder; one with an extension is the file itself.
-    expect((await call('labels.export', { format: 'coop', file: path.join(tmp.dir, 'new', 'folder') })).savedTo).toBe(path.join(tmp.dir, 'new', 'folder', 'pets-split_coop.json'));
+    expect((await call('labels.export', { format: 'coop', file: path.join(tmp.dir, 'new', 'folder') })).savedTo).toBe(
+      path.join(tmp.dir, 'new', 'folder', 'pets-split_coop.json')
+    );
     expect((await call('labels.export', { format: 'csv', file: path.join(tmp.dir, 'mine.csv') })).savedTo).toBe(path.join(tmp.dir, 'mine.csv'));
     expect(fs.readFileSync(path.join(tmp.dir, 'mine.csv'), 'utf8')).toBe(csv.content);
   });
 });
-

@@ -18,7 +18,9 @@ describe('checking an output folder before writing', () => {
   it('refuses system folders, a file on the way, and says which', () => {
     expect(() => checkOutputFolder('relative/dir', 'the report')).toThrow('"relative/dir" is not a full folder path; choose a folder for the report');
     expect(() => checkOutputFolder('')).toThrow(/is not a full folder path/);
-    expect(() => checkOutputFolder('/proc/forbidden', 'the report')).toThrow('/proc/forbidden is a system folder; choose a folder in your home or data folders for the report.');
+    expect(() => checkOutputFolder('/proc/forbidden', 'the report')).toThrow(
+      '/proc/forbidden is a system folder; choose a folder in your home or data folders for the report.'
+    );
     fs.mkdirSync(path.join(tmp.dir, 'x'));
     fs.writeFileSync(path.join(tmp.dir, 'x', 'a-file'), '');
     expect(() => checkOutputFolder(path.join(tmp.dir, 'x', 'a-file', 'sub'))).toThrow(`${path.join(tmp.dir, 'x', 'a-file')} is a file, not a folder`);

@@ -5,7 +5,22 @@ import { TrainingStore } from '../../src-main/store/training-store';
 import { toRunStep } from '../../src-main/services/train-services';
 import { tempDir } from '../helpers/temp';
 
-const step = (n: number, perEpoch = 5) => ({ step: n, data: { event: 'step', step: n, epoch: Math.floor((n - 1) / perEpoch), loss: 1 / n, l_ce: 1 / n, l_gate: 0.1, l_text: 0.2, lr: 0.01, accuracy: 0.5, images_per_s: 10, eta_s: 5 } });
+const step = (n: number, perEpoch = 5) => ({
+  step: n,
+  data: {
+    event: 'step',
+    step: n,
+    epoch: Math.floor((n - 1) / perEpoch),
+    loss: 1 / n,
+    l_ce: 1 / n,
+    l_gate: 0.1,
+    l_text: 0.2,
+    lr: 0.01,
+    accuracy: 0.5,
+    images_per_s: 10,
+    eta_s: 5
+  }
+});
 const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => from + i);
 
 describe('runs keep their names, notes and every step of their history', () => {
@@ -46,9 +61,15 @@ describe('runs keep their names, notes and every step of their history', () => {
 
   it('a cancelled and resumed run has one continuous history from step 1', () => {
     // Epoch 0 (steps 1–5) ends with a checkpoint; the cancel comes during epoch 1 after step 8.
-    training.recordSteps('r1', range(1, 5).map((n) => step(n)));
+    training.recordSteps(
+      'r1',
+      range(1, 5).map((n) => step(n))
+    );
     training.saveCheckpoint('r1', 0, Buffer.from([1]));
-    training.recordSteps('r1', range(6, 8).map((n) => step(n)));
+    training.recordSteps(
+      'r1',
+      range(6, 8).map((n) => step(n))
+    );
     training.finishRun('r1', 'cancelled', null, 'cancelled by the user');
     // The cancelled run shows every step it made.
     expect(training.stepHistory('r1').steps.map((s) => s.step)).toEqual(range(1, 8));
@@ -56,7 +77,10 @@ describe('runs keep their names, notes and every step of their history', () => {
     // Resuming replays epoch 1 from the checkpoint: the steps past it are recorded again, not twice.
     training.resumeRun('r1');
     expect(training.stepHistory('r1').steps.map((s) => s.step)).toEqual(range(1, 5));
-    training.recordSteps('r1', range(6, 15).map((n) => step(n)));
+    training.recordSteps(
+      'r1',
+      range(6, 15).map((n) => step(n))
+    );
     training.finishRun('r1', 'done', { accuracy: 0.9 });
     const history = training.stepHistory('r1');
     expect(history.steps.map((s) => s.step)).toEqual(range(1, 15));
@@ -64,7 +88,10 @@ describe('runs keep their names, notes and every step of their history', () => {
   });
 
   it('thins a long history to at most the points asked for, always keeping the last step', () => {
-    training.recordSteps('r1', range(1, 53).map((n) => step(n)));
+    training.recordSteps(
+      'r1',
+      range(1, 53).map((n) => step(n))
+    );
     const thin = training.stepHistory('r1', 10);
     expect(thin.total).toBe(53);
     expect(thin.stride).toBe(6);
@@ -73,7 +100,22 @@ describe('runs keep their names, notes and every step of their history', () => {
   });
 
   it('reads a stored step as numbers only, and leaves out a row without step, epoch or loss', () => {
-    expect(toRunStep({ event: 'step', step: 3, epoch: 0, loss: 0.5, l_ce: 0.4, l_gate: 0.1, l_text: 0.3, lr: 0.01, accuracy: 0.5, images_per_s: 12, eta_s: 4, extra: 'x' })).toEqual({ step: 3, epoch: 0, loss: 0.5, l_ce: 0.4, l_gate: 0.1, l_text: 0.3, lr: 0.01, accuracy: 0.5, images_per_s: 12, eta_s: 4 });
+    expect(
+      toRunStep({
+        event: 'step',
+        step: 3,
+        epoch: 0,
+        loss: 0.5,
+        l_ce: 0.4,
+        l_gate: 0.1,
+        l_text: 0.3,
+        lr: 0.01,
+        accuracy: 0.5,
+        images_per_s: 12,
+        eta_s: 4,
+        extra: 'x'
+      })
+    ).toEqual({ step: 3, epoch: 0, loss: 0.5, l_ce: 0.4, l_gate: 0.1, l_text: 0.3, lr: 0.01, accuracy: 0.5, images_per_s: 12, eta_s: 4 });
     expect(toRunStep({ step: 3, epoch: 0, loss: 0.5, l_kg: 0.2 })).toMatchObject({ l_kg: 0.2, l_gate: 0 });
     expect(toRunStep({ step: 3, epoch: 0, loss: null })).toBeNull();
     expect(toRunStep({ step: '3', epoch: 0, loss: 1 })).toBeNull();

@@ -108,7 +108,11 @@ describe('lasso selection', () => {
     expect(pointInPolygon({ x: 5, y: 5 }, square)).toBe(true);
     expect(pointInPolygon({ x: 15, y: 5 }, square)).toBe(false);
     expect(pointInPolygon({ x: 5, y: -1 }, square)).toBe(false);
-    const triangle = [{ x: 0, y: 0 }, { x: 10, y: 0 }, { x: 0, y: 10 }];
+    const triangle = [
+      { x: 0, y: 0 },
+      { x: 10, y: 0 },
+      { x: 0, y: 10 }
+    ];
     expect(pointInPolygon({ x: 2, y: 2 }, triangle)).toBe(true);
     expect(pointInPolygon({ x: 8, y: 8 }, triangle)).toBe(false);
   });

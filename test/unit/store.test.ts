@@ -105,7 +105,19 @@ describe('migrations and opening files', () => {
     expect(summary).toMatchObject({ name: 'Old project', imageCount: 1, labeledCount: 1, classCount: 1, splitCounts: { train: 0, val: 1, test: 0 } });
     expect(store.listClasses()).toEqual([{ id: 7, name: 'sparrow', position: 0, imageCount: 1 }]);
     expect(store.images([3])).toEqual([
-      { id: 3, path: '/birds/s1.jpg', fileName: 's1.jpg', hash: 'abc123', width: 640, height: 480, bytes: 54321, labelId: 7, split: 'val', missing: false, source: 'folder:/birds' }
+      {
+        id: 3,
+        path: '/birds/s1.jpg',
+        fileName: 's1.jpg',
+        hash: 'abc123',
+        width: 640,
+        height: 480,
+        bytes: 54321,
+        labelId: 7,
+        split: 'val',
+        missing: false,
+        source: 'folder:/birds'
+      }
     ]);
     expect(store.thumbnail(3)).toEqual({ mime: 'image/jpeg', data: Buffer.from([1, 2, 3, 4]) });
     expect(tableNames(store)).toEqual(expect.arrayContaining(['label_ops', 'imports', 'import_skips']));
@@ -441,7 +453,9 @@ describe('labeling, undo and redo', () => {
     expect(store.renameClass(dog, 'wolf')).toMatchObject({ id: dog, name: 'wolf', imageCount: 1 });
     expect(appErrorOf(() => store.createClass('wolf')).code).toBe('conflict');
     // Names that differ only in capitals are one class to CLIP; a class may change its own capitals.
-    expect(appErrorOf(() => store.createClass('Wolf')).message).toBe('A class named "wolf" already exists (class names differ only in capitals, which CLIP does not tell apart). Choose another name, or merge the two classes.');
+    expect(appErrorOf(() => store.createClass('Wolf')).message).toBe(
+      'A class named "wolf" already exists (class names differ only in capitals, which CLIP does not tell apart). Choose another name, or merge the two classes.'
+    );
     expect(store.renameClass(dog, 'Wolf')).toMatchObject({ id: dog, name: 'Wolf' });
     expect(appErrorOf(() => store.renameClass(999, 'x')).code).toBe('not_found');
   });

@@ -53,7 +53,12 @@ describe('run history in the app', () => {
     await call('project.create', { path: path.join(tmp.dir, 'p.mocoop') });
     await call('import.run', { importId: 'i', source: { kind: 'csv', file: path.join(root, 'labels.csv') } });
     modelId = (await call('models.import', { dir: FIXTURE })).id;
-    await call('templates.setGroups', { groups: [{ name: 'photo', templates: ['a photo of a {}.'] }, { name: 'art', templates: ['art of the {}.'] }] });
+    await call('templates.setGroups', {
+      groups: [
+        { name: 'photo', templates: ['a photo of a {}.'] },
+        { name: 'art', templates: ['art of the {}.'] }
+      ]
+    });
     await call('fewshot.create', { k: 3, seed: 1, baseNew: false });
     app.events.subscribe((name, p) => name === 'train.progress' && progress.push(p as never));
   });
@@ -63,14 +68,27 @@ describe('run history in the app', () => {
   });
 
   it('refuses settings that do not apply to the method, naming them', async () => {
-    await expect(call('train.start', { modelId, method: 'coop', topK: 2, epochs: 1 })).rejects.toThrow(/invalid_input: K \(experts per image\) does not apply to coop: leave it out/);
-    await expect(call('train.start', { modelId, method: 'zeroshot', epochs: 3, loss: { lambda1: 2 } })).rejects.toThrow(/epochs, λ1 \(gate loss weight\) do not apply to zeroshot/);
+    await expect(call('train.start', { modelId, method: 'coop', topK: 2, epochs: 1 })).rejects.toThrow(
+      /invalid_input: K \(experts per image\) does not apply to coop: leave it out/
+    );
+    await expect(call('train.start', { modelId, method: 'zeroshot', epochs: 3, loss: { lambda1: 2 } })).rejects.toThrow(
+      /epochs, λ1 \(gate loss weight\) do not apply to zeroshot/
+    );
     expect(await call('runs.list')).toEqual([]);
   });
 
   it('keeps every step of a run cancelled mid-epoch and resumed: one continuous history, readable while it trains', async () => {
     // 9 images, batch 1: 9 steps an epoch.
-    const { runId } = await call('train.start', { modelId, method: 'mocoop', schedule: 'batch1-10', epochs: 200, lr: 0.01, topK: 2, name: '  long one ', note: 'cancel me' });
+    const { runId } = await call('train.start', {
+      modelId,
+      method: 'mocoop',
+      schedule: 'batch1-10',
+      epochs: 200,
+      lr: 0.01,
+      topK: 2,
+      name: '  long one ',
+      note: 'cancel me'
+    });
     const end = finished(runId);
     await until((p) => p.runId === runId && p.step >= 12);
     // Mid-epoch 1: the worker has recorded epoch 0 only; the request adds the live steps.

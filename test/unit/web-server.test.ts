@@ -114,7 +114,19 @@ describe('authentication', () => {
   it('answers every request outside the base path with a bare 404, token or not', async () => {
     const cookie = `mocoop_token_${server.port}=${encodeURIComponent(server.token)}`;
     const wrongBase = server.basePath.slice(0, -2) + (server.basePath.at(-2) === 'A' ? 'B' : 'A') + '/';
-    const paths = ['/', `/?token=${server.token}`, '/index.html', '/assets/app-123.js', '/media/thumb/1', '/events', '/s/', `/s/x/?token=${server.token}`, wrongBase, `${wrongBase}?token=${server.token}`, `/x${server.basePath}`];
+    const paths = [
+      '/',
+      `/?token=${server.token}`,
+      '/index.html',
+      '/assets/app-123.js',
+      '/media/thumb/1',
+      '/events',
+      '/s/',
+      `/s/x/?token=${server.token}`,
+      wrongBase,
+      `${wrongBase}?token=${server.token}`,
+      `/x${server.basePath}`
+    ];
     for (const p of paths) {
       for (const headers of [{}, bearer(), { Cookie: cookie }] as Record<string, string>[]) {
         const reply = await request({ path: p, headers });
@@ -236,7 +248,10 @@ describe('origin and host checks', () => {
     const reply = await api('app.info', { ...bearer(), Origin: 'http://evil.example' });
     expect(reply.status).toBe(403);
     expect(reply.text).not.toContain('web-test');
-    expect((await request({ method: 'OPTIONS', path: at('api/app.info'), headers: { Origin: 'http://evil.example', 'Access-Control-Request-Method': 'POST' } })).status).toBe(403);
+    expect(
+      (await request({ method: 'OPTIONS', path: at('api/app.info'), headers: { Origin: 'http://evil.example', 'Access-Control-Request-Method': 'POST' } }))
+        .status
+    ).toBe(403);
     expect((await api('app.info', { ...bearer(), Origin: 'null' })).status).toBe(403);
     expect((await api('app.info', { ...bearer(), Origin: `http://127.0.0.1:${server.port + 1}` })).status).toBe(403);
     // The server's own origin is fine.
@@ -365,7 +380,12 @@ describe('static files and headers', () => {
   it('answers protocol mistakes on /api with clear statuses', async () => {
     expect((await request({ path: at('api/app.info'), headers: bearer() })).status).toBe(405);
     expect((await request({ method: 'POST', path: at('api/app.info'), headers: { ...bearer(), 'Content-Type': 'text/plain' }, body: '' })).status).toBe(415);
-    const badJson = await request({ method: 'POST', path: at('api/project.open'), headers: { ...bearer(), 'Content-Type': 'application/json' }, body: '{nope' });
+    const badJson = await request({
+      method: 'POST',
+      path: at('api/project.open'),
+      headers: { ...bearer(), 'Content-Type': 'application/json' },
+      body: '{nope'
+    });
     expect(badJson.status).toBe(400);
     const unknown = await api('nope.nothing', bearer(), {});
     expect(unknown.status).toBe(200);

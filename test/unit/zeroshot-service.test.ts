@@ -48,7 +48,10 @@ describe('feature cache and zero-shot on the tiny model', () => {
 
     const store = app.project;
     const rows = store.images(store.imageIds({}));
-    const cached = store.cachedFeatures(modelId, rows.map((r) => r.hash));
+    const cached = store.cachedFeatures(
+      modelId,
+      rows.map((r) => r.hash)
+    );
     expect(cached.size).toBe(6);
     rows.forEach((row) => {
       const index = expected.images.findIndex((img: { file: string }) => row.path.endsWith(img.file));
@@ -83,15 +86,21 @@ describe('feature cache and zero-shot on the tiny model', () => {
   });
 
   it('runs end to end through the CLI with one JSON document', async () => {
-    const { stdout } = await run(process.execPath, [path.resolve('bin/mocoop.js'), 'zeroshot', project, '--model', FIXTURE, '--template', 'a photo of a {}.', '--backend', 'cpu', '--json'], {
-      env: { ...process.env, MOCOOP_HOME: path.join(tmp.dir, 'cli-home') }
-    });
+    const { stdout } = await run(
+      process.execPath,
+      [path.resolve('bin/mocoop.js'), 'zeroshot', project, '--model', FIXTURE, '--template', 'a photo of a {}.', '--backend', 'cpu', '--json'],
+      {
+        env: { ...process.env, MOCOOP_HOME: path.join(tmp.dir, 'cli-home') }
+      }
+    );
     const report = JSON.parse(stdout);
     expect(report.images).toBe(6);
     expect(report.backend).toMatch(/^cpu/);
     expect(report.classes.map((c: { name: string }) => c.name)).toEqual(['cat', 'dog']);
     expect(report.predictions).toHaveLength(6);
-    expect(report.perClass.reduce((n: number, c: { correct: number }) => n + c.correct, 0)).toBe(report.predictions.filter((p: { correct: boolean }) => p.correct).length);
+    expect(report.perClass.reduce((n: number, c: { correct: number }) => n + c.correct, 0)).toBe(
+      report.predictions.filter((p: { correct: boolean }) => p.correct).length
+    );
   });
 });
 
@@ -143,7 +152,9 @@ describe('model manager', () => {
     const dir = path.join(tmp.dir, 'notamodel');
     fs.mkdirSync(dir);
     fs.copyFileSync(path.join(FIXTURE, 'config.json'), path.join(dir, 'config.json'));
-    await expect(app.clip.models.register(dir, { source: 'import' })).rejects.toThrow(/missing model\.safetensors, vocab\.json, merges\.txt \(a CLIP model folder needs all of/);
+    await expect(app.clip.models.register(dir, { source: 'import' })).rejects.toThrow(
+      /missing model\.safetensors, vocab\.json, merges\.txt \(a CLIP model folder needs all of/
+    );
     fs.rmSync(path.join(dir, 'config.json'));
     await expect(app.clip.models.register(dir, { source: 'import' })).rejects.toThrow(/is not a CLIP model folder: it has none of config\.json/);
     app.dispose();

@@ -75,6 +75,11 @@ describe('the store-only zip writer', () => {
     fs.writeFileSync(file, buildZip([]));
     execFileSync('python3', ['-m', 'zipfile', '-t', file]);
     expect(() => buildZip([{ name: '../evil', data: new Uint8Array(1) }])).toThrow(/cannot be named/);
-    expect(() => buildZip([{ name: 'a', data: new Uint8Array(1) }, { name: 'a', data: new Uint8Array(1) }])).toThrow(/Two zip entries/);
+    expect(() =>
+      buildZip([
+        { name: 'a', data: new Uint8Array(1) },
+        { name: 'a', data: new Uint8Array(1) }
+      ])
+    ).toThrow(/Two zip entries/);
   });
 });

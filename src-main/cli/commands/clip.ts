@@ -35,7 +35,20 @@ export async function clipCommand(command: 'tokenize' | 'embed-text' | 'embed-im
       vectors = results.map((r) => r.vector!);
     }
     const embeddings = vectors.map((v) => Array.from(v));
-    print(json, { embeddings }, `${embeddings.length} embedding(s) of ${engine.dim} values on ${backend.name} (${backend.device})\n` + embeddings.map((e, i) => `${inputs[i]}\t${e.slice(0, 4).map((x) => x.toFixed(4)).join(' ')} …`).join('\n'));
+    print(
+      json,
+      { embeddings },
+      `${embeddings.length} embedding(s) of ${engine.dim} values on ${backend.name} (${backend.device})\n` +
+        embeddings
+          .map(
+            (e, i) =>
+              `${inputs[i]}\t${e
+                .slice(0, 4)
+                .map((x) => x.toFixed(4))
+                .join(' ')} …`
+          )
+          .join('\n')
+    );
   } finally {
     engine.dispose();
   }

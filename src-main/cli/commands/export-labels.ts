@@ -10,11 +10,14 @@ export async function exportLabelsCommand(args: ParsedArgs): Promise<void> {
   checkFlags(args, ['format', 'out', 'include-unlabeled', 'link', 'by-split', 'overwrite', 'json', 'debug']);
   const format = stringFlag(args, 'format');
   const out = stringFlag(args, 'out');
-  if (!format || !(EXPORT_FORMATS as readonly string[]).includes(format)) throw new UsageError(`export-labels needs --format ${EXPORT_FORMATS.join('|')}${format ? ` (got "${format}")` : ''}.`);
+  if (!format || !(EXPORT_FORMATS as readonly string[]).includes(format))
+    throw new UsageError(`export-labels needs --format ${EXPORT_FORMATS.join('|')}${format ? ` (got "${format}")` : ''}.`);
   if (!out) throw new UsageError('export-labels needs --out PATH (a file, a folder to save into, or for imagefolder the folder to create).');
   const link = stringFlag(args, 'link');
-  if (link !== undefined && !(LINK_MODES as readonly string[]).includes(link)) throw new UsageError(`--link must be one of ${LINK_MODES.join(', ')} (got "${link}").`);
-  if ((link !== undefined || args.flags.has('by-split')) && format !== 'imagefolder') throw new UsageError('--link and --by-split apply to --format imagefolder only.');
+  if (link !== undefined && !(LINK_MODES as readonly string[]).includes(link))
+    throw new UsageError(`--link must be one of ${LINK_MODES.join(', ')} (got "${link}").`);
+  if ((link !== undefined || args.flags.has('by-split')) && format !== 'imagefolder')
+    throw new UsageError('--link and --by-split apply to --format imagefolder only.');
   const { exportTo } = await import('../../services/label-export-to');
   const app = services();
   try {
@@ -29,7 +32,9 @@ export async function exportLabelsCommand(args: ParsedArgs): Promise<void> {
     });
     const lines = [
       `${result.replaced ? 'Replaced' : 'Saved'} ${result.savedTo}: ${result.images} image(s)${result.left ? `, ${result.left} unlabeled left out` : ''}`,
-      result.imageRoot ? `Image root: ${result.imageRoot}${format === 'labelstudio' ? ' (serve it with LOCAL_FILES_DOCUMENT_ROOT set to this folder)' : ''}` : '',
+      result.imageRoot
+        ? `Image root: ${result.imageRoot}${format === 'labelstudio' ? ' (serve it with LOCAL_FILES_DOCUMENT_ROOT set to this folder)' : ''}`
+        : '',
       result.labelConfig ? `Labeling config for the Label Studio project:\n${result.labelConfig.trimEnd()}` : '',
       ...result.renamed.map((r) => `  class "${r.name}" is in folder "${r.folder}"`),
       result.skipped.length ? `Not exported: ${result.skipped.length}` : '',

@@ -12,7 +12,11 @@ export async function fewshotCommand(args: ParsedArgs): Promise<void> {
   const { app, training } = openTraining(args);
   try {
     const set = training.createFewShotSet(k, seed, args.flags.has('base-new'), stringFlag(args, 'name'));
-    print(args.flags.has('json'), set, `Created few-shot set #${set.id} "${set.name}": ${set.imageIds.length} images, ${set.baseClassIds.length} base class(es)${set.newClassIds.length ? `, ${set.newClassIds.length} new` : ''}.`);
+    print(
+      args.flags.has('json'),
+      set,
+      `Created few-shot set #${set.id} "${set.name}": ${set.imageIds.length} images, ${set.baseClassIds.length} base class(es)${set.newClassIds.length ? `, ${set.newClassIds.length} new` : ''}.`
+    );
   } finally {
     app.dispose();
   }

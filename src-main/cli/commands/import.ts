@@ -11,7 +11,8 @@ function importSourceFrom(args: ParsedArgs, argv: string[]): ImportSource {
   const files = argv.flatMap((arg, i) => (arg === '--files' && argv[i + 1] ? [argv[i + 1]!] : arg.startsWith('--files=') ? [arg.slice(8)] : []));
   if (args.flags.get('files') === true) throw new UsageError('--files needs a value (a file or folder).');
   const given = [folder, csv, split, labelStudio, files.length ? files : undefined].filter((v) => v !== undefined).length;
-  if (given !== 1) throw new UsageError('Give exactly one source: --folder DIR, --csv FILE, --coop-split FILE --image-root DIR, --label-studio FILE, or --files PATH.');
+  if (given !== 1)
+    throw new UsageError('Give exactly one source: --folder DIR, --csv FILE, --coop-split FILE --image-root DIR, --label-studio FILE, or --files PATH.');
   if (folder) return { kind: 'folder', dir: folder };
   if (csv) return { kind: 'csv', file: csv };
   if (labelStudio) {
@@ -48,7 +49,8 @@ function holdOutFrom(args: ParsedArgs): ImportHoldOut | undefined {
     const flag = { testPercent: '--test-percent', valPercent: '--val-percent', seed: '--split-seed' }[String(issue.path[0]) as 'seed'] ?? 'split on import';
     throw new UsageError(`${flag}: ${issue.message}.`);
   }
-  if (holdOut.data.testPercent + holdOut.data.valPercent >= 100) throw new UsageError('--test-percent and --val-percent together must be less than 100, so every class keeps images in the train pool.');
+  if (holdOut.data.testPercent + holdOut.data.valPercent >= 100)
+    throw new UsageError('--test-percent and --val-percent together must be less than 100, so every class keeps images in the train pool.');
   return holdOut.data;
 }
 
@@ -92,7 +94,10 @@ export async function importCommand(args: ParsedArgs, argv: string[]): Promise<v
     summary.duplicates.length ? `Duplicates not imported again: ${summary.duplicates.length}` : '',
     ...summary.duplicates
       .slice(0, 20)
-      .map((d) => `  ${d.path} (same content as ${d.duplicateOf}${d.labelDiffers ? `; labeled "${d.labelDiffers.inSource}" here, the project keeps ${d.labelDiffers.inProject ? `"${d.labelDiffers.inProject}"` : 'it unlabeled'}` : ''})`),
+      .map(
+        (d) =>
+          `  ${d.path} (same content as ${d.duplicateOf}${d.labelDiffers ? `; labeled "${d.labelDiffers.inSource}" here, the project keeps ${d.labelDiffers.inProject ? `"${d.labelDiffers.inProject}"` : 'it unlabeled'}` : ''})`
+      ),
     summary.skipped.length ? `Skipped: ${summary.skipped.length}` : '',
     ...summary.skipped.map((s) => `  ${s.path}: ${s.reason}`)
   ].filter(Boolean);

@@ -10,7 +10,13 @@ export async function modelsCommand(args: ParsedArgs): Promise<void> {
   try {
     if (sub === 'list') {
       const models = app.clip.models.list();
-      print(json, { models }, models.length ? models.map((m) => `${m.id}\t${m.available ? m.summary : 'UNAVAILABLE: ' + m.problem}\t${m.dir}`).join('\n') : 'No models installed. Run "mocoop models download" or "mocoop models import DIR".');
+      print(
+        json,
+        { models },
+        models.length
+          ? models.map((m) => `${m.id}\t${m.available ? m.summary : 'UNAVAILABLE: ' + m.problem}\t${m.dir}`).join('\n')
+          : 'No models installed. Run "mocoop models download" or "mocoop models import DIR".'
+      );
     } else if (sub === 'import') {
       const model = await app.clip.models.register(requirePositional(args, 2, 'the model folder'), { source: 'import', name: stringFlag(args, 'name') });
       print(json, model, `Imported ${model.name} as ${model.id} (${model.summary})`);
@@ -20,7 +26,9 @@ export async function modelsCommand(args: ParsedArgs): Promise<void> {
       app.events.subscribe((name, payload) => {
         if (name !== 'models.downloadProgress' || !interactive) return;
         const p = payload as { file: string; bytesDone: number; bytesTotal: number; bytesPerSecond: number };
-        process.stderr.write(`\r${p.file}: ${((100 * p.bytesDone) / Math.max(1, p.bytesTotal)).toFixed(1)}% (${(p.bytesPerSecond / 2 ** 20).toFixed(1)} MB/s)   `);
+        process.stderr.write(
+          `\r${p.file}: ${((100 * p.bytesDone) / Math.max(1, p.bytesTotal)).toFixed(1)}% (${(p.bytesPerSecond / 2 ** 20).toFixed(1)} MB/s)   `
+        );
       });
       const id = `cli-${Date.now()}`;
       process.once('SIGINT', () => app.handlers()['models.cancelDownload']({ downloadId: id }));

@@ -20,7 +20,16 @@ export async function runsCommand(args: ParsedArgs): Promise<void> {
       note: r.note
     }));
     const pct = (x: number | null) => (x === null ? '—' : `${(100 * x).toFixed(1)}%`);
-    print(args.flags.has('json'), { runs }, runs.map((r) => `${r.id}${r.name ? ` "${r.name}"` : ''}\t${r.method}\t${r.status}\tacc ${pct(r.accuracy)}\tbase ${pct(r.base_accuracy)}\tnew ${pct(r.new_accuracy)}\tH ${pct(r.h)}`).join('\n') || 'No runs yet.');
+    print(
+      args.flags.has('json'),
+      { runs },
+      runs
+        .map(
+          (r) =>
+            `${r.id}${r.name ? ` "${r.name}"` : ''}\t${r.method}\t${r.status}\tacc ${pct(r.accuracy)}\tbase ${pct(r.base_accuracy)}\tnew ${pct(r.new_accuracy)}\tH ${pct(r.h)}`
+        )
+        .join('\n') || 'No runs yet.'
+    );
   } finally {
     app.dispose();
   }

@@ -14,7 +14,11 @@ export async function serveCommand(args: ParsedArgs): Promise<void> {
   const project = stringFlag(args, 'project');
   if (project) app.openProjectFile(project);
   const server = await startWebServer({ services: app, staticDir: path.join(packageRoot(), 'out', 'renderer'), port });
-  print(args.flags.has('json'), { url: server.url, port: server.port }, `MoCoOp Workbench (web mode) is running. Open:\n  ${server.url}\nPress Ctrl+C to stop.`);
+  print(
+    args.flags.has('json'),
+    { url: server.url, port: server.port },
+    `MoCoOp Workbench (web mode) is running. Open:\n  ${server.url}\nPress Ctrl+C to stop.`
+  );
   const stop = () => {
     app.dispose();
     void server.close().then(() => process.exit(0));

@@ -25,11 +25,18 @@ export async function templatesCommand(args: ParsedArgs): Promise<void> {
       const shape = schema.safeParse(parsed);
       if (!shape.success && shape.error.issues.some((i) => i.code !== 'too_big')) {
         const issue = shape.error.issues.find((i) => i.code !== 'too_big')!;
-        throw new AppError('bad_source', `${explainIssue(issue, parsed, `${importFile} (field "${issue.path.join('.') || '(root)'}")`)} Expected {"groups": [{"name": "...", "templates": ["a photo of a {}.", ...]}, ...]}.`);
+        throw new AppError(
+          'bad_source',
+          `${explainIssue(issue, parsed, `${importFile} (field "${issue.path.join('.') || '(root)'}")`)} Expected {"groups": [{"name": "...", "templates": ["a photo of a {}.", ...]}, ...]}.`
+        );
       }
       const data = checkWithContract(schema, parsed, (where) => `${importFile}: ${where}`, 'bad_source');
       const groups = training.training.replaceTemplateGroups(data.groups);
-      print(args.flags.has('json'), { groups: groups.map((g) => ({ name: g.name, templates: g.templates })) }, `Imported ${groups.length} group(s) with ${groups.reduce((n, g) => n + g.templates.length, 0)} templates.`);
+      print(
+        args.flags.has('json'),
+        { groups: groups.map((g) => ({ name: g.name, templates: g.templates })) },
+        `Imported ${groups.length} group(s) with ${groups.reduce((n, g) => n + g.templates.length, 0)} templates.`
+      );
     } else {
       const groups = training.training.templateGroups().map((g) => ({ name: g.name, templates: g.templates }));
       fs.writeFileSync(exportFile!, JSON.stringify({ groups }, null, 2));

@@ -13,7 +13,15 @@ import { AUGMENT_FLAGS, augmentOptions } from '../augment-flags';
 import { services, print, requirePositional, backendFlag, numberFlag, checkUsage, openTraining } from '../common';
 
 /** The setting of a TrainStart request that each train flag sets. */
-const TRAIN_FLAGS: Record<string, string> = { augViews: 'aug-views', topK: 'k-experts', epochs: 'epochs', batchSize: 'batch-size', lr: 'lr', seed: 'seed', setId: 'set' };
+const TRAIN_FLAGS: Record<string, string> = {
+  augViews: 'aug-views',
+  topK: 'k-experts',
+  epochs: 'epochs',
+  batchSize: 'batch-size',
+  lr: 'lr',
+  seed: 'seed',
+  setId: 'set'
+};
 
 /** Loss weights and temperatures: the CLI flag and the setting it sets. */
 const LOSS_FLAGS: [string, (typeof LOSS_KEYS)[number]][] = [
@@ -26,7 +34,30 @@ const LOSS_FLAGS: [string, (typeof LOSS_KEYS)[number]][] = [
 ];
 
 export async function trainCommand(command: 'train' | 'eval', args: ParsedArgs): Promise<void> {
-  checkFlags(args, ['model', 'method', 'preset', 'schedule', 'k-experts', 'epochs', 'batch-size', 'lr', 'seed', 'set', 'run', 'on', 'classes-from', 'seeds', 'resume', 'rerun', 'aug-views', ...AUGMENT_FLAGS, 'backend', 'json', 'debug', ...LOSS_FLAGS.map(([flag]) => flag)]);
+  checkFlags(args, [
+    'model',
+    'method',
+    'preset',
+    'schedule',
+    'k-experts',
+    'epochs',
+    'batch-size',
+    'lr',
+    'seed',
+    'set',
+    'run',
+    'on',
+    'classes-from',
+    'seeds',
+    'resume',
+    'rerun',
+    'aug-views',
+    ...AUGMENT_FLAGS,
+    'backend',
+    'json',
+    'debug',
+    ...LOSS_FLAGS.map(([flag]) => flag)
+  ]);
   const json = args.flags.has('json');
   const backendPref = backendFlag(args);
   const method = (stringFlag(args, 'method') ?? 'mocoop') as TrainMethod;
@@ -39,7 +70,8 @@ export async function trainCommand(command: 'train' | 'eval', args: ParsedArgs):
   const seedsFlag = stringFlag(args, 'seeds');
   let seedList: number[] | undefined;
   if (seedsFlag !== undefined) {
-    if (command !== 'train' || ['seed', 'resume', 'rerun'].some((f) => stringFlag(args, f) !== undefined)) throw new UsageError('--seeds trains new runs: it cannot be combined with --seed, --resume or --rerun.');
+    if (command !== 'train' || ['seed', 'resume', 'rerun'].some((f) => stringFlag(args, f) !== undefined))
+      throw new UsageError('--seeds trains new runs: it cannot be combined with --seed, --resume or --rerun.');
     const parts = seedsFlag.split(',').map((p) => p.trim());
     if (parts.some((p) => !/^\d+$/.test(p))) throw new UsageError(`--seeds takes whole numbers separated by commas, e.g. 1,2,3 (got "${seedsFlag}").`);
     seedList = parts.map(Number);
@@ -47,7 +79,8 @@ export async function trainCommand(command: 'train' | 'eval', args: ParsedArgs):
     if (seedList.length > 20) throw new UsageError(`--seeds takes at most 20 seeds (got ${seedList.length}).`);
   }
   const modelArg = stringFlag(args, 'model');
-  if (!modelArg && command === 'train' && !stringFlag(args, 'resume') && !stringFlag(args, 'rerun')) throw new UsageError('train needs --model DIR (a CLIP folder) or the id of an installed model.');
+  if (!modelArg && command === 'train' && !stringFlag(args, 'resume') && !stringFlag(args, 'rerun'))
+    throw new UsageError('train needs --model DIR (a CLIP folder) or the id of an installed model.');
   const { app, training } = openTraining(args);
   // --rerun RUN: the same method, set and every setting from the run's record, as a new run.
   const rerunId = stringFlag(args, 'rerun');
@@ -59,7 +92,11 @@ export async function trainCommand(command: 'train' | 'eval', args: ParsedArgs):
       .map(([key, flag]) => [key, numberFlag(args, flag, key !== 'lr', 0)])
       .filter(([, value]) => value !== undefined)
   );
-  checkUsage(TrainStart.pick({ augViews: true, topK: true, epochs: true, batchSize: true, lr: true, seed: true, setId: true }), given, (where) => `--${TRAIN_FLAGS[where] ?? where}`);
+  checkUsage(
+    TrainStart.pick({ augViews: true, topK: true, epochs: true, batchSize: true, lr: true, seed: true, setId: true }),
+    given,
+    (where) => `--${TRAIN_FLAGS[where] ?? where}`
+  );
   // Loss weights and temperatures: the upper limits here; a zero or negative one is explained by the training service.
   const lossShape = TrainStart.shape.loss.unwrap().shape;
   for (const [flag, key] of LOSS_FLAGS) {
@@ -91,7 +128,8 @@ export async function trainCommand(command: 'train' | 'eval', args: ParsedArgs):
     if (command === 'eval' && !runArg) throw new UsageError('eval needs --run ID.');
     const target = modelArg ?? training.training.run(runArg!).modelId;
     const asDir = path.resolve(target);
-    const model = fs.existsSync(asDir) && fs.statSync(asDir).isDirectory() ? await app.clip.models.register(asDir, { source: 'import' }) : app.clip.models.get(target);
+    const model =
+      fs.existsSync(asDir) && fs.statSync(asDir).isDirectory() ? await app.clip.models.register(asDir, { source: 'import' }) : app.clip.models.get(target);
     const backend = await initBackend(backendPref);
     const { ClipEngine } = await import('../../clip/engine');
     const engine = ClipEngine.load(model.dir, { textGradients: command === 'train' || stringFlag(args, 'classes-from') !== undefined });
@@ -129,8 +167,21 @@ export async function trainCommand(command: 'train' | 'eval', args: ParsedArgs):
         }
         const pct = (x: number | null) => (x === null ? '—' : `${(100 * x).toFixed(1)}%`);
         const ov = result.open_vocabulary;
-        const openLine = ov ? `classes from ${ov.classes_from}: ${ov.trained.length} the run was trained with, ${ov.added.length} added through its experts${ov.added.length ? ` (${ov.added.slice(0, 5).join(', ')}${ov.added.length > 5 ? ', …' : ''})` : ''}` : '';
-        print(json, result, [`${result.method} ${runId}: accuracy ${pct(result.accuracy)} on ${result.images} test images`, openLine, result.h !== null ? `base ${pct(result.base_accuracy)} · new ${pct(result.new_accuracy)} · H ${pct(result.h)}` : '', ...result.per_class.map((c) => `  ${c.class} (${c.role}): ${pct(c.accuracy)} (${c.correct}/${c.images})`)].filter(Boolean).join('\n'));
+        const openLine = ov
+          ? `classes from ${ov.classes_from}: ${ov.trained.length} the run was trained with, ${ov.added.length} added through its experts${ov.added.length ? ` (${ov.added.slice(0, 5).join(', ')}${ov.added.length > 5 ? ', …' : ''})` : ''}`
+          : '';
+        print(
+          json,
+          result,
+          [
+            `${result.method} ${runId}: accuracy ${pct(result.accuracy)} on ${result.images} test images`,
+            openLine,
+            result.h !== null ? `base ${pct(result.base_accuracy)} · new ${pct(result.new_accuracy)} · H ${pct(result.h)}` : '',
+            ...result.per_class.map((c) => `  ${c.class} (${c.role}): ${pct(c.accuracy)} (${c.correct}/${c.images})`)
+          ]
+            .filter(Boolean)
+            .join('\n')
+        );
         return;
       }
       let stop = false;
@@ -138,7 +189,8 @@ export async function trainCommand(command: 'train' | 'eval', args: ParsedArgs):
       const backendText = `${backend.name} · ${backend.device} · text tower on ${(await engine.textGradients()).describe}`;
       // --seeds: one run per seed, each on the set sampled with its seed (see seedSets), then mean ± std.
       const plan = seedList ? training.seedSets(options.setId, seedList) : null;
-      if (plan && !json) plan.filter((p) => p.created).forEach((p) => process.stderr.write(`Seed ${p.seed}: sampled few-shot set #${p.set.id} "${p.set.name}".\n`));
+      if (plan && !json)
+        plan.filter((p) => p.created).forEach((p) => process.stderr.write(`Seed ${p.seed}: sampled few-shot set #${p.set.id} "${p.set.name}".\n`));
       const finished: string[] = [];
       for (const item of plan ?? [null]) {
         if (stop) break;
@@ -149,25 +201,47 @@ export async function trainCommand(command: 'train' | 'eval', args: ParsedArgs):
           item ? { ...options, seed: item.seed, setId: item.set.id } : options,
           (e) => {
             if (json) process.stdout.write(JSON.stringify(e) + '\n');
-            else if (process.stderr.isTTY) process.stderr.write(`\r${item ? `seed ${item.seed} ` : ''}epoch ${e.epoch} step ${e.step}: loss ${e.loss.toFixed(4)} (ce ${e.l_ce.toFixed(3)}, gate ${e.l_gate.toFixed(3)}, text ${e.l_text.toFixed(3)}) lr ${e.lr.toExponential(2)}   `);
+            else if (process.stderr.isTTY)
+              process.stderr.write(
+                `\r${item ? `seed ${item.seed} ` : ''}epoch ${e.epoch} step ${e.step}: loss ${e.loss.toFixed(4)} (ce ${e.l_ce.toFixed(3)}, gate ${e.l_gate.toFixed(3)}, text ${e.l_text.toFixed(3)}) lr ${e.lr.toExponential(2)}   `
+              );
           },
           () => stop
         );
         finished.push(runId);
         const run = training.training.run(runId);
         if (json) process.stdout.write(JSON.stringify({ event: 'done', run: runId, status: run.status, metrics: run.metrics }) + '\n');
-        else process.stdout.write(`\nRun ${runId}${item ? ` (seed ${item.seed})` : ''}: ${run.status}${run.metrics ? `, test accuracy ${(100 * (run.metrics as { accuracy: number }).accuracy).toFixed(1)}%` : ''}\n`);
+        else
+          process.stdout.write(
+            `\nRun ${runId}${item ? ` (seed ${item.seed})` : ''}: ${run.status}${run.metrics ? `, test accuracy ${(100 * (run.metrics as { accuracy: number }).accuracy).toFixed(1)}%` : ''}\n`
+          );
       }
       if (plan) {
         const records = finished.map((id) => training.training.run(id));
-        const metric = (r: (typeof records)[number], key: SeedMetric) => ((r.metrics?.[key] as number | null | undefined) ?? null);
-        const spread = seedSpread(records.map((r) => ({ id: r.id, seed: (r.settings.seed as number | undefined) ?? null, metrics: { accuracy: metric(r, 'accuracy'), base_accuracy: metric(r, 'base_accuracy'), new_accuracy: metric(r, 'new_accuracy'), h: metric(r, 'h') } })));
+        const metric = (r: (typeof records)[number], key: SeedMetric) => (r.metrics?.[key] as number | null | undefined) ?? null;
+        const spread = seedSpread(
+          records.map((r) => ({
+            id: r.id,
+            seed: (r.settings.seed as number | undefined) ?? null,
+            metrics: { accuracy: metric(r, 'accuracy'), base_accuracy: metric(r, 'base_accuracy'), new_accuracy: metric(r, 'new_accuracy'), h: metric(r, 'h') }
+          }))
+        );
         const summary = {
           event: 'seeds',
           seeds: spread.seeds,
           runs: records.map((r) => {
             const item = plan.find((p) => p.seed === r.settings.seed)!;
-            return { run: r.id, seed: item.seed, set: item.set.id, set_created: item.created, status: r.status, accuracy: metric(r, 'accuracy'), base_accuracy: metric(r, 'base_accuracy'), new_accuracy: metric(r, 'new_accuracy'), h: metric(r, 'h') };
+            return {
+              run: r.id,
+              seed: item.seed,
+              set: item.set.id,
+              set_created: item.created,
+              status: r.status,
+              accuracy: metric(r, 'accuracy'),
+              base_accuracy: metric(r, 'base_accuracy'),
+              new_accuracy: metric(r, 'new_accuracy'),
+              h: metric(r, 'h')
+            };
           }),
           mean: spread.mean,
           std: spread.std,
@@ -175,8 +249,19 @@ export async function trainCommand(command: 'train' | 'eval', args: ParsedArgs):
         };
         if (json) process.stdout.write(JSON.stringify(summary) + '\n');
         else {
-          const pm = (key: SeedMetric, label: string) => (spread.mean[key] === null ? '' : `  ${label.padEnd(9)}${(100 * spread.mean[key]!).toFixed(2)} ± ${(100 * spread.std[key]!).toFixed(2)}%`);
-          process.stdout.write([`${records.length} seed(s) (${spread.seeds.join(', ')}), mean ± std:`, pm('accuracy', 'accuracy'), pm('base_accuracy', 'base'), pm('new_accuracy', 'new'), pm('h', 'H')].filter(Boolean).join('\n') + '\n');
+          const pm = (key: SeedMetric, label: string) =>
+            spread.mean[key] === null ? '' : `  ${label.padEnd(9)}${(100 * spread.mean[key]!).toFixed(2)} ± ${(100 * spread.std[key]!).toFixed(2)}%`;
+          process.stdout.write(
+            [
+              `${records.length} seed(s) (${spread.seeds.join(', ')}), mean ± std:`,
+              pm('accuracy', 'accuracy'),
+              pm('base_accuracy', 'base'),
+              pm('new_accuracy', 'new'),
+              pm('h', 'H')
+            ]
+              .filter(Boolean)
+              .join('\n') + '\n'
+          );
         }
       }
     } finally {

@@ -21,13 +21,19 @@ export async function zeroshotCommand(args: ParsedArgs, argv: string[]): Promise
     if (templates.length === 0) {
       const setId = stringFlag(args, 'templates') ?? 'imagenet-7';
       const set = loadTemplateLibrary().sets.find((s) => s.id === setId);
-      if (!set) throw new UsageError(`Unknown template set "${setId}". Sets: ${loadTemplateLibrary().sets.map((s) => s.id).join(', ')}.`);
+      if (!set)
+        throw new UsageError(
+          `Unknown template set "${setId}". Sets: ${loadTemplateLibrary()
+            .sets.map((s) => s.id)
+            .join(', ')}.`
+        );
       templates = set.templates;
     }
     // The limits of the app's zero-shot request (count of templates), so results read back alike.
     checkUsage(requests['zeroshot.run'].input.shape.templates, templates, () => (single.length ? '--template' : 'the template set'));
     const asDir = path.resolve(modelArg);
-    const model = fs.existsSync(asDir) && fs.statSync(asDir).isDirectory() ? await app.clip.models.register(asDir, { source: 'import' }) : app.clip.models.get(modelArg);
+    const model =
+      fs.existsSync(asDir) && fs.statSync(asDir).isDirectory() ? await app.clip.models.register(asDir, { source: 'import' }) : app.clip.models.get(modelArg);
     app.openProjectFile(requirePositional(args, 1, 'the project file'));
     const report = await app.clip.runZeroShot(`cli-${Date.now()}`, model.id, templates, split as 'train' | 'val' | 'test' | undefined);
     const pct = (x: number) => `${(100 * x).toFixed(1)}%`;

@@ -96,7 +96,12 @@ export function textGraph(config: ClipConfig, read: WeightReader): GraphSpec {
   const table = g.weight('token_embedding', [t.vocabSize, t.width], read('text_model.embeddings.token_embedding.weight'));
   const embeds = g.op('Gather', [table, ids], { axis: 0 });
   const length = g.op('Slice', [g.op('Shape', [ids]), g.ints([1]), g.ints([2])]);
-  const positions = g.op('Slice', [g.weight('position_embedding', [ctx, t.width], read('text_model.embeddings.position_embedding.weight')), g.ints([0]), length, g.ints([0])]);
+  const positions = g.op('Slice', [
+    g.weight('position_embedding', [ctx, t.width], read('text_model.embeddings.position_embedding.weight')),
+    g.ints([0]),
+    length,
+    g.ints([0])
+  ]);
   const causal = new Float32Array(ctx * ctx);
   for (let i = 0; i < ctx; i++) for (let j = i + 1; j < ctx; j++) causal[i * ctx + j] = -1e9;
   const square = g.op('Concat', [length, length], { axis: 0 });

@@ -72,7 +72,8 @@ export async function providerCandidates(provider: OnnxProvider, skipped: OnnxTo
   }
   const webgpu = await probeWebGpu();
   if ('unavailable' in webgpu) skipped.push({ name: 'webgpu', reason: webgpu.unavailable });
-  else if (!webgpu.hardware) skipped.push({ name: 'webgpu', reason: `only a software WebGPU adapter (${webgpu.adapter.description || webgpu.adapter.device}): the CPU is faster` });
+  else if (!webgpu.hardware)
+    skipped.push({ name: 'webgpu', reason: `only a software WebGPU adapter (${webgpu.adapter.description || webgpu.adapter.device}): the CPU is faster` });
   else order.push('webgpu');
   if (process.platform === 'darwin') order.push('coreml');
   order.push('cpu');
@@ -95,7 +96,9 @@ export function sessionOptions(provider: Exclude<OnnxProvider, 'auto'>, threads:
 }
 
 function firstLine(error: unknown): string {
-  return String((error as Error)?.message ?? error).split('\n')[0]!.slice(0, 300);
+  return String((error as Error)?.message ?? error)
+    .split('\n')[0]!
+    .slice(0, 300);
 }
 
 /** What ONNX Runtime can use on this machine, found by opening a one-node graph on each provider. */

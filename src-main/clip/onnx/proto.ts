@@ -173,10 +173,6 @@ export function encodeModel(graph: GraphSpec, opset = 17, producer = 'mocoop-wor
   for (const t of graph.initializers) g.message(5, tensor(t));
   for (const v of graph.inputs) g.message(11, valueInfo(v));
   for (const v of graph.outputs) g.message(12, valueInfo(v));
-  const model = new Message()
-    .int(1, 8)
-    .string(2, producer)
-    .message(7, g)
-    .message(8, new Message().string(1, '').int(2, opset));
+  const model = new Message().int(1, 8).string(2, producer).message(7, g).message(8, new Message().string(1, '').int(2, opset));
   return model.toBytes();
 }

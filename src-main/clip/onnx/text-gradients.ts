@@ -113,7 +113,11 @@ export class OnnxTextGradients {
   ) {}
 
   /** `graphs`: the plain pair (any rows), the shared-prefix pair (rows in prefix groups), or both. */
-  static async load(config: ClipConfig, read: WeightReader, options: TextGradientOptions & { graphs?: 'plain' | 'prefix' | 'both' } = {}): Promise<OnnxTextGradients> {
+  static async load(
+    config: ClipConfig,
+    read: WeightReader,
+    options: TextGradientOptions & { graphs?: 'plain' | 'prefix' | 'both' } = {}
+  ): Promise<OnnxTextGradients> {
     const ortModule = await import('onnxruntime-node');
     const ort = ((ortModule as { default?: Ort }).default ?? ortModule) as Ort;
     const threads = options.threads ?? defaultThreads();
@@ -126,9 +130,24 @@ export class OnnxTextGradients {
       return session;
     };
     try {
-      const plain = graphs === 'prefix' ? null : { forward: await open(() => textTrainForwardGraph(config, read)), backward: await open(() => textTrainBackwardGraph(config, read)) };
-      const shared = graphs === 'plain' ? null : { forward: await open(() => prefixTrainForwardGraph(config, read)), backward: await open(() => prefixTrainBackwardGraph(config, read)) };
-      return new OnnxTextGradients(ort, config, plain, shared, threads, provider, chunkTokensFor(config, options.chunkTokens ?? 2048, options.maxBufferBytes), options.savedBudgetBytes ?? 2 ** 30);
+      const plain =
+        graphs === 'prefix'
+          ? null
+          : { forward: await open(() => textTrainForwardGraph(config, read)), backward: await open(() => textTrainBackwardGraph(config, read)) };
+      const shared =
+        graphs === 'plain'
+          ? null
+          : { forward: await open(() => prefixTrainForwardGraph(config, read)), backward: await open(() => prefixTrainBackwardGraph(config, read)) };
+      return new OnnxTextGradients(
+        ort,
+        config,
+        plain,
+        shared,
+        threads,
+        provider,
+        chunkTokensFor(config, options.chunkTokens ?? 2048, options.maxBufferBytes),
+        options.savedBudgetBytes ?? 2 ** 30
+      );
     } catch (error) {
       await Promise.all(opened.map((session) => session.release()));
       throw error;
@@ -173,7 +192,10 @@ export class OnnxTextGradients {
     if (!groups) {
       const cut = Math.max(...eot) + 1;
       chunked(0, rows, cut, (range) => ({
-        feeds: { embeds: new this.ort.Tensor('float32', this.slice(embeds, tokens, range, 0, cut), [range[1] - range[0], cut, W]), eot_onehot: this.onehot(eot, range, 0, cut) },
+        feeds: {
+          embeds: new this.ort.Tensor('float32', this.slice(embeds, tokens, range, 0, cut), [range[1] - range[0], cut, W]),
+          eot_onehot: this.onehot(eot, range, 0, cut)
+        },
         a: range[0],
         b: range[1],
         from: 0,
@@ -187,11 +209,16 @@ export class OnnxTextGradients {
       if (group.start !== next || group.count < 1 || group.start + group.count > rows) throw new Error('Shared-prefix groups must cover the rows in order.');
       next = group.start + group.count;
       const last = Math.max(...eot.slice(group.start, next));
-      if (group.prefix < 1 || Math.min(...eot.slice(group.start, next)) < group.prefix) throw new Error(`A shared prefix of ${group.prefix} tokens reaches a row's EOT.`);
+      if (group.prefix < 1 || Math.min(...eot.slice(group.start, next)) < group.prefix)
+        throw new Error(`A shared prefix of ${group.prefix} tokens reaches a row's EOT.`);
       const rest = last + 1 - group.prefix;
       const prefix = new this.ort.Tensor('float32', embeds.slice(group.start * tokens * W, (group.start * tokens + group.prefix) * W), [1, group.prefix, W]);
       chunked(group.start, next, rest, (range) => ({
-        feeds: { prefix_embeds: prefix, rest_embeds: new this.ort.Tensor('float32', this.slice(embeds, tokens, range, group.prefix, rest), [range[1] - range[0], rest, W]), eot_onehot: this.onehot(eot, range, group.prefix, rest) },
+        feeds: {
+          prefix_embeds: prefix,
+          rest_embeds: new this.ort.Tensor('float32', this.slice(embeds, tokens, range, group.prefix, rest), [range[1] - range[0], rest, W]),
+          eot_onehot: this.onehot(eot, range, group.prefix, rest)
+        },
         a: range[0],
         b: range[1],
         from: group.prefix,
@@ -258,11 +285,15 @@ export class OnnxTextGradients {
     for (const [k, unit] of units.entries()) {
       const { forward, backward } = this.sessions(unit);
       const activations = keepAll ? saved[k]! : await forward.run(unit.feeds);
-      const inputs: Feeds = { eot_onehot: unit.feeds.eot_onehot!, d_features: new this.ort.Tensor('float32', dF.subarray(unit.a * P, unit.b * P), [unit.b - unit.a, P]) };
+      const inputs: Feeds = {
+        eot_onehot: unit.feeds.eot_onehot!,
+        d_features: new this.ort.Tensor('float32', dF.subarray(unit.a * P, unit.b * P), [unit.b - unit.a, P])
+      };
       for (const name of backward.inputNames) if (!(name in inputs)) inputs[name] = activations[name]!;
       const out = await backward.run(inputs);
       const d = (unit.prefix ? out.d_rest! : out.d_embeds!).data as Float32Array;
-      for (let r = 0; r < unit.b - unit.a; r++) dEmbeds.set(d.subarray(r * unit.tokens * W, (r + 1) * unit.tokens * W), ((unit.a + r) * tokens + unit.from) * W);
+      for (let r = 0; r < unit.b - unit.a; r++)
+        dEmbeds.set(d.subarray(r * unit.tokens * W, (r + 1) * unit.tokens * W), ((unit.a + r) * tokens + unit.from) * W);
       if (unit.prefix) {
         const dp = out.d_prefix!.data as Float32Array;
         const at = unit.prefix.row * tokens * W;

@@ -14,7 +14,9 @@ import { GraphBuilder } from './graph-builder';
 import type { GraphSpec } from './proto';
 import { blockWeights, denseBackward, headBackward, headForward, headWeights, layerNormBackward, mlpBackward, softmaxBackward } from './text-train-graphs';
 
-export function prefixSavedNames(layer: number): Record<'xp' | 'qp' | 'kp' | 'vp' | 'pp' | 'xp1' | 'ap' | 'xr' | 'qr' | 'kr' | 'vr' | 'pr' | 'xr1' | 'ar', string> {
+export function prefixSavedNames(
+  layer: number
+): Record<'xp' | 'qp' | 'kp' | 'vp' | 'pp' | 'xp1' | 'ap' | 'xr' | 'qr' | 'kr' | 'vr' | 'pr' | 'xr1' | 'ar', string> {
   const names = ['xp', 'qp', 'kp', 'vp', 'pp', 'xp1', 'ap', 'xr', 'qr', 'kr', 'vr', 'pr', 'xr1', 'ar'] as const;
   return Object.fromEntries(names.map((n) => [n, `saved_${n}_${layer}`])) as Record<(typeof names)[number], string>;
 }
@@ -90,7 +92,8 @@ export function prefixTrainForwardGraph(config: ClipConfig, read: WeightReader):
       [kr, n.kr, ['batch', t.heads, 'tokens', dh]],
       [vr, n.vr, ['batch', t.heads, 'tokens', dh]],
       [pr, n.pr, ['batch', t.heads, 'tokens', 'all']]
-    ] as const) g.output(value, name, [...dims]);
+    ] as const)
+      g.output(value, name, [...dims]);
     const merge = (y: string) => g.reshape(g.transpose(y, [0, 2, 1, 3]), [-1, t.width]);
     const xp1 = g.add(xp, g.dense(merge(g.matMul(pp, vp)), ...w.out));
     const xr1 = g.add(xr, g.dense(merge(g.matMul(pr, vAll)), ...w.out));
@@ -158,7 +161,10 @@ export function prefixTrainBackwardGraph(config: ClipConfig, read: WeightReader)
     const dqr = g.matMul(dSr, kAll);
     const prefixPart = (x: string) => g.op('ReduceSum', [g.op('Slice', [x, g.ints([0]), s.lp, g.ints([2])]), g.ints([0])], { keepdims: 1 });
     const restPart = (x: string) => g.op('Slice', [x, s.lp, g.ints([2 ** 30]), g.ints([2])]);
-    const dhr = g.add(g.add(denseBackward(g, merge(dqr), w.q[0]), denseBackward(g, merge(restPart(dKall)), w.k[0])), denseBackward(g, merge(restPart(dVall)), w.v[0]));
+    const dhr = g.add(
+      g.add(denseBackward(g, merge(dqr), w.q[0]), denseBackward(g, merge(restPart(dKall)), w.k[0])),
+      denseBackward(g, merge(restPart(dVall)), w.v[0])
+    );
     dxr = g.add(dxr1, layerNormBackward(g, xr, w.ln1[0], dhr, t.eps));
 
     // Prefix: its own MLP and causal attention, plus what the rows' attention sends to its keys and values.

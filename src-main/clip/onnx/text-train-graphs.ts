@@ -18,7 +18,15 @@ import type { GraphSpec } from './proto';
 
 /** The names of the activations one block saves for its backward. */
 export function savedNames(layer: number): { x: string; q: string; k: string; v: string; p: string; x1: string; a: string } {
-  return { x: `saved_x_${layer}`, q: `saved_q_${layer}`, k: `saved_k_${layer}`, v: `saved_v_${layer}`, p: `saved_p_${layer}`, x1: `saved_x1_${layer}`, a: `saved_a_${layer}` };
+  return {
+    x: `saved_x_${layer}`,
+    q: `saved_q_${layer}`,
+    k: `saved_k_${layer}`,
+    v: `saved_v_${layer}`,
+    p: `saved_p_${layer}`,
+    x1: `saved_x1_${layer}`,
+    a: `saved_a_${layer}`
+  };
 }
 export const SAVED_LAST = 'saved_x_last';
 
@@ -41,7 +49,10 @@ export function blockWeights(g: GraphBuilder, read: WeightReader, c: TowerConfig
     g.weight(`${prefix}.${name}.weightT`, [inp, out], transpose2d(read(`${prefix}.${name}.weight`), out, inp, s)),
     g.weight(`${prefix}.${name}.bias`, [out], s === 1 ? read(`${prefix}.${name}.bias`) : read(`${prefix}.${name}.bias`).map((x) => x * s))
   ];
-  const norm = (name: string): [string, string] => [g.weight(`${prefix}.${name}.weight`, [width], read(`${prefix}.${name}.weight`)), g.weight(`${prefix}.${name}.bias`, [width], read(`${prefix}.${name}.bias`))];
+  const norm = (name: string): [string, string] => [
+    g.weight(`${prefix}.${name}.weight`, [width], read(`${prefix}.${name}.weight`)),
+    g.weight(`${prefix}.${name}.bias`, [width], read(`${prefix}.${name}.bias`))
+  ];
   return {
     ln1: norm('layer_norm1'),
     ln2: norm('layer_norm2'),
@@ -57,7 +68,10 @@ export function blockWeights(g: GraphBuilder, read: WeightReader, c: TowerConfig
 export function headWeights(g: GraphBuilder, read: WeightReader, config: ClipConfig) {
   const t = config.text;
   return {
-    ln: [g.weight('final_ln.weight', [t.width], read('text_model.final_layer_norm.weight')), g.weight('final_ln.bias', [t.width], read('text_model.final_layer_norm.bias'))] as [string, string],
+    ln: [
+      g.weight('final_ln.weight', [t.width], read('text_model.final_layer_norm.weight')),
+      g.weight('final_ln.bias', [t.width], read('text_model.final_layer_norm.bias'))
+    ] as [string, string],
     proj: g.weight('text_projection.weightT', [t.width, config.projectionDim], transpose2d(read('text_projection.weight'), config.projectionDim, t.width))
   };
 }
@@ -87,7 +101,12 @@ function commonShapes(g: GraphBuilder, read: WeightReader, config: ClipConfig, s
   const causal = new Float32Array(ctx * ctx);
   for (let i = 0; i < ctx; i++) for (let j = i + 1; j < ctx; j++) causal[i * ctx + j] = -1e9;
   const mask = g.op('Slice', [g.weight('causal_mask', [ctx, ctx], causal), g.ints([0, 0]), g.op('Concat', [length, length], { axis: 0 }), g.ints([0, 1])]);
-  const positions = g.op('Slice', [g.weight('position_embedding', [ctx, t.width], read('text_model.embeddings.position_embedding.weight')), g.ints([0]), length, g.ints([0])]);
+  const positions = g.op('Slice', [
+    g.weight('position_embedding', [ctx, t.width], read('text_model.embeddings.position_embedding.weight')),
+    g.ints([0]),
+    length,
+    g.ints([0])
+  ]);
   return { heads4, mask, positions };
 }
 

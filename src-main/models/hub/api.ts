@@ -16,7 +16,10 @@ export const DEFAULT_ENDPOINT = 'https://huggingface.co';
 const Sibling = z.object({
   rfilename: z.string().min(1),
   size: z.number().int().nonnegative().optional(),
-  blobId: z.string().regex(/^[0-9a-f]{40}$/i).optional(),
+  blobId: z
+    .string()
+    .regex(/^[0-9a-f]{40}$/i)
+    .optional(),
   lfs: z
     .object({
       sha256: z.string().regex(/^[0-9a-f]{64}$/i),
@@ -116,4 +119,3 @@ export async function fetchRepoFiles(
 ): Promise<HubFile[]> {
   return (await fetchRepoInfo(repo, revision, endpoint, token, signal)).files;
 }
-

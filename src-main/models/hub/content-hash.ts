@@ -50,4 +50,3 @@ export async function hashExisting(file: string, bytes: number, hash: ContentHas
     stream.destroy();
   }
 }
-

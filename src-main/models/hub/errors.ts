@@ -74,4 +74,3 @@ export class ChecksumMismatch extends Error {
     super(`expected ${expected}, got ${actual}`);
   }
 }
-

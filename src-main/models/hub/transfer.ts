@@ -182,11 +182,7 @@ export async function downloadFile(file: HubFile, part: string, ctx: Context): P
           checksumRetried = true;
           continue;
         }
-        throw new DownloadError(
-          'checksum',
-          `${file.name} from ${ctx.repo} failed verification twice: ${error.message}`,
-          { file: file.name, cause: error }
-        );
+        throw new DownloadError('checksum', `${file.name} from ${ctx.repo} failed verification twice: ${error.message}`, { file: file.name, cause: error });
       }
       if (!(error instanceof RetryableError)) throw error;
       failures += 1;
@@ -208,4 +204,3 @@ export async function downloadFile(file: HubFile, part: string, ctx: Context): P
     }
   }
 }
-

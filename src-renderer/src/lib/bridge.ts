@@ -109,7 +109,10 @@ function webBridge(): Bridge {
     }
     if (staleLink(response.status)) {
       setState('stale');
-      return { ok: false, error: { code: 'unauthorized', message: 'This page\'s link is no longer valid: the workbench server was restarted. Open the new link it printed.' } };
+      return {
+        ok: false,
+        error: { code: 'unauthorized', message: "This page's link is no longer valid: the workbench server was restarted. Open the new link it printed." }
+      };
     }
     if (!response.ok) return { ok: false, error: { code: 'unavailable', message: await response.text() } };
     return (await response.json()) as Envelope<unknown>;

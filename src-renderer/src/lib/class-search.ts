@@ -8,7 +8,11 @@ export interface Named {
   name: string;
 }
 
-const fold = (s: string) => s.normalize('NFKD').replace(/[\u0300-\u036f]/g, '').toLocaleLowerCase();
+const fold = (s: string) =>
+  s
+    .normalize('NFKD')
+    .replace(/[\u0300-\u036f]/g, '')
+    .toLocaleLowerCase();
 
 function score(name: string, query: string): number | null {
   const n = fold(name);
@@ -19,7 +23,14 @@ function score(name: string, query: string): number | null {
   const words = n.split(/[\s_\-./()]+/).filter(Boolean);
   if (words.some((w) => w.startsWith(q))) return 2;
   const compact = q.replace(/\s+/g, '');
-  if (compact.length >= 2 && words.map((w) => w[0]).join('').startsWith(compact)) return 3;
+  if (
+    compact.length >= 2 &&
+    words
+      .map((w) => w[0])
+      .join('')
+      .startsWith(compact)
+  )
+    return 3;
   if (n.includes(q)) return 4;
   let i = 0;
   for (const ch of n) if (ch === compact[i]) i++;

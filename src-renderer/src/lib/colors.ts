@@ -3,9 +3,30 @@
  * light and the dark theme): any two differ by ΔE ≥ 25, the first twelve by far more.
  */
 export const PALETTE = [
-  '#2f6fde', '#1bbb1b', '#df2020', '#1bbbbb', '#df209f', '#cfa730', '#8020df', '#d47d84',
-  '#2d6186', '#2d8643', '#9c4e16', '#c57dd4', '#df2060', '#7b9c16', '#67b3e9', '#df20df',
-  '#a1366b', '#d4a87d', '#8a40bf', '#86772d', '#df8020', '#a1363e', '#1bbb5e', '#2050df'
+  '#2f6fde',
+  '#1bbb1b',
+  '#df2020',
+  '#1bbbbb',
+  '#df209f',
+  '#cfa730',
+  '#8020df',
+  '#d47d84',
+  '#2d6186',
+  '#2d8643',
+  '#9c4e16',
+  '#c57dd4',
+  '#df2060',
+  '#7b9c16',
+  '#67b3e9',
+  '#df20df',
+  '#a1366b',
+  '#d4a87d',
+  '#8a40bf',
+  '#86772d',
+  '#df8020',
+  '#a1363e',
+  '#1bbb5e',
+  '#2050df'
 ] as const;
 
 /**

@@ -81,12 +81,20 @@ function values(steps: readonly CurveStep[], metric: Metric): Point[] {
 /** One run: its total loss, the terms its method uses, train accuracy and the learning rate (as a share of its peak; right axis). */
 export function runSeries(method: string, steps: readonly CurveStep[]): Series[] {
   const series: Series[] = [{ key: 'loss', label: 'loss', color: 'var(--text)', axis: 'y', points: values(steps, 'loss') }];
-  for (const term of termsOf(method)) series.push({ key: term, label: METRIC_LABELS[term].replace(/ \(.*\)$/, ''), color: TERM_COLORS[term], axis: 'y', points: values(steps, term) });
+  for (const term of termsOf(method))
+    series.push({ key: term, label: METRIC_LABELS[term].replace(/ \(.*\)$/, ''), color: TERM_COLORS[term], axis: 'y', points: values(steps, term) });
   if (hasTrainingCurves(method)) {
     series.push({ key: 'accuracy', label: METRIC_LABELS.accuracy, color: '#ae3ec9', axis: 'y1', points: values(steps, 'accuracy') });
     // On the 0–1 axis as a share of its peak (a rate of 0.032 would not fit as it is), the peak named in the legend.
     const peak = steps.reduce((m, s) => Math.max(m, s.lr), 0);
-    series.push({ key: 'lr', label: `learning rate (÷ peak ${peak > 0 ? Number(peak.toPrecision(3)) : 0})`, color: '#868e96', axis: 'y1', dashed: true, points: steps.map((s) => ({ x: s.step, y: peak > 0 ? s.lr / peak : 0 })) });
+    series.push({
+      key: 'lr',
+      label: `learning rate (÷ peak ${peak > 0 ? Number(peak.toPrecision(3)) : 0})`,
+      color: '#868e96',
+      axis: 'y1',
+      dashed: true,
+      points: steps.map((s) => ({ x: s.step, y: peak > 0 ? s.lr / peak : 0 }))
+    });
   }
   return series;
 }

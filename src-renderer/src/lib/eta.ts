@@ -61,7 +61,12 @@ export function stepsPerEpoch(images: number, batchSize: number): number {
  * set's image count and the batch size, kept inside what the steps seen allow. Null when neither
  * tells (no image count, and no epoch's end seen yet).
  */
-export function plannedTotalSteps(input: { epochs: number | null | undefined; batchSize: number | null | undefined; images: number | null; seen: readonly { step: number; epoch: number }[] }): number | null {
+export function plannedTotalSteps(input: {
+  epochs: number | null | undefined;
+  batchSize: number | null | undefined;
+  images: number | null;
+  seen: readonly { step: number; epoch: number }[];
+}): number | null {
   const { epochs, batchSize, images, seen } = input;
   if (!epochs || epochs < 1) return null;
   let lower = 1;

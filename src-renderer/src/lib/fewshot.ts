@@ -24,7 +24,8 @@ export function setComposition(set: SetLike, classes: { classId: number; name: s
     const images = imagesOf.get(c.classId) ?? 0;
     let warning: string | null = null;
     if (role === 'base' && images === 0) warning = 'no images in the set (relabeled since?): this class cannot train';
-    else if (role === 'base' && images < target) warning = set.k !== null ? `fewer than ${set.k} (the train pool has ${c.train})` : `fewer than the fullest class (${target})`;
+    else if (role === 'base' && images < target)
+      warning = set.k !== null ? `fewer than ${set.k} (the train pool has ${c.train})` : `fewer than the fullest class (${target})`;
     else if (role !== 'base' && images > 0) warning = `${images} image(s) now labeled ${c.name} are in the set but do not train`;
     return { classId: c.classId, name: c.name, role, images, warning };
   });

@@ -19,7 +19,11 @@ export const SHORTCUTS: Shortcut[] = [
   { page: 'Images', keys: '1 – 9', action: 'Label the selection with class 1–9 and move on' },
   { page: 'Images', keys: '0', action: 'Remove the label' },
   { page: 'Images', keys: 'L', action: 'Label with any class: type a few letters, ↑ ↓ to choose, Enter (a new name creates the class)' },
-  { page: 'Images', keys: 'Space / double-click', action: 'View the image large (← → previous / next, Z fit or 1:1, 1–9, 0, L, T/E/V work inside; Esc or Space closes)' },
+  {
+    page: 'Images',
+    keys: 'Space / double-click',
+    action: 'View the image large (← → previous / next, Z fit or 1:1, 1–9, 0, L, T/E/V work inside; Esc or Space closes)'
+  },
   { page: 'Images', keys: '← → ↑ ↓', action: 'Move through the grid (Shift extends the selection)' },
   { page: 'Images', keys: 'Click / Ctrl+Click / Shift+Click', action: 'Select one / toggle one / select a range' },
   { page: 'Images', keys: 'Ctrl+A', action: 'Select every image in the current view' },

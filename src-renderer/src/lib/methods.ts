@@ -38,7 +38,10 @@ function settingsParts(run: { method: string; settings: Record<string, unknown> 
 }
 
 /** What runs of different seeds share: the set's protocol (k per class, base-to-new) or the hand-picked set, and the settings. */
-export function seedGroupDescription(run: { method: string; settings: Record<string, unknown> }, sets: { id: number; name: string; k: number | null; newClassIds: number[] }[]): string {
+export function seedGroupDescription(
+  run: { method: string; settings: Record<string, unknown> },
+  sets: { id: number; name: string; k: number | null; newClassIds: number[] }[]
+): string {
   const set = sets.find((x) => x.id === run.settings.setId);
   const protocol = set ? (set.k !== null ? `${set.k}-shot${set.newClassIds.length ? ' base-to-new' : ''}` : set.name) : 'imported';
   return [methodName(run.method), protocol, ...settingsParts(run)].join(' · ');
@@ -56,9 +59,17 @@ export function runLabel(run: { id: string; name?: string | null }): string {
 }
 
 /** A queued run in one line: method, name, set, seed and the settings that matter for the method. */
-export function queuedDescription(settings: { method: string; name?: string; setId?: number; seed?: number; topK?: number; schedule?: string; epochs?: number }, sets: { id: number; name: string }[]): string {
+export function queuedDescription(
+  settings: { method: string; name?: string; setId?: number; seed?: number; topK?: number; schedule?: string; epochs?: number },
+  sets: { id: number; name: string }[]
+): string {
   const set = sets.find((s) => s.id === settings.setId)?.name ?? (settings.setId !== undefined ? `set #${settings.setId}` : 'latest set');
-  const parts = [methodName(settings.method), ...(settings.name?.trim() ? [`"${settings.name.trim()}"`] : []), set, ...settingsParts({ method: settings.method, settings })];
+  const parts = [
+    methodName(settings.method),
+    ...(settings.name?.trim() ? [`"${settings.name.trim()}"`] : []),
+    set,
+    ...settingsParts({ method: settings.method, settings })
+  ];
   if (typeof settings.seed === 'number' && settingApplies(settings.method, 'seed')) parts.push(`seed ${settings.seed}`);
   return parts.join(' · ');
 }

@@ -61,10 +61,18 @@ export function legendEntries(
   }
   if (by === 'expert') {
     const experts = [...new Set(points.map((p) => p.topExperts[0] ?? 0))].sort((a, b) => a - b);
-    return experts.map((j) => ({ key: `expert:${j}`, label: names.expertName?.(j) ?? `expert ${j + 1}`, color: expertColor(j), count: counts.get(`expert:${j}`) ?? 0 }));
+    return experts.map((j) => ({
+      key: `expert:${j}`,
+      label: names.expertName?.(j) ?? `expert ${j + 1}`,
+      color: expertColor(j),
+      count: counts.get(`expert:${j}`) ?? 0
+    }));
   }
   const present = new Set(points.map((p) => p.labelId));
-  const order = [...(names.classOrder ?? []).filter((id) => present.has(id)), ...[...present].filter((id) => !(names.classOrder ?? []).includes(id)).sort((a, b) => a - b)];
+  const order = [
+    ...(names.classOrder ?? []).filter((id) => present.has(id)),
+    ...[...present].filter((id) => !(names.classOrder ?? []).includes(id)).sort((a, b) => a - b)
+  ];
   return order.map((id) => ({ key: `class:${id}`, label: names.className(id), color: names.classColor(id), count: counts.get(`class:${id}`) ?? 0 }));
 }
 

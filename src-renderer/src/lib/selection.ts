@@ -4,7 +4,13 @@ export type ClickMode = 'single' | 'toggle' | 'range' | 'addRange';
  * Grid selection as file managers do it: a click selects one, ctrl/cmd toggles one, shift selects
  * the range from the anchor, ctrl+shift adds that range. Returns the new selection and anchor.
  */
-export function selectionAfterClick(ids: readonly number[], selected: readonly number[], anchor: number, index: number, mode: ClickMode): { selection: number[]; anchor: number } {
+export function selectionAfterClick(
+  ids: readonly number[],
+  selected: readonly number[],
+  anchor: number,
+  index: number,
+  mode: ClickMode
+): { selection: number[]; anchor: number } {
   const id = ids[index];
   if (id === undefined) return { selection: [...selected], anchor };
   switch (mode) {
@@ -27,7 +33,14 @@ export function selectionAfterClick(ids: readonly number[], selected: readonly n
 }
 
 /** How many tiles fit across, and which rows of a virtual grid are visible (with overscan). */
-export function visibleRange(total: number, columns: number, rowHeight: number, scrollTop: number, viewport: number, overscan = 2): { start: number; end: number; firstRow: number } {
+export function visibleRange(
+  total: number,
+  columns: number,
+  rowHeight: number,
+  scrollTop: number,
+  viewport: number,
+  overscan = 2
+): { start: number; end: number; firstRow: number } {
   const cols = Math.max(1, columns);
   const firstRow = Math.max(0, Math.floor(scrollTop / rowHeight) - overscan);
   const lastRow = Math.ceil((scrollTop + viewport) / rowHeight) + overscan;

@@ -11,7 +11,14 @@ const PHASES: Record<TemplateAnalysisProgress['phase'], { step: number; what: st
 export function describeAnalysisProgress(p: TemplateAnalysisProgress): string {
   const phase = PHASES[p.phase];
   const counts = p.phase === 'scoring' ? '' : ` ${p.done.toLocaleString('en')} / ${p.total.toLocaleString('en')}`;
-  const left = p.phase === 'images' && p.total === 0 ? 'all cached' : p.done >= p.total ? 'done' : p.etaSeconds === null ? 'estimating time left…' : `about ${formatDuration(p.etaSeconds)} left`;
+  const left =
+    p.phase === 'images' && p.total === 0
+      ? 'all cached'
+      : p.done >= p.total
+        ? 'done'
+        : p.etaSeconds === null
+          ? 'estimating time left…'
+          : `about ${formatDuration(p.etaSeconds)} left`;
   return `Step ${phase.step} of 3 · ${phase.what}${counts} · ${left} · ${formatDuration(p.elapsedSeconds)} so far`;
 }
 

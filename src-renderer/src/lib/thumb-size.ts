@@ -22,7 +22,12 @@ export function thumbBox(size: TileSize, longerSides: readonly number[]): number
  * How large to draw an image of width × height in a box: a larger image shrinks to fit; a smaller one
  * grows by the largest whole factor that fits (at least 1). `pixelated` when it is enlarged.
  */
-export function fitImage(width: number, height: number, boxWidth: number, boxHeight = boxWidth): { width: number; height: number; scale: number; pixelated: boolean } {
+export function fitImage(
+  width: number,
+  height: number,
+  boxWidth: number,
+  boxHeight = boxWidth
+): { width: number; height: number; scale: number; pixelated: boolean } {
   if (!(width > 0 && height > 0)) return { width: boxWidth, height: boxHeight, scale: 1, pixelated: false };
   const fit = Math.min(boxWidth / width, boxHeight / height);
   const scale = fit >= 1 ? Math.max(1, Math.floor(fit)) : fit;

@@ -64,7 +64,9 @@ class FewShotState {
     await this.run(async () => {
       const set = await api.fewshot.create({ k, seed, baseNew, name: name.trim() || undefined });
       const short = set.perClass.filter((p) => p.classId !== null && set.baseClassIds.includes(p.classId) && p.images < k).length;
-      toasts.show(`Created "${set.name}" with ${set.imageIds.length} images${short ? ` (${short} class(es) have fewer than ${k} train-pool images and gave all they have)` : ''}`);
+      toasts.show(
+        `Created "${set.name}" with ${set.imageIds.length} images${short ? ` (${short} class(es) have fewer than ${k} train-pool images and gave all they have)` : ''}`
+      );
       await training.load();
       this.selectedId = set.id;
     });

@@ -5,7 +5,6 @@ import { toasts } from './toasts.svelte';
 
 const UPLOAD_BATCH_BYTES = 48 * 2 ** 20;
 
-
 /** Per split and per class counts of several batches, added up (classes in first-seen order, unlabeled last). */
 function mergeCounts(parts: ImportSummary[]): Pick<ImportSummary, 'splitCounts' | 'perClass'> {
   const splitCounts = { train: 0, val: 0, test: 0 };
@@ -77,7 +76,13 @@ class ImportState {
         if (bytes + file.size > UPLOAD_BATCH_BYTES || batch.length >= 500) await flush();
         batch.push({ name: file.name, dataBase64: toBase64(await file.arrayBuffer()) });
         bytes += file.size;
-        this.progress = { importId: this.importId, phase: 'reading', done: parts.reduce((n, p) => n + p.imported + p.skipped.length + p.duplicates.length, 0), total: files.length, skipped: 0 };
+        this.progress = {
+          importId: this.importId,
+          phase: 'reading',
+          done: parts.reduce((n, p) => n + p.imported + p.skipped.length + p.duplicates.length, 0),
+          total: files.length,
+          skipped: 0
+        };
       }
       await flush();
       return mergeSummaries(parts);

@@ -82,7 +82,9 @@ export class LabelingState {
 
   async loadRuns(): Promise<void> {
     try {
-      this.runs = (await api.runs.list()).filter((r) => r.status === 'done').map((r) => ({ id: r.id, method: r.method, accuracy: r.accuracy, createdAt: r.createdAt }));
+      this.runs = (await api.runs.list())
+        .filter((r) => r.status === 'done')
+        .map((r) => ({ id: r.id, method: r.method, accuracy: r.accuracy, createdAt: r.createdAt }));
     } catch (error) {
       toasts.error(error);
     }
@@ -151,7 +153,11 @@ export class LabelingState {
     this.loading = true;
     try {
       const revisions = await currentRevisions();
-      const [classes, { ids: filtered }, history] = await Promise.all([api.classes.list(), api.images.ids({ filter: $state.snapshot(this.filter) }), api.labels.history()]);
+      const [classes, { ids: filtered }, history] = await Promise.all([
+        api.classes.list(),
+        api.images.ids({ filter: $state.snapshot(this.filter) }),
+        api.labels.history()
+      ]);
       const ids = this.suggestion ? this.ids : filtered;
       this.classesRevision = revisions?.classes;
       this.classes = classes;
@@ -176,7 +182,10 @@ export class LabelingState {
   async showSuggestions(): Promise<void> {
     try {
       const result = await api.suggest.uncertain({ by: 'margin', limit: 2000 });
-      this.suggestion = { runId: result.runId, hints: new Map(result.items.map((i) => [i.imageId, `${i.predicted ?? '?'} ${(100 * i.confidence).toFixed(0)}%`])) };
+      this.suggestion = {
+        runId: result.runId,
+        hints: new Map(result.items.map((i) => [i.imageId, `${i.predicted ?? '?'} ${(100 * i.confidence).toFixed(0)}%`]))
+      };
       this.filter = { unlabeled: true };
       this.ids = result.items.map((i) => i.imageId);
       this.focus = 0;

@@ -91,7 +91,10 @@ class PickingState {
         this.picked.add(id);
       }
     }
-    const reasons = [heldOut ? `${heldOut} in the test or validation split (a set takes train-pool images only)` : '', unlabeled ? `${unlabeled} without a label` : ''].filter(Boolean);
+    const reasons = [
+      heldOut ? `${heldOut} in the test or validation split (a set takes train-pool images only)` : '',
+      unlabeled ? `${unlabeled} without a label` : ''
+    ].filter(Boolean);
     if (reasons.length) toasts.show(`Not added: ${reasons.join('; ')}.`, 'error');
   }
 

@@ -67,7 +67,20 @@ class TrainingState {
    * The Train page's settings form (kept while the app runs, and per project across reloads); empty
    * numbers keep the defaults, which come from the schedule (none picked: lasp-25 for MoCoOp, coop for CoOp and KgCoOp).
    */
-  form = $state<TrainSettings>({ modelId: '', method: 'mocoop', preset: 'paper', schedule: undefined, topK: 2, epochs: undefined, batchSize: undefined, lr: undefined, seed: 1, augment: undefined, augViews: undefined, name: '' });
+  form = $state<TrainSettings>({
+    modelId: '',
+    method: 'mocoop',
+    preset: 'paper',
+    schedule: undefined,
+    topK: 2,
+    epochs: undefined,
+    batchSize: undefined,
+    lr: undefined,
+    seed: 1,
+    augment: undefined,
+    augViews: undefined,
+    name: ''
+  });
   loss = $state<LossForm>({
     lambda1: undefined,
     lambda2: undefined,
@@ -104,8 +117,12 @@ class TrainingState {
       // the compute worker's death is not the user's stop: it waits for Resume, and the queue goes on.
       if (event.status === 'cancelled' && !event.interrupted && this.queue.length) this.queuePaused = true;
       if (event.status === 'failed') toasts.show(`Training failed: ${event.error ?? 'unknown error'}`, 'error');
-      else if (event.interrupted) toasts.show(`Run ${event.runId} was interrupted: the compute worker stopped. Resume it to continue from its last checkpoint.`, 'error');
-      else toasts.show(`Run ${event.runId} ${event.status === 'done' ? 'finished' : 'stopped'}${this.queuePaused ? `; ${this.queue.length} queued run(s) wait until you start the queue` : ''}`);
+      else if (event.interrupted)
+        toasts.show(`Run ${event.runId} was interrupted: the compute worker stopped. Resume it to continue from its last checkpoint.`, 'error');
+      else
+        toasts.show(
+          `Run ${event.runId} ${event.status === 'done' ? 'finished' : 'stopped'}${this.queuePaused ? `; ${this.queue.length} queued run(s) wait until you start the queue` : ''}`
+        );
       void this.load().then(() => this.next());
       void appState.refresh();
     });

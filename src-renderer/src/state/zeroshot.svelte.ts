@@ -33,7 +33,10 @@ class ZeroShotState {
   async load(): Promise<void> {
     try {
       // The project's groups change with the project and on the Templates page: read them every time.
-      const [library, groups] = await Promise.all([this.library ?? api.templates.library(), api.templates.groups().catch(() => [] as { id: number; name: string; templates: string[] }[])]);
+      const [library, groups] = await Promise.all([
+        this.library ?? api.templates.library(),
+        api.templates.groups().catch(() => [] as { id: number; name: string; templates: string[] }[])
+      ]);
       const first = !this.library;
       this.library = library;
       this.projectGroups = groups.filter((g) => g.templates.length > 0).map((g) => ({ id: g.id, name: g.name, templates: g.templates }));

@@ -55,7 +55,14 @@ function tensorsFor(rng: Rng, s: Shape): Record<string, { shape: number[]; data:
   };
 }
 
-type Made = { what: string; manifest: (run: string) => unknown; manifestText?: string | Buffer | null; tensors: Record<string, { shape: number[]; data: Float32Array }> | Buffer | null; mustRefuse: boolean; twice?: boolean };
+type Made = {
+  what: string;
+  manifest: (run: string) => unknown;
+  manifestText?: string | Buffer | null;
+  tensors: Record<string, { shape: number[]; data: Float32Array }> | Buffer | null;
+  mustRefuse: boolean;
+  twice?: boolean;
+};
 type Gen = (rng: Rng) => Made;
 
 const shape = (rng: Rng): Shape => ({ G: rng.int(1, 4), A: rng.int(1, 5), P: rng.pick([8, 16, 24]) });
@@ -67,7 +74,21 @@ const gens: Gen[] = [
   },
   (rng) => {
     const s = shape(rng);
-    const field = rng.pick(['format', 'version', 'method', 'run', 'model', 'classes', 'virtualClasses', 'experts', 'dim', 'topK', 'tauGate', 'templates', 'settings']);
+    const field = rng.pick([
+      'format',
+      'version',
+      'method',
+      'run',
+      'model',
+      'classes',
+      'virtualClasses',
+      'experts',
+      'dim',
+      'topK',
+      'tauGate',
+      'templates',
+      'settings'
+    ]);
     const value = rng.pick([undefined, null, 'x', -1, 0, 1.5, [], {}, true, 2 ** 40, deepArrays(3)]);
     return {
       what: `manifest ${field} = ${value === undefined ? '(removed)' : JSON.stringify(value)}`,
@@ -79,7 +100,11 @@ const gens: Gen[] = [
       },
       tensors: tensorsFor(rng, s),
       // A few replacements are still valid (e.g. a settings object, a method name as text).
-      mustRefuse: !(field === 'settings' && value !== null && typeof value === 'object' && !Array.isArray(value)) && !(field === 'method' && typeof value === 'string') && !(field === 'run' && typeof value === 'string') && !(field === 'tauGate' && typeof value === 'number')
+      mustRefuse:
+        !(field === 'settings' && value !== null && typeof value === 'object' && !Array.isArray(value)) &&
+        !(field === 'method' && typeof value === 'string') &&
+        !(field === 'run' && typeof value === 'string') &&
+        !(field === 'tauGate' && typeof value === 'number')
     };
   },
   (rng) => {
@@ -123,8 +148,22 @@ const gens: Gen[] = [
   },
   (rng) => {
     const s = shape(rng);
-    const text = rng.pick(['', 'null', '[]', '{"format": "mocoop-experts"', deepArrays(rng.int(10_000, 100_000)), deepObjects(rng.int(10_000, 100_000)), rng.bytes(rng.int(1, 300)).toString('latin1')]);
-    return { what: `manifest.json text ${JSON.stringify(text.slice(0, 24))} (${text.length} chars)`, manifest: () => null, manifestText: text, tensors: tensorsFor(rng, s), mustRefuse: true };
+    const text = rng.pick([
+      '',
+      'null',
+      '[]',
+      '{"format": "mocoop-experts"',
+      deepArrays(rng.int(10_000, 100_000)),
+      deepObjects(rng.int(10_000, 100_000)),
+      rng.bytes(rng.int(1, 300)).toString('latin1')
+    ]);
+    return {
+      what: `manifest.json text ${JSON.stringify(text.slice(0, 24))} (${text.length} chars)`,
+      manifest: () => null,
+      manifestText: text,
+      tensors: tensorsFor(rng, s),
+      mustRefuse: true
+    };
   },
   (rng) => {
     const s = shape(rng);

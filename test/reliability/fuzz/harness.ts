@@ -27,7 +27,12 @@ import { expertsCase } from './experts-files';
 import { cliArgsCase } from './cli-args';
 
 /** Texts the accepted models encode: every byte-level symbol class (ASCII, accents, CJK, emoji, controls). */
-const TEXTS = ['a photo of a cat.', 'Ünïcödé café — 中文 😀\ttabs\nand lines', '!"#$%&\'()*+,-./0123456789:;<=>?@[\\]^_`{|}~ ABCxyz', '\u0000\u0007\u00ad\u200b'];
+const TEXTS = [
+  'a photo of a cat.',
+  'Ünïcödé café — 中文 😀\ttabs\nand lines',
+  '!"#$%&\'()*+,-./0123456789:;<=>?@[\\]^_`{|}~ ABCxyz',
+  '\u0000\u0007\u00ad\u200b'
+];
 const CASE_TIMEOUT_MS = 30_000;
 /** Kinds and the stream numbers that keep their cases apart for one seed. */
 const STREAM: Record<string, number> = { safetensors: 1, config: 2, vocab: 3, merges: 4, csv: 5, split: 6, image: 7, templates: 8, experts: 9, cli: 10 };
@@ -36,10 +41,16 @@ const quiet = () => {};
 type Row = Record<string, unknown>;
 
 function snapshot(store: ProjectStore): { images: string[]; classes: string[]; imports: number; templates: string } {
-  const images = (store.db.prepare('SELECT i.id, i.path, i.hash, i.split, c.name AS label FROM images i LEFT JOIN classes c ON c.id = i.label_id ORDER BY i.id').all() as Row[]).map((r) => JSON.stringify(r));
+  const images = (
+    store.db
+      .prepare('SELECT i.id, i.path, i.hash, i.split, c.name AS label FROM images i LEFT JOIN classes c ON c.id = i.label_id ORDER BY i.id')
+      .all() as Row[]
+  ).map((r) => JSON.stringify(r));
   const classes = (store.db.prepare('SELECT name FROM classes ORDER BY id').pluck().all() as string[]).map(String);
   const imports = store.db.prepare('SELECT count(*) FROM imports').pluck().get() as number;
-  const templates = JSON.stringify(store.db.prepare('SELECT g.name, t.text FROM template_groups g LEFT JOIN templates t ON t.group_id = g.id ORDER BY g.position, t.position').all());
+  const templates = JSON.stringify(
+    store.db.prepare('SELECT g.name, t.text FROM template_groups g LEFT JOIN templates t ON t.group_id = g.id ORDER BY g.position, t.position').all()
+  );
   return { images, classes, imports, templates };
 }
 
@@ -193,7 +204,11 @@ export class FuzzWorld {
     let outcome: CaseOutcome;
     let refused = false;
     try {
-      const reply = await withTimeout(dispatch(this.services.handlers(), 'import.run', { importId: `fuzz-${kind}-${seed}-${index}-${this.counter}`, source }, quiet), CASE_TIMEOUT_MS, 'import.run');
+      const reply = await withTimeout(
+        dispatch(this.services.handlers(), 'import.run', { importId: `fuzz-${kind}-${seed}-${index}-${this.counter}`, source }, quiet),
+        CASE_TIMEOUT_MS,
+        'import.run'
+      );
       if (!reply.ok) {
         refused = true;
         outcome = judgeEnvelopeError(reply.error, c.names);
@@ -213,18 +228,22 @@ export class FuzzWorld {
 
   private async judgeImport(kind: ImportKind, summary: ImportSummary, source: { kind: string; paths?: string[] }): Promise<CaseOutcome> {
     for (const skip of summary.skipped) {
-      if (!skip.path.trim() || !skip.reason.trim() || UNCLEAR_TEXT.test(skip.reason)) return { verdict: 'unclear', message: `skipped ${skip.path}: ${skip.reason}` };
+      if (!skip.path.trim() || !skip.reason.trim() || UNCLEAR_TEXT.test(skip.reason))
+        return { verdict: 'unclear', message: `skipped ${skip.path}: ${skip.reason}` };
     }
     if (kind !== 'image') return { verdict: 'accepted', message: `${summary.imported} imported, ${summary.skipped.length} skipped` };
     const file = source.paths![0]!;
     const skipped = summary.skipped.find((s) => s.path === file);
     if (skipped) return { verdict: 'refused', message: skipped.reason };
-    if (summary.imported === 0 && summary.duplicates.length === 0) return { verdict: 'unclear', message: 'the image was neither imported, nor a duplicate, nor listed as skipped' };
+    if (summary.imported === 0 && summary.duplicates.length === 0)
+      return { verdict: 'unclear', message: 'the image was neither imported, nor a duplicate, nor listed as skipped' };
     // Imported (or a duplicate of one that was): its features are computed as training computes them.
     const [result] = await (await this.imageEngine()).embedImageFiles([file]);
     if (result?.error) {
       const problem = messageProblem(result.error, [path.basename(file), 'image']);
-      return problem ? { verdict: 'unclear', message: `imported, then encoding failed: ${problem}` } : { verdict: 'refused', message: `imported, then: ${result.error}` };
+      return problem
+        ? { verdict: 'unclear', message: `imported, then encoding failed: ${problem}` }
+        : { verdict: 'refused', message: `imported, then: ${result.error}` };
     }
     if (!result?.vector || !finite([result.vector])) return { verdict: 'wronglyAccepted', message: 'imported, but its features hold NaN or Infinity' };
     return { verdict: 'accepted', message: summary.imported ? 'imported' : 'a duplicate of an imported image' };
@@ -243,13 +262,19 @@ export class FuzzWorld {
     let outcome: CaseOutcome;
     let refused = true;
     try {
-      const result = await withTimeout(runCliInProcess(['templates', this.projectFile, '--import', file, '--json'], path.join(this.root, 'cli-home')), CASE_TIMEOUT_MS, 'mocoop templates --import');
+      const result = await withTimeout(
+        runCliInProcess(['templates', this.projectFile, '--import', file, '--json'], path.join(this.root, 'cli-home')),
+        CASE_TIMEOUT_MS,
+        'mocoop templates --import'
+      );
       const message = result.stderr.replace(/^mocoop: /, '').trim();
       if (result.code === 0) {
         refused = false;
         // The Templates page reads what was imported (10,000 CLI-imported templates once broke it).
         const reply = await dispatch(this.services.handlers(), 'templates.groups', undefined, quiet);
-        outcome = reply.ok ? { verdict: 'accepted' } : { verdict: 'crashed', message: `imported, then the Templates page's request failed: ${reply.error.message}` };
+        outcome = reply.ok
+          ? { verdict: 'accepted' }
+          : { verdict: 'crashed', message: `imported, then the Templates page's request failed: ${reply.error.message}` };
       } else if (/^mocoop: unexpected error/m.test(result.stderr) || (result.code !== 1 && result.code !== 2)) {
         outcome = { verdict: 'crashed', message: `exit ${result.code}: ${result.stderr.slice(0, 400)}` };
       } else {
@@ -257,7 +282,10 @@ export class FuzzWorld {
         outcome = problem ? { verdict: 'unclear', message: `${problem}: ${message}` } : { verdict: 'refused', message };
       }
     } catch (error) {
-      outcome = error instanceof HangError ? { verdict: 'crashed', message: error.message } : { verdict: 'crashed', message: `the CLI threw: ${String((error as Error)?.message ?? error)}` };
+      outcome =
+        error instanceof HangError
+          ? { verdict: 'crashed', message: error.message }
+          : { verdict: 'crashed', message: `the CLI threw: ${String((error as Error)?.message ?? error)}` };
     }
     const lost = lostData(before, snapshot(store), refused);
     if (lost) outcome.dataLost = lost;
@@ -300,9 +328,12 @@ export class FuzzWorld {
         outcome = problem ? { verdict: 'unclear', message: `${problem}: ${message}` } : { verdict: 'refused', message };
       }
     } catch (error) {
-      outcome = error instanceof HangError ? { verdict: 'crashed', message: error.message } : { verdict: 'crashed', message: `the CLI threw: ${String((error as Error)?.message ?? error)}` };
+      outcome =
+        error instanceof HangError
+          ? { verdict: 'crashed', message: error.message }
+          : { verdict: 'crashed', message: `the CLI threw: ${String((error as Error)?.message ?? error)}` };
     }
-    if (refused && runs() !== before) outcome.dataLost = 'the project\'s runs changed although the experts were refused';
+    if (refused && runs() !== before) outcome.dataLost = "the project's runs changed although the experts were refused";
     const integrity = store.db.pragma('integrity_check', { simple: true });
     if (integrity !== 'ok') outcome.dataLost = `integrity_check: ${String(integrity)}`;
     if (outcome.verdict === 'accepted' && c.mustRefuse) outcome = { verdict: 'wronglyAccepted', message: `broken experts were imported (${outcome.message})` };
@@ -314,17 +345,25 @@ export class FuzzWorld {
     const started = performance.now();
     const folder = path.join(this.root, 'cli-folder');
     fs.mkdirSync(folder, { recursive: true });
-    const world = { project: this.projectFile, model: this.base.dir, missing: path.join(this.root, 'no-such-thing'), folder, file: path.join(this.root, 'sample.png') };
+    const world = {
+      project: this.projectFile,
+      model: this.base.dir,
+      missing: path.join(this.root, 'no-such-thing'),
+      folder,
+      file: path.join(this.root, 'sample.png')
+    };
     const c = cliArgsCase(seed, index, makeRng(seed, STREAM.cli! * 1000 + index), world);
     let outcome: CaseOutcome;
     try {
       const result = await withTimeout(runCliInProcess(c.argv, path.join(this.root, 'cli-home')), CASE_TIMEOUT_MS, `mocoop ${c.argv[0]}`);
       const said = result.stderr.trim();
-      if (/^mocoop: unexpected error/m.test(said) || ![0, 1, 2].includes(result.code)) outcome = { verdict: 'crashed', message: `exit ${result.code}: ${said.slice(0, 400)}` };
+      if (/^mocoop: unexpected error/m.test(said) || ![0, 1, 2].includes(result.code))
+        outcome = { verdict: 'crashed', message: `exit ${result.code}: ${said.slice(0, 400)}` };
       else if (result.code === 0) outcome = { verdict: 'accepted' };
       // No command at all: the usage on stdout, exit 2.
       else if (result.code === 2 && !said && result.stdout.startsWith('Usage: ')) outcome = { verdict: 'refused', message: 'the usage' };
-      else if (!said || UNCLEAR_TEXT.test(said) || !/^(mocoop: |Usage: )/.test(said)) outcome = { verdict: 'unclear', message: `exit ${result.code}: ${said.slice(0, 400) || '(nothing on stderr)'}` };
+      else if (!said || UNCLEAR_TEXT.test(said) || !/^(mocoop: |Usage: )/.test(said))
+        outcome = { verdict: 'unclear', message: `exit ${result.code}: ${said.slice(0, 400) || '(nothing on stderr)'}` };
       else outcome = { verdict: 'refused', message: said.split('\n')[0] };
     } catch (error) {
       outcome = { verdict: 'crashed', message: error instanceof HangError ? error.message : `the CLI threw: ${String((error as Error)?.message ?? error)}` };
@@ -335,7 +374,12 @@ export class FuzzWorld {
   }
 
   /** `count` cases of one kind, in order. */
-  async run(kind: ModelKind | ImportKind | 'templates' | 'experts' | 'cli', seed: number, count: number, onCase?: (r: CaseResult) => void): Promise<CaseResult[]> {
+  async run(
+    kind: ModelKind | ImportKind | 'templates' | 'experts' | 'cli',
+    seed: number,
+    count: number,
+    onCase?: (r: CaseResult) => void
+  ): Promise<CaseResult[]> {
     const results: CaseResult[] = [];
     for (let index = 0; index < count; index++) {
       const result =
@@ -343,11 +387,11 @@ export class FuzzWorld {
           ? await this.runTemplatesCase(seed, index)
           : kind === 'cli'
             ? await this.runCliCase(seed, index)
-          : kind === 'experts'
-            ? await this.runExpertsCase(seed, index)
-            : kind === 'csv' || kind === 'split' || kind === 'image'
-            ? await this.runImportCase(kind, seed, index)
-            : await this.runModelCase(kind, seed, index);
+            : kind === 'experts'
+              ? await this.runExpertsCase(seed, index)
+              : kind === 'csv' || kind === 'split' || kind === 'image'
+                ? await this.runImportCase(kind, seed, index)
+                : await this.runModelCase(kind, seed, index);
       onCase?.(result);
       results.push(result);
       fs.rmSync(path.join(this.root, 'cases'), { recursive: true, force: true });

@@ -29,11 +29,30 @@ export interface ImportCase {
   names: string[];
 }
 
-type Gen = (rng: Rng, pool: ImagePool) => { what: string; mustRefuse: boolean; file: string; content: string | Buffer; source: (file: string) => ImportSource; names?: string[] };
+type Gen = (
+  rng: Rng,
+  pool: ImagePool
+) => { what: string; mustRefuse: boolean; file: string; content: string | Buffer; source: (file: string) => ImportSource; names?: string[] };
 
 const csvLine = (fields: string[]) => fields.map((f) => (/[",\r\n]/.test(f) ? `"${f.replace(/"/g, '""')}"` : f)).join(',');
 // No NUL here: a CSV holding one is refused whole as binary (the binary generator covers that).
-const WEIRD_LABELS = ['', '   ', 'x'.repeat(201), 'a\u0007b', 'tab\there', 'line\nbreak', '=HYPERLINK("http://x")', '+1', '\u202eevil', 'caf\u0065\u0301', '..', '/', 'ok label', '\u{1f600}', ' padded '];
+const WEIRD_LABELS = [
+  '',
+  '   ',
+  'x'.repeat(201),
+  'a\u0007b',
+  'tab\there',
+  'line\nbreak',
+  '=HYPERLINK("http://x")',
+  '+1',
+  '\u202eevil',
+  'caf\u0065\u0301',
+  '..',
+  '/',
+  'ok label',
+  '\u{1f600}',
+  ' padded '
+];
 const WEIRD_PATHS = (pool: ImagePool, dir: string) => [
   '../../../../../../../../etc/passwd',
   '/etc/shadow',
@@ -62,13 +81,39 @@ const csvGens: Gen[] = [
     const withSplit = rng.chance(0.6);
     const rows = [csvLine([pathCol, labelCol, ...(withSplit ? ['split'] : [])])];
     const picked = [...pool.fresh, ...pool.known.map((k) => k.path)].filter(() => rng.chance(0.4));
-    for (const file of picked) rows.push(csvLine([rng.chance(0.5) ? file : path.basename(file), rng.pick(['cat', 'dog', 'bird', 'a, "quoted" label']), ...(withSplit ? [rng.pick(['train', 'val', 'test', 'TEST', ''])] : [])]));
+    for (const file of picked)
+      rows.push(
+        csvLine([
+          rng.chance(0.5) ? file : path.basename(file),
+          rng.pick(['cat', 'dog', 'bird', 'a, "quoted" label']),
+          ...(withSplit ? [rng.pick(['train', 'val', 'test', 'TEST', ''])] : [])
+        ])
+      );
     const eol = rng.pick(['\n', '\r\n']);
     // Basename-only rows are relative to the CSV's folder, where the images are not: skipped by path.
-    return { what: `${picked.length} rows, columns ${pathCol},${labelCol}${withSplit ? ',split' : ''}`, mustRefuse: false, file: 'labels.csv', content: (rng.chance(0.3) ? '\ufeff' : '') + rows.join(eol) + eol, source: (file) => ({ kind: 'csv', file }) };
+    return {
+      what: `${picked.length} rows, columns ${pathCol},${labelCol}${withSplit ? ',split' : ''}`,
+      mustRefuse: false,
+      file: 'labels.csv',
+      content: (rng.chance(0.3) ? '\ufeff' : '') + rows.join(eol) + eol,
+      source: (file) => ({ kind: 'csv', file })
+    };
   },
   (rng) => {
-    const header = rng.pick(['', 'name,value', 'path', 'label', 'image;class', 'path\tlabel', '"path,label"', 'pth,lable', ',,,', '\ufeff', 'path,path', 'label,label']);
+    const header = rng.pick([
+      '',
+      'name,value',
+      'path',
+      'label',
+      'image;class',
+      'path\tlabel',
+      '"path,label"',
+      'pth,lable',
+      ',,,',
+      '\ufeff',
+      'path,path',
+      'label,label'
+    ]);
     const content = header + '\n' + 'a.jpg,cat\n'.repeat(rng.int(0, 3));
     // No header here names both a path and a label column.
     return { what: `header ${JSON.stringify(header)}`, mustRefuse: true, file: 'labels.csv', content, source: (file) => ({ kind: 'csv', file }) };
@@ -81,7 +126,13 @@ const csvGens: Gen[] = [
       const p = rng.pick(WEIRD_PATHS(pool, dir));
       rows.push(csvLine([p, rng.pick(WEIRD_LABELS), rng.pick(['train', 'val', 'test', 'validation', 'Train ', '', 'x'])]));
     }
-    return { what: `${n} rows with odd paths, labels and splits`, mustRefuse: false, file: 'odd.csv', content: rows.join('\n'), source: (file) => ({ kind: 'csv', file }) };
+    return {
+      what: `${n} rows with odd paths, labels and splits`,
+      mustRefuse: false,
+      file: 'odd.csv',
+      content: rows.join('\n'),
+      source: (file) => ({ kind: 'csv', file })
+    };
   },
   (rng, pool) => {
     const rows = ['path,label,split'];
@@ -89,12 +140,37 @@ const csvGens: Gen[] = [
       const fields = [pool.fresh[rng.int(0, pool.fresh.length - 1)]!, 'cat', 'train', 'extra'].slice(0, rng.int(0, 4));
       rows.push(fields.join(','));
     }
-    const broken = rng.pick(['"unterminated,cat\n', 'a.jpg,"half"quoted",train\n', '"a""b.jpg",cat\n', '\r\r\n\n', ',,,,,,,,\n', '"' + 'x'.repeat(rng.int(1000, 200_000))]);
-    return { what: `ragged rows and ${JSON.stringify(broken.slice(0, 24))}`, mustRefuse: false, file: 'ragged.csv', content: rows.join('\n') + '\n' + broken, source: (file) => ({ kind: 'csv', file }) };
+    const broken = rng.pick([
+      '"unterminated,cat\n',
+      'a.jpg,"half"quoted",train\n',
+      '"a""b.jpg",cat\n',
+      '\r\r\n\n',
+      ',,,,,,,,\n',
+      '"' + 'x'.repeat(rng.int(1000, 200_000))
+    ]);
+    return {
+      what: `ragged rows and ${JSON.stringify(broken.slice(0, 24))}`,
+      mustRefuse: false,
+      file: 'ragged.csv',
+      content: rows.join('\n') + '\n' + broken,
+      source: (file) => ({ kind: 'csv', file })
+    };
   },
   (rng, pool) => {
-    const content = rng.pick([pool.png, pool.jpeg.subarray(0, 500), rng.bytes(rng.int(1, 3000)), Buffer.from('path,label\na.jpg,c\u0000at\n'), Buffer.from([0xef, 0xbb, 0xbf, 0xff, 0xfe, 0x2c])]);
-    return { what: `${content.length} bytes of binary content`, mustRefuse: true, file: rng.pick(['labels.csv', 'labels.CSV', 'labels']), content, source: (file) => ({ kind: 'csv', file }) };
+    const content = rng.pick([
+      pool.png,
+      pool.jpeg.subarray(0, 500),
+      rng.bytes(rng.int(1, 3000)),
+      Buffer.from('path,label\na.jpg,c\u0000at\n'),
+      Buffer.from([0xef, 0xbb, 0xbf, 0xff, 0xfe, 0x2c])
+    ]);
+    return {
+      what: `${content.length} bytes of binary content`,
+      mustRefuse: true,
+      file: rng.pick(['labels.csv', 'labels.CSV', 'labels']),
+      content,
+      source: (file) => ({ kind: 'csv', file })
+    };
   },
   (rng) => {
     const rows = ['path,label'];
@@ -148,22 +224,57 @@ const splitGens: Gen[] = [
     const classes = ['cat', 'dog', 'bird'];
     for (const split of ['train', 'val', 'test']) {
       if (rng.chance(0.3)) continue;
-      value[split] = pool.fresh.filter(() => rng.chance(0.3)).map((f) => {
-        const label = rng.int(0, 2);
-        return [path.relative(pool.root, f), label, classes[label]];
-      });
+      value[split] = pool.fresh
+        .filter(() => rng.chance(0.3))
+        .map((f) => {
+          const label = rng.int(0, 2);
+          return [path.relative(pool.root, f), label, classes[label]];
+        });
     }
     if (!value.train && !value.val && !value.test) value.train = [];
-    return { what: `valid split (${Object.keys(value).join(', ')})`, mustRefuse: false, file: 'split_fuzz.json', content: JSON.stringify(value, null, rng.int(0, 2)), source: (file) => ({ kind: 'coopSplit', file, imageRoot: pool.root }) };
+    return {
+      what: `valid split (${Object.keys(value).join(', ')})`,
+      mustRefuse: false,
+      file: 'split_fuzz.json',
+      content: JSON.stringify(value, null, rng.int(0, 2)),
+      source: (file) => ({ kind: 'coopSplit', file, imageRoot: pool.root })
+    };
   },
   (rng, pool) => {
     const n = rng.int(1, 10);
-    const value = { train: Array.from({ length: n }, () => splitEntry(rng, pool)), ...(rng.chance(0.5) ? { test: Array.from({ length: rng.int(1, 4) }, () => splitEntry(rng, pool)) } : {}) };
-    return { what: `${JSON.stringify(value).slice(0, 60)}…`, mustRefuse: false, file: 'split_entries.json', content: JSON.stringify(value), source: (file) => ({ kind: 'coopSplit', file, imageRoot: pool.root }) };
+    const value = {
+      train: Array.from({ length: n }, () => splitEntry(rng, pool)),
+      ...(rng.chance(0.5) ? { test: Array.from({ length: rng.int(1, 4) }, () => splitEntry(rng, pool)) } : {})
+    };
+    return {
+      what: `${JSON.stringify(value).slice(0, 60)}…`,
+      mustRefuse: false,
+      file: 'split_entries.json',
+      content: JSON.stringify(value),
+      source: (file) => ({ kind: 'coopSplit', file, imageRoot: pool.root })
+    };
   },
   (rng, pool) => {
-    const content = rng.pick(['[]', '{}', 'null', '"train"', '42', '{"train": "a.jpg"}', '{"train": {"0": ["a.jpg", 0, "cat"]}}', '{"train": null}', '{"TRAIN": []}', '{"items": []}', '{"train": 5, "test": []}']);
-    return { what: `top level ${content}`, mustRefuse: true, file: 'split_shape.json', content, source: (file) => ({ kind: 'coopSplit', file, imageRoot: pool.root }) };
+    const content = rng.pick([
+      '[]',
+      '{}',
+      'null',
+      '"train"',
+      '42',
+      '{"train": "a.jpg"}',
+      '{"train": {"0": ["a.jpg", 0, "cat"]}}',
+      '{"train": null}',
+      '{"TRAIN": []}',
+      '{"items": []}',
+      '{"train": 5, "test": []}'
+    ]);
+    return {
+      what: `top level ${content}`,
+      mustRefuse: true,
+      file: 'split_shape.json',
+      content,
+      source: (file) => ({ kind: 'coopSplit', file, imageRoot: pool.root })
+    };
   },
   (rng, pool) => {
     const depth = rng.int(20_000, 200_000);
@@ -175,7 +286,13 @@ const splitGens: Gen[] = [
       `{"train": [["a.jpg", 0, ${deepArrays(depth, '"cat"')}]]}`,
       `{"train": [], "meta": ${deepObjects(depth)}}`
     ]);
-    return { what: `nested ${depth} deep (${content.slice(0, 20)}…)`, mustRefuse: false, file: `split_zhou_${depth}.json`, content, source: (file) => ({ kind: 'coopSplit', file, imageRoot: pool.root }) };
+    return {
+      what: `nested ${depth} deep (${content.slice(0, 20)}…)`,
+      mustRefuse: false,
+      file: `split_zhou_${depth}.json`,
+      content,
+      source: (file) => ({ kind: 'coopSplit', file, imageRoot: pool.root })
+    };
   },
   (rng, pool) => {
     const valid = JSON.stringify({ train: [[path.relative(pool.root, pool.fresh[0]!), 0, 'cat']] });
@@ -190,7 +307,13 @@ const splitGens: Gen[] = [
       rng.bytes(rng.int(1, 400)).toString('latin1')
     ]);
     // A byte order mark before valid JSON may be read as valid; the rest is not JSON.
-    return { what: `not quite JSON ${JSON.stringify(content.slice(0, 24))}`, mustRefuse: !content.startsWith('\ufeff'), file: 'split_bad.json', content, source: (file) => ({ kind: 'coopSplit', file, imageRoot: pool.root }) };
+    return {
+      what: `not quite JSON ${JSON.stringify(content.slice(0, 24))}`,
+      mustRefuse: !content.startsWith('\ufeff'),
+      file: 'split_bad.json',
+      content,
+      source: (file) => ({ kind: 'coopSplit', file, imageRoot: pool.root })
+    };
   },
   (rng, pool) => {
     const which = rng.pick(['missing root', 'root is a file', 'binary split']);
@@ -201,7 +324,11 @@ const splitGens: Gen[] = [
       file: 'split_where.json',
       names: which === 'missing root' ? ['no-such-root'] : which === 'root is a file' ? [pool.fresh[0]!] : ['split_where.json'],
       content: which === 'binary split' ? pool.png : valid,
-      source: (file) => ({ kind: 'coopSplit', file, imageRoot: which === 'missing root' ? path.join(pool.root, 'no-such-root') : which === 'root is a file' ? pool.fresh[0]! : pool.root })
+      source: (file) => ({
+        kind: 'coopSplit',
+        file,
+        imageRoot: which === 'missing root' ? path.join(pool.root, 'no-such-root') : which === 'root is a file' ? pool.fresh[0]! : pool.root
+      })
     };
   }
 ];
@@ -230,12 +357,30 @@ const imageGens: Gen[] = [
     const bytes = png ? pool.png : pool.jpeg;
     const cut = rng.int(1, bytes.length - 2);
     // A JPEG cut late may still decode (libjpeg fills the rest grey, sharp then warns): either outcome, said clearly.
-    return { what: `${png ? 'PNG' : 'JPEG'} cut to ${cut} of ${bytes.length} bytes`, mustRefuse: png || cut < 200, file: png ? 'cut.png' : 'cut.jpg', content: bytes.subarray(0, cut), source: (file) => ({ kind: 'paths', paths: [file] }) };
+    return {
+      what: `${png ? 'PNG' : 'JPEG'} cut to ${cut} of ${bytes.length} bytes`,
+      mustRefuse: png || cut < 200,
+      file: png ? 'cut.png' : 'cut.jpg',
+      content: bytes.subarray(0, cut),
+      source: (file) => ({ kind: 'paths', paths: [file] })
+    };
   },
-  (rng) => ({ what: 'zero bytes', mustRefuse: true, file: rng.pick(['empty.jpg', 'empty.png', 'empty.webp']), content: Buffer.alloc(0), source: (file) => ({ kind: 'paths', paths: [file] }) }),
+  (rng) => ({
+    what: 'zero bytes',
+    mustRefuse: true,
+    file: rng.pick(['empty.jpg', 'empty.png', 'empty.webp']),
+    content: Buffer.alloc(0),
+    source: (file) => ({ kind: 'paths', paths: [file] })
+  }),
   (rng) => {
     const content = rng.bytes(rng.int(1, 20_000));
-    return { what: `${content.length} random bytes`, mustRefuse: true, file: rng.pick(['noise.jpg', 'noise.png', 'noise.gif', 'noise.tiff']), content, source: (file) => ({ kind: 'paths', paths: [file] }) };
+    return {
+      what: `${content.length} random bytes`,
+      mustRefuse: true,
+      file: rng.pick(['noise.jpg', 'noise.png', 'noise.gif', 'noise.tiff']),
+      content,
+      source: (file) => ({ kind: 'paths', paths: [file] })
+    };
   },
   (rng, pool) => {
     const png = rng.chance(0.5);
@@ -243,7 +388,13 @@ const imageGens: Gen[] = [
     const inHeader = rng.chance(0.5);
     const flips = rng.int(1, 12);
     for (let i = 0; i < flips; i++) bytes[inHeader ? rng.int(0, Math.min(40, bytes.length - 1)) : rng.int(40, bytes.length - 1)]! ^= 1 << rng.int(0, 7);
-    return { what: `${flips} bit(s) flipped in the ${png ? 'PNG' : 'JPEG'} ${inHeader ? 'header' : 'data'}`, mustRefuse: false, file: png ? 'flipped.png' : 'flipped.jpg', content: bytes, source: (file) => ({ kind: 'paths', paths: [file] }) };
+    return {
+      what: `${flips} bit(s) flipped in the ${png ? 'PNG' : 'JPEG'} ${inHeader ? 'header' : 'data'}`,
+      mustRefuse: false,
+      file: png ? 'flipped.png' : 'flipped.jpg',
+      content: bytes,
+      source: (file) => ({ kind: 'paths', paths: [file] })
+    };
   },
   (rng, pool) => {
     const contents: [string, Buffer, boolean][] = [
@@ -268,7 +419,13 @@ const imageGens: Gen[] = [
       [1, 3_000_000],
       [64, 48_000]
     ]);
-    return { what: `PNG header claiming ${w}×${h}`, mustRefuse: true, file: 'huge.png', content: pngWithSize(pool.png, w, h), source: (file) => ({ kind: 'paths', paths: [file] }) };
+    return {
+      what: `PNG header claiming ${w}×${h}`,
+      mustRefuse: true,
+      file: 'huge.png',
+      content: pngWithSize(pool.png, w, h),
+      source: (file) => ({ kind: 'paths', paths: [file] })
+    };
   },
   (rng) => {
     const svg = rng.pick([
@@ -278,7 +435,13 @@ const imageGens: Gen[] = [
       '<?xml version="1.0"?><!DOCTYPE l [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;"><!ENTITY c "&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;"><!ENTITY d "&c;&c;&c;&c;&c;&c;&c;&c;&c;&c;"><!ENTITY e "&d;&d;&d;&d;&d;&d;&d;&d;&d;&d;"><!ENTITY f "&e;&e;&e;&e;&e;&e;&e;&e;&e;&e;">]><svg xmlns="http://www.w3.org/2000/svg" width="64" height="48"><text>&f;&f;&f;&f;</text></svg>',
       '<svg'
     ]);
-    return { what: `SVG named .png (${svg.length} chars)`, mustRefuse: false, file: 'drawing.png', content: Buffer.from(svg), source: (file) => ({ kind: 'paths', paths: [file] }) };
+    return {
+      what: `SVG named .png (${svg.length} chars)`,
+      mustRefuse: false,
+      file: 'drawing.png',
+      content: Buffer.from(svg),
+      source: (file) => ({ kind: 'paths', paths: [file] })
+    };
   }
 ];
 

@@ -23,7 +23,8 @@ export interface CaseResult extends CaseOutcome {
 }
 
 /** Text no message for people should contain: generic fallbacks, raw JavaScript errors, stack frames. */
-export const UNCLEAR_TEXT = /unexpected error|Something went wrong|Maximum call stack|Cannot read propert|Cannot set propert|is not a function|is not iterable|is not defined|\[object Object\]|\n\s+at \S/i;
+export const UNCLEAR_TEXT =
+  /unexpected error|Something went wrong|Maximum call stack|Cannot read propert|Cannot set propert|is not a function|is not iterable|is not defined|\[object Object\]|\n\s+at \S/i;
 
 /** Why `message` is not a clear refusal naming one of `names`, or null when it is. */
 export function messageProblem(message: string, names: readonly string[]): string | null {
@@ -58,7 +59,10 @@ export function judgeEnvelopeError(error: { code: string; message: string }, nam
 export async function withTimeout<T>(work: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   try {
-    return await Promise.race([work, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new HangError(`${what} did not finish within ${ms} ms`)), ms)))]);
+    return await Promise.race([
+      work,
+      new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new HangError(`${what} did not finish within ${ms} ms`)), ms)))
+    ]);
   } finally {
     clearTimeout(timer);
   }

@@ -98,7 +98,16 @@ const safetensorsMutations: Mutation<Buffer>[] = [
   (rng, base) => {
     const full = Buffer.from(packSafetensors(base.weights.header, base.weights.data));
     const actual = full.readUInt32LE(0);
-    const value = rng.pick([0n, 1n, BigInt(actual - rng.int(1, 50)), BigInt(actual + rng.int(1, 9)), BigInt(full.length + rng.int(0, 100)), 2n ** 63n + 5n, 0xffffffffffffffffn, 2n ** 27n]);
+    const value = rng.pick([
+      0n,
+      1n,
+      BigInt(actual - rng.int(1, 50)),
+      BigInt(actual + rng.int(1, 9)),
+      BigInt(full.length + rng.int(0, 100)),
+      2n ** 63n + 5n,
+      0xffffffffffffffffn,
+      2n ** 27n
+    ]);
     full.writeBigUInt64LE(value, 0);
     return { what: `header length ${value} (actual ${actual})`, content: full, mustRefuse: true };
   },
@@ -111,8 +120,23 @@ const safetensorsMutations: Mutation<Buffer>[] = [
     return { what: `${flips} header byte(s) changed`, content: full, mustRefuse: false };
   },
   (rng, base) => {
-    const text = rng.pick(['[]', '42', '"weights"', 'null', 'true', deepArrays(rng.int(5_000, 60_000)), deepObjects(rng.int(5_000, 60_000)), `{"a": ${deepArrays(50_000)}}`, '{}', '{"__metadata__": {"format": "pt"}}']);
-    return { what: `header ${text.length > 30 ? `${text.slice(0, 30)}… (${text.length} chars)` : text}`, content: packSafetensors(null, base.weights.data, text), mustRefuse: true };
+    const text = rng.pick([
+      '[]',
+      '42',
+      '"weights"',
+      'null',
+      'true',
+      deepArrays(rng.int(5_000, 60_000)),
+      deepObjects(rng.int(5_000, 60_000)),
+      `{"a": ${deepArrays(50_000)}}`,
+      '{}',
+      '{"__metadata__": {"format": "pt"}}'
+    ]);
+    return {
+      what: `header ${text.length > 30 ? `${text.slice(0, 30)}… (${text.length} chars)` : text}`,
+      content: packSafetensors(null, base.weights.data, text),
+      mustRefuse: true
+    };
   },
   (rng, base) => {
     const header = clone(base.weights.header);
@@ -165,7 +189,11 @@ const safetensorsMutations: Mutation<Buffer>[] = [
     else shape.splice(i, 1);
     header[name].shape = shape;
     // [a, b] reversed with a trailing 1 has the same size: refused by the config's expected shape, not the byte count.
-    return { what: `tensor ${name} shape ${JSON.stringify(shape)} (was [${base.weights.header[name].shape}])`, content: packSafetensors(header, base.weights.data), mustRefuse: true };
+    return {
+      what: `tensor ${name} shape ${JSON.stringify(shape)} (was [${base.weights.header[name].shape}])`,
+      content: packSafetensors(header, base.weights.data),
+      mustRefuse: true
+    };
   },
   (rng, base) => {
     const data = Buffer.from(base.weights.data);
@@ -191,10 +219,20 @@ const safetensorsMutations: Mutation<Buffer>[] = [
     ] as [string, unknown][]);
     header[extra[0]] = extra[1];
     // An unknown extra entry over bytes another tensor uses overlaps it; metadata of any shape is unused.
-    return { what: `extra header entry ${JSON.stringify(extra[0])}: ${JSON.stringify(extra[1])}`, content: packSafetensors(header, base.weights.data), mustRefuse: false };
+    return {
+      what: `extra header entry ${JSON.stringify(extra[0])}: ${JSON.stringify(extra[1])}`,
+      content: packSafetensors(header, base.weights.data),
+      mustRefuse: false
+    };
   },
   (rng) => {
-    const garbage = rng.pick([Buffer.alloc(0), rng.bytes(rng.int(1, 7)), rng.bytes(rng.int(8, 4096)), Buffer.from('<!DOCTYPE html><title>404 Not Found</title>'), Buffer.from('version https://git-lfs.github.com/spec/v1\noid sha256:abc\nsize 6611852\n')]);
+    const garbage = rng.pick([
+      Buffer.alloc(0),
+      rng.bytes(rng.int(1, 7)),
+      rng.bytes(rng.int(8, 4096)),
+      Buffer.from('<!DOCTYPE html><title>404 Not Found</title>'),
+      Buffer.from('version https://git-lfs.github.com/spec/v1\noid sha256:abc\nsize 6611852\n')
+    ]);
     return { what: `${garbage.length} bytes of something else`, content: garbage, mustRefuse: true };
   },
   asPipe
@@ -240,7 +278,12 @@ const configMutations: Mutation<string>[] = [
     setField(config, field, value);
     // Any positive layer_norm_eps is a number a model could have; everything else here is not a size or is off the weights.
     const plausible = field.endsWith('eps') && typeof value === 'number' && value > 0 && value < 1;
-    return { what: `${field} = ${JSON.stringify(value)}`, content: JSON.stringify(config), mustRefuse: !plausible, names: ['config.json', 'model.safetensors'] };
+    return {
+      what: `${field} = ${JSON.stringify(value)}`,
+      content: JSON.stringify(config),
+      mustRefuse: !plausible,
+      names: ['config.json', 'model.safetensors']
+    };
   },
   (rng, base) => {
     const config = clone(base.config);
@@ -250,7 +293,12 @@ const configMutations: Mutation<string>[] = [
     const value = old + rng.pick([1, -1, 8, old]);
     setField(config, field, value);
     // Every size but the number of heads is fixed by the weights: a changed one contradicts a tensor's shape (or a divisibility rule).
-    return { what: `${field} = ${value} (weights have ${old})`, content: JSON.stringify(config), mustRefuse: !field.endsWith('num_attention_heads'), names: ['config.json', 'model.safetensors'] };
+    return {
+      what: `${field} = ${value} (weights have ${old})`,
+      content: JSON.stringify(config),
+      mustRefuse: !field.endsWith('num_attention_heads'),
+      names: ['config.json', 'model.safetensors']
+    };
   },
   (rng, base) => {
     const config = clone(base.config);
@@ -289,7 +337,12 @@ const configMutations: Mutation<string>[] = [
     config.architectures = rng.pick([['CLIPModel'], [], null]);
     const bom = rng.chance(0.5);
     // Unknown fields are ignored as HuggingFace does; a UTF-8 byte order mark is a valid start of a JSON file.
-    return { what: `unknown fields added${bom ? ', with a byte order mark' : ''}`, content: (bom ? '\ufeff' : '') + JSON.stringify(config, null, rng.int(0, 4)), mustRefuse: false, names: ['config.json'] };
+    return {
+      what: `unknown fields added${bom ? ', with a byte order mark' : ''}`,
+      content: (bom ? '\ufeff' : '') + JSON.stringify(config, null, rng.int(0, 4)),
+      mustRefuse: false,
+      names: ['config.json']
+    };
   },
   () => ({ what: 'config.json removed', content: null, mustRefuse: true, names: ['config.json'] }),
   asPipe
@@ -350,7 +403,11 @@ const vocabMutations: Mutation<string>[] = [
     if (!(extra in vocab)) vocab[extra] = 40_000 + rng.int(0, 9000);
     const bom = rng.chance(0.5);
     // A byte order mark is fine; an extra token no merge makes may be refused (as a sign of a cut merges.txt) or ignored.
-    return { what: `extra token ${JSON.stringify(extra)}${bom ? ', byte order mark' : ''}`, content: (bom ? '\ufeff' : '') + JSON.stringify(vocab), mustRefuse: false };
+    return {
+      what: `extra token ${JSON.stringify(extra)}${bom ? ', byte order mark' : ''}`,
+      content: (bom ? '\ufeff' : '') + JSON.stringify(vocab),
+      mustRefuse: false
+    };
   },
   () => ({ what: 'vocab.json removed', content: null, mustRefuse: true }),
   asPipe
@@ -407,7 +464,11 @@ const mergesMutations: Mutation<string>[] = [
     const version = rng.pick(['', '#version: 0.2 extra words', '#comment', '# version']);
     if (version) lines.unshift(version);
     // Without the #version line the first merge is a merge; other comment lines are malformed merges.
-    return { what: `first line ${JSON.stringify(version || '(none)')}`, content: lines.join('\n') + '\n', mustRefuse: version !== '' && !version.startsWith('#version') };
+    return {
+      what: `first line ${JSON.stringify(version || '(none)')}`,
+      content: lines.join('\n') + '\n',
+      mustRefuse: version !== '' && !version.startsWith('#version')
+    };
   },
   () => ({ what: 'merges.txt removed', content: null, mustRefuse: true }),
   asPipe

@@ -1,6 +1,17 @@
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type BatchViews, FreshViews, PoolViews, ViewRenderer, augmentRgb, cropParams, encodePoolViews, poolPicks, poolViewKey, viewCrop } from '../../../src-main/clip/augment';
+import {
+  type BatchViews,
+  FreshViews,
+  PoolViews,
+  ViewRenderer,
+  augmentRgb,
+  cropParams,
+  encodePoolViews,
+  poolPicks,
+  poolViewKey,
+  viewCrop
+} from '../../../src-main/clip/augment';
 import { ClipEngine } from '../../../src-main/clip/engine';
 import { tf } from '../../../src-main/clip/tf';
 import { augmentCost, defaultAugmentMode } from '../../../src-main/contract/augmentation';
@@ -41,7 +52,8 @@ describe('augmentation views: seeded crops, fresh and pooled views', () => {
   const images: { path: string; hash: string }[] = [];
   beforeAll(async () => {
     tmp = tempDir();
-    for (let i = 0; i < 4; i++) images.push({ path: await makeImage(path.join(tmp.dir, `i${i}.png`), 10 + i, { width: 80 + 10 * i, height: 60 }), hash: `hash-${i}` });
+    for (let i = 0; i < 4; i++)
+      images.push({ path: await makeImage(path.join(tmp.dir, `i${i}.png`), 10 + i, { width: 80 + 10 * i, height: 60 }), hash: `hash-${i}` });
   });
   afterAll(() => tmp.cleanup());
 
@@ -80,7 +92,8 @@ describe('augmentation views: seeded crops, fresh and pooled views', () => {
     const crop = { left: 2, top: 1, width: 8, height: 8, flip: false };
     const plain = augmentRgb(rgb, w, h, crop, 8);
     const flipped = augmentRgb(rgb, w, h, { ...crop, flip: true }, 8);
-    for (let y = 0; y < 8; y++) for (let x = 0; x < 8; x++) for (let c = 0; c < 3; c++) expect(flipped[(y * 8 + x) * 3 + c]).toBe(plain[(y * 8 + 7 - x) * 3 + c]);
+    for (let y = 0; y < 8; y++)
+      for (let x = 0; x < 8; x++) for (let c = 0; c < 3; c++) expect(flipped[(y * 8 + x) * 3 + c]).toBe(plain[(y * 8 + 7 - x) * 3 + c]);
     // Same size, no flip: the crop itself.
     expect(Array.from(plain.subarray(0, 3))).toEqual(Array.from(rgb.subarray((1 * w + 2) * 3, (1 * w + 2) * 3 + 3)));
   });
@@ -164,7 +177,9 @@ describe('augmentation views: seeded crops, fresh and pooled views', () => {
     const engine = ClipEngine.load(FIXTURE, { textGradients: true });
     try {
       const P = engine.dim;
-      const pool = Array.from({ length: 6 }, (_, n) => Array.from({ length: 3 }, (_, v) => Float32Array.from({ length: P }, (_, p) => Math.sin(n + v * 3 + p))));
+      const pool = Array.from({ length: 6 }, (_, n) =>
+        Array.from({ length: 3 }, (_, v) => Float32Array.from({ length: P }, (_, p) => Math.sin(n + v * 3 + p)))
+      );
       const inner = new PoolViews(pool, 2);
       const asked: { epoch: number; indices: number[] }[] = [];
       const views: BatchViews = {
@@ -174,7 +189,11 @@ describe('augmentation views: seeded crops, fresh and pooled views', () => {
         }
       };
       const features = pool.map((v) => v[0]!);
-      await trainPrompts(engine, { classNames: ['ant', 'bee'], virtualNames: [], groups: [['a photo of a {}.']], features, labels: [0, 1, 0, 1, 0, 1], views }, { ...PAPER_DEFAULTS, method: 'coop', epochs: 2, lr: 0.01, batchSize: 3 });
+      await trainPrompts(
+        engine,
+        { classNames: ['ant', 'bee'], virtualNames: [], groups: [['a photo of a {}.']], features, labels: [0, 1, 0, 1, 0, 1], views },
+        { ...PAPER_DEFAULTS, method: 'coop', epochs: 2, lr: 0.01, batchSize: 3 }
+      );
       expect(asked).toHaveLength(4);
       for (const epoch of [0, 1]) {
         const seen = asked.filter((a) => a.epoch === epoch).flatMap((a) => a.indices);

@@ -15,7 +15,9 @@ describe('compute backend selection', () => {
     expect(info.name).toBe('wasm');
     expect(tf.getBackend()).toBe('wasm');
     expect(info.skipped.map((s) => s.name)).toEqual(['tensorflow-gpu', 'tensorflow']);
-    expect(info.skipped[0]!.reason).toBe('GPU backend unavailable: @tensorflow/tfjs-node-gpu is not installed. It needs an NVIDIA GPU with CUDA and "npm install @tensorflow/tfjs-node-gpu".');
+    expect(info.skipped[0]!.reason).toBe(
+      'GPU backend unavailable: @tensorflow/tfjs-node-gpu is not installed. It needs an NVIDIA GPU with CUDA and "npm install @tensorflow/tfjs-node-gpu".'
+    );
   });
 
   it('treats a module that loads but registers no backend as unavailable', async () => {

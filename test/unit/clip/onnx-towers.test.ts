@@ -15,7 +15,6 @@ import { TINY_CLIP } from '../../helpers/fixtures';
 const FIXTURE = TINY_CLIP;
 const expected = JSON.parse(fs.readFileSync(path.join(FIXTURE, 'expected.json'), 'utf8'));
 
-
 describe('ONNX protobuf writer', () => {
   it('writes a graph ONNX Runtime runs: negative shape values, float attributes, symbolic dims', async () => {
     const g = new GraphBuilder('probe');
@@ -125,8 +124,8 @@ describe('ClipEngine frozen towers', () => {
 
 describe('text tower gradients on ONNX Runtime (explicit backward graph)', () => {
   it.each([
-    ['keeping every chunk\'s activations', 1 << 30],
-    ['re-running each chunk\'s forward before its backward', 0]
+    ["keeping every chunk's activations", 1 << 30],
+    ["re-running each chunk's forward before its backward", 0]
   ])('features and d embeddings equal tfjs autograd, %s', async (_, savedBudgetBytes) => {
     const { OnnxTextGradients } = await import('../../../src-main/clip/onnx/text-gradients');
     await tf.setBackend('cpu');
@@ -173,11 +172,11 @@ describe('what ONNX Runtime can use here', () => {
   });
 });
 
-describe('shared-prefix text gradients (each expert\'s prefix encoded once)', () => {
+describe("shared-prefix text gradients (each expert's prefix encoded once)", () => {
   it.each([
     ['in one call per group', 2048, 1 << 30],
     ['in small chunks, recomputing forwards', 20, 0]
-  ])('equal the plain graphs: same features, prefix gradients summed into each group\'s first row (%s)', async (_, chunkTokens, savedBudgetBytes) => {
+  ])("equal the plain graphs: same features, prefix gradients summed into each group's first row (%s)", async (_, chunkTokens, savedBudgetBytes) => {
     const { OnnxTextGradients } = await import('../../../src-main/clip/onnx/text-gradients');
     const weights = openCheckedWeights(FIXTURE);
     const gradients = await OnnxTextGradients.load(weights.config, weights.read, { threads: 1, chunkTokens, savedBudgetBytes });

@@ -28,7 +28,6 @@ if ('unavailable' in probe) {
 }
 const available = !('unavailable' in probe);
 
-
 describe('software adapters are told apart from GPUs', () => {
   it('llvmpipe, SwiftShader and WARP are software; a discrete GPU is not', () => {
     expect(isSoftwareAdapter({ architecture: 'software', description: 'llvmpipe: Mesa 25', device: 'llvmpipe', isFallbackAdapter: false })).toBe(true);

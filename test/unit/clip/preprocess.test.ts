@@ -380,7 +380,10 @@ describe('decodeImage', () => {
   });
 
   it('ignores an embedded ICC profile (Pillow does no colour management)', async () => {
-    const withP3 = await sharp({ create: { width: 1, height: 1, channels: 3, background: '#808080' } }).withIccProfile('p3').png().toBuffer();
+    const withP3 = await sharp({ create: { width: 1, height: 1, channels: 3, background: '#808080' } })
+      .withIccProfile('p3')
+      .png()
+      .toBuffer();
     const icc = (await sharp(withP3).metadata()).icc!;
     expect(icc.length).toBeGreaterThan(100);
     const raw = noise(9 * 5 * 3, 6);

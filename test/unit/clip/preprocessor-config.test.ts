@@ -23,7 +23,10 @@ describe('preprocessor_config.json', () => {
   });
 
   it("takes a checkpoint's own mean, std and resize", () => {
-    const spec = parsePreprocessorConfig({ size: { shortest_edge: 256 }, crop_size: { height: 224, width: 224 }, image_mean: [0.5, 0.5, 0.5], image_std: 0.5 }, 224);
+    const spec = parsePreprocessorConfig(
+      { size: { shortest_edge: 256 }, crop_size: { height: 224, width: 224 }, image_mean: [0.5, 0.5, 0.5], image_std: 0.5 },
+      224
+    );
     expect(spec).toMatchObject({ resizeShortSide: 256, cropSize: 224, mean: [0.5, 0.5, 0.5], std: [0.5, 0.5, 0.5] });
     expect(parsePreprocessorConfig({ do_normalize: false }, 224)).toMatchObject({ mean: [0, 0, 0], std: [1, 1, 1] });
     expect(parsePreprocessorConfig({ size: 224 }, 224).resizeShortSide).toBe(224);
@@ -34,7 +37,9 @@ describe('preprocessor_config.json', () => {
   });
 
   it('refuses what cannot work, naming the file and the field', () => {
-    expect(() => parsePreprocessorConfig({ crop_size: { height: 336, width: 336 } }, 224)).toThrow(/preprocessor_config.json: crop_size is 336×336 but the vision tower takes 224×224/);
+    expect(() => parsePreprocessorConfig({ crop_size: { height: 336, width: 336 } }, 224)).toThrow(
+      /preprocessor_config.json: crop_size is 336×336 but the vision tower takes 224×224/
+    );
     expect(() => parsePreprocessorConfig({ size: { shortest_edge: 200 } }, 224)).toThrow(/size \(200\) is smaller than the 224-pixel crop/);
     expect(() => parsePreprocessorConfig({ image_std: [1, 0, 1] }, 224)).toThrow(/image_std must be positive/);
     expect(() => parsePreprocessorConfig({ image_mean: 'red' }, 224)).toThrow(/field "image_mean"/);

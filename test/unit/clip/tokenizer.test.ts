@@ -55,9 +55,7 @@ describe('CLIP tokenizer against OpenAI (fixtures/tokenizer/corpus.json)', () =>
       if (JSON.stringify(ids) !== JSON.stringify(entry.ids)) {
         failures.push(`${JSON.stringify(entry.text)} ids\n  expected ${JSON.stringify(entry.ids)}\n  actual   ${JSON.stringify(ids)}`);
       } else if (JSON.stringify(inputIds) !== JSON.stringify(entry.input_ids)) {
-        failures.push(
-          `${JSON.stringify(entry.text)} input_ids\n  expected ${JSON.stringify(entry.input_ids)}\n  actual   ${JSON.stringify(inputIds)}`
-        );
+        failures.push(`${JSON.stringify(entry.text)} input_ids\n  expected ${JSON.stringify(entry.input_ids)}\n  actual   ${JSON.stringify(inputIds)}`);
       }
     }
     expect(failures, `${failures.length}/${corpus.entries.length} corpus strings differ:\n${failures.join('\n')}`).toEqual([]);
@@ -164,7 +162,7 @@ describe('text cleaning (ftfy 6.3.1 + html.unescape + whitespace_clean + lower)'
     ['price \u0080 \u0091ok\u0092 \u009d', "price € 'ok' \u009d", [2827, 6309, 262, 2481, 262, 126, 507]],
     ['ﬁne ﬂowers ﬃ Ĳssel Ǆ ŉ', "fine flowers ffi ijssel dž 'n", [3797, 4023, 1021, 328, 7337, 19373, 67, 129, 378, 262, 333]],
     ['ＦＵＬＬ\u3000ｗｉｄｔｈ ｶﾞ ￣', 'full width ガ \u0304', [1476, 23571, 3909, 361, 136, 482]],
-    ['“smart” ‘quotes’ ʼ', '"smart" \'quotes\' \'', [257, 4115, 257, 262, 5808, 262, 262]],
+    ['“smart” ‘quotes’ ʼ', "\"smart\" 'quotes' '", [257, 4115, 257, 262, 5808, 262, 262]],
     ['a\r\nb\rc\u2028d\u2029e\u0085f', 'a b c d e…f', [320, 321, 322, 323, 324, 959, 325]],
     ['\u001b[1;31mred\u001b[0m', 'red', [736]],
     ['a\u0000b\u0007c\u000bd\u007fe\ufefff\u206ag\ufff9h', 'abcdefgh', [13137, 2044, 790]],
@@ -202,7 +200,21 @@ describe('text cleaning (ftfy 6.3.1 + html.unescape + whitespace_clean + lower)'
   });
 
   it('pre-tokenizes like Python regex with IGNORECASE', () => {
-    expect(preTokenize("it's 1990's x'll 猫の写真 a\u0345b \ufeff!!")).toEqual(['it', "'s", '1', '9', '9', '0', "'s", 'x', "'ll", '猫の写真', 'a', 'b', '\ufeff!!']);
+    expect(preTokenize("it's 1990's x'll 猫の写真 a\u0345b \ufeff!!")).toEqual([
+      'it',
+      "'s",
+      '1',
+      '9',
+      '9',
+      '0',
+      "'s",
+      'x',
+      "'ll",
+      '猫の写真',
+      'a',
+      'b',
+      '\ufeff!!'
+    ]);
   });
 
   it('maps bytes to unicode as GPT-2 does', () => {

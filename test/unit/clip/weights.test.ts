@@ -18,7 +18,10 @@ function writeSafetensors(file: string, header: Record<string, unknown>, data: B
 }
 
 /** A copy of the fixture folder with model.safetensors rewritten by `edit` (header and data). */
-function variant(dir: string, edit: (header: Record<string, { dtype: string; shape: number[]; data_offsets: [number, number] }>, data: Buffer) => Buffer | void): string {
+function variant(
+  dir: string,
+  edit: (header: Record<string, { dtype: string; shape: number[]; data_offsets: [number, number] }>, data: Buffer) => Buffer | void
+): string {
   const out = path.join(dir, 'model');
   fs.mkdirSync(out, { recursive: true });
   for (const f of ['config.json', 'vocab.json', 'merges.txt']) fs.copyFileSync(path.join(FIXTURE, f), path.join(out, f));
@@ -62,7 +65,11 @@ describe('safetensors and config validation', () => {
 
   it('refuses a header whose offsets lie (overlap, wrong length) and a header that is not JSON', () => {
     const overlap = path.join(tmp.dir, 'overlap.safetensors');
-    writeSafetensors(overlap, { a: { dtype: 'F32', shape: [2], data_offsets: [0, 8] }, b: { dtype: 'F32', shape: [2], data_offsets: [4, 12] } }, Buffer.alloc(12));
+    writeSafetensors(
+      overlap,
+      { a: { dtype: 'F32', shape: [2], data_offsets: [0, 8] }, b: { dtype: 'F32', shape: [2], data_offsets: [4, 12] } },
+      Buffer.alloc(12)
+    );
     expect(() => SafetensorsFile.open(overlap)).toThrow(/overlap/);
     const wrong = path.join(tmp.dir, 'wrong.safetensors');
     writeSafetensors(wrong, { a: { dtype: 'F32', shape: [3], data_offsets: [0, 8] } }, Buffer.alloc(8));

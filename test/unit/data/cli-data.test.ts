@@ -23,7 +23,11 @@ describe('mocoop CLI: data management', () => {
     const project = path.join(tmp.dir, 'not', 'yet', 'a.mocoop');
     // One node + tsx start per command: slow on a loaded machine.
     expect((await runCli(['project', 'create', project], tmp.dir, slow)).code).toBe(0);
-    const first = await runCli(['import', project, '--folder', data, '--test-percent', '20', '--val-percent', '10', '--split-seed', '1', '--json'], tmp.dir, slow);
+    const first = await runCli(
+      ['import', project, '--folder', data, '--test-percent', '20', '--val-percent', '10', '--split-seed', '1', '--json'],
+      tmp.dir,
+      slow
+    );
     expect(first.stderr).toBe('');
     const summary = JSON.parse(first.stdout);
     expect(summary.splitCounts).toEqual({ train: 21, val: 3, test: 6 });
@@ -32,7 +36,12 @@ describe('mocoop CLI: data management', () => {
 
     const a = path.join(tmp.dir, 'a.csv');
     expect((await runCli(['export-labels', project, '--format', 'csv', '--out', a], tmp.dir, slow)).code).toBe(0);
-    expect(fs.readFileSync(a, 'utf8').split('\r\n').filter((l) => l.endsWith(',test'))).toHaveLength(6);
+    expect(
+      fs
+        .readFileSync(a, 'utf8')
+        .split('\r\n')
+        .filter((l) => l.endsWith(',test'))
+    ).toHaveLength(6);
 
     // Never replaced without --overwrite.
     const again = await runCli(['export-labels', project, '--format', 'csv', '--out', a], tmp.dir, slow);
@@ -41,7 +50,11 @@ describe('mocoop CLI: data management', () => {
 
     // ImageFolder with links, by split; Label Studio export imported back.
     const folder = path.join(tmp.dir, 'folder-export');
-    const exported = await runCli(['export-labels', project, '--format', 'imagefolder', '--out', folder, '--link', 'symlink', '--by-split', '--json'], tmp.dir, slow);
+    const exported = await runCli(
+      ['export-labels', project, '--format', 'imagefolder', '--out', folder, '--link', 'symlink', '--by-split', '--json'],
+      tmp.dir,
+      slow
+    );
     expect(JSON.parse(exported.stdout)).toMatchObject({ format: 'imagefolder', images: 30, left: 0 });
     expect(fs.readdirSync(path.join(folder, 'test', 'ant'))).toHaveLength(2);
     const tasks = path.join(tmp.dir, 'tasks.json');

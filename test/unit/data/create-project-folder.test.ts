@@ -29,9 +29,18 @@ describe('project.create in a folder that does not exist', () => {
   it('checkLocation says the folder is missing and needs a yes; create without createFolder is refused in words and writes nothing', async () => {
     const folder = path.join(tmp.dir, 'new', 'deeper');
     const check = await call('project.checkLocation', { path: path.join(folder, 'Leaves') });
-    expect(check).toEqual({ ok: true, value: { file: path.join(folder, 'Leaves.mocoop'), folder, folderExists: false, fileExists: false, confirmFolder: true } });
+    expect(check).toEqual({
+      ok: true,
+      value: { file: path.join(folder, 'Leaves.mocoop'), folder, folderExists: false, fileExists: false, confirmFolder: true }
+    });
     const refused = await call('project.create', { path: path.join(folder, 'Leaves.mocoop'), name: 'Leaves' });
-    expect(refused).toEqual({ ok: false, error: { code: 'not_found', message: `The folder ${folder} does not exist; no project was created. Choose an existing folder, or confirm that ${folder} should be created.` } });
+    expect(refused).toEqual({
+      ok: false,
+      error: {
+        code: 'not_found',
+        message: `The folder ${folder} does not exist; no project was created. Choose an existing folder, or confirm that ${folder} should be created.`
+      }
+    });
     expect(fs.existsSync(path.join(tmp.dir, 'new'))).toBe(false);
     expect(services.openProject).toBeNull();
   });
@@ -45,7 +54,7 @@ describe('project.create in a folder that does not exist', () => {
     expect(check).toMatchObject({ ok: true, value: { folderExists: true, fileExists: true, confirmFolder: false } });
   });
 
-  it('an existing folder needs no yes; the default projects folder is the app\'s own and is made without asking', async () => {
+  it("an existing folder needs no yes; the default projects folder is the app's own and is made without asking", async () => {
     expect((await call('project.create', { path: path.join(tmp.dir, 'here.mocoop') })).ok).toBe(true);
     const inDefault = path.join(process.env.MOCOOP_PROJECTS_DIR!, 'first.mocoop');
     expect(await call('project.checkLocation', { path: inDefault })).toMatchObject({ ok: true, value: { folderExists: false, confirmFolder: false } });

@@ -25,7 +25,9 @@ function newStore(): ProjectStore {
 
 const labelsOf = (store: ProjectStore, key: (p: string) => string = (p) => p) => {
   const names = new Map(store.listClasses().map((c) => [c.id, c.name]));
-  return Object.fromEntries(store.images(store.imageIds({})).map((r) => [key(r.path), { label: r.labelId === null ? null : names.get(r.labelId), split: r.split }]));
+  return Object.fromEntries(
+    store.images(store.imageIds({})).map((r) => [key(r.path), { label: r.labelId === null ? null : names.get(r.labelId), split: r.split }])
+  );
 };
 const leftovers = (dir: string) => fs.readdirSync(dir).filter((n) => /\.(tmp|old)-/.test(n));
 
@@ -41,7 +43,8 @@ beforeAll(async () => {
   await makeImage(path.join(root, 'more', '0.jpg'), seed++, { width: 16, height: 16 });
   await makeImage(path.join(root, 'loose.jpg'), seed, { width: 16, height: 16 });
   const csv = ['path,label,split'];
-  for (let i = 0; i < 4; i++) csv.push(`cat/${i}.jpg,cat,${i === 0 ? 'test' : 'train'}`, `dog/${i}.jpg,dog,${i === 1 ? 'val' : 'train'}`, `odd/${i}.jpg,a/b: odd?,train`);
+  for (let i = 0; i < 4; i++)
+    csv.push(`cat/${i}.jpg,cat,${i === 0 ? 'test' : 'train'}`, `dog/${i}.jpg,dog,${i === 1 ? 'val' : 'train'}`, `odd/${i}.jpg,a/b: odd?,train`);
   csv.push('more/0.jpg,cat,train', 'loose.jpg,,train');
   fs.writeFileSync(path.join(root, 'labels.csv'), csv.join('\n'));
 });
@@ -140,7 +143,7 @@ describe('ImageFolder export', () => {
     expect(fs.readdirSync(locked)).toEqual(['x']);
   });
 
-  it('never replaces what the project stands on: the images\' folder, an image, the project file', () => {
+  it("never replaces what the project stands on: the images' folder, an image, the project file", () => {
     const before = fs.readdirSync(path.join(root, 'cat')).sort();
     expect(() => exportTo(source, { format: 'imagefolder', target: root, overwrite: true })).toThrow(/holds images of this project .*nothing was written/);
     expect(() => exportTo(source, { format: 'imagefolder', target: path.dirname(root), overwrite: true })).toThrow(/holds images of this project/);
@@ -199,7 +202,7 @@ describe('file exports saved on disk', () => {
 });
 
 describe('Label Studio round trip', () => {
-  it('export → import gives every image its label and split back (this app\'s full paths)', async () => {
+  it("export → import gives every image its label and split back (this app's full paths)", async () => {
     const file = path.join(work.dir, 'tasks.json');
     exportTo(source, { format: 'labelstudio', target: file });
     const back = newStore();

@@ -53,7 +53,9 @@ describe('label export', () => {
     expect(tasks[0]).toEqual({
       id: 1,
       data: { image: '/data/local-files/?d=cat/001.jpg', path: '/data/pets/cat/001.jpg', split: 'train' },
-      annotations: [{ result: [{ from_name: 'choice', to_name: 'image', type: 'choices', original_width: 32, original_height: 32, value: { choices: ['cat'] } }] }]
+      annotations: [
+        { result: [{ from_name: 'choice', to_name: 'image', type: 'choices', original_width: 32, original_height: 32, value: { choices: ['cat'] } }] }
+      ]
     });
     expect(tasks[1].data.image).toBe('/data/local-files/?d=dog/a%2C%20b.jpg');
     expect(tasks[2].annotations).toEqual([]);

@@ -3,7 +3,10 @@ import { describe, expect, it } from 'vitest';
 import { labelOfTask, parseLabelStudioExport, resolveLabelStudioImage } from '../../../src-main/data/label-studio-import';
 
 const opts = { imageRoot: '/srv/ls-media', rootGiven: true, file: '/x/export.json' };
-const choice = (c: string[], extra: Record<string, unknown> = {}) => ({ result: [{ from_name: 'choice', to_name: 'image', type: 'choices', value: { choices: c } }], ...extra });
+const choice = (c: string[], extra: Record<string, unknown> = {}) => ({
+  result: [{ from_name: 'choice', to_name: 'image', type: 'choices', value: { choices: c } }],
+  ...extra
+});
 
 describe('Label Studio JSON import (parsing)', () => {
   it('reads local-files, upload, file:// and absolute paths; web and cloud addresses are skipped in words', () => {
@@ -52,8 +55,12 @@ describe('Label Studio JSON import (parsing)', () => {
     expect(() => parseLabelStudioExport({ tasks: [] }, opts)).toThrow(/not a Label Studio JSON export: expected a list of tasks/);
   });
 
-  it('this app\'s own exports carry full paths (data.path), used unless an image root is given', () => {
-    const task = { id: 1, data: { image: '/data/local-files/?d=cat/1.jpg', path: path.join('/orig', 'cat', '1.jpg'), split: 'val' }, annotations: [choice(['cat'])] };
+  it("this app's own exports carry full paths (data.path), used unless an image root is given", () => {
+    const task = {
+      id: 1,
+      data: { image: '/data/local-files/?d=cat/1.jpg', path: path.join('/orig', 'cat', '1.jpg'), split: 'val' },
+      annotations: [choice(['cat'])]
+    };
     expect(parseLabelStudioExport([task], { ...opts, rootGiven: false }).entries[0]).toMatchObject({ path: '/orig/cat/1.jpg', split: 'val' });
     expect(parseLabelStudioExport([task], opts).entries[0]).toMatchObject({ path: '/srv/ls-media/cat/1.jpg' });
   });

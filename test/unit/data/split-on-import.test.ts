@@ -45,7 +45,20 @@ describe('import order', () => {
     const store = newStore();
     await runImport(store, { kind: 'folder', dir: root }, { importId: 'order' });
     const names = store.images(store.imageIds({ classId: store.listClasses()[0]!.id })).map((r) => r.fileName);
-    expect(names).toEqual(['img0.jpg', 'img1.jpg', 'img2.jpg', 'img3.jpg', 'img4.jpg', 'img5.jpg', 'img6.jpg', 'img7.jpg', 'img8.jpg', 'img9.jpg', 'img10.jpg', 'img11.jpg']);
+    expect(names).toEqual([
+      'img0.jpg',
+      'img1.jpg',
+      'img2.jpg',
+      'img3.jpg',
+      'img4.jpg',
+      'img5.jpg',
+      'img6.jpg',
+      'img7.jpg',
+      'img8.jpg',
+      'img9.jpg',
+      'img10.jpg',
+      'img11.jpg'
+    ]);
     const loose = newStore();
     await runImport(loose, { kind: 'paths', paths: [path.join(fixtures.dir, 'loose')] }, { importId: 'loose' });
     expect(loose.images(loose.imageIds({})).map((r) => path.relative(fixtures.dir, r.path))).toEqual([
@@ -97,7 +110,11 @@ describe('split on import', () => {
 
   it('loose (unlabeled) images are split as one group; a CSV split column is kept and counts toward the shares', async () => {
     const loose = newStore();
-    const s = await runImport(loose, { kind: 'paths', paths: [path.join(fixtures.dir, 'loose')] }, { importId: 'l', holdOut: { testPercent: 50, valPercent: 0, seed: 3 } });
+    const s = await runImport(
+      loose,
+      { kind: 'paths', paths: [path.join(fixtures.dir, 'loose')] },
+      { importId: 'l', holdOut: { testPercent: 50, valPercent: 0, seed: 3 } }
+    );
     expect(s.perClass).toEqual([{ name: null, train: 5, val: 0, test: 5 }]);
 
     const csv = path.join(fixtures.dir, 'with-split.csv');
@@ -114,7 +131,9 @@ describe('split on import', () => {
 
   it('a hold-out that leaves no train pool is refused in words before anything is read or written', async () => {
     const store = newStore();
-    const error = await runImport(store, { kind: 'folder', dir: root }, { importId: 'bad', holdOut: { testPercent: 60, valPercent: 40, seed: 1 } }).catch((e: unknown) => e);
+    const error = await runImport(store, { kind: 'folder', dir: root }, { importId: 'bad', holdOut: { testPercent: 60, valPercent: 40, seed: 1 } }).catch(
+      (e: unknown) => e
+    );
     expect(error).toBeInstanceOf(AppError);
     expect((error as AppError).message).toMatch(/Split on import: .*less than 100%.*nothing was imported/);
     expect(store.summary().imageCount).toBe(0);

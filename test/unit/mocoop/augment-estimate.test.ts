@@ -42,7 +42,17 @@ describe('train.estimate: the Train page’s augmentation note through the compu
 
   it('says a pool runs on the CPU and what it costs; measures the encoding speed in the worker once, then remembers it', async () => {
     const counts = await call('train.estimate', { modelId, method: 'mocoop', epochs: 2, batchSize: 3 });
-    expect(counts).toMatchObject({ mode: 'pool', isDefault: true, provider: 'cpu', gpu: false, views: 8, images: 6, encodedUpFront: 48, imagesPerSecond: null, secondsUpFront: null });
+    expect(counts).toMatchObject({
+      mode: 'pool',
+      isDefault: true,
+      provider: 'cpu',
+      gpu: false,
+      views: 8,
+      images: 6,
+      encodedUpFront: 48,
+      imagesPerSecond: null,
+      secondsUpFront: null
+    });
     expect(counts.reason).toMatch(/CPU/);
     const measured = await call('train.estimate', { modelId, method: 'mocoop', epochs: 2, batchSize: 3, measure: true });
     expect(measured.imagesPerSecond).toBeGreaterThan(0);

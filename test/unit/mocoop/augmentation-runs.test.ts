@@ -54,7 +54,13 @@ describe('augmentation modes in runs: recorded settings, the pool cache, the est
   const base = () => ({ method: 'coop' as const, setId, epochs: 1, batchSize: 3, lr: 0.01, seed: 4 });
 
   it('on the CPU a run takes a pool of 8 views by default, records mode and N, and caches the pool by seed', async () => {
-    const before = estimateAugmentation(t, model, { modelId: model.id, method: 'coop', setId, seed: 4, epochs: 1, batchSize: 3 }, { provider: 'cpu', software: false }, null);
+    const before = estimateAugmentation(
+      t,
+      model,
+      { modelId: model.id, method: 'coop', setId, seed: 4, epochs: 1, batchSize: 3 },
+      { provider: 'cpu', software: false },
+      null
+    );
     expect(before).toMatchObject({ mode: 'pool', isDefault: true, views: 8, images: 6, cached: 0, encodedUpFront: 48, encodedPerStep: 0, stepsPerEpoch: 2 });
     const runId = await t.train(engine, model, 'test', base(), () => {});
     const settings = t.training.run(runId).settings;
@@ -90,7 +96,13 @@ describe('augmentation modes in runs: recorded settings, the pool cache, the est
   });
 
   it('the estimate picks fresh on a GPU provider and counts a batch per step', () => {
-    const gpu = estimateAugmentation(t, model, { modelId: model.id, method: 'coop', setId, epochs: 5, batchSize: 3 }, { provider: 'cuda', software: false }, 30);
+    const gpu = estimateAugmentation(
+      t,
+      model,
+      { modelId: model.id, method: 'coop', setId, epochs: 5, batchSize: 3 },
+      { provider: 'cuda', software: false },
+      30
+    );
     expect(gpu).toMatchObject({ mode: 'fresh', gpu: true, encodedPerStep: 3, viewsToEncode: 3 * 2 * 5, secondsPerStep: 0.1 });
     expect(estimateAugmentation(t, model, { modelId: model.id, method: 'coop', setId }, { provider: 'webgpu', software: true }, null).mode).toBe('pool');
     expect(estimateAugmentation(t, model, { modelId: model.id, method: 'linear-probe', setId }, { provider: 'cuda', software: false }, null).mode).toBe('off');

@@ -5,7 +5,16 @@ const around = (centre: number[], jitter: number[]) => Float32Array.from(centre.
 
 describe('automatic template grouping', () => {
   // Three tight bundles of directions: the grouping must find them and suggest G = 3.
-  const templates = ['a photo of a {}.', 'a good photo of a {}.', 'a bright photo of a {}.', 'a sketch of a {}.', 'a drawing of a {}.', 'a painting of a {}.', 'a {} in a video game.', 'a {} toy.'];
+  const templates = [
+    'a photo of a {}.',
+    'a good photo of a {}.',
+    'a bright photo of a {}.',
+    'a sketch of a {}.',
+    'a drawing of a {}.',
+    'a painting of a {}.',
+    'a {} in a video game.',
+    'a {} toy.'
+  ];
   const features = [
     around([1, 0, 0], [0, 0.05, 0]),
     around([1, 0, 0], [0, 0, 0.05]),

@@ -11,7 +11,15 @@ import { fitLinearProbe, probeAccuracy, searchC, fitLogistic } from '../../../sr
 import { learnedPrompts } from '../../../src-main/mocoop/open-vocabulary';
 import { PromptLearner } from '../../../src-main/mocoop/prompt-learner';
 import { decodeTable } from '../../../src-main/mocoop/table-codec';
-import { PAPER_DEFAULTS, type PromptMethod, type StepEvent, type TrainData, initialContext, lossSettingsFor, trainPrompts } from '../../../src-main/mocoop/trainer';
+import {
+  PAPER_DEFAULTS,
+  type PromptMethod,
+  type StepEvent,
+  type TrainData,
+  initialContext,
+  lossSettingsFor,
+  trainPrompts
+} from '../../../src-main/mocoop/trainer';
 import { AppServices } from '../../../src-main/services/app-services';
 import { loadTemplateLibrary } from '../../../src-main/services/clip-services';
 import { TrainingService } from '../../../src-main/services/training-service';
@@ -90,7 +98,9 @@ describe('baselines as published', () => {
     expect(kgcoopTemplate(library, recogniseDataset(library, [], 'describabletextures')).template).toBe('{} texture.');
     expect(recogniseDataset(library, [['a photo of my {}.']])).toBeNull();
     expect(kgcoopTemplate(library, null)).toMatchObject({ template: 'a photo of a {}.', source: expect.stringMatching(/^generic/) });
-    expect(deviations({ method: 'kgcoop', schedule: 'kgcoop', augment: 'fresh', baseToNew: true, kgTemplateSource: kgcoopTemplate(library, null).source })).toEqual([expect.stringContaining('generic "a photo of a {}."')]);
+    expect(
+      deviations({ method: 'kgcoop', schedule: 'kgcoop', augment: 'fresh', baseToNew: true, kgTemplateSource: kgcoopTemplate(library, null).source })
+    ).toEqual([expect.stringContaining('generic "a photo of a {}."')]);
     expect(deviations({ method: 'coop', schedule: 'coop', augment: 'pool', augViews: 8, baseToNew: true })).toEqual([expect.stringContaining('pool of 8')]);
   });
 
@@ -98,7 +108,12 @@ describe('baselines as published', () => {
     const data: TrainData = { ...clusteredFeatures(['ant', 'bee'], 4, engine.dim, 2, { virtualNames: [], groups: [['a photo of a {}.']] }) };
     const first = async (kgTemplate: string) => {
       const steps: StepEvent[] = [];
-      await trainPrompts(engine, data, { ...PAPER_DEFAULTS, method: 'kgcoop', epochs: 1, lr: 1e-9, batchSize: 8, promptTemplate: COOP_BASE_TO_NEW_PROMPT, kgTemplate }, { onStep: (e) => steps.push(e) });
+      await trainPrompts(
+        engine,
+        data,
+        { ...PAPER_DEFAULTS, method: 'kgcoop', epochs: 1, lr: 1e-9, batchSize: 8, promptTemplate: COOP_BASE_TO_NEW_PROMPT, kgTemplate },
+        { onStep: (e) => steps.push(e) }
+      );
       return steps[0]!;
     };
     const own = await first('a photo of a {}.');
@@ -114,7 +129,10 @@ describe('baselines as published', () => {
     expect(s('mocoop-gate')).toMatchObject({ lambda1: 1, lambda2: 0 });
     expect(s('mocoop-text')).toMatchObject({ lambda1: 1, lambda2: 5 });
     expect(s('mocoop-text')).toEqual(s('mocoop'));
-    const data = clusteredFeatures(['ant', 'bee'], 4, engine.dim, 3, { virtualNames: ['moth'], groups: [['a photo of a {}.', 'a good photo of a {}.'], ['art of the {}.']] });
+    const data = clusteredFeatures(['ant', 'bee'], 4, engine.dim, 3, {
+      virtualNames: ['moth'],
+      groups: [['a photo of a {}.', 'a good photo of a {}.'], ['art of the {}.']]
+    });
     for (const [method, total] of [
       ['mocoop-moe', (e: StepEvent) => e.l_ce],
       ['mocoop-gate', (e: StepEvent) => e.l_ce + e.l_gate],
@@ -202,7 +220,8 @@ describe('baselines through the training service', () => {
     const root = path.join(tmp.dir, 'data');
     const files = await makeImageFolder(root, ['ant', 'bee', 'moth', 'wasp'], 5);
     const rows = ['path,label,split'];
-    for (const [label, list] of Object.entries(files)) list.forEach((f, i) => rows.push(`${path.relative(root, f)},${label},${i < 3 ? 'train' : i < 4 ? 'val' : 'test'}`));
+    for (const [label, list] of Object.entries(files))
+      list.forEach((f, i) => rows.push(`${path.relative(root, f)},${label},${i < 3 ? 'train' : i < 4 ? 'val' : 'test'}`));
     fs.writeFileSync(path.join(root, 'labels.csv'), rows.join('\n'));
     await call('project.create', { path: path.join(tmp.dir, 'p.mocoop') });
     await call('import.run', { importId: 'p', source: { kind: 'csv', file: path.join(root, 'labels.csv') } });
@@ -243,7 +262,11 @@ describe('baselines through the training service', () => {
     expect(st).toMatchObject({ lambdaKg: 8, schedule: 'kgcoop', batchSize: 128, kgTemplate: 'a photo of a {}.', promptTemplate: COOP_BASE_TO_NEW_PROMPT });
     expect(st.kgTemplateSource).toMatch(/^generic/);
     expect(st.deviations).toEqual([expect.stringContaining('pool of 2'), expect.stringContaining('generic')]);
-    await call('templates.setGroups', { groups: loadTemplateLibrary().groupings.find((g) => g.id === 'mocoop-OxfordPets')!.groups.map((templates, i) => ({ name: `g${i}`, templates })) });
+    await call('templates.setGroups', {
+      groups: loadTemplateLibrary()
+        .groupings.find((g) => g.id === 'mocoop-OxfordPets')!
+        .groups.map((templates, i) => ({ name: `g${i}`, templates }))
+    });
     const pets = await t.train(engine, model, 'test', { method: 'kgcoop', setId: set.id, epochs: 1, lr: 0.01, augment: 'off' }, () => {});
     expect(t.training.run(pets).settings).toMatchObject({ dataset: 'OxfordPets', kgTemplate: 'a photo of a {}, a type of pet.' });
   });

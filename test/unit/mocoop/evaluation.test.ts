@@ -49,15 +49,28 @@ describe('evaluating a base-to-new run: class matching, both confusion blocks, p
     process.env.MOCOOP_BACKEND = 'wasm';
     await tf.setBackend('wasm');
     app = new AppServices({ mode: 'web', configDir: path.join(tmp.dir, 'config'), version: 'test' });
-    ({ call, files } = await makeProject(app, path.join(tmp.dir, 'p.mocoop'), path.join(tmp.dir, 'data'), ['ant', 'bee', 'moth', 'wasp'], 5, 1, (i) => (i < 3 ? 'train' : 'test')));
+    ({ call, files } = await makeProject(app, path.join(tmp.dir, 'p.mocoop'), path.join(tmp.dir, 'data'), ['ant', 'bee', 'moth', 'wasp'], 5, 1, (i) =>
+      i < 3 ? 'train' : 'test'
+    ));
     const modelId = (await call('models.import', { dir: FIXTURE })).id;
     model = app.clip.models.get(modelId);
-    await call('templates.setGroups', { groups: [{ name: 'photo', templates: ['a photo of a {}.', 'a good photo of a {}.'] }, { name: 'art', templates: ['art of the {}.', 'a drawing of a {}.'] }] });
+    await call('templates.setGroups', {
+      groups: [
+        { name: 'photo', templates: ['a photo of a {}.', 'a good photo of a {}.'] },
+        { name: 'art', templates: ['art of the {}.', 'a drawing of a {}.'] }
+      ]
+    });
     const set = await call('fewshot.create', { k: 3, seed: 1, baseNew: true });
     expect(set.newClassIds).toHaveLength(2);
     engine = ClipEngine.load(FIXTURE, { textGradients: true });
     t = new TrainingService(app.project);
-    runId = await t.train(engine, model, 'test', { method: 'mocoop', setId: set.id, epochs: 2, batchSize: 3, lr: 0.01, topK: 2, loss: { tauCe: TAU_CE } }, () => {});
+    runId = await t.train(
+      engine,
+      model,
+      'test',
+      { method: 'mocoop', setId: set.id, epochs: 2, batchSize: 3, lr: 0.01, topK: 2, loss: { tauCe: TAU_CE } },
+      () => {}
+    );
   });
   afterAll(() => {
     engine?.dispose();
@@ -77,7 +90,10 @@ describe('evaluating a base-to-new run: class matching, both confusion blocks, p
     expect(stored.confusion.new!.counts[0]![0]! + stored.confusion.new!.counts[1]![1]!).toBe(correctNew);
     expect(stored.expert_usage.base!.router_agrees_with_p_hard).toEqual(expect.any(Number));
     expect(stored.expert_usage.new!.router_agrees_with_p_hard).toEqual(expect.any(Number));
-    expect(stored.expert_usage.router_agrees_with_p_hard).toBeCloseTo((stored.expert_usage.base!.router_agrees_with_p_hard! + stored.expert_usage.new!.router_agrees_with_p_hard!) / 2, 10);
+    expect(stored.expert_usage.router_agrees_with_p_hard).toBeCloseTo(
+      (stored.expert_usage.base!.router_agrees_with_p_hard! + stored.expert_usage.new!.router_agrees_with_p_hard!) / 2,
+      10
+    );
     expect(stored.expert_usage.new!.load.reduce((a, b) => a + b, 0)).toBe(4);
 
     // The app's contract carries them to the Evaluate page.
@@ -160,7 +176,10 @@ describe('evaluating a base-to-new run: class matching, both confusion blocks, p
     await call('labels.assign', { imageIds: unlabeled, classId: null });
     const suggestion = await call('suggest.uncertain', { runId, by: 'margin' });
     const rows = new Map(app.project.images(unlabeled).map((r) => [r.id, r]));
-    const cached = app.project.cachedFeatures(model.id, [...rows.values()].map((r) => r.hash));
+    const cached = app.project.cachedFeatures(
+      model.id,
+      [...rows.values()].map((r) => r.hash)
+    );
     expect(suggestion.items).toHaveLength(5);
     for (const item of suggestion.items) {
       const probs = classProbabilities(predict(table, cached.get(rows.get(item.imageId)!.hash)!, [0, 1, 2, 3]).scores, 1 / TAU_CE).sort((a, b) => b - a);

@@ -7,7 +7,8 @@ import { TINY_CLIP } from '../../helpers/fixtures';
 const FIXTURE = TINY_CLIP;
 const tokenizer = ClipTokenizer.fromFiles(path.join(FIXTURE, 'vocab.json'), path.join(FIXTURE, 'merges.txt'));
 
-const check = (template: string, name: string) => checkExpertTokens(tokenizer, expertTemplate(tokenizer, template), name, classTokenIds(tokenizer, [name], false)[0]!);
+const check = (template: string, name: string) =>
+  checkExpertTokens(tokenizer, expertTemplate(tokenizer, template), name, classTokenIds(tokenizer, [name], false)[0]!);
 
 describe('the tokenisation check at expert build', () => {
   it('accepts templates whose filled text tokenises as prefix + name + suffix', () => {
@@ -16,7 +17,7 @@ describe('the tokenisation check at expert build', () => {
       ['a photo of a {}, a type of flower.', 'english marigold'],
       ['{} texture.', 'banded'],
       ['a centered satellite photo of {}.', 'Annual Crop Land'],
-      ['itap of a {}.', "black-eyed susan"],
+      ['itap of a {}.', 'black-eyed susan'],
       ["a photo of the {}'s face.", 'cat']
     ] as const) {
       expect(() => check(template, name), `${template} / ${name}`).not.toThrow();
@@ -37,7 +38,9 @@ describe('the tokenisation check at expert build', () => {
   it('checks every expert against every class', () => {
     const experts = ['a photo of a {}.', 'art of the {}s.'].map((t) => expertTemplate(tokenizer, t));
     const names = ['ant', 'bee'];
-    expect(() => checkExpertsTokens(tokenizer, experts, names, classTokenIds(tokenizer, names, false))).toThrow(/Template "art of the \{\}s\." with the class "ant"/);
+    expect(() => checkExpertsTokens(tokenizer, experts, names, classTokenIds(tokenizer, names, false))).toThrow(
+      /Template "art of the \{\}s\." with the class "ant"/
+    );
     expect(() => checkExpertsTokens(tokenizer, experts.slice(0, 1), names, classTokenIds(tokenizer, names, false))).not.toThrow();
   });
 });

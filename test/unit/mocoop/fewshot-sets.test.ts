@@ -124,12 +124,16 @@ describe('few-shot sets: class counts, editing roles and images, frozen sets cop
   it('takes train-pool images only, and a run refuses a set whose images moved to the test split since', async () => {
     const { ids: testIds } = await call('images.ids', { filter: { split: 'test' } });
     const { ids: trainIds } = await call('images.ids', { filter: { split: 'train' } });
-    await expect(call('fewshot.createManual', { name: 'leaky', imageIds: [trainIds[0], trainIds[5], testIds[0]] })).rejects.toThrow(/1 image\(s\) are in the test or validation split .* a few-shot set takes train-pool images only/);
+    await expect(call('fewshot.createManual', { name: 'leaky', imageIds: [trainIds[0], trainIds[5], testIds[0]] })).rejects.toThrow(
+      /1 image\(s\) are in the test or validation split .* a few-shot set takes train-pool images only/
+    );
     const set: SetInfo = await call('fewshot.createManual', { name: 'clean', imageIds: [trainIds[0], trainIds[5]] });
     await expect(call('fewshot.update', { setId: set.id, imageIds: [trainIds[0], testIds[0]] })).rejects.toThrow(/train-pool images only/);
     await call('labels.setSplit', { imageIds: [trainIds[0]], split: 'test' });
     const modelId = (await call('models.import', { dir: FIXTURE })).id;
-    await expect(call('train.start', { modelId, method: 'coop', setId: set.id, epochs: 1 })).rejects.toThrow(/are now in the test or validation split .* tested on what it trained on/);
+    await expect(call('train.start', { modelId, method: 'coop', setId: set.id, epochs: 1 })).rejects.toThrow(
+      /are now in the test or validation split .* tested on what it trained on/
+    );
     await call('labels.undo');
     await call('fewshot.delete', { setId: set.id });
   });
@@ -191,7 +195,9 @@ describe('few-shot sets: class counts, editing roles and images, frozen sets cop
     expect(remaining.map((s) => s.id)).toContain(set.id);
 
     // Its classes cannot be deleted or merged away while runs depend on them; once the runs are deleted, they can.
-    await expect(call('classes.delete', { id: classId('ant') })).rejects.toThrow(/"ant" is a class of the few-shot set "two-shot", which training runs used; deleting it/);
+    await expect(call('classes.delete', { id: classId('ant') })).rejects.toThrow(
+      /"ant" is a class of the few-shot set "two-shot", which training runs used; deleting it/
+    );
     await expect(call('classes.merge', { sourceIds: [classId('moth')], targetId: classId('bee') })).rejects.toThrow(/merging it would change/);
     for (const run of await call('runs.list')) await call('runs.delete', { runId: run.id });
     expect(await call('runs.list')).toEqual([]);

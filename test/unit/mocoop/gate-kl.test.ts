@@ -20,7 +20,11 @@ describe('L_gate = KL(p_hard ‖ router)', () => {
     const value = tf.tidy(() => {
       const images = tf.tensor2d([[1, 0]]);
       // cosines 0.30, 0.20, 0.25 at τ_gate = 0.0005: exp(−200) underflows in float32.
-      const groups = tf.tensor2d([[0.3, Math.sqrt(1 - 0.09)], [0.2, Math.sqrt(1 - 0.04)], [0.25, Math.sqrt(1 - 0.0625)]]);
+      const groups = tf.tensor2d([
+        [0.3, Math.sqrt(1 - 0.09)],
+        [0.2, Math.sqrt(1 - 0.04)],
+        [0.25, Math.sqrt(1 - 0.0625)]
+      ]);
       const pHard = hardGate(images, groups, 0.0005);
       expect(Array.from(pHard.dataSync()).some((x) => x === 0)).toBe(true);
       return gateKl(pHard, tf.tensor2d([[0, 0, 0]])).dataSync()[0]!;

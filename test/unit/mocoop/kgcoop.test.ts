@@ -78,7 +78,8 @@ describe.each(PRESETS)('KgCoOp’s knowledge term under the %s preset', (preset)
 });
 
 /** Clustered features, one template group, no virtual class. */
-const clusteredData = (classes: string[], perClass: number, dim: number, seed: number): TrainData => clusteredFeatures(classes, perClass, dim, seed, { virtualNames: [], groups: [['a photo of a {}.']] });
+const clusteredData = (classes: string[], perClass: number, dim: number, seed: number): TrainData =>
+  clusteredFeatures(classes, perClass, dim, seed, { virtualNames: [], groups: [['a photo of a {}.']] });
 
 describe('training KgCoOp on the tiny model', () => {
   let engine: ClipEngine;

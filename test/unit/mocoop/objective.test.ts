@@ -73,7 +73,10 @@ describe.each(['cpu', 'wasm', 'cpu+onnxruntime'])('MoCoOp objective against the 
       const texts = group.flatMap((t) => names.map((n) => t.replace('{}', n)));
       const ids = tokenizer.tokenize(texts);
       const out = tf.tidy(() => {
-        const f = model.text.encodeIds(ids, ids.map((r) => tokenizer.eotIndex(r)));
+        const f = model.text.encodeIds(
+          ids,
+          ids.map((r) => tokenizer.eotIndex(r))
+        );
         return tf.div(f, tf.norm(f, 'euclidean', -1, true));
       });
       expect(relError(out.dataSync(), mo.hard_features[j])).toBeLessThan(1e-4);
@@ -128,7 +131,17 @@ describe.each(['cpu', 'wasm', 'cpu+onnxruntime'])('MoCoOp objective against the 
       result.grads.context.suffix.forEach((g, j) => expect(relError(g.dataSync(), c.grad_suffix_ctx[j])).toBeLessThan(1e-3));
       expect(relError(result.grads.W.dataSync(), c.grad_router_W)).toBeLessThan(1e-3);
       expect(relError(result.grads.b.dataSync(), c.grad_router_b)).toBeLessThan(1e-3);
-      tf.dispose([normed, ...returnedBy(result), ...context.prefix, ...context.suffix, router.W, router.b, batch.images, ...targets.hard, targets.groupFeatures]);
+      tf.dispose([
+        normed,
+        ...returnedBy(result),
+        ...context.prefix,
+        ...context.suffix,
+        router.W,
+        router.b,
+        batch.images,
+        ...targets.hard,
+        targets.groupFeatures
+      ]);
     });
   }
 });

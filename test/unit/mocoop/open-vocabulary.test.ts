@@ -19,7 +19,14 @@ const FIXTURE = TINY_CLIP;
 const CLASSES = ['ant', 'honey_bee', 'moth', 'wasp'];
 
 /** Imports a class folder tree as a CSV with one split for all its images. */
-async function importImages(call: (name: string, input?: unknown) => Promise<any>, root: string, classes: string[], perClass: number, seed: number, split: (i: number) => string) {
+async function importImages(
+  call: (name: string, input?: unknown) => Promise<any>,
+  root: string,
+  classes: string[],
+  perClass: number,
+  seed: number,
+  split: (i: number) => string
+) {
   const files = await makeImageFolder(root, classes, perClass, seed);
   const rows = ['path,label,split'];
   for (const [label, list] of Object.entries(files)) list.forEach((f, i) => rows.push(`${path.relative(root, f)},${label},${split(i)}`));
@@ -52,7 +59,12 @@ describe('classes after training (open vocabulary)', () => {
     await call('project.create', { path: path.join(tmp.dir, 'p.mocoop') });
     await importImages(call, path.join(tmp.dir, 'data'), CLASSES, 5, 1, (i) => (i < 3 ? 'train' : 'test'));
     model = app.clip.models.get((await call('models.import', { dir: FIXTURE })).id);
-    await call('templates.setGroups', { groups: [{ name: 'photo', templates: ['a photo of a {}.', 'a good photo of a {}.'] }, { name: 'art', templates: ['art of the {}.', 'a drawing of a {}.'] }] });
+    await call('templates.setGroups', {
+      groups: [
+        { name: 'photo', templates: ['a photo of a {}.', 'a good photo of a {}.'] },
+        { name: 'art', templates: ['art of the {}.', 'a drawing of a {}.'] }
+      ]
+    });
     const set = await call('fewshot.create', { k: 3, seed: 1, baseNew: true });
     engine = ClipEngine.load(FIXTURE, { textGradients: true });
     t = new TrainingService(app.project);
@@ -82,9 +94,16 @@ describe('classes after training (open vocabulary)', () => {
       expect(maxDiff(all, table.features), kind).toBeLessThan(1e-5);
       // One class alone (a different batch of rows): its row of every expert.
       const { experts: G, classes: A, dim: P } = table;
-      for (const [a, name] of [[1, 'honey_bee'], [2, 'moth']] as const) {
+      for (const [a, name] of [
+        [1, 'honey_bee'],
+        [2, 'moth']
+      ] as const) {
         const one = await t.classFeatures(runId, engine, [name]);
-        for (let j = 0; j < G; j++) expect(maxDiff(one.subarray(j * P, (j + 1) * P), table.features.subarray((j * A + a) * P, (j * A + a + 1) * P)), `${kind} ${name} expert ${j + 1}`).toBeLessThan(1e-5);
+        for (let j = 0; j < G; j++)
+          expect(
+            maxDiff(one.subarray(j * P, (j + 1) * P), table.features.subarray((j * A + a) * P, (j * A + a + 1) * P)),
+            `${kind} ${name} expert ${j + 1}`
+          ).toBeLessThan(1e-5);
       }
     }
     // The learned prompts moved away from the templates: the rows are not the hand-written prompts' features.
@@ -114,7 +133,9 @@ describe('classes after training (open vocabulary)', () => {
     const { dim: P } = table;
     for (let j = 0; j < table.experts; j++) {
       expect(Array.from(table.features.subarray(j * 5 * P, (j * 5 + 4) * P))).toEqual(Array.from(original.features.subarray(j * 4 * P, (j + 1) * 4 * P)));
-      expect(Array.from(table.features.subarray((j * 5 + 4) * P, (j * 5 + 5) * P))).toEqual(Array.from((await t.classFeatures(runId, engine, ['zebra'])).subarray(j * P, (j + 1) * P)));
+      expect(Array.from(table.features.subarray((j * 5 + 4) * P, (j * 5 + 5) * P))).toEqual(
+        Array.from((await t.classFeatures(runId, engine, ['zebra'])).subarray(j * P, (j + 1) * P))
+      );
     }
     // The run itself (table, metrics, stored predictions: what its report shows) is as it was.
     expect(t.training.expertTable(runId)!.equals(before.table)).toBe(true);
@@ -126,7 +147,7 @@ describe('classes after training (open vocabulary)', () => {
     expect(t.training.derivedTables(runId)).toHaveLength(1);
   });
 
-  it('cross-dataset through the CLI: eval --on OTHER --classes-from OTHER scores exactly the other project\'s class names', async () => {
+  it("cross-dataset through the CLI: eval --on OTHER --classes-from OTHER scores exactly the other project's class names", async () => {
     const other = new AppServices({ mode: 'web', configDir: path.join(tmp.dir, 'config-other'), version: 'test' });
     const otherFile = path.join(tmp.dir, 'other.mocoop');
     const otherCall = async (name: string, input?: unknown) => {
@@ -137,13 +158,34 @@ describe('classes after training (open vocabulary)', () => {
     await otherCall('project.create', { path: otherFile });
     await importImages(otherCall, path.join(tmp.dir, 'other'), ['moth', 'beetle', 'ant'], 2, 500, () => 'test');
     other.dispose();
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, [path.resolve('bin/mocoop.js'), 'eval', t.store.file, '--run', runs.released!, '--model', FIXTURE, '--on', otherFile, '--classes-from', otherFile, '--json'], {
-      env: { ...process.env, MOCOOP_HOME: path.join(tmp.dir, 'home'), MOCOOP_BACKEND: 'wasm' }
-    }).catch((e: { stdout: string; stderr: string }) => e);
+    const { stdout, stderr } = await promisify(execFile)(
+      process.execPath,
+      [
+        path.resolve('bin/mocoop.js'),
+        'eval',
+        t.store.file,
+        '--run',
+        runs.released!,
+        '--model',
+        FIXTURE,
+        '--on',
+        otherFile,
+        '--classes-from',
+        otherFile,
+        '--json'
+      ],
+      {
+        env: { ...process.env, MOCOOP_HOME: path.join(tmp.dir, 'home'), MOCOOP_BACKEND: 'wasm' }
+      }
+    ).catch((e: { stdout: string; stderr: string }) => e);
     expect(stderr).toBe('');
     const result = JSON.parse(stdout);
     expect(result.open_vocabulary).toMatchObject({ classes_from: otherFile, trained: ['moth', 'ant'], added: ['beetle'] });
-    expect(result.per_class.map((c: { class: string; images: number }) => [c.class, c.images])).toEqual([['moth', 2], ['beetle', 2], ['ant', 2]]);
+    expect(result.per_class.map((c: { class: string; images: number }) => [c.class, c.images])).toEqual([
+      ['moth', 2],
+      ['beetle', 2],
+      ['ant', 2]
+    ]);
     expect(result.images).toBe(6);
     expect(result.class_match.run.missing).toEqual([]);
     // Without --classes-from, only the classes both sides have are candidates (beetle's images left out).
@@ -162,6 +204,8 @@ describe('classes after training (open vocabulary)', () => {
     const exported = path.join(tmp.dir, 'exported');
     t.exportRun(runs.coop!, exported);
     const imported = t.importRun(exported);
-    await expect(t.classFeatures(imported, engine, ['zebra'])).rejects.toThrow(/has no learned prompts stored \(an imported run carries only its expert table\)/);
+    await expect(t.classFeatures(imported, engine, ['zebra'])).rejects.toThrow(
+      /has no learned prompts stored \(an imported run carries only its expert table\)/
+    );
   });
 });

@@ -16,7 +16,9 @@ describe('2-D map of image features', () => {
 describe('the PCA map in a worker thread', () => {
   it('matches the in-process map and leaves the event loop free', async () => {
     const { pca2dInWorker } = await import('../../../src-main/mocoop/pca-thread');
-    const rows = Array.from({ length: 3000 }, (_, i) => Float32Array.from({ length: 64 }, (_, j) => Math.sin(i * 0.37 + j * 1.3) * (j === 0 ? 8 : 1) + Math.cos(i * j)));
+    const rows = Array.from({ length: 3000 }, (_, i) =>
+      Float32Array.from({ length: 64 }, (_, j) => Math.sin(i * 0.37 + j * 1.3) * (j === 0 ? 8 : 1) + Math.cos(i * j))
+    );
     let ticks = 0;
     const timer = setInterval(() => ticks++, 1);
     const inWorker = await pca2dInWorker(rows);

@@ -41,7 +41,16 @@ describe('class probabilities under the run’s logit scale', () => {
   });
 
   it('stores the scale with the expert table; a table stored before that decodes without one', () => {
-    const table: ExpertTable = { experts: 1, classes: 2, dim: 2, features: new Float32Array([1, 0, 0, 1]), W: new Float32Array(2), b: new Float32Array(1), topK: 1, logitScale: 1 / 0.07 };
+    const table: ExpertTable = {
+      experts: 1,
+      classes: 2,
+      dim: 2,
+      features: new Float32Array([1, 0, 0, 1]),
+      W: new Float32Array(2),
+      b: new Float32Array(1),
+      topK: 1,
+      logitScale: 1 / 0.07
+    };
     expect(decodeTable(encodeTable(table)).logitScale).toBeCloseTo(1 / 0.07, 10);
     const { logitScale: _, ...old } = table;
     const decoded = decodeTable(encodeTable(old));

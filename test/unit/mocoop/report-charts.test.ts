@@ -78,7 +78,18 @@ describe('the bar chart', () => {
 
 describe('settings in the report', () => {
   it('have readable names and units, in reading order; ids and groups left out', () => {
-    const rows = settingRows({ lr: 0.002, epochs: 25, seed: 1, batchSize: 32, tauCe: 0.07, classIds: [1, 2], groups: [['{}']], somethingNew: 3, augViews: 0, classes: ['ant', 'bee'] });
+    const rows = settingRows({
+      lr: 0.002,
+      epochs: 25,
+      seed: 1,
+      batchSize: 32,
+      tauCe: 0.07,
+      classIds: [1, 2],
+      groups: [['{}']],
+      somethingNew: 3,
+      augViews: 0,
+      classes: ['ant', 'bee']
+    });
     const byKey = Object.fromEntries(rows.map((r) => [r.key, r]));
     expect(byKey.lr).toMatchObject({ name: 'Learning rate', value: '0.002 (SGD, cosine decay)' });
     expect(byKey.epochs).toMatchObject({ name: 'Epochs', value: '25 epochs' });
@@ -97,7 +108,16 @@ describe('settings in the report', () => {
 
 describe('report.html', () => {
   const input: ReportInput = {
-    run: { id: 'mocoop-1', method: 'mocoop', status: 'done', settings: { lr: 0.002, epochs: 2, groups: [['a photo of the hard to see {}.'], ['itap of a {}.']] }, backend: 'cpu', modelId: 'tiny', createdAt: '2026-01-01', finishedAt: null },
+    run: {
+      id: 'mocoop-1',
+      method: 'mocoop',
+      status: 'done',
+      settings: { lr: 0.002, epochs: 2, groups: [['a photo of the hard to see {}.'], ['itap of a {}.']] },
+      backend: 'cpu',
+      modelId: 'tiny',
+      createdAt: '2026-01-01',
+      finishedAt: null
+    },
     evaluation: {
       accuracy: 0.5,
       base_accuracy: 0.6,
@@ -141,7 +161,13 @@ describe('axes that hold every value', () => {
     expect(coveringTicks(0, 1, 5)).toEqual([0, 0.2, 0.4, 0.6, 0.8, 1]);
   });
   it('draw the largest bar inside the plot', () => {
-    const svg = barChart([{ label: 'a', value: 72 }, { label: 'b', value: 3 }], { title: 't', format: String, axisLabel: 'images' });
+    const svg = barChart(
+      [
+        { label: 'a', value: 72 },
+        { label: 'b', value: 3 }
+      ],
+      { title: 't', format: String, axisLabel: 'images' }
+    );
     expect(texts(svg)).toContain('80');
     const widths = [...svg.matchAll(/<rect x="(\d+)" y="\d+" width="([\d.]+)"/g)].map((m) => Number(m[2]));
     expect(Math.max(...widths)).toBeLessThan(720 - 20);

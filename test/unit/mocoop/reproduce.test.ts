@@ -22,7 +22,11 @@ describe('reproduce: the base-to-new table from CoOp-layout folders', () => {
     const split: Record<string, [string, number, string][]> = { train: [], val: [], test: [] };
     let seed = 1;
     for (const [label, name] of ['abyssinian', 'beagle', 'boxer', 'pug'].entries()) {
-      for (const [part, count] of [['train', 2], ['val', 1], ['test', 1]] as const) {
+      for (const [part, count] of [
+        ['train', 2],
+        ['val', 1],
+        ['test', 1]
+      ] as const) {
         for (let i = 0; i < count; i++) {
           const rel = `${name}_${part}_${i}.jpg`;
           await makeImage(path.join(pets, 'images', rel), seed++);
@@ -46,7 +50,25 @@ describe('reproduce: the base-to-new table from CoOp-layout folders', () => {
 
   it('trains every cell once, writes the table, and skips finished cells when run again', async () => {
     const out = path.join(tmp.dir, 'out');
-    const argv = ['--data', root, '--model', FIXTURE, '--out', out, '--methods', 'zeroshot,coop', '--seeds', '1,2', '--shots', '1', '--epochs', '2', '--augment', 'off', '--json'];
+    const argv = [
+      '--data',
+      root,
+      '--model',
+      FIXTURE,
+      '--out',
+      out,
+      '--methods',
+      'zeroshot,coop',
+      '--seeds',
+      '1,2',
+      '--shots',
+      '1',
+      '--epochs',
+      '2',
+      '--augment',
+      'off',
+      '--json'
+    ];
     const write = process.stdout.write.bind(process.stdout);
     const writeErr = process.stderr.write.bind(process.stderr);
     const lines: string[] = [];

@@ -41,7 +41,12 @@ describe('training in the app: the compute worker, progress events, cancel and r
     await call('project.create', { path: path.join(tmp.dir, 'p.mocoop') });
     await call('import.run', { importId: 'i', source: { kind: 'csv', file: path.join(root, 'labels.csv') } });
     modelId = (await call('models.import', { dir: FIXTURE })).id;
-    await call('templates.setGroups', { groups: [{ name: 'photo', templates: ['a photo of a {}.', 'a good photo of a {}.'] }, { name: 'art', templates: ['art of the {}.'] }] });
+    await call('templates.setGroups', {
+      groups: [
+        { name: 'photo', templates: ['a photo of a {}.', 'a good photo of a {}.'] },
+        { name: 'art', templates: ['art of the {}.'] }
+      ]
+    });
     await call('fewshot.create', { k: 3, seed: 1, baseNew: false });
   });
   afterAll(() => {
@@ -69,8 +74,15 @@ describe('training in the app: the compute worker, progress events, cancel and r
     await expect(call('train.start', { modelId, method: 'mocoop', topK: 3 })).rejects.toThrow(/between 1 and the number of template groups \(2\)/);
     // An expert whose template glues the class name to its text is refused before a run is recorded.
     const groups = await call('templates.groups');
-    await call('templates.setGroups', { groups: [{ name: 'glued', templates: ['a photo of many {}s.'] }, { name: 'art', templates: ['art of the {}.'] }] });
-    await expect(call('train.start', { modelId, method: 'mocoop', epochs: 1 })).rejects.toThrow(/: Template "a photo of many \{\}s\." with the class "ant" does not tokenise as the template's words around the class name/);
+    await call('templates.setGroups', {
+      groups: [
+        { name: 'glued', templates: ['a photo of many {}s.'] },
+        { name: 'art', templates: ['art of the {}.'] }
+      ]
+    });
+    await expect(call('train.start', { modelId, method: 'mocoop', epochs: 1 })).rejects.toThrow(
+      /: Template "a photo of many \{\}s\." with the class "ant" does not tokenise as the template's words around the class name/
+    );
     await call('templates.setGroups', { groups: groups.map((g: { name: string; templates: string[] }) => ({ name: g.name, templates: g.templates })) });
     expect(await call('runs.list')).toHaveLength(runs.length);
   });

@@ -6,7 +6,16 @@ import { tf } from '../../../src-main/clip/tf';
 import { baseNewSplit, harmonicMean, sampleFewShot } from '../../../src-main/mocoop/fewshot';
 import { predict } from '../../../src-main/mocoop/inference';
 import { fitLinearProbe } from '../../../src-main/mocoop/linear-probe';
-import { PAPER_DEFAULTS, type StepEvent, type TrainData, type TrainSettings, TrainingDivergedError, learningRate, stepsPerEpoch, trainPrompts } from '../../../src-main/mocoop/trainer';
+import {
+  PAPER_DEFAULTS,
+  type StepEvent,
+  type TrainData,
+  type TrainSettings,
+  TrainingDivergedError,
+  learningRate,
+  stepsPerEpoch,
+  trainPrompts
+} from '../../../src-main/mocoop/trainer';
 import { SCHEDULES, SCHEDULE_NAMES, WARMUP_LR, coopEpochs, defaultSchedule, scheduleFor } from '../../../src-main/contract/schedules';
 import { TINY_CLIP } from '../../helpers/fixtures';
 
@@ -14,7 +23,10 @@ const FIXTURE = TINY_CLIP;
 
 /** Clustered features with a virtual class and three template groups. */
 const clusteredData = (classes: string[], perClass: number, dim: number, seed: number): TrainData =>
-  clusteredFeatures(classes, perClass, dim, seed, { virtualNames: ['zebra'], groups: [['a photo of a {}.', 'a picture of a {}.'], ['itap of a {}.', 'art of the {}.'], ['a {} in the wild.']] });
+  clusteredFeatures(classes, perClass, dim, seed, {
+    virtualNames: ['zebra'],
+    groups: [['a photo of a {}.', 'a picture of a {}.'], ['itap of a {}.', 'art of the {}.'], ['a {} in the wild.']]
+  });
 
 describe('prompt training on the tiny model', () => {
   let engine: ClipEngine;
@@ -24,7 +36,15 @@ describe('prompt training on the tiny model', () => {
   });
   afterAll(() => engine?.dispose());
 
-  const settings = (over: Partial<TrainSettings> = {}): TrainSettings => ({ ...PAPER_DEFAULTS, method: 'mocoop', epochs: 12, lr: 0.05, batchSize: 8, warmupEpochs: 1, ...over });
+  const settings = (over: Partial<TrainSettings> = {}): TrainSettings => ({
+    ...PAPER_DEFAULTS,
+    method: 'mocoop',
+    epochs: 12,
+    lr: 0.05,
+    batchSize: 8,
+    warmupEpochs: 1,
+    ...over
+  });
 
   it('MoCoOp: the classification loss falls, training accuracy rises well above chance, and a seed reproduces every number', async () => {
     const data = clusteredData(['ant', 'bee', 'wasp', 'moth'], 8, engine.dim, 3);
@@ -87,7 +107,11 @@ describe('prompt training on the tiny model', () => {
     const whole = await trainPrompts(engine, data, settings({ epochs: 5 }), { onStep: (e) => full.push(e) });
     let checkpoint: Buffer | undefined;
     let steps = 0;
-    const partial = await trainPrompts(engine, data, settings({ epochs: 5 }), { onEpoch: (_, c) => (checkpoint = c), onStep: () => steps++, shouldStop: () => steps >= 7 });
+    const partial = await trainPrompts(engine, data, settings({ epochs: 5 }), {
+      onEpoch: (_, c) => (checkpoint = c),
+      onStep: () => steps++,
+      shouldStop: () => steps >= 7
+    });
     expect(partial.stopped).toBe(true);
     // 18 images in batches of 8: two whole batches per epoch (the last 2 images dropped, as Dassl), so
     // the 7th step is the first of epoch 3 and epoch 2 (0-based) is the last checkpoint.
@@ -116,7 +140,7 @@ describe('prompt training on the tiny model', () => {
     expect(hits / data.features.length).toBeGreaterThanOrEqual(0.5); // chance is 0.25
   });
 
-  it('trains the paper schedule (lasp-25) at Dassl\'s learning rate in every epoch, with whole batches only', async () => {
+  it("trains the paper schedule (lasp-25) at Dassl's learning rate in every epoch, with whole batches only", async () => {
     // 3 classes × 3 images = 9 in batches of 4: two whole batches per epoch, the 9th image dropped.
     const data = clusteredData(['ant', 'bee', 'wasp'], 3, engine.dim, 13);
     const lasp = scheduleFor('lasp-25', 16);
@@ -138,7 +162,9 @@ describe('prompt training on the tiny model', () => {
     await expect(trainPrompts(engine, data, settings({ topK: 4 }))).rejects.toThrow(/between 1 and the number of groups \(3\)/);
     await expect(trainPrompts(engine, { ...data, groups: [] }, settings())).rejects.toThrow(/no template groups/);
     // The tokenisation check at expert build: "bees" is not "bee" + "s".
-    await expect(trainPrompts(engine, { ...data, groups: [['a photo of a {}.'], ['many {}s in the wild.']] }, settings({ topK: 1 }))).rejects.toThrow(/^Template "many \{\}s in the wild\." with the class "ant" does not tokenise/);
+    await expect(trainPrompts(engine, { ...data, groups: [['a photo of a {}.'], ['many {}s in the wild.']] }, settings({ topK: 1 }))).rejects.toThrow(
+      /^Template "many \{\}s in the wild\." with the class "ant" does not tokenise/
+    );
   });
 });
 
@@ -223,7 +249,16 @@ describe('linear probe', () => {
     await tf.setBackend('cpu');
     const data = clusteredData(['ant', 'bee', 'wasp'], 10, 16, 4);
     const probe = fitLinearProbe(data.features, data.labels, 3, { maxIterations: 200 });
-    const table = { experts: 1, classes: 4, dim: 16, features: new Float32Array(64), W: new Float32Array(16), b: new Float32Array(1), topK: 1, linear: { weights: probe.weights, bias: probe.bias } };
+    const table = {
+      experts: 1,
+      classes: 4,
+      dim: 16,
+      features: new Float32Array(64),
+      W: new Float32Array(16),
+      b: new Float32Array(1),
+      topK: 1,
+      linear: { weights: probe.weights, bias: probe.bias }
+    };
     const hits = data.features.filter((f, n) => predict(table, f, [0, 1, 2]).predicted === data.labels[n]).length;
     expect(hits).toBe(30);
     expect(predict(table, data.features[0]!, [3]).predicted).toBe(-1);
@@ -241,7 +276,11 @@ describe('few-shot protocols', () => {
     expect(sampleFewShot(items, 4, 2)).not.toEqual(a);
     expect(sampleFewShot(items.slice(0, 5), 4, 1).filter((x) => x.classId === 3)).toHaveLength(1);
     // A class's sample does not depend on which other classes are sampled with it.
-    const withoutClass1 = sampleFewShot(items.filter((x) => x.classId !== 1), 4, 1);
+    const withoutClass1 = sampleFewShot(
+      items.filter((x) => x.classId !== 1),
+      4,
+      1
+    );
     expect(withoutClass1).toEqual(a.filter((x) => x.classId !== 1));
   });
 
@@ -262,7 +301,9 @@ describe('a diverging run', () => {
       const before = tf.memory().numTensors;
       const error = await trainPrompts(engine, data, settings, { onStep: (e) => steps.push(e) }).catch((e: unknown) => e);
       expect(error).toBeInstanceOf(TrainingDivergedError);
-      expect((error as Error).message).toMatch(/^Training diverged at step \d+ \(epoch \d+\): the (loss is (NaN|Infinity|-Infinity)|gradients are) not a finite number\. Lower the learning rate \(it is 1000000000000\)/);
+      expect((error as Error).message).toMatch(
+        /^Training diverged at step \d+ \(epoch \d+\): the (loss is (NaN|Infinity|-Infinity)|gradients are) not a finite number\. Lower the learning rate \(it is 1000000000000\)/
+      );
       expect(steps.length).toBeLessThan(10);
       expect(steps.every((s) => Number.isFinite(s.loss))).toBe(true);
       expect(tf.memory().numTensors).toBe(before);

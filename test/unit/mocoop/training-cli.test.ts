@@ -17,7 +17,9 @@ describe('templates, few-shot sets, train and eval through the CLI', () => {
   let project: string;
   const mocoop = async (...args: string[]) => {
     try {
-      const { stdout, stderr } = await run(process.execPath, [path.resolve('bin/mocoop.js'), ...args], { env: { ...process.env, MOCOOP_HOME: path.join(tmp.dir, 'home'), MOCOOP_BACKEND: 'wasm' } });
+      const { stdout, stderr } = await run(process.execPath, [path.resolve('bin/mocoop.js'), ...args], {
+        env: { ...process.env, MOCOOP_HOME: path.join(tmp.dir, 'home'), MOCOOP_BACKEND: 'wasm' }
+      });
       return { code: 0, stdout, stderr };
     } catch (error) {
       const e = error as { code: number; stdout: string; stderr: string };
@@ -40,7 +42,12 @@ describe('templates, few-shot sets, train and eval through the CLI', () => {
 
   it('imports and exports template groups, refusing a template without {}', async () => {
     const file = path.join(tmp.dir, 'groups.json');
-    const groups = { groups: [{ name: 'photos', templates: ['a photo of a {}.', 'a good photo of a {}.'] }, { name: 'art', templates: ['art of the {}.'] }] };
+    const groups = {
+      groups: [
+        { name: 'photos', templates: ['a photo of a {}.', 'a good photo of a {}.'] },
+        { name: 'art', templates: ['art of the {}.'] }
+      ]
+    };
     fs.writeFileSync(file, JSON.stringify(groups));
     expect((await mocoop('templates', project, '--import', file)).code).toBe(0);
     const out = path.join(tmp.dir, 'out.json');
@@ -64,9 +71,28 @@ describe('templates, few-shot sets, train and eval through the CLI', () => {
   });
 
   it('trains with JSON lines (the first step is the loss at initialisation) and evaluates base, new and H', async () => {
-    const trained = await mocoop('train', project, '--model', FIXTURE, '--epochs', '3', '--batch-size', '2', '--lr', '0.01', '--k-experts', '2', '--seed', '5', '--json');
+    const trained = await mocoop(
+      'train',
+      project,
+      '--model',
+      FIXTURE,
+      '--epochs',
+      '3',
+      '--batch-size',
+      '2',
+      '--lr',
+      '0.01',
+      '--k-experts',
+      '2',
+      '--seed',
+      '5',
+      '--json'
+    );
     expect(trained.code).toBe(0);
-    const lines = trained.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    const lines = trained.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     const steps = lines.filter((l) => l.event === 'step');
     expect(steps).toHaveLength(3 * 2);
     expect(Object.keys(steps[0])).toEqual(expect.arrayContaining(['event', 'epoch', 'step', 'loss', 'l_ce', 'l_gate', 'l_text', 'lr']));
@@ -122,12 +148,17 @@ describe('templates, few-shot sets, train and eval through the CLI', () => {
   it('a training process killed mid-run resumes from its last checkpoint and ends exactly like an uninterrupted run', async () => {
     expect((await mocoop('fewshot', project, '--k', '2', '--seed', '7', '--base-new')).code).toBe(0);
     const args = ['--model', FIXTURE, '--epochs', '6', '--batch-size', '1', '--lr', '0.01', '--k-experts', '2', '--seed', '11', '--json'];
-    const whole = (await mocoop('train', project, ...args)).stdout.trim().split('\n').map((l) => JSON.parse(l));
+    const whole = (await mocoop('train', project, ...args)).stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     const wholeRun = whole.at(-1).run;
 
     // Start the same training and kill it (SIGKILL: no clean-up) once epoch 3 is under way.
     const { spawn } = await import('node:child_process');
-    const child = spawn(process.execPath, [path.resolve('bin/mocoop.js'), 'train', project, ...args], { env: { ...process.env, MOCOOP_HOME: path.join(tmp.dir, 'home'), MOCOOP_BACKEND: 'wasm' } });
+    const child = spawn(process.execPath, [path.resolve('bin/mocoop.js'), 'train', project, ...args], {
+      env: { ...process.env, MOCOOP_HOME: path.join(tmp.dir, 'home'), MOCOOP_BACKEND: 'wasm' }
+    });
     let buffered = '';
     child.stdout.on('data', (d) => {
       buffered += String(d);
@@ -139,7 +170,10 @@ describe('templates, few-shot sets, train and eval through the CLI', () => {
     expect(new TrainingStore(store).checkpoint(interrupted.id)?.epoch).toBeGreaterThanOrEqual(2);
     store.close();
 
-    const resumed = (await mocoop('train', project, '--resume', interrupted.id, '--json')).stdout.trim().split('\n').map((l) => JSON.parse(l));
+    const resumed = (await mocoop('train', project, '--resume', interrupted.id, '--json')).stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     const done = resumed.at(-1);
     expect(done.run).toBe(interrupted.id);
     expect(done.status).toBe('done');
@@ -164,9 +198,17 @@ describe('templates, few-shot sets, train and eval through the CLI', () => {
     // Pool slots are keyed by (seed, view): -(seed·1024 + view + 1).
     expect(count(-(7 * 1024 + 1))).toBe(setSize);
     expect(count(-(7 * 1024 + 2))).toBe(setSize);
-    const pair = store.db.prepare('SELECT a.data AS a, b.data AS b FROM image_features a JOIN image_features b ON a.hash = b.hash AND a.model_id = b.model_id WHERE a.view = 0 AND b.view = ? LIMIT 1').get(-(7 * 1024 + 1)) as { a: Buffer; b: Buffer };
+    const pair = store.db
+      .prepare(
+        'SELECT a.data AS a, b.data AS b FROM image_features a JOIN image_features b ON a.hash = b.hash AND a.model_id = b.model_id WHERE a.view = 0 AND b.view = ? LIMIT 1'
+      )
+      .get(-(7 * 1024 + 1)) as { a: Buffer; b: Buffer };
     expect(pair.a.equals(pair.b)).toBe(false);
-    const done = trained.stdout.trim().split('\n').map((l) => JSON.parse(l)).at(-1);
+    const done = trained.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l))
+      .at(-1);
     expect(training.run(done.run).settings).toMatchObject({ augment: 'pool', augViews: 2 });
     store.close();
   });
@@ -174,7 +216,10 @@ describe('templates, few-shot sets, train and eval through the CLI', () => {
   it('re-runs a run from its record with the same numbers, and lists runs for comparison', async () => {
     const runs = JSON.parse((await mocoop('runs', project, '--json')).stdout).runs;
     const source = runs.find((r: { method: string; status: string }) => r.method === 'mocoop' && r.status === 'done');
-    const again = (await mocoop('train', project, '--rerun', source.id, '--json')).stdout.trim().split('\n').map((l) => JSON.parse(l));
+    const again = (await mocoop('train', project, '--rerun', source.id, '--json')).stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     const done = again.at(-1);
     expect(done.run).not.toBe(source.id);
     expect(done.metrics.accuracy).toBe(source.accuracy);
@@ -196,8 +241,14 @@ describe('templates, few-shot sets, train and eval through the CLI', () => {
 
   it('takes loss weights and temperatures, records them with the run, and refuses a zero temperature', async () => {
     const base = ['train', project, '--model', FIXTURE, '--epochs', '1', '--batch-size', '4', '--lr', '0.01', '--seed', '5', '--json'];
-    const plain = (await mocoop(...base)).stdout.trim().split('\n').map((l) => JSON.parse(l));
-    const tuned = (await mocoop(...base, '--lambda1', '0', '--lambda2', '0', '--tau-ce', '0.5')).stdout.trim().split('\n').map((l) => JSON.parse(l));
+    const plain = (await mocoop(...base)).stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    const tuned = (await mocoop(...base, '--lambda1', '0', '--lambda2', '0', '--tau-ce', '0.5')).stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     // The first step reports the loss at initialisation: with λ1 = λ2 = 0 it is the classification loss alone.
     const [p0, t0] = [plain[0], tuned[0]];
     expect(t0.loss).toBeCloseTo(t0.l_ce, 6);
@@ -215,7 +266,11 @@ describe('templates, few-shot sets, train and eval through the CLI', () => {
   });
 
   it('trains with a named schedule (flags override it), records it with the run, and states the default', async () => {
-    const lines = (r: { stdout: string }) => r.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    const lines = (r: { stdout: string }) =>
+      r.stdout
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l));
     const common = ['train', project, '--model', FIXTURE, '--epochs', '1', '--seed', '5', '--json'];
     const batch1 = lines(await mocoop(...common, '--schedule', 'batch1-10'));
     const lasp50 = lines(await mocoop(...common, '--schedule', 'lasp-50', '--batch-size', '4'));
@@ -255,7 +310,10 @@ describe('templates, few-shot sets, train and eval through the CLI', () => {
     expect(chosen).toMatchObject({ k: 2, seed: 7 });
     const out = await mocoop('train', project, '--model', FIXTURE, '--seeds', '7,8', '--epochs', '1', '--batch-size', '4', '--json');
     expect(out.code).toBe(0);
-    const lines = out.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    const lines = out.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     const done = lines.filter((l) => l.event === 'done');
     expect(done).toHaveLength(2);
     const summary = lines.at(-1);

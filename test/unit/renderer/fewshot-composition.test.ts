@@ -10,7 +10,18 @@ const classes = [
 
 describe('a few-shot set against the project classes', () => {
   it('gives every class its role and images, warning below k with the train-pool size', () => {
-    const rows = setComposition({ k: 3, baseClassIds: [1, 2], newClassIds: [3], perClass: [{ classId: 1, images: 3 }, { classId: 2, images: 2 }] }, classes);
+    const rows = setComposition(
+      {
+        k: 3,
+        baseClassIds: [1, 2],
+        newClassIds: [3],
+        perClass: [
+          { classId: 1, images: 3 },
+          { classId: 2, images: 2 }
+        ]
+      },
+      classes
+    );
     expect(rows.map((r) => [r.name, r.role, r.images])).toEqual([
       ['ant', 'base', 3],
       ['bee', 'base', 2],
@@ -21,7 +32,17 @@ describe('a few-shot set against the project classes', () => {
   });
 
   it('measures a hand-picked set against its fullest class, and flags images relabeled since', () => {
-    const set = { k: null, baseClassIds: [1, 2], newClassIds: [], perClass: [{ classId: null, images: 1 }, { classId: 1, images: 4 }, { classId: 2, images: 1 }, { classId: 3, images: 2 }] };
+    const set = {
+      k: null,
+      baseClassIds: [1, 2],
+      newClassIds: [],
+      perClass: [
+        { classId: null, images: 1 },
+        { classId: 1, images: 4 },
+        { classId: 2, images: 1 },
+        { classId: 3, images: 2 }
+      ]
+    };
     const rows = setComposition(set, classes);
     expect(rows[1]!.warning).toBe('fewer than the fullest class (4)');
     expect(rows[0]!.warning).toBeNull();

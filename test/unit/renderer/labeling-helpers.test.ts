@@ -46,11 +46,16 @@ describe('class colours', () => {
     const lab = (hex: string) => {
       const [r, g, b] = [1, 3, 5].map((i) => parseInt(hex.slice(i, i + 2), 16) / 255).map((c) => (c <= 0.04045 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4));
       const f = (t: number) => (t > 0.008856 ? Math.cbrt(t) : 7.787 * t + 16 / 116);
-      const [x, y, z] = [(r! * 0.4124 + g! * 0.3576 + b! * 0.1805) / 0.95047, r! * 0.2126 + g! * 0.7152 + b! * 0.0722, (r! * 0.0193 + g! * 0.1192 + b! * 0.9505) / 1.08883];
+      const [x, y, z] = [
+        (r! * 0.4124 + g! * 0.3576 + b! * 0.1805) / 0.95047,
+        r! * 0.2126 + g! * 0.7152 + b! * 0.0722,
+        (r! * 0.0193 + g! * 0.1192 + b! * 0.9505) / 1.08883
+      ];
       return [116 * f(y) - 16, 500 * (f(x) - f(y)), 200 * (f(y) - f(z))];
     };
     let min = Infinity;
-    for (let i = 0; i < PALETTE.length; i++) for (let j = i + 1; j < PALETTE.length; j++) min = Math.min(min, Math.hypot(...lab(PALETTE[i]!).map((v, k) => v - lab(PALETTE[j]!)[k]!)));
+    for (let i = 0; i < PALETTE.length; i++)
+      for (let j = i + 1; j < PALETTE.length; j++) min = Math.min(min, Math.hypot(...lab(PALETTE[i]!).map((v, k) => v - lab(PALETTE[j]!)[k]!)));
     expect(min).toBeGreaterThanOrEqual(25);
   });
 });

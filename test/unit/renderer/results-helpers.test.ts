@@ -2,7 +2,13 @@ import { describe, expect, it } from 'vitest';
 import { chartedMetrics, comparisonMarks, runStd } from '../../../src-renderer/src/lib/comparison';
 import { CORRECT_COLORS, expertColor, legendEntries, pointColor, scalePoints } from '../../../src-renderer/src/lib/routing-map';
 
-const run = (id: string, accuracy: number | null, h: number | null = null) => ({ id, accuracy, baseAccuracy: h === null ? null : accuracy, newAccuracy: h === null ? null : accuracy, h });
+const run = (id: string, accuracy: number | null, h: number | null = null) => ({
+  id,
+  accuracy,
+  baseAccuracy: h === null ? null : accuracy,
+  newAccuracy: h === null ? null : accuracy,
+  h
+});
 const std = (accuracy: number | null, h: number | null = null) => ({ accuracy, base_accuracy: null, new_accuracy: null, h });
 
 describe('marking differences smaller than the seed spread', () => {
@@ -75,7 +81,16 @@ describe('the routing map', () => {
   });
 
   it('scales points into the box with a margin, and centres a flat axis', () => {
-    const scaled = scalePoints([{ x: -1, y: 5 }, { x: 1, y: 5 }, { x: 0, y: 5 }], 100, 50, 10);
+    const scaled = scalePoints(
+      [
+        { x: -1, y: 5 },
+        { x: 1, y: 5 },
+        { x: 0, y: 5 }
+      ],
+      100,
+      50,
+      10
+    );
     expect(scaled.map((p) => p.sx)).toEqual([10, 90, 50]);
     expect(scaled.every((p) => p.sy === 25)).toBe(true);
     expect(scalePoints([], 100, 50)).toEqual([]);

@@ -6,7 +6,8 @@ import { type StepTime, describeEta, estimateEta, formatSeconds, plannedTotalSte
 import { queuedDescription, runLabel } from '../../../src-renderer/src/lib/methods';
 
 /** Arrivals: the first step after `first` ms (compilation, features), then one every `each` ms. */
-const arrivals = (n: number, first: number, each: number, from = 1): StepTime[] => Array.from({ length: n }, (_, i) => ({ step: from + i, at: first + i * each }));
+const arrivals = (n: number, first: number, each: number, from = 1): StepTime[] =>
+  Array.from({ length: n }, (_, i) => ({ step: from + i, at: first + i * each }));
 
 describe('time left from measured step times', () => {
   it('says "estimating" until steps after the warm-up are measured, never extrapolating the first step', () => {
@@ -94,13 +95,32 @@ describe('which setting applies to which method', () => {
     expect(settingsNotApplying('coop', { topK: 2, epochs: 5, loss: { lambda1: 1, tauCe: 0.05 } })).toEqual(['topK', 'lambda1']);
     expect(settingsNotApplying('mocoop', { topK: 2, loss: { lambda1: 1 } })).toEqual([]);
     expect(settingsNotApplying('coop', { topK: undefined, preset: undefined })).toEqual([]);
-    expect(keepApplying('coop', { modelId: 'm', method: 'coop', topK: 2, preset: 'paper' as const, epochs: 5, loss: { lambda1: 1, tauCe: 0.05 } })).toEqual({ modelId: 'm', method: 'coop', epochs: 5, loss: { tauCe: 0.05 } });
-    expect(keepApplying('zeroshot', { modelId: 'm', method: 'zeroshot', setId: 3, seed: 1, loss: { lambda1: 1 } })).toEqual({ modelId: 'm', method: 'zeroshot', setId: 3 });
+    expect(keepApplying('coop', { modelId: 'm', method: 'coop', topK: 2, preset: 'paper' as const, epochs: 5, loss: { lambda1: 1, tauCe: 0.05 } })).toEqual({
+      modelId: 'm',
+      method: 'coop',
+      epochs: 5,
+      loss: { tauCe: 0.05 }
+    });
+    expect(keepApplying('zeroshot', { modelId: 'm', method: 'zeroshot', setId: 3, seed: 1, loss: { lambda1: 1 } })).toEqual({
+      modelId: 'm',
+      method: 'zeroshot',
+      setId: 3
+    });
   });
 });
 
 describe('what the charts draw', () => {
-  const steps = Array.from({ length: 5 }, (_, i) => ({ step: i + 1, epoch: 0, loss: 2 - i * 0.1, l_ce: 1, l_gate: 0.5, l_text: 0.4, l_kg: 0.3, lr: 0.01, accuracy: i % 2 }));
+  const steps = Array.from({ length: 5 }, (_, i) => ({
+    step: i + 1,
+    epoch: 0,
+    loss: 2 - i * 0.1,
+    l_ce: 1,
+    l_gate: 0.5,
+    l_text: 0.4,
+    l_kg: 0.3,
+    lr: 0.01,
+    accuracy: i % 2
+  }));
 
   it('plots only the loss terms the method uses', () => {
     expect(runSeries('mocoop', steps).map((s) => s.key)).toEqual(['loss', 'l_ce', 'l_gate', 'l_text', 'accuracy', 'lr']);

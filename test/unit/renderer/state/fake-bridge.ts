@@ -26,7 +26,19 @@ export function fakeBridge() {
 
 /** A few-shot set as the contract describes it. */
 export function setInfo(id: number, overrides: Record<string, unknown> = {}) {
-  return { id, name: `set ${id}`, k: 2, seed: 1, baseNew: false, frozen: false, imageIds: [], baseClassIds: [1, 2], newClassIds: [], perClass: [], ...overrides };
+  return {
+    id,
+    name: `set ${id}`,
+    k: 2,
+    seed: 1,
+    baseNew: false,
+    frozen: false,
+    imageIds: [],
+    baseClassIds: [1, 2],
+    newClassIds: [],
+    perClass: [],
+    ...overrides
+  };
 }
 
 export const flush = () => new Promise((resolve) => setTimeout(resolve, 0));

@@ -9,7 +9,16 @@ vi.mock('../../../../src-renderer/src/lib/bridge', () => ({ api: fake.api, bridg
 
 const { importer, mergeSummaries } = await import('../../../../src-renderer/src/state/importing.svelte');
 
-const summary = (over: Record<string, unknown> = {}) => ({ importId: 'i', cancelled: false, imported: 0, classesCreated: [], duplicates: [], skipped: [], seconds: 1, ...over });
+const summary = (over: Record<string, unknown> = {}) => ({
+  importId: 'i',
+  cancelled: false,
+  imported: 0,
+  classesCreated: [],
+  duplicates: [],
+  skipped: [],
+  seconds: 1,
+  ...over
+});
 
 beforeEach(() => {
   vi.clearAllMocks();
@@ -29,20 +38,42 @@ describe('import state: split on import', () => {
 
   it('web-mode uploads in several batches: counts per split and per class are added up (unlabeled last)', async () => {
     fake.api.import.upload
-      .mockResolvedValueOnce(summary({ imported: 2, splitCounts: { train: 1, val: 0, test: 1 }, perClass: [{ name: null, train: 1, val: 0, test: 1 }], holdOut: { testPercent: 50, valPercent: 0, seed: 2 } }))
+      .mockResolvedValueOnce(
+        summary({
+          imported: 2,
+          splitCounts: { train: 1, val: 0, test: 1 },
+          perClass: [{ name: null, train: 1, val: 0, test: 1 }],
+          holdOut: { testPercent: 50, valPercent: 0, seed: 2 }
+        })
+      )
       .mockResolvedValueOnce(summary({ imported: 1, splitCounts: { train: 1, val: 0, test: 0 }, perClass: [{ name: null, train: 1, val: 0, test: 0 }] }));
     // 500 files make a batch: 501 go in two.
     const files = Array.from({ length: 501 }, (_, i) => new File([new Uint8Array([i % 256])], `${i}.jpg`));
     const result = await importer.drop(files, { testPercent: 50, valPercent: 0, seed: 2 });
     expect(fake.api.import.upload).toHaveBeenCalledTimes(2);
     expect(fake.api.import.upload.mock.calls[0]![0]).toMatchObject({ holdOut: { testPercent: 50, valPercent: 0, seed: 2 } });
-    expect(result).toMatchObject({ imported: 3, splitCounts: { train: 2, val: 0, test: 1 }, perClass: [{ name: null, train: 2, val: 0, test: 1 }], holdOut: { testPercent: 50, valPercent: 0, seed: 2 } });
+    expect(result).toMatchObject({
+      imported: 3,
+      splitCounts: { train: 2, val: 0, test: 1 },
+      perClass: [{ name: null, train: 2, val: 0, test: 1 }],
+      holdOut: { testPercent: 50, valPercent: 0, seed: 2 }
+    });
   });
 
   it('mergeSummaries keeps classes in first-seen order with unlabeled last', () => {
     const merged = mergeSummaries([
-      summary({ perClass: [{ name: 'b', train: 1, val: 0, test: 0 }, { name: null, train: 1, val: 0, test: 0 }] }),
-      summary({ perClass: [{ name: 'a', train: 0, val: 1, test: 0 }, { name: 'b', train: 0, val: 0, test: 2 }] })
+      summary({
+        perClass: [
+          { name: 'b', train: 1, val: 0, test: 0 },
+          { name: null, train: 1, val: 0, test: 0 }
+        ]
+      }),
+      summary({
+        perClass: [
+          { name: 'a', train: 0, val: 1, test: 0 },
+          { name: 'b', train: 0, val: 0, test: 2 }
+        ]
+      })
     ]);
     expect(merged.perClass).toEqual([
       { name: 'b', train: 1, val: 0, test: 2 },

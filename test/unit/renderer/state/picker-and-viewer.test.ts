@@ -23,7 +23,19 @@ const api = fake.api;
 
 const names = ['cat', 'dog', 'golden retriever', 'great dane', 'goldfish', 'horse', 'ibis', 'jackal', 'koala', 'lynx', 'moose', 'newt'];
 let classes = names.map((name, i) => ({ id: i + 1, name, position: i, imageCount: 0 }));
-const row = (id: number, labelId: number | null = null) => ({ id, path: `/d/${id}.jpg`, fileName: `${id}.jpg`, hash: `h${id}`, width: 32, height: 32, bytes: 10, labelId, split: 'train', missing: false, source: 't' });
+const row = (id: number, labelId: number | null = null) => ({
+  id,
+  path: `/d/${id}.jpg`,
+  fileName: `${id}.jpg`,
+  hash: `h${id}`,
+  width: 32,
+  height: 32,
+  bytes: 10,
+  labelId,
+  split: 'train',
+  missing: false,
+  source: 't'
+});
 
 beforeEach(async () => {
   vi.clearAllMocks();
@@ -102,7 +114,19 @@ describe('viewer state', () => {
   it('opens on the focused image, steps with the grid and fetches the predictions of the image shown and the next two', async () => {
     api.images.predictions.mockImplementation(async ({ imageIds }: { imageIds: number[] }) => ({
       runId: 'r1',
-      items: imageIds.filter((id) => id !== 13).map((id) => ({ imageId: id, predictedClassId: 1, predicted: 'cat', confidence: 0.8, correct: null, topExperts: [0], topWeights: [1], top: [], source: 'computed' }))
+      items: imageIds
+        .filter((id) => id !== 13)
+        .map((id) => ({
+          imageId: id,
+          predictedClassId: 1,
+          predicted: 'cat',
+          confidence: 0.8,
+          correct: null,
+          topExperts: [0],
+          topWeights: [1],
+          top: [],
+          source: 'computed'
+        }))
     }));
     labeling.click(1, 'single');
     viewer.show();

@@ -66,7 +66,7 @@ describe('training state: the queue, progress and the end of a run', () => {
     expect(training.queuePaused).toBe(false);
   });
 
-  it('a run interrupted by the compute worker\'s death does not pause the queue: the next queued run starts', async () => {
+  it("a run interrupted by the compute worker's death does not pause the queue: the next queued run starts", async () => {
     api.train.start.mockResolvedValueOnce({ runId: 'k1' }).mockResolvedValueOnce({ runId: 'k2' });
     await training.start({ modelId: 'm', method: 'mocoop' });
     await training.start({ modelId: 'm', method: 'coop' });
@@ -91,7 +91,7 @@ describe('training state: the queue, progress and the end of a run', () => {
 });
 
 describe('training state across projects', () => {
-  it('drops the previous project\'s queue, run and chosen set when another project opens', () => {
+  it("drops the previous project's queue, run and chosen set when another project opens", () => {
     training.enterProject('/a.mocoop');
     training.activeRun = 'r9';
     training.queue = [{ modelId: 'm', method: 'coop' }];
@@ -131,7 +131,9 @@ describe('few-shot sets state', () => {
   });
 
   it('selects the copy and says so when the edited set was frozen', async () => {
-    api.fewshot.list.mockResolvedValueOnce([setInfo(1, { frozen: true })]).mockResolvedValue([setInfo(1, { frozen: true }), setInfo(9, { name: 'set 1 (edited)' })]);
+    api.fewshot.list
+      .mockResolvedValueOnce([setInfo(1, { frozen: true })])
+      .mockResolvedValue([setInfo(1, { frozen: true }), setInfo(9, { name: 'set 1 (edited)' })]);
     await fewshot.load();
     api.fewshot.update.mockResolvedValue({ set: setInfo(9, { name: 'set 1 (edited)' }), copiedFrom: 1 });
     expect(await fewshot.update({ setId: 1, newClassIds: [2] })).toBe(true);

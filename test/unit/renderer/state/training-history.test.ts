@@ -12,15 +12,45 @@ vi.mock('../../../../src-renderer/src/lib/bridge', async () => {
 
 // The browser's storage, as a page has it (the form is kept per project).
 const stored = new Map<string, string>();
-vi.stubGlobal('localStorage', { getItem: (k: string) => stored.get(k) ?? null, setItem: (k: string, v: string) => void stored.set(k, v), removeItem: (k: string) => void stored.delete(k) });
+vi.stubGlobal('localStorage', {
+  getItem: (k: string) => stored.get(k) ?? null,
+  setItem: (k: string, v: string) => void stored.set(k, v),
+  removeItem: (k: string) => void stored.delete(k)
+});
 
 const { training, mergeSteps } = await import('../../../../src-renderer/src/state/training.svelte');
 const { toasts } = await import('../../../../src-renderer/src/state/toasts.svelte');
 const { api, emit } = fake.current! as ReturnType<typeof fakeBridge>;
 const runsApi = api.runs as typeof api.runs & { steps: ReturnType<typeof vi.fn>; rename: ReturnType<typeof vi.fn>; annotate: ReturnType<typeof vi.fn> };
 
-const step = (n: number, perEpoch = 10) => ({ step: n, epoch: Math.floor((n - 1) / perEpoch), loss: 1, l_ce: 1, l_gate: 0, l_text: 0, lr: 0.01, accuracy: 0.5, images_per_s: 10, eta_s: 1 });
-const run = (id: string, status: string, extra: Record<string, unknown> = {}) => ({ id, method: 'mocoop', status, createdAt: '', finishedAt: null, error: null, settings: { setId: 1, epochs: 5, batchSize: 2 }, accuracy: null, baseAccuracy: null, newAccuracy: null, h: null, name: null, note: null, ...extra });
+const step = (n: number, perEpoch = 10) => ({
+  step: n,
+  epoch: Math.floor((n - 1) / perEpoch),
+  loss: 1,
+  l_ce: 1,
+  l_gate: 0,
+  l_text: 0,
+  lr: 0.01,
+  accuracy: 0.5,
+  images_per_s: 10,
+  eta_s: 1
+});
+const run = (id: string, status: string, extra: Record<string, unknown> = {}) => ({
+  id,
+  method: 'mocoop',
+  status,
+  createdAt: '',
+  finishedAt: null,
+  error: null,
+  settings: { setId: 1, epochs: 5, batchSize: 2 },
+  accuracy: null,
+  baseAccuracy: null,
+  newAccuracy: null,
+  h: null,
+  name: null,
+  note: null,
+  ...extra
+});
 const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => from + i);
 let clock = 0;
 
@@ -30,10 +60,17 @@ beforeEach(() => {
   training.enterProject(`/p${Math.random()}.mocoop`);
   clock = 0;
   training.clock = () => clock;
-  api.fewshot.list.mockResolvedValue([setInfo(1, { perClass: [{ classId: 1, images: 10 }, { classId: 2, images: 10 }] })]);
+  api.fewshot.list.mockResolvedValue([
+    setInfo(1, {
+      perClass: [
+        { classId: 1, images: 10 },
+        { classId: 2, images: 10 }
+      ]
+    })
+  ]);
 });
 
-describe('a run\'s curves from step 1, whatever happened to the page', () => {
+describe("a run's curves from step 1, whatever happened to the page", () => {
   it('a page reloaded mid-run shows the recorded steps, then the live ones, without a gap or a double', async () => {
     api.runs.list.mockResolvedValue([run('r1', 'running')]);
     let answer!: (v: unknown) => void;
@@ -177,7 +214,12 @@ describe('merging steps', () => {
   it('keeps one step per number, in order, the later list winning', () => {
     const a = [step(1), step(2), step(3)];
     const b = [{ ...step(3), loss: 9 }, step(4)];
-    expect(mergeSteps(a, b).map((s) => [s.step, s.loss])).toEqual([[1, 1], [2, 1], [3, 9], [4, 1]]);
+    expect(mergeSteps(a, b).map((s) => [s.step, s.loss])).toEqual([
+      [1, 1],
+      [2, 1],
+      [3, 9],
+      [4, 1]
+    ]);
     expect(mergeSteps([], b)).toHaveLength(2);
     expect(mergeSteps(a, [])).toHaveLength(3);
   });

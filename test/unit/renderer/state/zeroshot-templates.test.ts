@@ -23,7 +23,11 @@ beforeEach(() => {
 
 describe("the zero-shot page's template choices", () => {
   it("offers the project's groups besides the library: one group, or all of them without repeats", async () => {
-    fake.api.templates.groups.mockResolvedValue([group(4, 'photos', ['a photo of a {}.', 'art of the {}.']), group(5, 'art', ['art of the {}.']), group(6, 'empty', [])]);
+    fake.api.templates.groups.mockResolvedValue([
+      group(4, 'photos', ['a photo of a {}.', 'art of the {}.']),
+      group(5, 'art', ['art of the {}.']),
+      group(6, 'empty', [])
+    ]);
     await zs.load();
     expect(zs.templatesText).toBe('itap of a {}.\nart of the {}.');
     // A group without templates cannot classify anything: not offered.
