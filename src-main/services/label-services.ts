@@ -13,6 +13,7 @@ import { type ExportFormat, type ExportRow, toCoopSplit, toCsv, toLabelStudio } 
 import { type SplitItem, stratifiedSplit } from '../data/stratified-split';
 import type { ProjectStore } from '../store/project-store';
 import type { EventBus } from './events';
+import { writeFileAtomically } from '../data/export-writer';
 import { checkOutputFolder } from './output-folder';
 import { currentClientId } from '../contract/request-context';
 
@@ -126,9 +127,10 @@ export class LabelServices {
     const file = folder ? path.join(abs, fileName) : abs;
     checkOutputFolder(path.dirname(file), 'the export');
     try {
-      fs.mkdirSync(path.dirname(file), { recursive: true });
-      fs.writeFileSync(file, content);
+      // A temporary file renamed into place; an existing file is never replaced from here.
+      writeFileAtomically(file, content);
     } catch (error) {
+      if (error instanceof AppError) throw error;
       throw new AppError('bad_source', `The export could not be written to ${file}: ${(error as Error).message}`);
     }
     return file;

@@ -128,5 +128,11 @@ describe('label export', () => {
     );
     expect((await call('labels.export', { format: 'csv', file: path.join(tmp.dir, 'mine.csv') })).savedTo).toBe(path.join(tmp.dir, 'mine.csv'));
     expect(fs.readFileSync(path.join(tmp.dir, 'mine.csv'), 'utf8')).toBe(csv.content);
+    // An existing file is never replaced by a save: refused in words, the file left as it was.
+    fs.writeFileSync(path.join(tmp.dir, 'keep.csv'), 'mine');
+    expect((await callError('labels.export', { format: 'csv', file: path.join(tmp.dir, 'keep.csv') })).message).toMatch(
+      /keep.csv already exists; nothing was written/
+    );
+    expect(fs.readFileSync(path.join(tmp.dir, 'keep.csv'), 'utf8')).toBe('mine');
   });
 });
