@@ -12,7 +12,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { initBackend } from '../clip/backend';
 import { type AugmentMode, isAugmentMode } from '../contract/augmentation';
-import { SCHEDULES, type ScheduleName } from '../contract/schedules';
+import { type ScheduleName, defaultSchedule } from '../contract/schedules';
 import { AppServices } from '../services/app-services';
 import { loadTemplateLibrary } from '../services/clip-services';
 import { defaultConfigDir, packageVersion } from '../services/paths';
@@ -72,8 +72,7 @@ export function imageRoot(dataset: DatasetFolder): string {
 
 /** The schedule a method trains a data set with: the authors' released one for MoCoOp, CoOp's and KgCoOp's own. */
 export function reproduceSchedule(method: string, dataset: string): ScheduleName {
-  if (method === 'coop' || method === 'kgcoop') return method;
-  return SCHEDULES.find((s) => s.datasets.includes(dataset))?.name ?? 'lasp-25';
+  return defaultSchedule(method, dataset);
 }
 
 interface Cell {

@@ -93,8 +93,13 @@ export function coopEpochs(shots: number | null): number {
 }
 
 /** The schedule a method trains with when none is picked: lasp-25 for MoCoOp (and its ablations), CoOp's own for CoOp, KgCoOp's for KgCoOp. */
-export function defaultSchedule(method: string): ScheduleName {
-  return method === 'coop' ? 'coop' : method === 'kgcoop' ? 'kgcoop' : 'lasp-25';
+/**
+ * The schedule a run gets when none is named: CoOp's and KgCoOp's own; for MoCoOp the authors' schedule
+ * of the data set the project is recognised as (see recogniseDataset), else lasp-25.
+ */
+export function defaultSchedule(method: string, dataset?: string | null): ScheduleName {
+  if (method === 'coop' || method === 'kgcoop') return method;
+  return (dataset ? SCHEDULES.find((s) => s.datasets.includes(dataset))?.name : undefined) ?? 'lasp-25';
 }
 
 export function isScheduleName(name: unknown): name is ScheduleName {

@@ -30,10 +30,12 @@ const same = (a: string[][], b: string[][]) => a.length === b.length && a.every(
  * Which of CoOp's 11 data sets a project is, when it says: a name given (e.g. by `reproduce`), else its
  * template groups being the MoCoOp authors' groups for one data set. Null when it is not recognised.
  */
-export function recogniseDataset(library: Library, groups: string[][], named?: string | null): string | null {
+export function recogniseDataset(library: Library, groups: string[][], named?: string | null, importSources: string[] = []): string | null {
   const known = library.sets.filter((s) => s.id.startsWith('coop-')).map((s) => s.id.slice(5));
-  if (named) {
-    const match = known.find((d) => d.toLowerCase() === named.toLowerCase());
+  // Named (reproduce passes it), or imported from CoOp's own split file (split_zhou_<DataSet>.json).
+  const fromSplit = importSources.map((s) => /split_zhou_([A-Za-z0-9]+)\.json$/.exec(s)?.[1]).find((d) => d !== undefined);
+  for (const name of [named, fromSplit]) {
+    const match = name ? known.find((d) => d.toLowerCase() === name.toLowerCase()) : undefined;
     if (match) return match;
   }
   const grouping = library.groupings.find((g) => g.id.startsWith('mocoop-') && same(g.groups, groups));

@@ -440,7 +440,16 @@ export class TrainingService {
     if (options.schedule !== undefined && !isScheduleName(options.schedule)) {
       throw new AppError('invalid_input', `Unknown schedule "${String(options.schedule)}"; choose one of ${SCHEDULE_NAMES.join(', ')}.`);
     }
-    const scheduleName: ScheduleName = options.schedule ?? defaultSchedule(method);
+    // The data set the project is (named, imported from its CoOp split file, or grouped with the authors'
+    // template groups): it picks the published schedule and KgCoOp's hand-written prompt.
+    const library = loadTemplateLibrary();
+    const recognised = recogniseDataset(
+      library,
+      this.training.templateGroups().map((g) => g.templates),
+      options.dataset,
+      this.store.importSources()
+    );
+    const scheduleName: ScheduleName = options.schedule ?? defaultSchedule(method, recognised);
     const schedule = scheduleFor(scheduleName, set.k);
     const settings: TrainSettings = resumed
       ? {
@@ -482,12 +491,7 @@ export class TrainingService {
     if (!resumed && (method === 'coop' || method === 'kgcoop')) {
       settings.promptTemplate = method === 'coop' ? coopPrompt(set.newClassIds.length > 0) : COOP_BASE_TO_NEW_PROMPT;
       if (options.loss?.tauCe === undefined) settings.tauCe = 1 / engine.logitScale;
-      const library = loadTemplateLibrary();
-      const dataset = recogniseDataset(
-        library,
-        this.training.templateGroups().map((g) => g.templates),
-        options.dataset
-      );
+      const dataset = recognised;
       baseline = { dataset };
       if (method === 'kgcoop') {
         const kg = kgcoopTemplate(library, dataset);
@@ -546,7 +550,7 @@ export class TrainingService {
         // Augmentation: the mode and, for a pool, its views per image.
         augment: augment.mode,
         augViews: augment.views,
-        ...(baseline.dataset ? { dataset: baseline.dataset } : {}),
+        ...(recognised ? { dataset: recognised } : {}),
         ...(baseline.kgTemplateSource ? { kgTemplateSource: baseline.kgTemplateSource } : {}),
         // What still departs from the method's paper, for the report's settings.
         deviations: deviations({

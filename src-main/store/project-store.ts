@@ -392,6 +392,11 @@ export class ProjectStore {
     this.transaction(() => updates.forEach((u) => update.run(u.path, path.basename(u.path), u.id)));
   }
 
+  /** Where each import came from ("coop-split:/data/split_zhou_OxfordPets.json", "folder:…"), oldest first. */
+  importSources(): string[] {
+    return (this.db.prepare('SELECT source FROM imports ORDER BY finished_at, rowid').all() as { source: string }[]).map((r) => r.source);
+  }
+
   recordImport(id: string, source: string, imported: number, skipped: { path: string; reason: string }[]): void {
     this.transaction(() => {
       this.db.prepare('INSERT INTO imports (id, source, imported) VALUES (?, ?, ?)').run(id, source, imported);
