@@ -9,11 +9,12 @@ import type { z } from 'zod';
 import type { ExportResult, SplitRequest, SplitResult } from '../contract';
 import type { Handlers } from '../contract/dispatch';
 import { AppError } from '../contract/errors';
-import { type ExportFormat, type ExportRow, toCoopSplit, toCsv, toLabelStudio } from '../data/label-export';
+import { type ExportFormat, toCoopSplit, toCsv, toLabelStudio } from '../data/label-export';
 import { type SplitItem, stratifiedSplit } from '../data/stratified-split';
 import type { ProjectStore } from '../store/project-store';
 import type { EventBus } from './events';
 import { writeFileAtomically } from '../data/export-writer';
+import { exportBaseName, exportRows } from './label-export-to';
 import { checkOutputFolder } from './output-folder';
 import { currentClientId } from '../contract/request-context';
 
@@ -87,25 +88,14 @@ export class LabelServices {
   exportLabels(format: ExportFormat, includeUnlabeled: boolean, file?: string): z.output<typeof ExportResult> {
     const store = this.project();
     const classes = store.listClasses();
-    const names = new Map(classes.map((c) => [c.id, c.name]));
-    const rows: ExportRow[] = store
-      .images(store.imageIds({}))
-      .filter((r) => includeUnlabeled || r.labelId !== null)
-      .map((r) => ({
-        id: r.id,
-        path: r.path,
-        label: r.labelId === null ? null : (names.get(r.labelId) ?? null),
-        split: r.split,
-        width: r.width,
-        height: r.height
-      }));
+    const rows = exportRows(store, includeUnlabeled);
     let content: string;
     let imageRoot: string | null = null;
     let left = 0;
     if (format === 'csv') content = toCsv(rows);
     else if (format === 'coop') ({ json: content, imageRoot, left } = toCoopSplit(rows, classes));
     else ({ json: content, imageRoot } = toLabelStudio(rows));
-    const base = (store.name.replace(/[^\w.-]+/g, '_').replace(/^[._]+|_+$/g, '') || 'project').slice(0, 80);
+    const base = exportBaseName(store);
     const fileName = `${base}-${FORMATS[format].suffix}`;
     const savedTo = file?.trim() ? this.save(file.trim(), fileName, content) : null;
     return { fileName, mime: FORMATS[format].mime, content, images: rows.length - left, left, imageRoot, savedTo };
