@@ -31,6 +31,7 @@ export const SHORTCUTS: Shortcut[] = [
   { page: 'Images', keys: 'Ctrl+Z / Ctrl+Shift+Z', action: 'Undo / redo labeling' },
   { page: 'Images', keys: 'T / E / V', action: 'Move the selection to the train pool / test / validation' },
   { page: 'Images', keys: 'P', action: 'While picking a few-shot set: add the selection (Shift+P removes it)' },
+  { page: 'Images', keys: 'A / X', action: '“Label next”: accept the run’s guess / skip the image (the queue is asked again every 20 labels)' },
   { page: 'Images', keys: 'I', action: 'Import images' },
   { page: 'Images', keys: '/', action: 'Search file names, folders and class names (every word must match)' },
   { page: 'Few-shot sets', keys: '↑ ↓', action: 'Choose the previous / next set' },

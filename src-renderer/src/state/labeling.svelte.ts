@@ -16,6 +16,9 @@ const PAGE = 200;
  * The labeling grid: the filtered id list, a cache of image rows fetched page by page as the grid
  * scrolls, the selection, the focused tile and the undo/redo state.
  */
+/** Labels after which the "Label next" queue is asked for again. */
+export const SUGGESTION_REFRESH = 20;
+
 export class LabelingState {
   private classList = $state.raw<ClassInfo[]>([]);
   filter = $state<ImageFilter>({});
@@ -26,7 +29,7 @@ export class LabelingState {
   anchor = $state(0);
   history = $state<HistoryState>({ canUndo: false, canRedo: false });
   /** Active-learning view: unlabeled images in order of uncertainty under a trained run, with its guesses. */
-  suggestion = $state<{ runId: string; hints: Map<number, string> } | null>(null);
+  suggestion = $state<{ runId: string; hints: Map<number, string>; guesses: Map<number, string | null>; labeledSince: number } | null>(null);
   loading = $state(false);
   private pending = new Set<number>();
 
@@ -184,7 +187,9 @@ export class LabelingState {
       const result = await api.suggest.uncertain({ by: 'margin', limit: 2000 });
       this.suggestion = {
         runId: result.runId,
-        hints: new Map(result.items.map((i) => [i.imageId, `${i.predicted ?? '?'} ${(100 * i.confidence).toFixed(0)}%`]))
+        hints: new Map(result.items.map((i) => [i.imageId, `${i.predicted ?? '?'} ${(100 * i.confidence).toFixed(0)}%`])),
+        guesses: new Map(result.items.map((i) => [i.imageId, i.predicted])),
+        labeledSince: 0
       };
       this.filter = { unlabeled: true };
       this.ids = result.items.map((i) => i.imageId);
@@ -265,6 +270,39 @@ export class LabelingState {
 
   // ---- labeling ------------------------------------------------------------------------------
 
+  /** "Label next": the focused (or selected) images take the run's guess, and the focus moves on. */
+  async acceptGuess(): Promise<void> {
+    const suggestion = this.suggestion;
+    if (!suggestion) {
+      toasts.show('Open “Label next: most uncertain” in the sidebar first: A accepts its guess, X skips an image.');
+      return;
+    }
+    const byClass = new Map<number, number[]>();
+    for (const id of this.targets()) {
+      const name = suggestion.guesses.get(id);
+      const target = name ? this.classes.find((c) => c.name === name) : undefined;
+      if (target) byClass.set(target.id, [...(byClass.get(target.id) ?? []), id]);
+    }
+    if (byClass.size === 0) {
+      toasts.show('No guess for this image (its class may have been renamed or removed): label it with 1–9 or L.');
+      return;
+    }
+    const selected = new Set(this.targets());
+    for (const [classId, imageIds] of byClass) {
+      // Each class's images as their own step, so Ctrl+Z undoes one class of guesses at a time.
+      this.selection.clear();
+      imageIds.forEach((id) => this.selection.add(id));
+      await this.assign(classId, true);
+    }
+    if (selected.size > 1) this.selection.clear();
+  }
+
+  /** "Label next": leave the focused image unlabeled and go to the next one. */
+  rejectGuess(): void {
+    if (!this.suggestion) return;
+    this.move(1, false);
+  }
+
   async assignByKey(digit: number): Promise<void> {
     const target = this.classes[digit - 1];
     if (!target) {
@@ -289,6 +327,11 @@ export class LabelingState {
       if (advance) {
         const last = Math.max(...imageIds.map((id) => this.ids.indexOf(id)));
         this.click(Math.min(this.ids.length - 1, last + 1), 'single');
+      }
+      // "Label next" asks the run again after every SUGGESTION_REFRESH labels: the queue follows what was learned.
+      if (this.suggestion && classId !== null) {
+        this.suggestion.labeledSince += imageIds.length;
+        if (this.suggestion.labeledSince >= SUGGESTION_REFRESH) await this.showSuggestions();
       }
     } catch (error) {
       toasts.error(error);

@@ -6,7 +6,8 @@ const fake = vi.hoisted(() => ({
     labels: { assign: vi.fn(), history: vi.fn() },
     images: { ids: vi.fn(), get: vi.fn(), predictions: vi.fn() },
     project: { current: vi.fn() },
-    runs: { list: vi.fn() }
+    runs: { list: vi.fn() },
+    suggest: { uncertain: vi.fn() }
   }
 }));
 vi.mock('../../../../src-renderer/src/lib/bridge', () => ({
@@ -156,5 +157,48 @@ describe('viewer state', () => {
     await labeling.reload();
     viewer.show();
     expect(viewer.open).toBe(false);
+  });
+});
+
+describe('"Label next" (active learning)', () => {
+  const queue = (ids: number[]) => ({
+    runId: 'run-1',
+    by: 'margin',
+    items: ids.map((imageId, k) => ({ imageId, uncertainty: 1 - k / 100, predicted: k % 2 ? 'dog' : 'cat', confidence: 0.6 }))
+  });
+
+  it('A takes the guess of the focused image and moves on; X skips without labeling', async () => {
+    api.suggest.uncertain.mockResolvedValue(queue([13, 11, 12, 14]));
+    await labeling.showSuggestions();
+    expect(labeling.ids).toEqual([13, 11, 12, 14]);
+    labeling.click(0, 'single');
+    await labeling.acceptGuess();
+    expect(api.labels.assign).toHaveBeenCalledWith({ imageIds: [13], classId: 1 });
+    expect(labeling.ids[labeling.focus]).toBe(11);
+    labeling.rejectGuess();
+    expect(labeling.ids[labeling.focus]).toBe(12);
+    await labeling.acceptGuess();
+    expect(api.labels.assign).toHaveBeenLastCalledWith({ imageIds: [12], classId: 1 });
+    expect(api.labels.assign).toHaveBeenCalledTimes(2);
+  });
+
+  it('asks the run again after every SUGGESTION_REFRESH labels', async () => {
+    const { SUGGESTION_REFRESH } = await import('../../../../src-renderer/src/state/labeling.svelte');
+    const ids = Array.from({ length: SUGGESTION_REFRESH + 5 }, (_, i) => 100 + i);
+    api.images.get.mockImplementation(async ({ ids: asked }: { ids: number[] }) => asked.map((id) => row(id)));
+    api.suggest.uncertain.mockResolvedValue(queue(ids));
+    await labeling.showSuggestions();
+    labeling.click(0, 'single');
+    for (let i = 0; i < SUGGESTION_REFRESH - 1; i++) await labeling.acceptGuess();
+    expect(api.suggest.uncertain).toHaveBeenCalledTimes(1);
+    await labeling.acceptGuess();
+    expect(api.suggest.uncertain).toHaveBeenCalledTimes(2);
+    expect(labeling.suggestion?.labeledSince).toBe(0);
+  });
+
+  it('says what to do when no queue is open', async () => {
+    await labeling.acceptGuess();
+    expect(api.labels.assign).not.toHaveBeenCalled();
+    expect(toasts.items.at(-1)?.text).toMatch(/Label next/);
   });
 });
