@@ -232,6 +232,14 @@ test('the whole journey on the tiny fixture model', async ({ page }, testInfo) =
     await tile(0).click();
     await page.keyboard.press('2');
     await expect(tile(0)).toHaveAttribute('data-label', 'bee');
+    // A accepts the run's guess (and moves on); X skips an image without labeling it.
+    const guess = /guess: (\S+)/.exec((await tile(1).getByTestId('tile-hint').textContent()) ?? '')?.[1];
+    expect(guess).toMatch(/^(ant|bee|wasp)$/);
+    await tile(1).click();
+    await page.keyboard.press('a');
+    await expect(tile(1)).toHaveAttribute('data-label', guess!);
+    await page.keyboard.press('x');
+    await expect(tile(2).getByTestId('tile-hint')).toContainText('guess:');
     await shot('28-suggestions');
 
     // Every page's shortcuts are listed in the help overlay.
