@@ -1,8 +1,9 @@
 /**
  * Which training setting applies to which method, and which loss terms a method's curves have: one
  * table for the Train page (it shows only what applies), the services (they refuse what does not) and
- * the chart (it plots only the terms the method uses). Plain data, no dependencies.
+ * the chart (it plots only the terms the method uses). Plain data.
  */
+import type { TrainMethod } from './methods';
 
 /** Every setting a TrainStart request may carry besides the model, the method and the set. */
 export const TRAIN_SETTING_KEYS = [
@@ -43,7 +44,7 @@ export interface MethodSpec {
 /** What every prompt-learning method shares: the schedule and the optimiser, the seed, the augmentation (mode and pool views), the classification temperature. */
 const PROMPT_SETTINGS = ['schedule', 'epochs', 'batchSize', 'lr', 'seed', 'augment', 'augViews', 'tauCe'] as const satisfies readonly TrainSettingKey[];
 
-export const METHOD_SPECS: Readonly<Record<string, MethodSpec>> = {
+export const METHOD_SPECS: Readonly<Record<TrainMethod, MethodSpec>> = {
   mocoop: {
     settings: [...PROMPT_SETTINGS, 'preset', 'topK', 'lambda1', 'lambda2', 'tauGate', 'tauText'],
     terms: ['l_ce', 'l_gate', 'l_text'],
@@ -71,7 +72,7 @@ export const METHOD_SPECS: Readonly<Record<string, MethodSpec>> = {
 
 /** The spec of a method, or null for a method this table does not know (then nothing is hidden or refused). */
 export function methodSpec(method: string): MethodSpec | null {
-  return Object.prototype.hasOwnProperty.call(METHOD_SPECS, method) ? METHOD_SPECS[method]! : null;
+  return Object.prototype.hasOwnProperty.call(METHOD_SPECS, method) ? METHOD_SPECS[method as TrainMethod] : null;
 }
 
 /** Whether a setting applies to a method (true for a method the table does not know). */

@@ -1,3 +1,4 @@
+import { TRAIN_METHODS } from './methods';
 import { z } from 'zod';
 import { SCHEDULE_NAMES } from './schedules';
 import { AUGMENT_MODES, MAX_POOL_VIEWS } from './augmentation';
@@ -238,18 +239,7 @@ export const ZeroShotReport = z.object({
 });
 export type ZeroShotReport = z.infer<typeof ZeroShotReport>;
 
-export const TrainMethodName = z.enum([
-  'mocoop',
-  'mocoop-no-gate',
-  'mocoop-no-text',
-  'mocoop-moe',
-  'mocoop-gate',
-  'mocoop-text',
-  'coop',
-  'kgcoop',
-  'zeroshot',
-  'linear-probe'
-]);
+export const TrainMethodName = z.enum(TRAIN_METHODS);
 
 export const TrainStart = z.object({
   modelId: z.string().min(1, 'choose a model'),

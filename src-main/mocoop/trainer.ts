@@ -20,8 +20,8 @@ import { lossAndGradients } from './step';
  * router with L_ce only), `mocoop-gate` (+ the hard-prompt gate loss), `mocoop-text` (+ the text loss:
  * the full method, as `mocoop`); `mocoop-no-gate` and `mocoop-no-text` leave one term out.
  */
-export const METHODS = ['mocoop', 'mocoop-no-gate', 'mocoop-no-text', 'mocoop-moe', 'mocoop-gate', 'mocoop-text', 'coop', 'kgcoop'] as const;
-export type PromptMethod = (typeof METHODS)[number];
+export { PROMPT_METHODS as METHODS, type PromptMethod } from '../contract/methods';
+import type { PromptMethod } from '../contract/methods';
 
 export interface TrainSettings {
   method: PromptMethod;

@@ -41,8 +41,8 @@ import { loadTemplateLibrary } from './clip-services';
 /** What feature caching needs from an encoder: the in-process engine, or the app's compute worker. */
 export type ImageEmbedder = Pick<ClipEngine, 'embedImageFiles'>;
 
-export const TRAIN_METHODS = [...METHODS, 'zeroshot', 'linear-probe'] as const;
-export type TrainMethod = (typeof TRAIN_METHODS)[number];
+export { TRAIN_METHODS, type TrainMethod } from '../contract/methods';
+import type { TrainMethod } from '../contract/methods';
 
 export interface ConfusionBlock {
   classes: string[];

@@ -1,16 +1,6 @@
+import { METHOD_LABELS, type TrainMethod } from '$contract/methods';
 /** The training methods as the Train page offers them. */
-export const METHODS = [
-  { id: 'mocoop', label: 'MoCoOp (mixture of prompt experts)' },
-  { id: 'coop', label: 'CoOp (one learned prompt)' },
-  { id: 'kgcoop', label: 'KgCoOp (CoOp kept near the hand-written prompt)' },
-  { id: 'mocoop-no-gate', label: 'MoCoOp without the gate loss (ablation)' },
-  { id: 'mocoop-no-text', label: 'MoCoOp without the text loss (ablation)' },
-  { id: 'mocoop-moe', label: 'MoCoOp +MoE only (Table 2 ablation: experts and router, L_ce only)' },
-  { id: 'mocoop-gate', label: 'MoCoOp +MoE +gate (Table 2 ablation: no text loss)' },
-  { id: 'mocoop-text', label: 'MoCoOp +MoE +gate +text (Table 2: the full method)' },
-  { id: 'zeroshot', label: 'Zero-shot CLIP (no training)' },
-  { id: 'linear-probe', label: 'Linear probe (logistic regression)' }
-] as const;
+export const METHODS = (Object.entries(METHOD_LABELS) as [TrainMethod, string][]).map(([id, label]) => ({ id, label }));
 
 /** A method's short name for messages: "MoCoOp", "CoOp", "Zero-shot CLIP", … */
 export function methodName(id: string): string {
