@@ -20,6 +20,7 @@ import type { EventBus } from './events';
 import { packageRoot } from './paths';
 import { PhaseEta } from './eta';
 import { findMeasurement, saveMeasurement } from '../store/template-measurements';
+import { hasOneClassSlot } from '../contract/template-rule';
 
 type ClipHandlerNames =
   | 'templates.analyze'
@@ -147,7 +148,7 @@ export class ClipServices {
     const store = this.project();
     const model = this.models.get(modelId);
     if (templates.length === 0) throw new AppError('invalid_input', 'templates: choose at least one template.');
-    const bad = templates.find((t) => t.split('{}').length !== 2);
+    const bad = templates.find((t) => !hasOneClassSlot(t));
     if (bad !== undefined) throw new AppError('invalid_input', `templates: "${bad}" must contain {} exactly once (where the class name goes).`);
     if (this.runs.size) throw new AppError('busy', 'Another evaluation is running. Wait for it or cancel it.');
     const classes = store.listClasses().filter((c) => c.imageCount > 0);
@@ -217,7 +218,7 @@ export class ClipServices {
     const started = performance.now();
     const store = this.project();
     const model = this.models.get(modelId);
-    if (groups.some((g) => g.length === 0 || g.some((t) => t.split('{}').length !== 2))) {
+    if (groups.some((g) => g.length === 0 || g.some((t) => !hasOneClassSlot(t)))) {
       throw new AppError('invalid_input', 'Fix the templates first: every group needs templates with exactly one {}.');
     }
     const classes = store.listClasses().filter((c) => c.imageCount > 0);
@@ -307,7 +308,7 @@ export class ClipServices {
       'templates.measurement': ({ modelId, groups }) => findMeasurement(this.project().db, groups, modelId),
       'templates.autoGroup': async ({ modelId, templates, groups }) => {
         const model = this.models.get(modelId);
-        const bad = templates.find((t) => t.split('{}').length !== 2);
+        const bad = templates.find((t) => !hasOneClassSlot(t));
         if (bad !== undefined) throw new AppError('invalid_input', `templates: "${bad}" must contain {} exactly once.`);
         const unique = [...new Set(templates.map((t) => t.trim()))];
         if (unique.length < 3) throw new AppError('invalid_input', 'Automatic grouping needs at least three different templates.');

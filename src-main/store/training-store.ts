@@ -7,6 +7,7 @@ import { AppError } from '../contract/errors';
 import { checkWithContract } from '../contract/limits';
 import type { ProjectStore } from './project-store';
 import { revisionOf } from './revisions';
+import { hasOneClassSlot } from '../contract/template-rule';
 
 export interface TemplateGroup {
   id: number;
@@ -87,7 +88,7 @@ export interface StoredPrediction {
 export function validateTemplate(text: string, where: string): string {
   const t = text.trim();
   if (!t) throw new AppError('invalid_input', `${where}: a template cannot be empty.`);
-  if (t.split('{}').length !== 2) throw new AppError('invalid_input', `${where}: "${t}" must contain {} exactly once (where the class name goes).`);
+  if (!hasOneClassSlot(t)) throw new AppError('invalid_input', `${where}: "${t}" must contain {} exactly once (where the class name goes).`);
   return t;
 }
 

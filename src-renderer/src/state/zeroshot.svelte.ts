@@ -1,6 +1,7 @@
 import type { Split, TemplateLibrary, ZeroShotProgress, ZeroShotReport } from '$contract/index';
 import { api, bridge } from '../lib/bridge';
 import { toasts } from './toasts.svelte';
+import { hasOneClassSlot } from '$contract/template-rule';
 
 /** The zero-shot panel: chosen model and templates, the running evaluation and its report. */
 class ZeroShotState {
@@ -28,7 +29,7 @@ class ZeroShotState {
       .map((t) => t.trim())
       .filter(Boolean)
   );
-  invalid = $derived(this.templates.filter((t) => t.split('{}').length !== 2));
+  invalid = $derived(this.templates.filter((t) => !hasOneClassSlot(t)));
 
   async load(): Promise<void> {
     try {
