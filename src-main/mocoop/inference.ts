@@ -2,6 +2,7 @@
  * Prediction without the text encoder: the trained experts' class features are a fixed table
  * [G, A, P]; an image is classified by the router, its top-K experts and a K-way mix.
  */
+import { topKIndices } from './top-k';
 
 export interface ExpertTable {
   experts: number;
@@ -37,12 +38,7 @@ export interface Prediction {
   pHard: number[] | null;
 }
 
-const softmax = (x: number[]) => {
-  const m = Math.max(...x);
-  const e = x.map((v) => Math.exp(v - m));
-  const s = e.reduce((a, b) => a + b, 0);
-  return e.map((v) => v / s);
-};
+const softmax = (x: number[]) => classProbabilities(x, 1);
 
 /**
  * Class probabilities from `predict`'s scores: softmax(scale · score). Scores of −∞ (a linear probe's
@@ -85,11 +81,9 @@ export function predict(table: ExpertTable, image: Float32Array, classIndices: n
     return s;
   });
   const router = softmax(logits);
-  const order = router.map((r, j) => [r, j] as const).sort((a, b) => b[0] - a[0] || a[1] - b[1]);
-  const chosen = order.slice(0, Math.min(table.topK, G));
-  const total = chosen.reduce((s, [r]) => s + r, 0);
-  const topExperts = chosen.map(([, j]) => j);
-  const topWeights = chosen.map(([r]) => r / total);
+  const topExperts = topKIndices(router, table.topK);
+  const total = topExperts.reduce((s, j) => s + router[j]!, 0);
+  const topWeights = topExperts.map((j) => router[j]! / total);
   const linear = table.linear;
   const scores = classIndices.map((a) => {
     if (linear) {

@@ -4,6 +4,7 @@
  * tf.grads gives its gradients.
  */
 import { type Tensor, type Tensor1D, type Tensor2D, tf } from '../clip/tf';
+import { topKIndices } from './top-k';
 
 export interface LossSettings {
   /** 'paper': the equations of docs/ARCHITECTURE.md §1; 'released-code': what the authors' public code does. */
@@ -55,8 +56,7 @@ export function topKMask(probs: Float32Array | number[], batch: number, experts:
   const mask = new Float32Array(batch * experts);
   const indices: number[][] = [];
   for (let n = 0; n < batch; n++) {
-    const order = Array.from({ length: experts }, (_, j) => j).sort((a, c) => probs[n * experts + c]! - probs[n * experts + a]! || a - c);
-    const chosen = order.slice(0, k);
+    const chosen = topKIndices(probs, k, n * experts, experts);
     chosen.forEach((j) => (mask[n * experts + j] = 1));
     indices.push(chosen);
   }
