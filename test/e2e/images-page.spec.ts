@@ -211,8 +211,10 @@ test('Images page: tiles sized to tiny images, split later, search, class picker
     await expect(filters.getByLabel('Run for predictions')).toContainText(runId);
     await filters.getByLabel('Prediction result').selectOption('evaluated');
     await expect(page.getByTestId('view-count')).toHaveText('26 shown');
+    // The server's count of wrong predictions; the grid must show exactly that many once it has reloaded.
+    const wrong = (await api(page, 'images.ids', { filter: { prediction: { runId, correct: false } } })).ids.length;
     await filters.getByLabel('Prediction result').selectOption('wrong');
-    const wrong = Number((await page.getByTestId('view-count').textContent())!.split(' ')[0]);
+    await expect(page.getByTestId('view-count')).toHaveText(`${wrong} shown`);
     await filters.getByLabel('Prediction result').selectOption('correct');
     await expect.poll(async () => Number((await page.getByTestId('view-count').textContent())!.split(' ')[0])).toBe(26 - wrong);
     await filters.getByLabel('Prediction result').selectOption('evaluated');
