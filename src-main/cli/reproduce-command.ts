@@ -18,8 +18,7 @@ import { loadTemplateLibrary } from '../services/clip-services';
 import { defaultConfigDir, packageVersion } from '../services/paths';
 import { TRAIN_METHODS, type TrainMethod, TrainingService } from '../services/training-service';
 import { z } from 'zod';
-import { readRegularTextFile, unreadableReason } from '../clip/regular-file';
-import { AppError } from '../contract/errors';
+import { readJsonFile } from '../clip/regular-file';
 import { checkWithContract } from '../contract/limits';
 import { type ParsedArgs, UsageError, checkFlags, stringFlag } from './args';
 
@@ -102,15 +101,7 @@ const PaperNumbers = z.record(
 
 /** --paper FILE: {"DataSet": {"method": {"base", "new", "h"}}}, checked, with messages naming the field. */
 function readPaperNumbers(file: string): z.infer<typeof PaperNumbers> {
-  let json: unknown;
-  try {
-    json = JSON.parse(readRegularTextFile(file).replace(/^\uFEFF/, ''));
-  } catch (error) {
-    throw new AppError(
-      'bad_source',
-      `${file}: cannot be read (${error instanceof SyntaxError ? `it is not valid JSON: ${error.message}` : unreadableReason(error)}).`
-    );
-  }
+  const json = readJsonFile(file);
   return checkWithContract(PaperNumbers, json, (where) => `${file}${where ? ` (field "${where}")` : ''}`, 'bad_source');
 }
 

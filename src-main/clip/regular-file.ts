@@ -3,6 +3,7 @@
  * ends): model files are opened without blocking and refused at once unless they are regular files.
  */
 import fs from 'node:fs';
+import { AppError } from '../contract/errors';
 import { specialFileKind } from '../importing/walk';
 
 /** A model file that is not a regular file; `reason` reads after "cannot be read (…)". */
@@ -46,4 +47,17 @@ export function unreadableReason(error: unknown): string {
   if (code === 'EACCES' || code === 'EPERM') return 'permission denied';
   if (code === 'ELOOP') return 'it is a link that leads to itself';
   return code ?? (error as Error).message;
+}
+
+/**
+ * A JSON file, read as a regular file (a leading byte order mark allowed); refused with
+ * AppError('bad_source') "FILE: cannot be read (why). HINT" when it cannot be read or parsed.
+ */
+export function readJsonFile(file: string, hint = ''): unknown {
+  try {
+    return JSON.parse(readRegularTextFile(file).replace(/^\uFEFF/, ''));
+  } catch (error) {
+    const why = error instanceof SyntaxError ? `it is not valid JSON: ${error.message}` : unreadableReason(error);
+    throw new AppError('bad_source', `${file}: cannot be read (${why}).${hint ? ` ${hint}` : ''}`);
+  }
 }

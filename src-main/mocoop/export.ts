@@ -9,7 +9,7 @@ import { z } from 'zod';
 import { SafetensorsFile, writeSafetensors } from '../clip/safetensors';
 import { AppError } from '../contract/errors';
 import { checkWithContract, classNameProblem } from '../contract/limits';
-import { readRegularTextFile, unreadableReason } from '../clip/regular-file';
+import { readJsonFile } from '../clip/regular-file';
 import type { ExpertTable } from './inference';
 
 export const Manifest = z
@@ -68,13 +68,7 @@ export function exportExperts(dir: string, table: ExpertTable, manifest: Manifes
 
 export function importExperts(dir: string): { table: ExpertTable; manifest: Manifest } {
   const manifestFile = path.join(dir, 'manifest.json');
-  let json: unknown;
-  try {
-    json = JSON.parse(readRegularTextFile(manifestFile).replace(/^\uFEFF/, ''));
-  } catch (error) {
-    const why = error instanceof SyntaxError ? `it is not valid JSON: ${error.message}` : unreadableReason(error);
-    throw new AppError('bad_source', `${manifestFile}: cannot be read (${why}). Choose a folder written by "Export experts".`);
-  }
+  const json = readJsonFile(manifestFile, 'Choose a folder written by "Export experts".');
   const manifest = checkWithContract(Manifest, json, (where) => `${manifestFile}${where ? ` (field "${where}")` : ''}`, 'bad_source');
   const st = SafetensorsFile.open(path.join(dir, 'experts.safetensors'));
   try {

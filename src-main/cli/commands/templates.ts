@@ -5,6 +5,7 @@ import { AppError } from '../../contract/errors';
 import { checkWithContract, explainIssue } from '../../contract/limits';
 import { type ParsedArgs, UsageError, checkFlags, stringFlag } from '../args';
 import { print, openTraining } from '../common';
+import { readJsonFile } from '../../clip/regular-file';
 
 export async function templatesCommand(args: ParsedArgs): Promise<void> {
   checkFlags(args, ['import', 'export', 'json', 'debug']);
@@ -14,12 +15,7 @@ export async function templatesCommand(args: ParsedArgs): Promise<void> {
   const { app, training } = openTraining(args);
   try {
     if (importFile) {
-      let parsed: unknown;
-      try {
-        parsed = JSON.parse(fs.readFileSync(importFile, 'utf8').replace(/^\uFEFF/, ''));
-      } catch (error) {
-        throw new AppError('bad_source', `${importFile}: cannot be read as JSON (${(error as Error).message}).`);
-      }
+      const parsed = readJsonFile(importFile);
       // The app's own request schema: the same limits on groups, templates and their lengths.
       const schema = requests['templates.setGroups'].input;
       const shape = schema.safeParse(parsed);
