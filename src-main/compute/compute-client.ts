@@ -168,7 +168,17 @@ export class ComputeClient {
     );
   }
 
-  /** Kills the worker now; the next job starts a fresh one. */
+  /** Encodes class names a finished run lacks through its learned experts; the derived table is stored with the run in its project file. */
+  extendClasses(projectFile: string, modelDir: string, runId: string, names: string[], source: string | null, signal?: AbortSignal): Promise<void> {
+    return this.run<void>(
+      (jobId) => ({ type: 'extendClasses', jobId, projectFile, modelDir, runId, names, source }),
+      (reply, finish) => {
+        if (reply.type === 'done') finish(undefined);
+      },
+      signal
+    );
+  }
+
   /** Trains in the worker; resolves when training ends. `onRun` gets the run id as soon as it exists. */
   train(
     projectFile: string,
@@ -189,6 +199,7 @@ export class ComputeClient {
     );
   }
 
+  /** Kills the worker now; the next job starts a fresh one. */
   stop(): void {
     const child = this.child;
     this.child = null;

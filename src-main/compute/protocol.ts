@@ -28,6 +28,8 @@ export type WorkerRequest =
   | { type: 'embedImages'; jobId: number; modelDir: string; files: string[]; batchSize: number }
   | { type: 'embedTexts'; jobId: number; modelDir: string; texts: string[] }
   | { type: 'train'; jobId: number; projectFile: string; model: ModelInfo; job: TrainJob }
+  /** Encodes class names a finished run lacks through its learned experts into a derived table stored with the run. */
+  | { type: 'extendClasses'; jobId: number; projectFile: string; modelDir: string; runId: string; names: string[]; source: string | null }
   /** Encoding throughput of fresh augmented views of these images (decode, crop, image tower). */
   | { type: 'measureViews'; jobId: number; modelDir: string; files: { path: string; hash: string }[] };
 

@@ -61,6 +61,21 @@ async function handle(request: WorkerRequest): Promise<void> {
       }
       return;
     }
+    case 'extendClasses': {
+      let store: ProjectStore | null = null;
+      try {
+        store = ProjectStore.open(request.projectFile);
+        // Text forward only, but through the learned prompts: the gradient-capable text tower.
+        const clip = engineFor(request.modelDir, true);
+        await new TrainingService(store).extendClasses(request.runId, clip, request.names, request.source);
+        send({ type: 'done', jobId: request.jobId, logitScale: clip.logitScale });
+      } catch (error) {
+        send({ type: 'failed', jobId: request.jobId, message: (error as Error).message });
+      } finally {
+        store?.close();
+      }
+      return;
+    }
     case 'measureViews':
       try {
         // With the text tower's gradients too: the run that follows reuses this engine.

@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import {
+  ClassCandidates,
   BackendSummary,
   ClassInfo,
   DownloadProgress,
@@ -220,7 +221,7 @@ export const requests = {
     })
   ),
   'classify.files': request(
-    z.object({ runId: z.string(), files: z.array(UploadedFile).min(1).max(500) }),
+    z.object({ runId: z.string(), files: z.array(UploadedFile).min(1).max(500), classes: ClassCandidates.optional() }),
     z.array(
       z.object({
         name: z.string(),
@@ -239,8 +240,18 @@ export const requests = {
   'runs.rename': request(z.object({ runId: z.string(), name: z.string().max(200, 'a run name can be at most 200 characters') }), RunSummary), // run history
   'runs.annotate': request(z.object({ runId: z.string(), note: z.string().max(5000, 'a run note can be at most 5,000 characters') }), RunSummary), // run history
   'runs.evaluate': request(
-    z.object({ runId: z.string(), split: z.enum(['test', 'val']).optional(), otherProject: z.string().min(1, 'choose a .mocoop project file').optional() }),
+    z.object({
+      runId: z.string(),
+      split: z.enum(['test', 'val']).optional(),
+      otherProject: z.string().min(1, 'choose a .mocoop project file').optional(),
+      classes: ClassCandidates.optional()
+    }),
     EvalMetrics
+  ),
+  /** Which of the project's classes a finished run was trained with, which it lacks, and whether those can be added (encoded through its experts). */
+  'runs.classCoverage': request(
+    z.object({ runId: z.string() }),
+    z.object({ trained: z.array(z.string()), notInRun: z.array(z.string()), canAdd: z.boolean(), reason: z.string().nullable() })
   ),
   /** The 2-D map of the run's test images: `projection` PCA (default) or UMAP (seeded: the same map every time). */
   'runs.map': request(

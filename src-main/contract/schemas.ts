@@ -425,6 +425,14 @@ export const TemplateGroupInfo = TemplateGroupInput.extend({ id: Id });
 const ConfusionBlock = z.object({ classes: z.array(z.string()), counts: z.array(z.array(z.number().int())) });
 const ExpertUsage = z.object({ load: z.array(z.number()), router_agrees_with_p_hard: z.number().nullable() });
 
+/**
+ * The candidate classes of an evaluation or classification: `trained` — the run's own classes; `project`
+ * — every class of the (evaluated) project now, those added after training encoded through the run's
+ * learned experts into a derived table (open vocabulary; the run's own table and report are unchanged).
+ */
+export const ClassCandidates = z.enum(['trained', 'project']);
+export type ClassCandidates = z.infer<typeof ClassCandidates>;
+
 export const EvalMetrics = z.object({
   run: z.string(),
   method: z.string(),
@@ -448,6 +456,10 @@ export const EvalMetrics = z.object({
         excluded_images: z.number().int()
       })
     })
+    .optional(),
+  /** Classes named by the evaluated project: `trained` kept their rows, `added` were encoded through the run's experts (derived table `derived_table`). */
+  open_vocabulary: z
+    .object({ classes_from: z.string(), trained: z.array(z.string()), added: z.array(z.string()), derived_table: z.string().nullable() })
     .optional()
 });
 

@@ -17,7 +17,7 @@ import { writeReport } from '../mocoop/report';
 import { checkOutputFolder } from './output-folder';
 import { guardedWrite } from '../store/revisions';
 import { SETTING_LABELS, settingsNotApplying } from '../contract/method-settings';
-import type { RunStep } from '../contract/schemas';
+import type { ClassCandidates, RunStep } from '../contract/schemas';
 import { type RunRecord, TrainingStore } from '../store/training-store';
 import type { ClipServices } from './clip-services';
 import type { EventBus } from './events';
@@ -34,6 +34,7 @@ type Names =
   | 'runs.map'
   | 'runs.details'
   | 'runs.evaluate'
+  | 'runs.classCoverage'
   | 'runs.delete'
   | 'runs.report'
   | 'fewshot.createManual'
@@ -244,32 +245,60 @@ export class TrainServices {
    * project's labeled images (domain shift; classes matched by name). Only the test split's
    * predictions are stored with the run.
    */
-  async evaluateOn(runId: string, split: 'test' | 'val', otherProject?: string) {
+  async evaluateOn(runId: string, split: 'test' | 'val', otherProject?: string, classes: ClassCandidates = 'trained') {
     this.assertComputeFree('Evaluating');
     const t = new TrainingService(this.project());
     const run = t.training.run(runId);
     const model = this.clip.models.get(run.modelId);
     const same = !otherProject || path.resolve(otherProject) === path.resolve(t.store.file);
-    if (same) return t.evaluate(runId, this.embedder(model.dir), model, { split });
+    const openVocabulary = async (target: TrainingService) => {
+      await this.encodeAddedClasses(t, runId, model.dir, target);
+      return { classesFrom: target };
+    };
+    if (same) return t.evaluate(runId, this.embedder(model.dir), model, { split, ...(classes === 'project' ? await openVocabulary(t) : {}) });
     const file = path.resolve(otherProject);
     if (!fs.existsSync(file)) throw new AppError('not_found', `${file} does not exist; choose a .mocoop project file.`);
     const other = Project.open(file);
     try {
-      return await t.evaluate(runId, this.embedder(model.dir), model, { on: new TrainingService(other), split });
+      const on = new TrainingService(other);
+      return await t.evaluate(runId, this.embedder(model.dir), model, { on, split, ...(classes === 'project' ? await openVocabulary(on) : {}) });
     } finally {
       other.close();
     }
   }
 
-  async classify(runId: string, files: { name: string; dataBase64: string }[]) {
+  /**
+   * Makes sure the run has rows for every class of `target` (open vocabulary): names it lacks are
+   * encoded through its learned experts in the compute worker, once, into a derived table.
+   */
+  private async encodeAddedClasses(t: TrainingService, runId: string, modelDir: string, target: TrainingService): Promise<string[]> {
+    const refusal = t.addClassesRefusal(runId);
+    const names = target.store.listClasses().map((c) => c.name);
+    if (names.length < 2) throw new AppError('invalid_input', `${target.store.file} has ${names.length} class(es); scoring needs at least two.`);
+    if (t.namesToEncode(runId, names).length > 0) {
+      if (refusal) throw new AppError('invalid_input', refusal);
+      await this.clip.compute.extendClasses(t.store.file, modelDir, runId, names, target.store.file);
+    }
+    return names;
+  }
+
+  async classify(runId: string, files: { name: string; dataBase64: string }[], classes: ClassCandidates = 'trained') {
     this.assertComputeFree('Classifying');
     const t = new TrainingService(this.project());
     const run = t.training.run(runId);
     const bytes = t.training.expertTable(runId);
     if (!bytes) throw new AppError('invalid_input', `Run ${runId} has no trained experts (status: ${run.status}).`);
-    const table = decodeTable(bytes);
     const model = this.clip.models.get(run.modelId);
-    const names = [...((run.settings.classes as string[]) ?? []), ...((run.settings.virtualClasses as string[]) ?? [])];
+    let table = decodeTable(bytes);
+    let names = t.runClassNames(runId);
+    let rows = names.map((_, a) => a);
+    if (classes === 'project') {
+      // Every class of the project now: those the run lacks are scored through its experts (derived table).
+      names = await this.encodeAddedClasses(t, runId, model.dir, t);
+      const extended = await t.extendClasses(runId, undefined, names, t.store.file);
+      table = extended.table;
+      rows = names.map((n) => extended.classes.indexOf(n));
+    }
     const scale = runLogitScale(table, run, () => modelLogitScale(model));
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mocoop-classify-'));
     try {
@@ -303,11 +332,7 @@ export class TrainServices {
             results[r.index] = { ...results[r.index]!, error: reason };
             continue;
           }
-          const p = predict(
-            table,
-            r.vector,
-            names.map((_, a) => a)
-          );
+          const p = predict(table, r.vector, rows);
           const probs = classProbabilities(p.scores, scale);
           results[r.index] = {
             name: files[r.index]!.name,
@@ -411,8 +436,15 @@ export class TrainServices {
         t.training.deleteRun(runId);
         return t.training.runs().map(summarize);
       },
-      'runs.evaluate': ({ runId, split, otherProject }) => this.evaluateOn(runId, split ?? 'test', otherProject),
-      'classify.files': ({ runId, files }) => this.classify(runId, files),
+      'runs.evaluate': ({ runId, split, otherProject, classes }) => this.evaluateOn(runId, split ?? 'test', otherProject, classes ?? 'trained'),
+      'runs.classCoverage': ({ runId }) => {
+        const t = training();
+        const own = new Set(t.runClassNames(runId));
+        const names = t.store.listClasses().map((c) => c.name);
+        const reason = t.addClassesRefusal(runId);
+        return { trained: names.filter((n) => own.has(n)), notInRun: names.filter((n) => !own.has(n)), canAdd: reason === null, reason };
+      },
+      'classify.files': ({ runId, files, classes }) => this.classify(runId, files, classes ?? 'trained'),
       'suggest.uncertain': ({ runId, by, limit }) => this.suggest(runId, by ?? 'margin', limit ?? 500),
       'runs.map': async ({ runId, projection }) => {
         const t = training();

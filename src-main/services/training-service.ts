@@ -110,6 +110,11 @@ export function modelLogitScale(model: Pick<ModelInfo, 'dir'> | null): number | 
 
 const DEFAULT_GROUPING = 'mocoop-ImageNet';
 
+/** The key of the derived table that holds these added class names. */
+function derivedKey(added: string[]): string {
+  return createHash('sha256').update(JSON.stringify(added)).digest('hex').slice(0, 16);
+}
+
 /** The tokenisation check of every expert a run would build (see `checkExpertTokens`), as a refusal in words. */
 function checkPromptTokens(
   engine: Pick<ClipEngine, 'tokenizer'>,
@@ -788,6 +793,33 @@ export class TrainingService {
     return runId;
   }
 
+  /** Why classes cannot be added to this run after training (in words), or null when they can. */
+  addClassesRefusal(runId: string): string | null {
+    const run = this.training.run(runId);
+    const bytes = this.training.expertTable(runId);
+    if (run.status !== 'done' || !bytes) return `Run ${runId} has not finished training (status: ${run.status}); classes can be added to a finished run only.`;
+    if (run.method === 'linear-probe' || decodeTable(bytes).linear)
+      return `Run ${runId} is a linear probe: it has weights only for the classes it was trained on, and no text side to name new ones.`;
+    if (run.method === 'zeroshot') return null;
+    if (!this.training.checkpoint(runId))
+      return `Run ${runId} has no learned prompts stored (${run.backend === 'imported' ? 'an imported run carries only its expert table' : 'its checkpoint is gone'}), so classes cannot be added to it. Train it in this project to add classes later.`;
+    return null;
+  }
+
+  /** The run's own class names: base, then new (virtual) ones. */
+  runClassNames(runId: string): string[] {
+    const run = this.training.run(runId);
+    return [...((run.settings.classes as string[] | undefined) ?? []), ...((run.settings.virtualClasses as string[] | undefined) ?? [])];
+  }
+
+  /** Of these names, the run lacks these and no derived table holds them yet: scoring them needs the text tower once. */
+  namesToEncode(runId: string, names: string[]): string[] {
+    const own = this.runClassNames(runId);
+    const added = [...new Set(names.filter((n) => !own.includes(n)))];
+    if (added.length === 0 || this.training.derivedTable(runId, derivedKey(added))) return [];
+    return added;
+  }
+
   /**
    * Features [G, N, P] of these class names under a finished run, as its table would hold them: through
    * each learned expert (its final context vectors, from the run's last checkpoint; text forward only),
@@ -795,16 +827,9 @@ export class TrainingService {
    */
   async classFeatures(runId: string, engine: OpenVocabularyEngine, names: string[]): Promise<Float32Array> {
     const run = this.training.run(runId);
-    const bytes = this.training.expertTable(runId);
-    if (run.status !== 'done' || !bytes)
-      throw new AppError('invalid_input', `Run ${runId} has not finished training (status: ${run.status}); classes can be added to a finished run only.`);
-    const table = decodeTable(bytes);
+    const refusal = this.addClassesRefusal(runId);
+    if (refusal) throw new AppError('invalid_input', refusal);
     const groups = (run.settings.groups as string[][] | undefined) ?? [];
-    if (table.linear || run.method === 'linear-probe')
-      throw new AppError(
-        'invalid_input',
-        `Run ${runId} is a linear probe: it has weights only for the classes it was trained on, and no text side to name new ones.`
-      );
     if (run.method === 'zeroshot') {
       const templates = groups.flat();
       const vectors = engine.embedTexts(templates.flatMap((t) => names.map((n) => fillTemplate(t, n))));
@@ -813,13 +838,8 @@ export class TrainingService {
       weights.forEach((w, a) => flat.set(w, a * engine.dim));
       return flat;
     }
-    const checkpoint = this.training.checkpoint(runId);
-    if (!checkpoint) {
-      throw new AppError(
-        'invalid_input',
-        `Run ${runId} has no learned prompts stored (${run.backend === 'imported' ? 'an imported run carries only its expert table' : 'its checkpoint is gone'}), so classes cannot be added to it. Train it in this project to add classes later.`
-      );
-    }
+    const checkpoint = this.training.checkpoint(runId)!;
+    const table = decodeTable(this.training.expertTable(runId)!);
     const method = (METHODS as readonly string[]).includes(run.method) ? (run.method as PromptMethod) : 'mocoop';
     try {
       const prompts = learnedPrompts(checkpoint.state, table.experts);
@@ -847,7 +867,7 @@ export class TrainingService {
    */
   async extendClasses(
     runId: string,
-    engine: OpenVocabularyEngine,
+    engine: OpenVocabularyEngine | undefined,
     names: string[],
     source: string | null
   ): Promise<{ table: ExpertTable; classes: string[]; added: string[]; key: string | null }> {
@@ -855,12 +875,13 @@ export class TrainingService {
     const bytes = this.training.expertTable(runId);
     if (!bytes) throw new AppError('invalid_input', `Run ${runId} has no trained experts (status: ${run.status}).`);
     const table = decodeTable(bytes);
-    const own = [...((run.settings.classes as string[] | undefined) ?? []), ...((run.settings.virtualClasses as string[] | undefined) ?? [])];
+    const own = this.runClassNames(runId);
     const added = [...new Set(names.filter((n) => !own.includes(n)))];
     if (added.length === 0) return { table, classes: own, added, key: null };
-    const key = createHash('sha256').update(JSON.stringify(added)).digest('hex').slice(0, 16);
+    const key = derivedKey(added);
     const stored = this.training.derivedTable(runId, key);
     if (stored) return { table: decodeTable(stored.table), classes: stored.classes, added: stored.added, key };
+    if (!engine) throw new AppError('internal', `Scoring ${added.length} class(es) run ${runId} was not trained with needs the model's text tower.`);
     const rows = await this.classFeatures(runId, engine, added);
     const extended = appendClasses(table, rows, added.length);
     const classes = [...own, ...added];
@@ -923,7 +944,7 @@ export class TrainingService {
       store?: boolean;
       /** Score exactly this project's class names (cross-dataset, or classes added after training); names the run lacks are encoded through its experts. */
       classesFrom?: TrainingService;
-      /** The text tower for `classesFrom`. */
+      /** The text tower for `classesFrom`: needed only when no derived table holds its names yet. */
       text?: OpenVocabularyEngine;
     } = {}
   ): Promise<EvalResult> {
@@ -943,7 +964,6 @@ export class TrainingService {
     if (classesFrom) {
       // Open vocabulary: the candidates are the other project's class names, matched by name; the
       // run's classes keep their trained rows and the others are encoded through its experts.
-      if (!text) throw new AppError('invalid_input', 'Scoring classes the run was not trained with needs the model (its text tower).');
       const names = classesFrom.store.listClasses().map((c) => c.name);
       if (names.length < 2) throw new AppError('invalid_input', `${classesFrom.store.file} has ${names.length} class(es); scoring needs at least two.`);
       const extended = await this.extendClasses(runId, text, names, classesFrom.store.file);
