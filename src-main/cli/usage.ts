@@ -33,11 +33,11 @@ export const USAGE = `Usage: mocoop <command> [options]
   templates <file> --import FILE | --export FILE   template groups as {"groups": [{"name", "templates": [...]}]}
   fewshot <file> --k N --seed S [--base-new] [--json]
                                                    sample a seeded few-shot set from the labeled train pool
-  train <file> --model DIR|ID [--method mocoop|mocoop-no-gate|mocoop-no-text|mocoop-moe|mocoop-gate|mocoop-text|coop|kgcoop|zeroshot|linear-probe]
-        [--preset paper|released-code] [--schedule lasp-25|lasp-50|lasp-300|batch1-10|coop|kgcoop]
+  train <file> --model DIR|ID [--method mocoop|mocoop-no-gate|mocoop-no-text|mocoop-moe|mocoop-gate|mocoop-text|coop|kgcoop|cocoop|zeroshot|linear-probe]
+        [--preset paper|released-code] [--schedule lasp-25|lasp-50|lasp-300|batch1-10|coop|kgcoop|cocoop]
         [--k-experts K] [--epochs N] [--batch-size B] [--lr X] [--seed S] [--set ID] [--augment fresh|pool|off] [--views N]
         [--lambda1 X] [--lambda2 X] [--lambda-kg X] [--tau-ce T] [--tau-gate T] [--tau-text T] [--json]
-                                                   --schedule: published epochs/warm-up/lr/batch (default lasp-25, coop for CoOp, kgcoop for KgCoOp);
+                                                   --schedule: published epochs/warm-up/lr/batch (default lasp-25; CoOp, KgCoOp, CoCoOp: their own);
                                                    --augment: fresh views every step (default on a GPU) or a pool of
                                                    --views N per image encoded once (default on the CPU, 8 views)
                                                    --epochs, --lr, --batch-size override it

@@ -159,10 +159,11 @@ export class TextEncoder {
     const tokens = this.checkEot(embeds, eot);
     const batch = embeds.shape[0];
     const mask = this.mask(tokens);
-    let x = tf.tidy(() => this.start(tf.slice(embeds, [0, 0, 0], [batch, tokens, this.width])));
-    x = runBlocks(this.blocks, x, batch, tokens, mask);
+    const input = tf.tidy(() => this.start(tf.slice(embeds, [0, 0, 0], [batch, tokens, this.width])));
+    const x = runBlocks(this.blocks, input, batch, tokens, mask);
     const out = tf.tidy(() => this.head(x, batch, tokens, eot));
-    if (!tf.engine().isTapeOn()) x.dispose();
+    // Without a tape (a gradient would need them) the blocks' input and output are freed here.
+    if (!tf.engine().isTapeOn()) tf.dispose(x === input ? [x] : [x, input]);
     return out;
   }
 

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { BackendInfo, BackendPreference } from '../clip/backend';
 import { AppError } from '../contract/errors';
+import type { CoCoOpWeights, ConditionalSpec } from '../mocoop/cocoop';
 import type { StepEvent } from '../mocoop/trainer';
 import type { ModelInfo } from '../models/model-store';
 import type { TrainJob, WorkerReply, WorkerRequest } from './protocol';
@@ -174,6 +175,26 @@ export class ComputeClient {
       (jobId) => ({ type: 'extendClasses', jobId, projectFile, modelDir, runId, names, source }),
       (reply, finish) => {
         if (reply.type === 'done') finish(undefined);
+      },
+      signal
+    );
+  }
+
+  /** CoCoOp: scores [N][C] of normalised image features against class names (the text tower runs per image). */
+  conditionalScores(
+    modelDir: string,
+    weights: CoCoOpWeights,
+    names: string[],
+    spec: ConditionalSpec,
+    images: Float32Array[],
+    signal?: AbortSignal
+  ): Promise<number[][]> {
+    let scores: number[][] = [];
+    return this.run(
+      (jobId) => ({ type: 'conditionalScores', jobId, modelDir, weights, names, spec, images }),
+      (reply, finish) => {
+        if (reply.type === 'scores') scores = reply.scores;
+        if (reply.type === 'done') finish(scores);
       },
       signal
     );

@@ -6,6 +6,7 @@ import { initBackend } from '../clip/backend';
 import { ClipEngine } from '../clip/engine';
 import { probeOnnxRuntime } from '../clip/onnx/onnx-towers';
 import { measureViewThroughput } from '../clip/augment';
+import { conditionalScoresWith } from '../mocoop/cocoop';
 import { TrainingService, type TrainMethod, engineProvider } from '../services/training-service';
 import { ProjectStore } from '../store/project-store';
 import type { WorkerReply, WorkerRequest } from './protocol';
@@ -76,6 +77,16 @@ async function handle(request: WorkerRequest): Promise<void> {
       }
       return;
     }
+    case 'conditionalScores':
+      try {
+        const clip = engineFor(request.modelDir, true);
+        const scores = await conditionalScoresWith(clip, request.weights, request.names, request.spec, request.images);
+        send({ type: 'scores', jobId: request.jobId, scores });
+        send({ type: 'done', jobId: request.jobId, logitScale: clip.logitScale });
+      } catch (error) {
+        send({ type: 'failed', jobId: request.jobId, message: (error as Error).message });
+      }
+      return;
     case 'measureViews':
       try {
         // With the text tower's gradients too: the run that follows reuses this engine.

@@ -64,6 +64,8 @@ export const METHOD_SPECS: Readonly<Record<TrainMethod, MethodSpec>> = {
   // One learned prompt: no experts (K), no gate, no text loss, no released-code variant.
   coop: { settings: PROMPT_SETTINGS, terms: [], trainsPrompts: true },
   kgcoop: { settings: [...PROMPT_SETTINGS, 'lambdaKg'], terms: ['l_ce', 'l_kg'], trainsPrompts: true },
+  // CoOp's prompt shifted per image by a meta-network; its logits use CLIP's own scale (no τ_ce).
+  cocoop: { settings: PROMPT_SETTINGS.filter((k) => k !== 'tauCe'), terms: [], trainsPrompts: true },
   // No training: the hand-written prompts classify.
   zeroshot: { settings: [], terms: [], trainsPrompts: false },
   // Logistic regression on the image features, fixed iterations: no prompt, schedule or loss setting.

@@ -1,7 +1,7 @@
 /** The training methods: one list for the contract, the trainer, the services, the CLI and the Train page. */
 
-/** Methods that learn prompts (the trainer's): MoCoOp, its ablations, CoOp and KgCoOp. */
-export const PROMPT_METHODS = ['mocoop', 'mocoop-no-gate', 'mocoop-no-text', 'mocoop-moe', 'mocoop-gate', 'mocoop-text', 'coop', 'kgcoop'] as const;
+/** Methods that learn prompts: MoCoOp, its ablations, CoOp, KgCoOp and CoCoOp (its own trainer: the prompts depend on the image). */
+export const PROMPT_METHODS = ['mocoop', 'mocoop-no-gate', 'mocoop-no-text', 'mocoop-moe', 'mocoop-gate', 'mocoop-text', 'coop', 'kgcoop', 'cocoop'] as const;
 export type PromptMethod = (typeof PROMPT_METHODS)[number];
 
 /** Every method a run can have: the prompt methods, zero-shot CLIP and the linear probe. */
@@ -13,6 +13,7 @@ export const METHOD_LABELS: Record<TrainMethod, string> = {
   mocoop: 'MoCoOp (mixture of prompt experts)',
   coop: 'CoOp (one learned prompt)',
   kgcoop: 'KgCoOp (CoOp kept near the hand-written prompt)',
+  cocoop: 'CoCoOp (CoOp whose prompt adapts to each image; slower)',
   'mocoop-no-gate': 'MoCoOp without the gate loss (ablation)',
   'mocoop-no-text': 'MoCoOp without the text loss (ablation)',
   'mocoop-moe': 'MoCoOp +MoE only (Table 2 ablation: experts and router, L_ce only)',

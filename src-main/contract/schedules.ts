@@ -5,7 +5,7 @@
  * shared by the services, the CLI and the Train page.
  */
 
-export const SCHEDULE_NAMES = ['lasp-25', 'lasp-50', 'lasp-300', 'batch1-10', 'coop', 'kgcoop'] as const;
+export const SCHEDULE_NAMES = ['lasp-25', 'lasp-50', 'lasp-300', 'batch1-10', 'coop', 'kgcoop', 'cocoop'] as const;
 export type ScheduleName = (typeof SCHEDULE_NAMES)[number];
 
 export interface ScheduleSpec {
@@ -78,6 +78,15 @@ export const SCHEDULES: readonly ScheduleSpec[] = [
     lr: 0.002,
     batchSize: 128,
     datasets: []
+  },
+  {
+    name: 'cocoop',
+    explanation: "CoCoOp's own (its released base-to-new config): 10 epochs (1 warm-up), batch 1, lr 0.002.",
+    epochs: 10,
+    warmupEpochs: 1,
+    lr: 0.002,
+    batchSize: 1,
+    datasets: []
   }
 ];
 
@@ -98,7 +107,7 @@ export function coopEpochs(shots: number | null): number {
  * of the data set the project is recognised as (see recogniseDataset), else lasp-25.
  */
 export function defaultSchedule(method: string, dataset?: string | null): ScheduleName {
-  if (method === 'coop' || method === 'kgcoop') return method;
+  if (method === 'coop' || method === 'kgcoop' || method === 'cocoop') return method;
   return (dataset ? SCHEDULES.find((s) => s.datasets.includes(dataset))?.name : undefined) ?? 'lasp-25';
 }
 

@@ -5,6 +5,8 @@
  *   few-shot: 16 random vectors (N(0, 0.02²)), the class, a fixed "."; its own schedule.
  * - KgCoOp: CoOp's base-to-new prompt, W = 8 against the data set's own hand-written template (CoOp's
  *   table; "a photo of a {}." otherwise), 100 epochs, batch 128, logit scale 100.
+ * - CoCoOp: CoOp's base-to-new prompt shifted per image by a meta-network (P → P/16 → width), CLIP's
+ *   logit scale, its own schedule (10 epochs, batch 1, lr 0.002); the text tower runs per image.
  * - MoCoOp's Table 2 rows by name (see trainer.METHODS).
  */
 import type { AugmentMode } from '../contract/augmentation';
@@ -82,6 +84,10 @@ export function deviations(d: DeviationInput): string[] {
       out.push(
         'The knowledge term uses the generic "a photo of a {}." because the project is not recognised as one of CoOp\'s 11 data sets (KgCoOp uses each data set\'s own template).'
       );
+  }
+  if (d.method === 'cocoop') {
+    if (d.schedule !== 'cocoop') out.push(`Schedule ${d.schedule ?? 'custom'} instead of CoCoOp's own (10 epochs, batch 1, lr 0.002).`);
+    out.push("The meta-network starts from this app's seeded generator (PyTorch's nn.Linear bounds, not its random numbers).");
   }
   if (d.method.startsWith('mocoop')) {
     if (d.preset === 'released-code')

@@ -51,10 +51,19 @@ export function exportExperts(dir: string, table: ExpertTable, manifest: Manifes
   fs.mkdirSync(dir, { recursive: true });
   const { experts: G, classes: A, dim: P } = table;
   const tensors: Record<string, { shape: number[]; data: Float32Array }> = {
-    'experts.class_features': { shape: [G, A, P], data: table.features },
+    // CoCoOp has no fixed class features: its context and meta-network instead.
+    ...(table.conditional ? {} : { 'experts.class_features': { shape: [G, A, P], data: table.features } }),
     'router.weight': { shape: [G, P], data: table.W },
     'router.bias': { shape: [G], data: table.b }
   };
+  const c = table.conditional;
+  if (c) {
+    tensors['cocoop.ctx'] = { shape: [c.contextLength, c.width], data: c.ctx };
+    tensors['cocoop.meta.linear1.weight'] = { shape: [P, c.hidden], data: c.W1 };
+    tensors['cocoop.meta.linear1.bias'] = { shape: [c.hidden], data: c.b1 };
+    tensors['cocoop.meta.linear2.weight'] = { shape: [c.hidden, c.width], data: c.W2 };
+    tensors['cocoop.meta.linear2.bias'] = { shape: [c.width], data: c.b2 };
+  }
   if (table.groupFeatures) tensors['gate.group_features'] = { shape: [G, P], data: table.groupFeatures };
   if (table.linear) {
     tensors['linear.weight'] = { shape: [table.linear.bias.length, P], data: table.linear.weights };
@@ -89,11 +98,25 @@ export function importExperts(dir: string): { table: ExpertTable; manifest: Mani
       tauGate: manifest.tauGate,
       mixing: manifest.mixing,
       ...(manifest.logitScale !== undefined ? { logitScale: manifest.logitScale } : {}),
-      features: expect('experts.class_features', [G, A, P]),
+      features: st.entries.has('cocoop.ctx') ? new Float32Array(0) : expect('experts.class_features', [G, A, P]),
       W: expect('router.weight', [G, P]),
       b: expect('router.bias', [G]),
       groupFeatures: st.entries.has('gate.group_features') ? expect('gate.group_features', [G, P]) : undefined
     };
+    if (st.entries.has('cocoop.ctx')) {
+      const [n, width] = st.entries.get('cocoop.ctx')!.shape as [number, number];
+      const hidden = st.entries.get('cocoop.meta.linear1.bias')?.shape[0] ?? 0;
+      table.conditional = {
+        contextLength: n,
+        width,
+        hidden,
+        ctx: expect('cocoop.ctx', [n, width]),
+        W1: expect('cocoop.meta.linear1.weight', [P, hidden]),
+        b1: expect('cocoop.meta.linear1.bias', [hidden]),
+        W2: expect('cocoop.meta.linear2.weight', [hidden, width]),
+        b2: expect('cocoop.meta.linear2.bias', [width])
+      };
+    }
     if (st.entries.has('linear.bias')) {
       const C = st.entries.get('linear.bias')!.shape[0]!;
       table.linear = { weights: expect('linear.weight', [C, P]), bias: expect('linear.bias', [C]) };

@@ -2,6 +2,7 @@
  * Prediction without the text encoder: the trained experts' class features are a fixed table
  * [G, A, P]; an image is classified by the router, its top-K experts and a K-way mix.
  */
+import type { CoCoOpWeights } from './cocoop';
 import { topKIndices } from './top-k';
 
 export interface ExpertTable {
@@ -26,6 +27,11 @@ export interface ExpertTable {
    * before it was recorded: `runLogitScale` derives it from the run's settings then.
    */
   logitScale?: number;
+  /**
+   * CoCoOp: no fixed class features — the prompts depend on the image, so scoring runs the text tower
+   * (`cocoop.conditionalScores`); `predict` refuses such a table.
+   */
+  conditional?: CoCoOpWeights;
 }
 
 export interface Prediction {
@@ -73,8 +79,14 @@ export function runLogitScale(
   return 1 / (Number.isFinite(tau) && tau > 0 ? tau : 0.07);
 }
 
-export function predict(table: ExpertTable, image: Float32Array, classIndices: number[]): Prediction {
+/**
+ * `conditional`: a CoCoOp table's scores of `classIndices` for this image (`cocoop.conditionalScores`:
+ * the text tower ran on the image's own prompts); required for such a table, ignored otherwise.
+ */
+export function predict(table: ExpertTable, image: Float32Array, classIndices: number[], conditional?: readonly number[]): Prediction {
   const { experts: G, classes: A, dim: P, features } = table;
+  if (table.conditional && conditional?.length !== classIndices.length)
+    throw new Error("A CoCoOp run's class prompts depend on the image: its scores come from the text tower (conditionalScores), not a fixed table.");
   const logits = Array.from({ length: G }, (_, j) => {
     let s = table.b[j]!;
     for (let p = 0; p < P; p++) s += table.W[j * P + p]! * image[p]!;
@@ -85,7 +97,8 @@ export function predict(table: ExpertTable, image: Float32Array, classIndices: n
   const total = topExperts.reduce((s, j) => s + router[j]!, 0);
   const topWeights = topExperts.map((j) => router[j]! / total);
   const linear = table.linear;
-  const scores = classIndices.map((a) => {
+  const scores = classIndices.map((a, i) => {
+    if (table.conditional) return conditional![i]!;
     if (linear) {
       let s = linear.bias[a] ?? -Infinity;
       for (let p = 0; p < P; p++) s += linear.weights[a * P + p]! * image[p]!;

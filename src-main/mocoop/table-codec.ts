@@ -11,7 +11,8 @@ export function encodeTable(table: ExpertTable): Buffer {
     table.b,
     table.groupFeatures ?? new Float32Array(0),
     table.linear?.weights ?? new Float32Array(0),
-    table.linear?.bias ?? new Float32Array(0)
+    table.linear?.bias ?? new Float32Array(0),
+    ...(table.conditional ? [table.conditional.ctx, table.conditional.W1, table.conditional.b1, table.conditional.W2, table.conditional.b2] : [])
   ];
   const header = Buffer.from(
     JSON.stringify({
@@ -22,6 +23,9 @@ export function encodeTable(table: ExpertTable): Buffer {
       tauGate: table.tauGate ?? 0.07,
       mixing: table.mixing ?? 'cosine',
       ...(table.logitScale !== undefined ? { logitScale: table.logitScale } : {}),
+      ...(table.conditional
+        ? { conditional: { contextLength: table.conditional.contextLength, width: table.conditional.width, hidden: table.conditional.hidden } }
+        : {}),
       lengths: arrays.map((a) => a.length)
     })
   );
@@ -40,6 +44,7 @@ export function decodeTable(bytes: Buffer): ExpertTable {
     tauGate: number;
     mixing?: 'cosine' | 'dot';
     logitScale?: number;
+    conditional?: { contextLength: number; width: number; hidden: number };
     lengths: number[];
   };
   let offset = 4 + n;
@@ -61,6 +66,7 @@ export function decodeTable(bytes: Buffer): ExpertTable {
     W: arrays[1]!,
     b: arrays[2]!,
     groupFeatures: arrays[3]!.length ? arrays[3] : undefined,
-    linear: arrays[5]?.length ? { weights: arrays[4]!, bias: arrays[5]! } : undefined
+    linear: arrays[5]?.length ? { weights: arrays[4]!, bias: arrays[5]! } : undefined,
+    ...(h.conditional ? { conditional: { ...h.conditional, ctx: arrays[6]!, W1: arrays[7]!, b1: arrays[8]!, W2: arrays[9]!, b2: arrays[10]! } } : {})
   };
 }

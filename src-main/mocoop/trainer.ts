@@ -132,7 +132,7 @@ export { stepsPerEpoch };
 
 /** The groups a method trains: CoOp and KgCoOp one expert from their prompt layout (runs recorded before layouts: "a photo of a {}."). */
 export function groupsFor(method: PromptMethod, groups: string[][], promptTemplate?: string): string[][] {
-  return method === 'coop' || method === 'kgcoop' ? [[promptTemplate ?? 'a photo of a {}.']] : groups;
+  return method === 'coop' || method === 'kgcoop' || method === 'cocoop' ? [[promptTemplate ?? 'a photo of a {}.']] : groups;
 }
 
 /** Whether a method keeps the gate loss (λ1) and the text loss (λ2), as the paper's Table 2 rows. */
@@ -140,6 +140,7 @@ export function lossTerms(method: PromptMethod): { gate: boolean; text: boolean 
   switch (method) {
     case 'coop':
     case 'kgcoop':
+    case 'cocoop':
     case 'mocoop-moe':
       return { gate: false, text: false };
     case 'mocoop-no-text':

@@ -108,7 +108,8 @@ export class PredictionServices {
       });
     }
     const model = todo.length ? this.runModel(store, run) : null;
-    if (model && todo.length) {
+    // A CoCoOp run scores through the text tower (the worker): only the images it evaluated have a prediction here.
+    if (model && todo.length && !model.table.conditional) {
       const features = store.cachedFeatures(run.modelId, [...new Set(todo.map((r) => r.hash))]);
       const indices = model.names.map((_, a) => a);
       for (const row of todo) {

@@ -10,7 +10,7 @@ import { AugmentEstimator } from './augment-estimate';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { classProbabilities, predict, runLogitScale } from '../mocoop/inference';
+import { type ExpertTable, classProbabilities, predict, runLogitScale } from '../mocoop/inference';
 import { decodeTable } from '../mocoop/table-codec';
 import { pca2dInWorker } from '../mocoop/pca-thread';
 import { writeReport } from '../mocoop/report';
@@ -23,7 +23,7 @@ import type { ClipServices } from './clip-services';
 import type { EventBus } from './events';
 import type { ImageEmbedding } from '../clip/engine';
 import { ProjectStore as Project } from '../store/project-store';
-import { type ImageEmbedder, TrainingService, modelLogitScale } from './training-service';
+import { type ConditionalScorer, type ImageEmbedder, TrainingService, conditionalSpec, modelLogitScale } from './training-service';
 
 type Names =
   | 'runs.steps'
@@ -255,16 +255,37 @@ export class TrainServices {
       await this.encodeAddedClasses(t, runId, model.dir, target);
       return { classesFrom: target };
     };
-    if (same) return t.evaluate(runId, this.embedder(model.dir), model, { split, ...(classes === 'project' ? await openVocabulary(t) : {}) });
+    const scorer = this.scorer(model.dir);
+    if (same) return t.evaluate(runId, this.embedder(model.dir), model, { split, scorer, ...(classes === 'project' ? await openVocabulary(t) : {}) });
     const file = path.resolve(otherProject);
     if (!fs.existsSync(file)) throw new AppError('not_found', `${file} does not exist; choose a .mocoop project file.`);
     const other = Project.open(file);
     try {
       const on = new TrainingService(other);
-      return await t.evaluate(runId, this.embedder(model.dir), model, { on, split, ...(classes === 'project' ? await openVocabulary(on) : {}) });
+      return await t.evaluate(runId, this.embedder(model.dir), model, { on, split, scorer, ...(classes === 'project' ? await openVocabulary(on) : {}) });
     } finally {
       other.close();
     }
+  }
+
+  /** CoCoOp's per-image scoring through the compute worker's text tower. */
+  private scorer(modelDir: string): ConditionalScorer {
+    return (weights, names, spec, images) => this.clip.compute.conditionalScores(modelDir, weights, names, spec, images);
+  }
+
+  /**
+   * Scores of candidate rows for each image under a CoCoOp table (the worker's text tower), or undefined
+   * for any other table (its scores come from the fixed table in `predict`).
+   */
+  private async conditionalRows(
+    table: ExpertTable,
+    run: RunRecord,
+    modelDir: string,
+    names: string[],
+    images: Float32Array[]
+  ): Promise<number[][] | undefined> {
+    if (!table.conditional) return undefined;
+    return this.scorer(modelDir)(table.conditional, names, conditionalSpec(run.settings), images);
   }
 
   /**
@@ -324,28 +345,38 @@ export class TrainServices {
         topWeights: [],
         error: 'not processed'
       }));
+      const encoded: { index: number; vector: Float32Array }[] = [];
       await this.clip.compute.embedImages(model.dir, paths, (batch) => {
         for (const r of batch) {
-          if (!r.vector) {
+          if (r.vector) encoded.push({ index: r.index, vector: r.vector });
+          else {
             // Name the file as the user knows it, not by its temporary copy.
             const reason = (r.error ?? 'could not be read').split(paths[r.index]!).join(files[r.index]!.name);
             results[r.index] = { ...results[r.index]!, error: reason };
-            continue;
           }
-          const p = predict(table, r.vector, rows);
-          const probs = classProbabilities(p.scores, scale);
-          results[r.index] = {
-            name: files[r.index]!.name,
-            predicted: p.predicted >= 0 ? names[p.predicted]! : null,
-            confidence: p.predicted >= 0 ? probs[p.predicted]! : 0,
-            scores: names
-              .map((className, a) => ({ className, probability: probs[a]! }))
-              .sort((a, b) => b.probability - a.probability)
-              .slice(0, 5),
-            topExperts: p.topExperts,
-            topWeights: p.topWeights
-          };
         }
+      });
+      const conditional = await this.conditionalRows(
+        table,
+        run,
+        model.dir,
+        names,
+        encoded.map((e) => e.vector)
+      );
+      encoded.forEach(({ index, vector }, i) => {
+        const p = predict(table, vector, rows, conditional?.[i]);
+        const probs = classProbabilities(p.scores, scale);
+        results[index] = {
+          name: files[index]!.name,
+          predicted: p.predicted >= 0 ? names[p.predicted]! : null,
+          confidence: p.predicted >= 0 ? probs[p.predicted]! : 0,
+          scores: names
+            .map((className, a) => ({ className, probability: probs[a]! }))
+            .sort((a, b) => b.probability - a.probability)
+            .slice(0, 5),
+          topExperts: p.topExperts,
+          topWeights: p.topWeights
+        };
       });
       return results;
     } finally {
@@ -372,13 +403,21 @@ export class TrainServices {
       this.events.emit('zeroshot.progress', { runId: `suggest-${run.id}`, phase: 'features', done, total })
     );
     const scale = runLogitScale(table, run, () => modelLogitScale(model));
-    const scored = rows
-      .filter((r) => features.has(r.hash))
-      .map((r) => {
+    const usable = rows.filter((r) => features.has(r.hash));
+    const conditional = await this.conditionalRows(
+      table,
+      run,
+      model.dir,
+      names,
+      usable.map((r) => features.get(r.hash)!)
+    );
+    const scored = usable
+      .map((r, i) => {
         const p = predict(
           table,
           features.get(r.hash)!,
-          names.map((_, a) => a)
+          names.map((_, a) => a),
+          conditional?.[i]
         );
         const probs = classProbabilities(p.scores, scale).sort((a, b) => b - a);
         const uncertainty = by === 'margin' ? 1 - (probs[0]! - (probs[1] ?? 0)) : -probs.reduce((s, q) => s + (q > 0 ? q * Math.log(q) : 0), 0);

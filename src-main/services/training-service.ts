@@ -19,6 +19,8 @@ import { COOP_BASE_TO_NEW_PROMPT, coopPrompt, deviations, kgcoopTemplate, recogn
 import type { ReportInput } from '../mocoop/report';
 import { decodeTable, encodeTable } from '../mocoop/table-codec';
 import { exportExperts, importExperts } from '../mocoop/export';
+import { type CoCoOpWeights, type ConditionalSpec, conditionalScoresWith } from '../mocoop/cocoop';
+import { COCOOP_PROMPT, trainCoCoOp } from '../mocoop/cocoop-trainer';
 import {
   type LossOverrides,
   METHODS,
@@ -88,6 +90,25 @@ export interface EvalResult {
    * each learned expert into the derived table `derived_table` (null when nothing was added).
    */
   open_vocabulary?: { classes_from: string; trained: string[]; added: string[]; derived_table: string | null };
+}
+
+/**
+ * CoCoOp's scoring: the text tower runs on each image's own prompts, so scores of images against class
+ * names come from a loaded model (in-process, or the app's compute worker). Cosine scores [N][C].
+ */
+export type ConditionalScorer = (weights: CoCoOpWeights, names: string[], spec: ConditionalSpec, images: Float32Array[]) => Promise<number[][]>;
+
+/** A conditional scorer on a model loaded in this process. */
+export function engineScorer(engine: Pick<ClipEngine, 'tokenizer' | 'model' | 'textGradients'>): ConditionalScorer {
+  return (weights, names, spec, images) => conditionalScoresWith(engine, weights, names, spec, images);
+}
+
+/** How a CoCoOp run's class names become prompts (its recorded layout). */
+export function conditionalSpec(settings: Record<string, unknown>): ConditionalSpec {
+  return {
+    promptTemplate: (settings.promptTemplate as string | undefined) ?? COCOOP_PROMPT,
+    underscoresAsSpaces: (settings.underscoresAsSpaces as boolean | undefined) ?? true
+  };
 }
 
 /** What encoding class names after training needs: the text tower with the run's learned prompts, and hard prompts for zero-shot runs. */
@@ -493,6 +514,11 @@ export class TrainingService {
     // The baselines as published (mocoop/baselines): CoOp's and KgCoOp's prompt layouts, CLIP's logit
     // scale (100) for their logits, KgCoOp's hand-written prompt of the data set the project is.
     let baseline: { dataset: string | null; kgTemplateSource?: string } = { dataset: null };
+    if (!resumed && method === 'cocoop') {
+      // CoCoOp: CoOp's base-to-new prompt, shifted per image; its logits use CLIP's scale.
+      settings.promptTemplate = COCOOP_PROMPT;
+      settings.tauCe = 1 / engine.logitScale;
+    }
     if (!resumed && (method === 'coop' || method === 'kgcoop')) {
       settings.promptTemplate = method === 'coop' ? coopPrompt(set.newClassIds.length > 0) : COOP_BASE_TO_NEW_PROMPT;
       if (options.loss?.tauCe === undefined) settings.tauCe = 1 / engine.logitScale;
@@ -505,7 +531,7 @@ export class TrainingService {
       }
     }
     const groups = resumed ? ((resumed.settings.groups as string[][]) ?? this.groups()) : this.groups();
-    const single = method === 'coop' || method === 'kgcoop' || method === 'zeroshot' || method === 'linear-probe';
+    const single = method === 'coop' || method === 'kgcoop' || method === 'cocoop' || method === 'zeroshot' || method === 'linear-probe';
     if (!single && (settings.topK < 1 || settings.topK > groups.length)) {
       throw new AppError(
         'invalid_input',
@@ -708,7 +734,7 @@ export class TrainingService {
         }
         const trainFeatures = trainRows.map((r) => features.get(r.hash)!);
         const trainLabels = trainRows.map((r) => classIndex.get(r.labelId!)!);
-        const result = await trainPrompts(
+        const result = await (options.method === 'cocoop' ? trainCoCoOp : trainPrompts)(
           engine,
           { classNames: base.map((c) => c.name), virtualNames: virtual.map((c) => c.name), groups, features: trainFeatures, labels: trainLabels, views },
           settings,
@@ -800,7 +826,7 @@ export class TrainingService {
     if (run.status !== 'done' || !bytes) return `Run ${runId} has not finished training (status: ${run.status}); classes can be added to a finished run only.`;
     if (run.method === 'linear-probe' || decodeTable(bytes).linear)
       return `Run ${runId} is a linear probe: it has weights only for the classes it was trained on, and no text side to name new ones.`;
-    if (run.method === 'zeroshot') return null;
+    if (run.method === 'zeroshot' || decodeTable(bytes).conditional) return null;
     if (!this.training.checkpoint(runId))
       return `Run ${runId} has no learned prompts stored (${run.backend === 'imported' ? 'an imported run carries only its expert table' : 'its checkpoint is gone'}), so classes cannot be added to it. Train it in this project to add classes later.`;
     return null;
@@ -817,6 +843,9 @@ export class TrainingService {
     const own = this.runClassNames(runId);
     const added = [...new Set(names.filter((n) => !own.includes(n)))];
     if (added.length === 0 || this.training.derivedTable(runId, derivedKey(added))) return [];
+    // CoCoOp scores any class name through its prompts per image: nothing to encode ahead.
+    const bytes = this.training.expertTable(runId);
+    if (bytes && decodeTable(bytes).conditional) return [];
     return added;
   }
 
@@ -878,6 +907,8 @@ export class TrainingService {
     const own = this.runClassNames(runId);
     const added = [...new Set(names.filter((n) => !own.includes(n)))];
     if (added.length === 0) return { table, classes: own, added, key: null };
+    // CoCoOp has no class rows to store: its scores come from the names, per image.
+    if (table.conditional) return { table: { ...table, classes: own.length + added.length }, classes: [...own, ...added], added, key: null };
     const key = derivedKey(added);
     const stored = this.training.derivedTable(runId, key);
     if (stored) return { table: decodeTable(stored.table), classes: stored.classes, added: stored.added, key };
@@ -937,7 +968,8 @@ export class TrainingService {
       split = 'test',
       store = false,
       classesFrom,
-      text
+      text,
+      scorer
     }: {
       on?: TrainingService;
       split?: 'test' | 'val';
@@ -946,6 +978,8 @@ export class TrainingService {
       classesFrom?: TrainingService;
       /** The text tower for `classesFrom`: needed only when no derived table holds its names yet. */
       text?: OpenVocabularyEngine;
+      /** CoCoOp runs: how images are scored through the text tower (default: `text`'s or `engine`'s model, when loaded here). */
+      scorer?: ConditionalScorer;
     } = {}
   ): Promise<EvalResult> {
     const run = this.training.run(runId);
@@ -960,6 +994,8 @@ export class TrainingService {
     let baseNames = (run.settings.classes as string[] | undefined) ?? [];
     let newNames = (run.settings.virtualClasses as string[] | undefined) ?? [];
     let rowOfName: ((name: string) => number) | null = null;
+    // The class name of each row of the table (the run's own, then any added after training).
+    let rowNames = this.runClassNames(runId);
     let openVocabulary: EvalResult['open_vocabulary'];
     if (classesFrom) {
       // Open vocabulary: the candidates are the other project's class names, matched by name; the
@@ -968,6 +1004,7 @@ export class TrainingService {
       if (names.length < 2) throw new AppError('invalid_input', `${classesFrom.store.file} has ${names.length} class(es); scoring needs at least two.`);
       const extended = await this.extendClasses(runId, text, names, classesFrom.store.file);
       table = extended.table;
+      rowNames = extended.classes;
       rowOfName = (name) => extended.classes.indexOf(name);
       baseNames = names;
       newNames = [];
@@ -1019,7 +1056,23 @@ export class TrainingService {
     const scale = runLogitScale(table, run, () => ('logitScale' in engine ? (engine as { logitScale: number }).logitScale : modelLogitScale(model)));
     const features = await target.features(engine, model, tests);
     const stored: StoredPrediction[] = [];
-    const evalGroup = (members: MatchedClass[], role: 'base' | 'new' | 'all') => {
+    // CoCoOp: each image's scores come from the text tower on its own prompts, computed per side up front.
+    const conditionalScoresOf = async (members: MatchedClass[]): Promise<Map<number, number[]> | undefined> => {
+      if (!table.conditional || members.length === 0) return undefined;
+      const loaded = text ?? ('textGradients' in engine ? (engine as unknown as OpenVocabularyEngine) : undefined);
+      const score = scorer ?? (loaded ? engineScorer(loaded) : undefined);
+      if (!score) throw new AppError('internal', 'A CoCoOp run is scored through the text tower: evaluating it needs the model loaded.');
+      const ids = members.map((m) => m.classId);
+      const images = tests.filter((r) => ids.includes(r.labelId!) && features.has(r.hash));
+      const scores = await score(
+        table.conditional,
+        members.map((m) => rowNames[m.row]!),
+        conditionalSpec(run.settings),
+        images.map((r) => features.get(r.hash)!)
+      );
+      return new Map(images.map((r, i) => [r.id, scores[i]!]));
+    };
+    const evalGroup = (members: MatchedClass[], role: 'base' | 'new' | 'all', conditional?: Map<number, number[]>) => {
       const ids = members.map((m) => m.classId);
       const rowsOfTable = members.map((m) => m.row);
       const rows = tests.filter((r) => ids.includes(r.labelId!) && features.has(r.hash));
@@ -1028,7 +1081,7 @@ export class TrainingService {
       let agree = 0;
       const perClass = members.map((m) => ({ class: m.name, role, images: 0, correct: 0, accuracy: 0 }));
       rows.forEach((r) => {
-        const p = predict(table, features.get(r.hash)!, rowsOfTable);
+        const p = predict(table, features.get(r.hash)!, rowsOfTable, conditional?.get(r.id));
         const truth = ids.indexOf(r.labelId!);
         perClass[truth]!.images++;
         if (p.predicted < 0) return;
@@ -1062,13 +1115,10 @@ export class TrainingService {
       };
     };
     const b2n = newNames.length > 0;
-    const main = evalGroup(b2n ? match.used.filter((m) => m.role === 'base') : match.used, b2n ? 'base' : 'all');
-    const novel = b2n
-      ? evalGroup(
-          match.used.filter((m) => m.role === 'new'),
-          'new'
-        )
-      : null;
+    const mainMembers = b2n ? match.used.filter((m) => m.role === 'base') : match.used;
+    const main = evalGroup(mainMembers, b2n ? 'base' : 'all', await conditionalScoresOf(mainMembers));
+    const newMembers = match.used.filter((m) => m.role === 'new');
+    const novel = b2n ? evalGroup(newMembers, 'new', await conditionalScoresOf(newMembers)) : null;
     const images = main.images + (novel?.images ?? 0);
     // A side with no images has no accuracy (and then there is no H).
     const baseAccuracy = b2n && main.images ? main.accuracy : null;
