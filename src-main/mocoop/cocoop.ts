@@ -253,7 +253,11 @@ export interface ConditionalSpec {
  * text tower (the learner is built for exactly these names, so any name can be scored).
  */
 export async function conditionalScoresWith(
-  engine: { tokenizer: ClipTokenizer; model: { text: PromptLearner['text']; config: { text: { contextLength: number } } }; textGradients(): Promise<TextGradients> },
+  engine: {
+    tokenizer: ClipTokenizer;
+    model: { text: PromptLearner['text']; config: { text: { contextLength: number } } };
+    textGradients(): Promise<TextGradients>;
+  },
   weights: CoCoOpWeights,
   names: string[],
   spec: ConditionalSpec,
