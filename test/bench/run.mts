@@ -4,6 +4,7 @@
  * - open20k: opening a 20,000-image project and listing the first grid page, as the UI does
  * - map20k: the routing inspector's PCA map of 20,000 CLIP-sized features in its worker thread, and
  *   how long the app's event loop was blocked meanwhile
+ * - cocoop: CoCoOp's training step (batch 1) and per-image scoring with ViT-B/16-shaped text weights
  * - reliability: the fuzz corpus of test/reliability/fuzz (BENCH_RELIABILITY_CASES per kind, default 120)
  *   through the real loaders: inputs tried, refused cleanly, accepted, crashed, unclear messages, data
  *   lost (goal: 0 crashed, 0 unclear, 0 lost)
@@ -19,6 +20,7 @@ import { ProjectStore } from '../../src-main/store/project-store';
 import { makeImage } from '../helpers/images';
 import { benchAugmentation } from './augment.mts';
 import { benchClip, ensureRandomModel } from './clip.mts';
+import { benchCoCoOp } from './cocoop.mts';
 import { benchOnnx } from './onnx.mts';
 import { benchReliability } from './reliability.mts';
 import { benchTraining } from './train.mts';
@@ -126,6 +128,10 @@ try {
   if (!only || only === 'train') {
     await initBackend((process.env.MOCOOP_BACKEND as 'auto') ?? 'auto');
     result.training = await benchTraining(ensureRandomModel());
+  }
+  if (!only || only === 'cocoop') {
+    await initBackend((process.env.MOCOOP_BACKEND as 'auto') ?? 'auto');
+    result.cocoop = await benchCoCoOp(ensureRandomModel());
   }
   if (!only || only === 'augment') result.augmentation = await benchAugmentation(ensureRandomModel());
   if (!only || only === 'reliability') {
