@@ -3,7 +3,6 @@
  * image-feature cache, and zero-shot evaluation.
  */
 import fs from 'node:fs';
-import { createRequire } from 'node:module';
 import path from 'node:path';
 import type { TemplateAnalysis, ZeroShotReport } from '../contract';
 import type { Handlers } from '../contract/dispatch';
@@ -17,7 +16,7 @@ import { DownloadError, downloadModel } from '../models/hub-download';
 import { type ModelInfo, ModelStore } from '../models/model-store';
 import type { ProjectStore } from '../store/project-store';
 import type { EventBus } from './events';
-import { packageRoot } from './paths';
+import { loadTemplateLibrary } from '../templates/library';
 import { PhaseEta } from './eta';
 import { findMeasurement, saveMeasurement } from '../store/template-measurements';
 import { hasOneClassSlot } from '../contract/template-rule';
@@ -37,20 +36,7 @@ type ClipHandlerNames =
   | 'zeroshot.run'
   | 'zeroshot.cancel';
 
-export interface TemplateLibrary {
-  sets: { id: string; name: string; description?: string; domain?: string; templates: string[] }[];
-  groupings: { id: string; name: string; domain?: string; groups: string[][] }[];
-}
-
-export function loadTemplateLibrary(): TemplateLibrary {
-  const file = path.join(packageRoot(), 'templates', 'library.json');
-  try {
-    return JSON.parse(fs.readFileSync(file, 'utf8')) as TemplateLibrary;
-  } catch {
-    // Bundled builds may not sit beside the templates folder; fall back to the copy in the package.
-    return createRequire(import.meta.url)('../../templates/library.json') as TemplateLibrary;
-  }
-}
+export { type TemplateLibrary, loadTemplateLibrary } from '../templates/library';
 
 const summarize = (info: BackendInfo) => ({
   name: info.name,
