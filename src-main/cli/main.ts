@@ -65,11 +65,93 @@ function ignoreClosedPipe(error: NodeJS.ErrnoException): void {
   if (error.code !== 'EPIPE') throw error;
 }
 
+/** The script's entry (`tsx src-main/cli/main.ts …`, bin/mocoop.js): the process's own streams, flushed before it exits. */
 export async function main(argv: string[]): Promise<number> {
   if (!process.stdout.listeners('error').includes(ignoreClosedPipe)) process.stdout.on('error', ignoreClosedPipe);
   const code = await runCommand(argv);
   await Promise.all([flushStream(process.stdout), flushStream(process.stderr)]);
   return code;
+}
+
+/** Where an in-process run's output goes, and what it runs with; every field optional. */
+export interface CliIo {
+  /** Receives what the command writes to stdout (dropped when absent). */
+  stdout?: (text: string) => void;
+  /** Receives what the command writes to stderr (dropped when absent). */
+  stderr?: (text: string) => void;
+  /** The working folder relative paths resolve against for this run (else the process's). */
+  cwd?: string;
+  /** Environment variables for this run (undefined removes one), e.g. MOCOOP_HOME. */
+  env?: Record<string, string | undefined>;
+}
+
+type Write = typeof process.stdout.write;
+
+/** A stream's write, sending the text to `sink` instead and calling back as a flushed write would. */
+function redirect(sink: ((text: string) => void) | undefined): Write {
+  return ((chunk: unknown, encoding?: unknown, callback?: unknown) => {
+    const text =
+      typeof chunk === 'string' ? chunk : Buffer.from(chunk as Uint8Array).toString(typeof encoding === 'string' ? (encoding as BufferEncoding) : 'utf8');
+    if (text) sink?.(text);
+    const done = typeof encoding === 'function' ? encoding : callback;
+    if (typeof done === 'function') queueMicrotask(() => (done as () => void)());
+    return true;
+  }) as Write;
+}
+
+let inProcess: Promise<unknown> = Promise.resolve();
+
+/**
+ * Runs one command in this process, as `mocoop …` with stdout and stderr on pipes would run it, and
+ * returns its exit code (the same output, codes and JSON documents as the script). The process-wide
+ * state a command touches is put back afterwards: process.stdout/stderr.write (sent to `io`), their
+ * isTTY (false, as for a pipe), the environment (a command sets MOCOOP_BACKEND), the working folder,
+ * process.exitCode and the SIGINT/SIGTERM listeners a command added. Runs do not overlap: a second
+ * call waits for the first (the streams are the process's).
+ */
+export function runCli(argv: string[], io: CliIo = {}): Promise<number> {
+  const run = inProcess.then(() => runIsolated(argv, io));
+  inProcess = run.catch(() => undefined);
+  return run;
+}
+
+async function runIsolated(argv: string[], io: CliIo): Promise<number> {
+  const streams = [
+    [process.stdout, io.stdout],
+    [process.stderr, io.stderr]
+  ] as const;
+  const saved = streams.map(([stream]) => ({ write: stream.write, isTTY: Object.getOwnPropertyDescriptor(stream, 'isTTY') }));
+  const env = { ...process.env };
+  const cwd = process.cwd();
+  const exitCode = process.exitCode;
+  const signals = ['SIGINT', 'SIGTERM'] as const;
+  const listeners = signals.map((signal) => process.listeners(signal));
+  try {
+    for (const [stream, sink] of streams) {
+      stream.write = redirect(sink);
+      Object.defineProperty(stream, 'isTTY', { value: false, configurable: true, writable: true });
+    }
+    for (const [name, value] of Object.entries(io.env ?? {})) {
+      if (value === undefined) delete process.env[name];
+      else process.env[name] = value;
+    }
+    if (io.cwd) process.chdir(io.cwd);
+    process.exitCode = undefined;
+    return await runCommand(argv);
+  } finally {
+    streams.forEach(([stream], i) => {
+      stream.write = saved[i]!.write;
+      if (saved[i]!.isTTY) Object.defineProperty(stream, 'isTTY', saved[i]!.isTTY!);
+      else delete (stream as { isTTY?: boolean }).isTTY;
+    });
+    for (const name of Object.keys(process.env)) if (!(name in env)) delete process.env[name];
+    Object.assign(process.env, env);
+    if (process.cwd() !== cwd) process.chdir(cwd);
+    process.exitCode = exitCode;
+    signals.forEach((signal, i) => {
+      for (const listener of process.listeners(signal)) if (!listeners[i]!.includes(listener)) process.removeListener(signal, listener);
+    });
+  }
 }
 
 async function runCommand(argv: string[]): Promise<number> {

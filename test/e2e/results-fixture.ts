@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Page } from '@playwright/test';
-import { runCli } from '../helpers/cli';
+import { spawnCliProcess } from '../helpers/cli';
 import { makeImageFolder } from '../helpers/images';
 import { FIXTURE_MODEL } from './server';
 
@@ -14,7 +14,7 @@ export const RESULT_CLASSES = Array.from({ length: 24 }, (_, i) =>
 );
 
 async function cli(home: string, args: string[], timeoutMs = 180_000): Promise<string> {
-  const r = await runCli(args, home, { timeoutMs });
+  const r = await spawnCliProcess(args, home, { timeoutMs });
   if (r.code !== 0) throw new Error(`mocoop ${args.join(' ')} failed (${r.code}): ${r.stderr || r.stdout}`);
   return r.stdout;
 }

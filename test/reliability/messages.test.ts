@@ -161,7 +161,7 @@ describe('messages instead of "unexpected error"', () => {
       expect((error as AppError).message).toBe(
         `Port ${port} on 127.0.0.1 is already in use by another program (perhaps another MoCoOp Workbench). Choose another port with --port N, or --port 0 for any free one.`
       );
-      const result = await runCli(['serve', '--port', String(port)], tmp.dir, { timeoutMs: 20_000 });
+      const result = await runCli(['serve', '--port', String(port)], tmp.dir);
       expect(result.code).toBe(1);
       expect(result.stderr).toContain(`mocoop: Port ${port} on 127.0.0.1 is already in use`);
     } finally {

@@ -60,7 +60,7 @@ describe('two writers', () => {
     const holder = ProjectStore.create(file);
     try {
       holder.db.exec('BEGIN IMMEDIATE');
-      const result = await runCli(['import', file, '--folder', images, '--json'], tmp.dir, { timeoutMs: 40_000 });
+      const result = await runCli(['import', file, '--folder', images, '--json'], tmp.dir);
       holder.db.exec('ROLLBACK');
       expect(result.stdout).toBe('');
       expect(result.stderr).toBe(`mocoop: Another import is writing this project (${file}); nothing was changed. Try again when it has finished.\n`);

@@ -1,14 +1,17 @@
-import { execFile } from 'node:child_process';
-import path from 'node:path';
-import { promisify } from 'node:util';
-import { describe, expect, it } from 'vitest';
-
-const run = promisify(execFile);
-const bin = path.resolve('bin/mocoop.js');
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from '../helpers/cli';
+import { tempDir } from '../helpers/temp';
 
 describe('mocoop backends', () => {
+  let tmp: ReturnType<typeof tempDir>;
+  beforeAll(() => {
+    tmp = tempDir();
+  });
+  afterAll(() => tmp.cleanup());
+
   it('reports the encoders engine, the WebGPU adapter or why there is none, and the tfjs backend as JSON', async () => {
-    const { stdout } = await run(process.execPath, [bin, 'backends', '--backend', 'cpu', '--json'], { env: { ...process.env, MOCOOP_ONNX_PROVIDER: 'cpu' } });
+    const { code, stdout } = await runCli(['backends', '--backend', 'cpu', '--json'], tmp.dir, { env: { MOCOOP_ONNX_PROVIDER: 'cpu' } });
+    expect(code).toBe(0);
     const report = JSON.parse(stdout);
     expect(report.encoders).toMatch(/^ONNX Runtime \d+\.\d+\.\d+ on CPU/);
     expect(report.onnxruntime.provider).toBe('cpu');
@@ -17,7 +20,8 @@ describe('mocoop backends', () => {
   }, 60_000);
 
   it('falls back to tfjs, saying so, when ONNX Runtime is turned off', async () => {
-    const { stdout } = await run(process.execPath, [bin, 'backends', '--backend', 'cpu'], { env: { ...process.env, MOCOOP_ONNX: '0' } });
+    const { code, stdout } = await runCli(['backends', '--backend', 'cpu'], tmp.dir, { env: { MOCOOP_ONNX: '0' } });
+    expect(code).toBe(0);
     expect(stdout).toMatch(/ONNX Runtime unavailable \(turned off \(MOCOOP_ONNX=0\)\): TensorFlow.js runs the encoders/);
     expect(stdout).toMatch(/Losses and router \(TensorFlow.js\): cpu/);
   }, 60_000);

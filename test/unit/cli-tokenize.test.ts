@@ -18,8 +18,8 @@ describe('mocoop tokenize', () => {
     fs.mkdirSync(tokenizerOnly);
     for (const file of ['config.json', 'vocab.json', 'merges.txt']) fs.copyFileSync(path.join(TINY_CLIP, file), path.join(tokenizerOnly, file));
     const texts = ['a photo of a cat.', 'Ünïcode, 123 and   spaces'];
-    const full = await runCli(['tokenize', '--model', TINY_CLIP, '--json', ...texts], tmp.dir, { timeoutMs: 120_000 });
-    const alone = await runCli(['tokenize', '--model', tokenizerOnly, '--json', ...texts], tmp.dir, { timeoutMs: 120_000 });
+    const full = await runCli(['tokenize', '--model', TINY_CLIP, '--json', ...texts], tmp.dir);
+    const alone = await runCli(['tokenize', '--model', tokenizerOnly, '--json', ...texts], tmp.dir);
     expect(full.code, full.stderr).toBe(0);
     expect(alone.code, alone.stderr).toBe(0);
     const ids = JSON.parse(alone.stdout).input_ids as number[][];

@@ -1,23 +1,11 @@
-import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli, spawnCliProcess } from '../helpers/cli';
 import { makeImageFolder } from '../helpers/images';
 import { tempDir } from '../helpers/temp';
 
-const run = promisify(execFile);
-const bin = path.resolve('bin/mocoop.js');
-
-async function mocoop(args: string[], home: string): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, [bin, ...args], { env: { ...process.env, MOCOOP_HOME: home } });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const e = error as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
+const mocoop = runCli;
 
 describe('mocoop CLI', () => {
   let tmp: ReturnType<typeof tempDir>;
@@ -89,4 +77,15 @@ describe('mocoop CLI', () => {
     expect(result.code).toBe(2);
     expect(result.stderr).toContain('exactly one source');
   });
+
+  // The one test that starts the CLI as users do (`npm run mocoop -- …` runs `tsx src-main/cli/main.ts …`):
+  // the same document, exit code and silence on stderr as the in-process runs above.
+  it('the script run as `tsx src-main/cli/main.ts` prints what the in-process run prints', async () => {
+    const script = await spawnCliProcess(['info', project, '--json'], tmp.dir, { entry: 'script', timeoutMs: 120_000 });
+    expect(script.stderr).toBe('');
+    expect(script.code).toBe(0);
+    const inProcess = await mocoop(['info', project, '--json'], tmp.dir);
+    expect(script.stdout).toBe(inProcess.stdout);
+    expect(JSON.parse(script.stdout).project.imageCount).toBe(6);
+  }, 180_000);
 });

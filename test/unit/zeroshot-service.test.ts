@@ -1,16 +1,14 @@
-import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { promisify } from 'node:util';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { AppServices } from '../../src-main/services/app-services';
+import { runCli } from '../helpers/cli';
 import { startFakeHub } from '../helpers/fake-hub';
 import { tempDir } from '../helpers/temp';
 import { TINY_CLIP } from '../helpers/fixtures';
 
 const FIXTURE = TINY_CLIP;
 const expected = JSON.parse(fs.readFileSync(path.join(FIXTURE, 'expected.json'), 'utf8'));
-const run = promisify(execFile);
 
 describe('feature cache and zero-shot on the tiny model', () => {
   let tmp: ReturnType<typeof tempDir>;
@@ -20,7 +18,7 @@ describe('feature cache and zero-shot on the tiny model', () => {
 
   beforeAll(async () => {
     tmp = tempDir();
-    process.env.MOCOOP_BACKEND = 'wasm';
+    vi.stubEnv('MOCOOP_BACKEND', 'wasm');
     app = new AppServices({ mode: 'web', configDir: path.join(tmp.dir, 'config'), version: 'test' });
     // The fixture images, labelled alternately, through a CSV import.
     const rows = expected.images.map((img: { file: string }, i: number) => `${path.join(FIXTURE, img.file)},${i % 2 ? 'dog' : 'cat'}`);
@@ -34,6 +32,7 @@ describe('feature cache and zero-shot on the tiny model', () => {
   afterAll(() => {
     app.dispose();
     tmp.cleanup();
+    vi.unstubAllEnvs();
   });
 
   it('caches image features that match the reference embeddings, and reuses them', async () => {
@@ -86,13 +85,11 @@ describe('feature cache and zero-shot on the tiny model', () => {
   });
 
   it('runs end to end through the CLI with one JSON document', async () => {
-    const { stdout } = await run(
-      process.execPath,
-      [path.resolve('bin/mocoop.js'), 'zeroshot', project, '--model', FIXTURE, '--template', 'a photo of a {}.', '--backend', 'cpu', '--json'],
-      {
-        env: { ...process.env, MOCOOP_HOME: path.join(tmp.dir, 'cli-home') }
-      }
+    const { code, stdout, stderr } = await runCli(
+      ['zeroshot', project, '--model', FIXTURE, '--template', 'a photo of a {}.', '--backend', 'cpu', '--json'],
+      path.join(tmp.dir, 'cli-home')
     );
+    expect(code, stderr).toBe(0);
     const report = JSON.parse(stdout);
     expect(report.images).toBe(6);
     expect(report.backend).toMatch(/^cpu/);
@@ -131,8 +128,7 @@ describe('model manager', () => {
   });
 
   it('forces a compute backend from the setting, saves it, and refuses one that cannot load', async () => {
-    const saved = process.env.MOCOOP_BACKEND;
-    delete process.env.MOCOOP_BACKEND;
+    vi.stubEnv('MOCOOP_BACKEND', undefined);
     const configDir = path.join(tmp.dir, 'config3');
     const app = new AppServices({ mode: 'web', configDir, version: 'test' });
     try {
@@ -143,7 +139,7 @@ describe('model manager', () => {
       await expect(app.clip.setBackend('tensorflow-gpu')).rejects.toThrow(/could not start.*tensorflow-gpu/);
     } finally {
       app.dispose();
-      if (saved !== undefined) process.env.MOCOOP_BACKEND = saved;
+      vi.unstubAllEnvs();
     }
   });
 

@@ -17,6 +17,7 @@ import type { ImportSummary } from '../../../src-main/contract';
 import { dispatch } from '../../../src-main/contract/dispatch';
 import { AppServices } from '../../../src-main/services/app-services';
 import { ProjectStore } from '../../../src-main/store/project-store';
+import { runCli } from '../../helpers/cli';
 import { makeImage, makeImageFolder } from '../../helpers/images';
 import { type CaseOutcome, type CaseResult, HangError, UNCLEAR_TEXT, judgeEnvelopeError, judgeThrown, messageProblem, withTimeout } from './judge';
 import { type ImagePool, type ImportKind, importCase } from './import-files';
@@ -72,41 +73,13 @@ function lostData(before: ReturnType<typeof snapshot>, after: ReturnType<typeof 
 const finite = (vectors: Float32Array[]) => vectors.every((v) => v.length > 0 && v.every((x) => Number.isFinite(x)));
 
 /**
- * Runs `main` of the CLI in this process with its output captured (as `mocoop … 2>&1 | cat` would show
- * it), in `home` as the working folder (relative paths a generated command line names land there).
+ * Runs the CLI in this process with its output captured (test/helpers/cli.ts), in `home` as the
+ * working folder (relative paths a generated command line names land there).
  */
 export async function runCliInProcess(argv: string[], home: string): Promise<{ code: number; stdout: string; stderr: string }> {
-  const { main } = await import('../../../src-main/cli/main');
-  const out: string[] = [];
-  const err: string[] = [];
-  const capture = (sink: string[]) =>
-    ((chunk: unknown, encoding?: unknown, callback?: unknown) => {
-      sink.push(typeof chunk === 'string' ? chunk : Buffer.from(chunk as Uint8Array).toString('utf8'));
-      const done = typeof encoding === 'function' ? encoding : callback;
-      if (typeof done === 'function') queueMicrotask(() => (done as () => void)());
-      return true;
-    }) as typeof process.stdout.write;
-  const writeOut = process.stdout.write;
-  const writeErr = process.stderr.write;
-  const home0 = process.env.MOCOOP_HOME;
-  const exitCode = process.exitCode;
-  const cwd = process.cwd();
   fs.mkdirSync(home, { recursive: true });
-  process.stdout.write = capture(out);
-  process.stderr.write = capture(err);
-  process.env.MOCOOP_HOME = home;
-  process.chdir(home);
-  try {
-    const code = await main(argv);
-    return { code, stdout: out.join(''), stderr: err.join('') };
-  } finally {
-    process.chdir(cwd);
-    process.stdout.write = writeOut;
-    process.stderr.write = writeErr;
-    if (home0 === undefined) delete process.env.MOCOOP_HOME;
-    else process.env.MOCOOP_HOME = home0;
-    process.exitCode = exitCode;
-  }
+  const { code, stdout, stderr } = await runCli(argv, home, { cwd: home });
+  return { code: code ?? 1, stdout, stderr };
 }
 
 export class FuzzWorld {

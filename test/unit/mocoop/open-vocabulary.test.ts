@@ -1,18 +1,17 @@
-import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { promisify } from 'node:util';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { ClipEngine } from '../../../src-main/clip/engine';
-import { tf } from '../../../src-main/clip/tf';
 import { dispatch } from '../../../src-main/contract/dispatch';
 import { decodeTable } from '../../../src-main/mocoop/table-codec';
 import type { ModelInfo } from '../../../src-main/models/model-store';
 import { AppServices } from '../../../src-main/services/app-services';
 import { TrainingService } from '../../../src-main/services/training-service';
 import { ProjectStore } from '../../../src-main/store/project-store';
+import { runCli } from '../../helpers/cli';
 import { makeImageFolder } from '../../helpers/images';
 import { tempDir } from '../../helpers/temp';
+import { switchBackend } from '../../helpers/tf-backend';
 import { TINY_CLIP } from '../../helpers/fixtures';
 
 const FIXTURE = TINY_CLIP;
@@ -45,11 +44,12 @@ describe('classes after training (open vocabulary)', () => {
   let model: ModelInfo;
   let t: TrainingService;
   const runs: Record<string, string> = {};
+  let restoreBackend: () => Promise<void>;
 
   beforeAll(async () => {
     tmp = tempDir();
-    process.env.MOCOOP_BACKEND = 'wasm';
-    await tf.setBackend('wasm');
+    vi.stubEnv('MOCOOP_BACKEND', 'wasm');
+    restoreBackend = await switchBackend('wasm');
     app = new AppServices({ mode: 'web', configDir: path.join(tmp.dir, 'config'), version: 'test' });
     call = async (name: string, input?: unknown) => {
       const envelope = await dispatch(app.handlers(), name, input);
@@ -76,10 +76,12 @@ describe('classes after training (open vocabulary)', () => {
     runs.zeroshot = await train('zeroshot');
     runs.probe = await train('linear-probe');
   });
-  afterAll(() => {
+  afterAll(async () => {
     engine?.dispose();
     app?.dispose();
     tmp?.cleanup();
+    await restoreBackend?.();
+    vi.unstubAllEnvs();
   });
 
   it("encoding a class the run already has through its learned experts reproduces that class's trained row within 1e-5", async () => {
@@ -158,26 +160,11 @@ describe('classes after training (open vocabulary)', () => {
     await otherCall('project.create', { path: otherFile });
     await importImages(otherCall, path.join(tmp.dir, 'other'), ['moth', 'beetle', 'ant'], 2, 500, () => 'test');
     other.dispose();
-    const { stdout, stderr } = await promisify(execFile)(
-      process.execPath,
-      [
-        path.resolve('bin/mocoop.js'),
-        'eval',
-        t.store.file,
-        '--run',
-        runs.released!,
-        '--model',
-        FIXTURE,
-        '--on',
-        otherFile,
-        '--classes-from',
-        otherFile,
-        '--json'
-      ],
-      {
-        env: { ...process.env, MOCOOP_HOME: path.join(tmp.dir, 'home'), MOCOOP_BACKEND: 'wasm' }
-      }
-    ).catch((e: { stdout: string; stderr: string }) => e);
+    const { stdout, stderr } = await runCli(
+      ['eval', t.store.file, '--run', runs.released!, '--model', FIXTURE, '--on', otherFile, '--classes-from', otherFile, '--json'],
+      path.join(tmp.dir, 'home'),
+      { env: { MOCOOP_BACKEND: 'wasm' } }
+    );
     expect(stderr).toBe('');
     const result = JSON.parse(stdout);
     expect(result.open_vocabulary).toMatchObject({ classes_from: otherFile, trained: ['moth', 'ant'], added: ['beetle'] });

@@ -1,31 +1,21 @@
-import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ProjectStore } from '../../../src-main/store/project-store';
 import { TrainingStore } from '../../../src-main/store/training-store';
+import { runCli } from '../../helpers/cli';
 import { makeImageFolder } from '../../helpers/images';
+import { spawnCli } from '../../helpers/killable-cli';
 import { tempDir } from '../../helpers/temp';
 import { TINY_CLIP } from '../../helpers/fixtures';
 
-const run = promisify(execFile);
 const FIXTURE = TINY_CLIP;
 
 describe('templates, few-shot sets, train and eval through the CLI', () => {
   let tmp: ReturnType<typeof tempDir>;
   let project: string;
-  const mocoop = async (...args: string[]) => {
-    try {
-      const { stdout, stderr } = await run(process.execPath, [path.resolve('bin/mocoop.js'), ...args], {
-        env: { ...process.env, MOCOOP_HOME: path.join(tmp.dir, 'home'), MOCOOP_BACKEND: 'wasm' }
-      });
-      return { code: 0, stdout, stderr };
-    } catch (error) {
-      const e = error as { code: number; stdout: string; stderr: string };
-      return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-    }
-  };
+  const env = { MOCOOP_BACKEND: 'wasm' };
+  const mocoop = (...args: string[]) => runCli(args, path.join(tmp.dir, 'home'), { env });
 
   beforeAll(async () => {
     tmp = tempDir();
@@ -154,17 +144,12 @@ describe('templates, few-shot sets, train and eval through the CLI', () => {
       .map((l) => JSON.parse(l));
     const wholeRun = whole.at(-1).run;
 
-    // Start the same training and kill it (SIGKILL: no clean-up) once epoch 3 is under way.
-    const { spawn } = await import('node:child_process');
-    const child = spawn(process.execPath, [path.resolve('bin/mocoop.js'), 'train', project, ...args], {
-      env: { ...process.env, MOCOOP_HOME: path.join(tmp.dir, 'home'), MOCOOP_BACKEND: 'wasm' }
-    });
-    let buffered = '';
-    child.stdout.on('data', (d) => {
-      buffered += String(d);
-      if (buffered.split('\n').some((l) => l.startsWith('{') && l.endsWith('}') && JSON.parse(l).epoch === 3)) child.kill('SIGKILL');
-    });
-    await new Promise((r) => child.once('exit', r));
+    // Start the same training in a process of its own and kill it (SIGKILL: no clean-up) once epoch 3 is under way.
+    const cli = spawnCli(['train', project, ...args], path.join(tmp.dir, 'home'), env);
+    const third = await cli.line((l) => l.startsWith('{') && l.endsWith('}') && JSON.parse(l).epoch === 3);
+    expect(third, `training ended before epoch 3: ${cli.stderr()}`).not.toBeNull();
+    cli.child.kill('SIGKILL');
+    expect((await cli.exited).signal).toBe('SIGKILL');
     const store = ProjectStore.open(project);
     const interrupted = new TrainingStore(store).runs().find((r) => r.status === 'running' && r.id !== wholeRun)!;
     expect(new TrainingStore(store).checkpoint(interrupted.id)?.epoch).toBeGreaterThanOrEqual(2);
@@ -295,7 +280,7 @@ describe('templates, few-shot sets, train and eval through the CLI', () => {
     }
     const unknown = await mocoop(...common, '--schedule', 'lasp-30');
     expect(unknown.code).toBe(2);
-    expect(unknown.stderr).toContain('--schedule must be one of lasp-25, lasp-50, lasp-300, batch1-10, coop, kgcoop (got "lasp-30").');
+    expect(unknown.stderr).toContain('--schedule must be one of lasp-25, lasp-50, lasp-300, batch1-10, coop, kgcoop, cocoop (got "lasp-30").');
   });
 
   it('trains the same settings once per seed (--seeds), each on the set sampled with its seed, and reports mean ± std', async () => {
