@@ -8,6 +8,7 @@
  * - reliability: the fuzz corpus of test/reliability/fuzz (BENCH_RELIABILITY_CASES per kind, default 120)
  *   through the real loaders: inputs tried, refused cleanly, accepted, crashed, unclear messages, data
  *   lost (goal: 0 crashed, 0 unclear, 0 lost)
+ * - responsiveness: how soon training stops after train.cancel and after its compute worker dies (ms)
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -23,6 +24,7 @@ import { benchClip, ensureRandomModel } from './clip.mts';
 import { benchCoCoOp } from './cocoop.mts';
 import { benchOnnx } from './onnx.mts';
 import { benchReliability } from './reliability.mts';
+import { benchResponsiveness } from './responsiveness.mts';
 import { benchTraining } from './train.mts';
 
 const IMPORT_COUNT = Number(process.env.BENCH_IMPORT_COUNT ?? 2000);
@@ -138,6 +140,10 @@ try {
     result.reliability = await benchReliability({ log: (line) => log(`reliability: ${line}`) });
     const r = result.reliability as { inputsTried: number; crashed: number; unclearMessage: number; dataLost: number };
     log(`reliability: ${r.inputsTried} inputs, ${r.crashed} crashed, ${r.unclearMessage} unclear, ${r.dataLost} lost`);
+  }
+  if (!only || only === 'responsiveness') {
+    result.responsiveness = await benchResponsiveness(work);
+    log(`responsiveness: ${JSON.stringify(result.responsiveness)}`);
   }
   process.stdout.write(JSON.stringify(result, null, 2) + '\n');
 } finally {

@@ -6,54 +6,34 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { dispatch } from '../../src-main/contract/dispatch';
 import { ClipTokenizer } from '../../src-main/clip/tokenizer';
-import { FuzzWorld } from './fuzz/harness';
-import { describeFailures, tally } from './fuzz/judge';
 import { MODEL_KINDS, packSafetensors } from './fuzz/model-files';
-import { tempDir } from '../helpers/temp';
+import { FUZZ_SEED, expectCasesHandled, useFuzzWorld } from './fuzz/suite';
 
-const SEED = Number(process.env.MOCOOP_FUZZ_SEED ?? 9);
 const CASES = 24;
 
 describe('fuzzed model files are refused in words or accepted, never a crash', () => {
-  let tmp: ReturnType<typeof tempDir>;
-  let world: FuzzWorld;
-  beforeAll(async () => {
-    tmp = tempDir();
-    process.env.MOCOOP_BACKEND = 'wasm';
-    world = await FuzzWorld.create(tmp.dir);
-  });
-  afterAll(() => {
-    world?.dispose();
-    tmp.cleanup();
-  });
+  const fuzz = useFuzzWorld();
 
-  it.each(MODEL_KINDS)(`%s: ${CASES} generated cases (seed ${SEED})`, async (kind) => {
-    const results = await world.run(kind, SEED, CASES);
-    expect(describeFailures(results)).toBe('');
-    const counts = tally(results);
-    expect(counts.inputsTried).toBe(CASES);
-    expect(counts.refusedCleanly + counts.accepted).toBe(CASES);
-    // The corpus is mostly broken files: most must be refused (a loader that accepts everything fails here).
-    expect(counts.refusedCleanly).toBeGreaterThanOrEqual(CASES / 2);
-  });
+  // The corpus is mostly broken files: most must be refused.
+  it.each(MODEL_KINDS)(`%s: ${CASES} generated cases (seed ${FUZZ_SEED})`, (kind) => expectCasesHandled(fuzz.world, kind, CASES, CASES / 2));
 
   describe('messages the fuzzing asked for', () => {
     /** A copy of the base model folder with one file replaced; the refusal of models.import. */
     const refusal = async (name: string, file: string, content: string | Buffer) => {
-      const dir = path.join(tmp.dir, 'named', name);
+      const dir = path.join(fuzz.world.root, 'named', name);
       fs.mkdirSync(dir, { recursive: true });
-      for (const f of ['config.json', 'model.safetensors', 'vocab.json', 'merges.txt']) fs.copyFileSync(path.join(world.base.dir, f), path.join(dir, f));
+      for (const f of ['config.json', 'model.safetensors', 'vocab.json', 'merges.txt']) fs.copyFileSync(path.join(fuzz.world.base.dir, f), path.join(dir, f));
       fs.writeFileSync(path.join(dir, file), content);
-      const reply = await dispatch(world.services.handlers(), 'models.import', { dir }, () => {});
+      const reply = await dispatch(fuzz.world.services.handlers(), 'models.import', { dir }, () => {});
       expect(reply.ok).toBe(false);
       return { dir, error: (reply as { error: { code: string; message: string } }).error };
     };
 
     it('config.json: a missing or mistyped field is named with what it must be', async () => {
-      const config = structuredClone(world.base.config);
+      const config = structuredClone(fuzz.world.base.config);
       delete config.text_config.vocab_size;
       const missing = await refusal('no-vocab-size', 'config.json', JSON.stringify(config));
       expect(missing.error).toEqual({
@@ -69,13 +49,13 @@ describe('fuzzed model files are refused in words or accepted, never a crash', (
     });
 
     it('a config.json with a byte order mark is read; one with fewer layers than the weights is refused naming both files', async () => {
-      const dir = path.join(tmp.dir, 'named', 'bom');
+      const dir = path.join(fuzz.world.root, 'named', 'bom');
       fs.mkdirSync(dir, { recursive: true });
-      for (const f of ['model.safetensors', 'vocab.json', 'merges.txt']) fs.copyFileSync(path.join(world.base.dir, f), path.join(dir, f));
-      fs.writeFileSync(path.join(dir, 'config.json'), '\ufeff' + JSON.stringify(world.base.config));
-      const accepted = await dispatch(world.services.handlers(), 'models.import', { dir }, () => {});
+      for (const f of ['model.safetensors', 'vocab.json', 'merges.txt']) fs.copyFileSync(path.join(fuzz.world.base.dir, f), path.join(dir, f));
+      fs.writeFileSync(path.join(dir, 'config.json'), '\ufeff' + JSON.stringify(fuzz.world.base.config));
+      const accepted = await dispatch(fuzz.world.services.handlers(), 'models.import', { dir }, () => {});
       expect(accepted.ok).toBe(true);
-      const fewer = structuredClone(world.base.config);
+      const fewer = structuredClone(fuzz.world.base.config);
       fewer.vision_config.num_hidden_layers = 1;
       const { dir: cut, error } = await refusal('fewer-layers', 'config.json', JSON.stringify(fewer));
       expect(error.message).toBe(
@@ -84,39 +64,39 @@ describe('fuzzed model files are refused in words or accepted, never a crash', (
     });
 
     it('model.safetensors: a malformed header entry and a NaN in a vision weight are refused at import, naming the tensor', async () => {
-      const header = structuredClone(world.base.weights.header);
+      const header = structuredClone(fuzz.world.base.weights.header);
       header['vision_model.post_layernorm.bias'].data_offsets = ['0', 4];
-      const bad = await refusal('offsets', 'model.safetensors', packSafetensors(header, world.base.weights.data));
+      const bad = await refusal('offsets', 'model.safetensors', packSafetensors(header, fuzz.world.base.weights.data));
       expect(bad.error.message).toBe(
         `${path.join(bad.dir, 'model.safetensors')}: tensor "vision_model.post_layernorm.bias": its data_offsets must be two whole byte offsets from 0, [begin, end], but it is ["0", 4]. The file is damaged or not safetensors; download or export it again.`
       );
-      const data = Buffer.from(world.base.weights.data);
-      data.writeFloatLE(Number.NaN, world.base.weights.header['vision_model.post_layernorm.bias'].data_offsets[0] + 8);
-      const nan = await refusal('nan', 'model.safetensors', packSafetensors(world.base.weights.header, data));
+      const data = Buffer.from(fuzz.world.base.weights.data);
+      data.writeFloatLE(Number.NaN, fuzz.world.base.weights.header['vision_model.post_layernorm.bias'].data_offsets[0] + 8);
+      const nan = await refusal('nan', 'model.safetensors', packSafetensors(fuzz.world.base.weights.header, data));
       expect(nan.error.message).toMatch(
         /model\.safetensors: tensor "vision_model\.post_layernorm\.bias" holds 1 non-finite value \(the first, at index 2 of 48, is NaN\)/
       );
     });
 
     it('vocab.json and merges.txt: broken files are TokenizerErrors naming the file; a missing byte symbol and a cut merges.txt are refused at import', async () => {
-      const dir = path.join(tmp.dir, 'named', 'tok');
+      const dir = path.join(fuzz.world.root, 'named', 'tok');
       fs.mkdirSync(dir, { recursive: true });
       const vocab = path.join(dir, 'vocab.json');
       fs.writeFileSync(vocab, `{"a": [${'['.repeat(50_000)}${']'.repeat(50_000)}]}`);
-      expect(() => ClipTokenizer.fromFiles(vocab, path.join(world.base.dir, 'merges.txt'))).toThrow(
+      expect(() => ClipTokenizer.fromFiles(vocab, path.join(fuzz.world.base.dir, 'merges.txt'))).toThrow(
         expect.objectContaining({
           name: 'TokenizerError',
           message: `${vocab}: the id of "a" must be a non-negative integer, got an array. The file is damaged or not a CLIP vocab.json; use the one from the same CLIP model folder.`
         })
       );
 
-      const withoutByte = { ...world.base.vocab };
+      const withoutByte = { ...fuzz.world.base.vocab };
       delete withoutByte['Ā</w>'];
       const byte = await refusal('byte', 'vocab.json', JSON.stringify(withoutByte));
       expect(byte.error.message).toBe(
         `${path.join(byte.dir, 'vocab.json')}: the byte symbol "Ā</w>" is missing, so text holding that byte could not be tokenized. Every CLIP vocabulary has all 256 byte symbols, alone and with </w>. The file is damaged or not a CLIP vocab.json; use the one from the same CLIP model folder.`
       );
-      const cut = await refusal('cut', 'merges.txt', world.base.merges.slice(0, 2001).join('\n') + '\n');
+      const cut = await refusal('cut', 'merges.txt', fuzz.world.base.merges.slice(0, 2001).join('\n') + '\n');
       expect(cut.error.message).toMatch(
         /merges\.txt: no merge makes 1,000 of the tokens in .*vocab\.json \(e\.g\. "[^"]+"\), so words would be split differently .* merges\.txt is cut short \(an interrupted download\?\)/
       );
