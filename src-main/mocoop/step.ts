@@ -79,20 +79,22 @@ export async function lossAndGradients(
     (F) => {
       const out = tf.tidy(() => {
         const shifted = correction ? (tf.add(F, correction) as Tensor2D) : F;
-        const loss = mocoopLoss(shifted, router.W, router.b, ctx);
-        values = {
-          L: loss.L.dataSync()[0]!,
-          Lce: loss.Lce.dataSync()[0]!,
-          Lgate: loss.Lgate.dataSync()[0]!,
-          Ltext: loss.Ltext.dataSync()[0]!,
-          Lkg: loss.Lkg.dataSync()[0]!
-        };
-        logitsCe = loss.logitsCe.dataSync() as Float32Array;
-        const [gF, gW, gb] = tf.grads((f: Tensor, w: Tensor, bb: Tensor) => mocoopLoss(f as Tensor2D, w as Tensor2D, bb as Tensor1D, ctx).L)([
-          shifted,
-          router.W,
-          router.b
-        ]);
+        // One evaluation of the loss: its value, its parts and the classification logits are read
+        // while the gradient tape records it, and its gradients come from the same evaluation.
+        const {
+          grads: [gF, gW, gb]
+        } = tf.valueAndGrads((f: Tensor, w: Tensor, bb: Tensor) => {
+          const loss = mocoopLoss(f as Tensor2D, w as Tensor2D, bb as Tensor1D, ctx);
+          values = {
+            L: loss.L.dataSync()[0]!,
+            Lce: loss.Lce.dataSync()[0]!,
+            Lgate: loss.Lgate.dataSync()[0]!,
+            Ltext: loss.Ltext.dataSync()[0]!,
+            Lkg: loss.Lkg.dataSync()[0]!
+          };
+          logitsCe = loss.logitsCe.dataSync() as Float32Array;
+          return loss.L;
+        })([shifted, router.W, router.b]);
         // d(F + v)/dv sums over rows: the correction's gradient is the column sum of dL/dF.
         return { gF: gF as Tensor2D, gW: gW as Tensor2D, gb: gb as Tensor1D, gv: correction ? (tf.sum(gF!, 0) as Tensor1D) : undefined };
       });

@@ -13,6 +13,8 @@ import { mixSeed, normalRandom, seededRandom } from '../util/seeded-random';
 import type { ExpertTable } from './inference';
 import type { LossSettings } from './losses';
 import { type ContextVectors, PromptLearner } from './prompt-learner';
+import { restoreCheckpoint, serializeCheckpoint } from './checkpoint';
+import { sgdStep } from './sgd';
 import { lossAndGradients } from './step';
 
 /**
@@ -186,28 +188,8 @@ function fromList(tensors: Tensor[], G: number): Params {
   };
 }
 
-function serialize(epoch: number, params: Params, velocity: Params): Buffer {
-  const pack = (p: Params) => list(p).map((t) => ({ shape: t.shape, data: Array.from(t.dataSync()) }));
-  return Buffer.from(JSON.stringify({ version: 1, epoch, params: pack(params), velocity: pack(velocity) }));
-}
-
-function restore(buffer: Buffer, like: Params): { epoch: number; params: Params; velocity: Params } {
-  const state = JSON.parse(buffer.toString('utf8')) as {
-    epoch: number;
-    params: { shape: number[]; data: number[] }[];
-    velocity: { shape: number[]; data: number[] }[];
-  };
-  const shapes = list(like).map((t) => t.shape.join(','));
-  const unpack = (items: { shape: number[]; data: number[] }[]): Params => {
-    if (items.length !== shapes.length || items.some((it, i) => it.shape.join(',') !== shapes[i]))
-      throw new Error('The checkpoint does not match this run (different experts or classes).');
-    return fromList(
-      items.map((it) => tf.tensor(it.data, it.shape)),
-      like.context.prefix.length
-    );
-  };
-  return { epoch: state.epoch, params: unpack(state.params), velocity: unpack(state.velocity) };
-}
+/** A checkpoint of a run that is not this one (other experts or classes) is refused with this. */
+const CHECKPOINT_MISMATCH = 'The checkpoint does not match this run (different experts or classes).';
 
 /** A step whose loss or gradients are not finite numbers: the run stops as failed, saying what to change. */
 export class TrainingDivergedError extends Error {
@@ -321,24 +303,26 @@ export async function trainPrompts(
     G
   );
   let startEpoch = 0;
-  if (resumeFrom) {
-    const restored = restore(resumeFrom, params);
-    tf.dispose([...list(params), ...list(velocity)]);
-    params = restored.params;
-    velocity = restored.velocity;
-    startEpoch = restored.epoch + 1;
-  }
-
-  const N = data.features.length;
-  const perEpoch = stepsPerEpoch(N, settings.batchSize);
-  const totalSteps = perEpoch * settings.epochs;
-  let step = startEpoch * perEpoch;
-  let stopped = false;
-  let lastEpoch = startEpoch - 1;
-  const started = performance.now();
-  let stepsHere = 0;
-
+  // A checkpoint of another run is refused inside the try, so that what was made so far is freed.
   try {
+    if (resumeFrom) {
+      const like = list(params);
+      const restored = restoreCheckpoint(resumeFrom, { params: like, velocity: like }, CHECKPOINT_MISMATCH);
+      tf.dispose([...list(params), ...list(velocity)]);
+      params = fromList(restored.lists.params, G);
+      velocity = fromList(restored.lists.velocity, G);
+      startEpoch = restored.epoch + 1;
+    }
+
+    const N = data.features.length;
+    const perEpoch = stepsPerEpoch(N, settings.batchSize);
+    const totalSteps = perEpoch * settings.epochs;
+    let step = startEpoch * perEpoch;
+    let stopped = false;
+    let lastEpoch = startEpoch - 1;
+    const started = performance.now();
+    let stepsHere = 0;
+
     for (let epoch = startEpoch; epoch < settings.epochs && !stopped; epoch++) {
       const lr = learningRate(settings, epoch);
       const order = epochOrder(settings.seed, epoch, N);
@@ -392,20 +376,10 @@ export async function trainPrompts(
         }
         const p = list(params);
         const v = list(velocity);
-        const nextP: Tensor[] = [];
-        const nextV: Tensor[] = [];
-        p.forEach((param, k) => {
-          const [np, nv] = tf.tidy(() => {
-            const g = tf.add(grads[k]!, tf.mul(param, settings.weightDecay));
-            const vel = tf.add(tf.mul(v[k]!, settings.momentum), g);
-            return [tf.sub(param, tf.mul(vel, lr)), vel];
-          });
-          nextP.push(np!);
-          nextV.push(nv!);
-        });
+        const next = sgdStep(p, grads, v, { lr, momentum: settings.momentum, weightDecay: settings.weightDecay });
         tf.dispose([...p, ...v, ...grads, result.features, images]);
-        params = fromList(nextP, G);
-        velocity = fromList(nextV, G);
+        params = fromList(next.params, G);
+        velocity = fromList(next.velocity, G);
 
         let correct = 0;
         labels.forEach((y, n) => {
@@ -434,7 +408,7 @@ export async function trainPrompts(
       }
       if (!stopped) {
         lastEpoch = epoch;
-        callbacks.onEpoch?.(epoch, serialize(epoch, params, velocity));
+        callbacks.onEpoch?.(epoch, serializeCheckpoint(epoch, { params: list(params), velocity: list(velocity) }));
       }
     }
 
