@@ -1,59 +1,17 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { type Page, expect, test } from '@playwright/test';
-import { makeImage } from '../helpers/images';
+import { expect, test } from '@playwright/test';
+import { EVERYDAY_CLASSES, api, classImageFolder } from './class-project';
 import { screenshot, startServer } from './server';
 
 /** 24 classes of 5 images; "apple" has 12 named 0 … 11 (natural order: 2 before 10). */
-const CLASSES = [
-  'airplane',
-  'automobile',
-  'bird',
-  'cat',
-  'deer',
-  'dog',
-  'frog',
-  'horse',
-  'ship',
-  'truck',
-  'apple',
-  'bee',
-  'bicycle',
-  'bridge',
-  'butterfly',
-  'camel',
-  'castle',
-  'clock',
-  'cloud',
-  'golden retriever',
-  'lamp',
-  'maple',
-  'rose',
-  'tulip'
-];
+const CLASSES = EVERYDAY_CLASSES;
 const PER_CLASS = 5;
 const APPLES = 12;
 const TOTAL = (CLASSES.length - 1) * PER_CLASS + APPLES;
 
-async function imageFolder(root: string): Promise<void> {
-  let seed = 2000;
-  for (const name of CLASSES) {
-    const n = name === 'apple' ? APPLES : PER_CLASS;
-    for (let i = 0; i < n; i++) await makeImage(path.join(root, name, `${i}.png`), seed++, { width: 24, height: 24 });
-  }
-}
-
-/** Calls the app's API from the page (the same requests the UI makes). */
-async function api(page: Page, name: string, input?: unknown): Promise<any> {
-  const envelope = await page.evaluate(
-    async ([n, i]) =>
-      (await fetch(`api/${n}`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: i === undefined ? '' : JSON.stringify(i) })).json(),
-    [name, input] as const
-  );
-  if (!envelope.ok) throw new Error(`${name}: ${envelope.error.message}`);
-  return envelope.value;
-}
+const imageFolder = (root: string) => classImageFolder(root, CLASSES, (name) => (name === 'apple' ? APPLES : PER_CLASS), { seed: 2000, size: 24 });
 
 test('Data management: a new folder asks first, split on import with counts per class, natural order, exports in every format, Label Studio import', async ({
   page

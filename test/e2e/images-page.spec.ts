@@ -2,58 +2,15 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { type Page, expect, test } from '@playwright/test';
-import { makeImage } from '../helpers/images';
+import { EVERYDAY_CLASSES, api, classImageFolder } from './class-project';
 import { createProjectWithImages, importFixtureModel, screenshot, startServer } from './server';
 
 /** 24 everyday classes, a class whose name a spreadsheet would run as a formula (first: folders are read in order), and a very long one. */
 const LONG = 'willow-pattern ceramic vessel, a remarkably long class name such as a museum catalogue might use';
-const CLASSES = [
-  'airplane',
-  'automobile',
-  'bird',
-  'cat',
-  'deer',
-  'dog',
-  'frog',
-  'horse',
-  'ship',
-  'truck',
-  'apple',
-  'bee',
-  'bicycle',
-  'bridge',
-  'butterfly',
-  'camel',
-  'castle',
-  'clock',
-  'cloud',
-  'golden retriever',
-  'lamp',
-  'maple',
-  'rose',
-  'tulip',
-  '=total',
-  LONG
-];
+const CLASSES = [...EVERYDAY_CLASSES, '=total', LONG];
 const PER_CLASS = 4;
 
-async function imageFolder(root: string): Promise<void> {
-  let seed = 1;
-  for (const name of CLASSES) {
-    for (let i = 0; i < PER_CLASS; i++) await makeImage(path.join(root, name, `${i}.png`), seed++, { width: 32, height: 32 });
-  }
-}
-
-/** Calls the app's API from the page (the same requests the UI makes). */
-async function api(page: Page, name: string, input?: unknown): Promise<any> {
-  const envelope = await page.evaluate(
-    async ([n, i]) =>
-      (await fetch(`api/${n}`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: i === undefined ? '' : JSON.stringify(i) })).json(),
-    [name, input] as const
-  );
-  if (!envelope.ok) throw new Error(`${name}: ${envelope.error.message}`);
-  return envelope.value;
-}
+const imageFolder = (root: string) => classImageFolder(root, CLASSES, () => PER_CLASS, { seed: 1, size: 32 });
 
 const tile = (page: Page, i: number) => page.locator(`[data-testid=tile][data-index="${i}"]`);
 
