@@ -13,6 +13,7 @@ import { autoGroup } from '../mocoop/auto-group';
 import { analyzeTemplates } from '../mocoop/template-analysis';
 import { ComputeClient } from '../compute/compute-client';
 import { DownloadError, downloadModel } from '../models/hub-download';
+import { fillFeatures, workerEncoder } from '../features/feature-cache';
 import { type ModelInfo, ModelStore } from '../models/model-store';
 import type { ProjectStore } from '../store/project-store';
 import type { EventBus } from './events';
@@ -92,7 +93,7 @@ export class ClipServices {
     return this.compute.backendInfo();
   }
 
-  /** Image features for these rows, from the project cache or computed in the worker (and cached batch by batch). */
+  /** Image features for these rows, from the project cache or computed in the worker (and cached batch by batch; see `features/feature-cache.ts`). */
   async imageFeatures(
     store: ProjectStore,
     model: ModelInfo,
@@ -100,33 +101,10 @@ export class ClipServices {
     signal: AbortSignal | undefined,
     onProgress: (done: number, total: number) => void
   ): Promise<FeatureResult> {
-    const hashes = [...new Set(rows.map((r) => r.hash))];
-    const features = store.cachedFeatures(model.id, hashes);
-    const cached = features.size;
-    const seen = new Set(features.keys());
-    const todo = rows.filter((r) => !seen.has(r.hash) && seen.add(r.hash));
-    const failures: FeatureResult['failures'] = [];
-    onProgress(0, todo.length);
-    if (todo.length) {
-      await this.compute.embedImages(
-        model.dir,
-        todo.map((r) => r.path),
-        (results, done, total) => {
-          const fresh: { hash: string; vector: Float32Array }[] = [];
-          for (const r of results) {
-            const row = todo[r.index]!;
-            if (r.vector) {
-              features.set(row.hash, r.vector);
-              fresh.push({ hash: row.hash, vector: r.vector });
-            } else failures.push({ imageId: row.id, path: row.path, reason: r.error ?? 'could not be encoded' });
-          }
-          store.storeFeatures(model.id, fresh);
-          onProgress(done, total);
-        },
-        signal
-      );
-    }
-    return { features, failures, computed: todo.length - failures.length, cached };
+    const { features, failures, computed, cached } = await fillFeatures(store.features, model.id, rows, workerEncoder(this.compute, model.dir, signal), {
+      onProgress
+    });
+    return { features, failures: failures.map((f) => ({ imageId: f.row.id, path: f.row.path, reason: f.reason })), computed, cached };
   }
 
   async runZeroShot(runId: string, modelId: string, templates: string[], split: 'train' | 'val' | 'test' | undefined): Promise<ZeroShotReport> {
