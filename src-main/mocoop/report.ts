@@ -5,6 +5,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { csvCell } from '../importing/csv';
+import type { RunMetricsSummary } from '../contract/run-record';
 import { checkOutputFolder } from '../services/output-folder';
 import { barChart, esc, lineChart, settingRows } from './report-charts';
 
@@ -50,15 +51,7 @@ export interface ReportInput {
   codeVersion: string;
   project: string;
   /** Every run of the project, to compare like with like. */
-  comparison?: {
-    id: string;
-    method: string;
-    status: string;
-    accuracy: number | null;
-    base_accuracy: number | null;
-    new_accuracy: number | null;
-    h: number | null;
-  }[];
+  comparison?: ({ id: string; method: string; status: string } & RunMetricsSummary)[];
 }
 
 const pct = (x: number | null) => (x === null ? '—' : `${(100 * x).toFixed(1)}%`);

@@ -8,6 +8,9 @@ import { checkWithContract } from '../contract/limits';
 import type { ProjectStore } from './project-store';
 import { revisionOf } from './revisions';
 import { hasOneClassSlot } from '../contract/template-rule';
+import { type RunRecord, checkRunSettings, parseRunMetrics, parseRunSettings } from '../contract/run-record';
+
+export type { RunMetrics, RunRecord, RunSettings } from '../contract/run-record';
 
 export interface TemplateGroup {
   id: number;
@@ -31,29 +34,49 @@ export interface FewShotSet {
   revision: number;
 }
 
-export interface RunRecord {
-  id: string;
-  method: string;
-  status: 'running' | 'done' | 'cancelled' | 'failed';
-  settings: Record<string, unknown>;
-  backend: string;
-  modelId: string;
-  setId: number | null;
-  metrics: Record<string, unknown> | null;
-  error: string | null;
-  createdAt: string;
-  finishedAt: string | null;
-  /** A name the user gave the run (null: none; the id names it). */
-  name: string | null;
-  /** The user's note on the run (null: none). */
-  note: string | null;
-}
-
 /** Longest run name and note kept (the contract refuses longer ones with a message). */
 export const RUN_NAME_MAX = 200;
 export const RUN_NOTE_MAX = 5000;
 
 const HEARTBEAT_TIMEOUT_S = 60;
+
+/** The columns of `runs` a record is read from (not the expert table's bytes, nor the heartbeat). */
+const RUN_COLUMNS = 'id, method, status, settings, backend, model_id, set_id, metrics, error, created_at, finished_at, name, note';
+
+interface RunRow {
+  id: string;
+  method: string;
+  status: RunRecord['status'];
+  settings: string;
+  backend: string;
+  model_id: string;
+  set_id: number | null;
+  metrics: string | null;
+  error: string | null;
+  created_at: string;
+  finished_at: string | null;
+  name: string | null;
+  note: string | null;
+}
+
+/** A stored run as a record: its settings and metrics parsed and checked once, here. */
+function toRunRecord(row: RunRow): RunRecord {
+  return {
+    id: row.id,
+    method: row.method,
+    status: row.status,
+    settings: parseRunSettings(row.id, row.settings),
+    backend: row.backend,
+    modelId: row.model_id,
+    setId: row.set_id,
+    metrics: parseRunMetrics(row.id, row.metrics),
+    error: row.error,
+    createdAt: row.created_at,
+    finishedAt: row.finished_at,
+    name: row.name ?? null,
+    note: row.note ?? null
+  };
+}
 
 /** Whether a process of this machine with this pid is alive (a run whose process died can be resumed at once). */
 function isAlive(pid: number | null): boolean {
@@ -304,6 +327,7 @@ export class TrainingStore {
 
   /** Starts a run; refused while another run of this project is still running. */
   startRun(run: { id: string; method: string; settings: Record<string, unknown>; backend: string; modelId: string; setId: number | null }): void {
+    checkRunSettings(run.id, run.settings);
     this.project.transaction(() => {
       this.assertNoLiveRun();
       this.db
@@ -314,13 +338,15 @@ export class TrainingStore {
 
   /** Adds settings learned while training (a linear probe's chosen C) to a run's record. */
   addRunSettings(runId: string, extra: Record<string, unknown>): void {
-    const current = this.run(runId).settings;
-    this.db.prepare('UPDATE runs SET settings = ? WHERE id = ?').run(JSON.stringify({ ...current, ...extra }), runId);
+    const settings = { ...this.run(runId).settings, ...extra };
+    checkRunSettings(runId, settings);
+    this.db.prepare('UPDATE runs SET settings = ? WHERE id = ?').run(JSON.stringify(settings), runId);
   }
 
   /** Deletes a run with its steps, predictions and checkpoint; a run still training is refused. */
   deleteRun(runId: string): void {
-    this.run(runId);
+    // Only its existence: a run whose stored record cannot be read can still be deleted.
+    this.assertRun(runId);
     const row = this.db.prepare('SELECT status, heartbeat_at, pid FROM runs WHERE id = ?').get(runId) as {
       status: string;
       heartbeat_at: number | null;
@@ -368,7 +394,7 @@ export class TrainingStore {
    * to every `stride`-th step (the last step always kept); `total` counts every recorded step.
    */
   stepHistory(runId: string, maxPoints = 20_000): { steps: Record<string, unknown>[]; total: number; stride: number } {
-    this.run(runId);
+    this.assertRun(runId);
     const total = this.db.prepare('SELECT count(*) FROM run_steps WHERE run_id = ?').pluck().get(runId) as number;
     const stride = Math.max(1, Math.ceil(total / Math.max(1, maxPoints)));
     const rows =
@@ -506,42 +532,18 @@ export class TrainingStore {
   }
 
   run(runId: string): RunRecord {
-    const row = this.db.prepare('SELECT * FROM runs WHERE id = ?').get(runId) as
-      | {
-          id: string;
-          method: string;
-          status: RunRecord['status'];
-          settings: string;
-          backend: string;
-          model_id: string;
-          set_id: number | null;
-          metrics: string | null;
-          error: string | null;
-          created_at: string;
-          finished_at: string | null;
-          name?: string | null;
-          note?: string | null;
-        }
-      | undefined;
+    const row = this.db.prepare(`SELECT ${RUN_COLUMNS} FROM runs WHERE id = ?`).get(runId) as RunRow | undefined;
     if (!row) throw new AppError('not_found', `No run "${runId}" in this project.`);
-    return {
-      id: row.id,
-      method: row.method,
-      status: row.status,
-      settings: JSON.parse(row.settings),
-      backend: row.backend,
-      modelId: row.model_id,
-      setId: row.set_id,
-      metrics: row.metrics ? JSON.parse(row.metrics) : null,
-      error: row.error,
-      createdAt: row.created_at,
-      finishedAt: row.finished_at,
-      name: row.name ?? null,
-      note: row.note ?? null
-    };
+    return toRunRecord(row);
   }
 
+  /** Every run of the project, oldest first (one query). */
   runs(): RunRecord[] {
-    return (this.db.prepare('SELECT id FROM runs ORDER BY created_at, id').pluck().all() as string[]).map((id) => this.run(id));
+    return (this.db.prepare(`SELECT ${RUN_COLUMNS} FROM runs ORDER BY created_at, id`).all() as RunRow[]).map(toRunRecord);
+  }
+
+  /** Refuses a run id this project does not have (without reading the run's record). */
+  private assertRun(runId: string): void {
+    if (!this.hasRun(runId)) throw new AppError('not_found', `No run "${runId}" in this project.`);
   }
 }
