@@ -3,7 +3,7 @@ import { BACKEND_PREFERENCES, type BackendPreference } from '../clip/backend';
 import { checkWithContract } from '../contract/limits';
 import { AppServices } from '../services/app-services';
 import { defaultConfigDir, packageVersion } from '../services/paths';
-import { TrainingService } from '../services/training-service';
+import { TrainingService } from '../training/training-service';
 import { type ParsedArgs, UsageError, stringFlag } from './args';
 import type { z } from 'zod';
 

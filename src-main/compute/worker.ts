@@ -7,7 +7,9 @@ import { ClipEngine } from '../clip/engine';
 import { probeOnnxRuntime } from '../clip/onnx/onnx-towers';
 import { measureViewThroughput } from '../clip/augment';
 import { conditionalScoresWith } from '../mocoop/cocoop';
-import { TrainingService, type TrainMethod, engineProvider } from '../services/training-service';
+import type { TrainMethod } from '../contract/methods';
+import { engineProvider } from '../training/settings';
+import { TrainingService } from '../training/training-service';
 import { ProjectStore } from '../store/project-store';
 import type { WorkerReply, WorkerRequest } from './protocol';
 

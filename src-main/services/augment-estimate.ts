@@ -12,7 +12,8 @@ import { defaultSchedule, scheduleFor } from '../contract/schedules';
 import { AppError } from '../contract/errors';
 import type { ModelInfo } from '../models/model-store';
 import type { ProjectStore } from '../store/project-store';
-import { TrainingService, resolveAugment } from './training-service';
+import { resolveAugment } from '../training/settings';
+import { TrainingService } from '../training/training-service';
 import type { z } from 'zod';
 
 type Request = z.output<typeof AugmentEstimateRequest>;

@@ -10,7 +10,7 @@ import { decodeTable } from '../mocoop/table-codec';
 import type { ProjectStore } from '../store/project-store';
 import { type RunRecord, TrainingStore } from '../store/training-store';
 import type { ClipServices } from './clip-services';
-import { modelLogitScale } from './training-service';
+import { modelLogitScale } from '../training/evaluate';
 
 interface RunModel {
   run: RunRecord;

@@ -23,7 +23,9 @@ import type { ClipServices } from './clip-services';
 import type { EventBus } from './events';
 import type { ImageEmbedding } from '../clip/engine';
 import { ProjectStore as Project } from '../store/project-store';
-import { type ConditionalScorer, type ImageEmbedder, TrainingService, conditionalSpec, modelLogitScale } from './training-service';
+import { conditionalSpec, modelLogitScale } from '../training/evaluate';
+import { TrainingService } from '../training/training-service';
+import type { ConditionalScorer, ImageEmbedder } from '../training/types';
 
 type Names =
   | 'runs.steps'
