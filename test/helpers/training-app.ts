@@ -5,7 +5,7 @@ import { dispatch } from '../../src-main/contract/dispatch';
 import { AppServices } from '../../src-main/services/app-services';
 import { TINY_CLIP } from './fixtures';
 import { makeImageFolder } from './images';
-import { tempDir } from './temp';
+import { useEnv, useTempDir } from './suite';
 
 /** A train.progress event as the tests read it. */
 export interface TrainProgress {
@@ -99,25 +99,17 @@ export async function openTrainingApp(dir: string, options: { photoTemplates?: s
  * MOCOOP_BACKEND=wasm, and disposed in afterAll with its folder and MOCOOP_BACKEND put back.
  */
 export function useTrainingApp(options: { photoTemplates?: string[] } = {}): TrainingApp {
-  let tmp: ReturnType<typeof tempDir> | undefined;
+  const tmp = useTempDir();
+  useEnv({ MOCOOP_BACKEND: 'wasm' });
   let opened: (TrainingApp & { dispose(): void }) | undefined;
-  let savedBackend: string | undefined;
   const ready = () => {
     if (!opened) throw new Error('useTrainingApp: the app is made in beforeAll');
     return opened;
   };
   beforeAll(async () => {
-    tmp = tempDir();
-    savedBackend = process.env.MOCOOP_BACKEND;
-    process.env.MOCOOP_BACKEND = 'wasm';
     opened = await openTrainingApp(tmp.dir, options);
   });
-  afterAll(() => {
-    opened?.dispose();
-    tmp?.cleanup();
-    if (savedBackend === undefined) delete process.env.MOCOOP_BACKEND;
-    else process.env.MOCOOP_BACKEND = savedBackend;
-  });
+  afterAll(() => opened?.dispose());
   return {
     get dir() {
       return ready().dir;

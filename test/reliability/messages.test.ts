@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { dispatch } from '../../src-main/contract/dispatch';
 import { AppError } from '../../src-main/contract/errors';
 import { ClipTokenizer } from '../../src-main/clip/tokenizer';
@@ -11,7 +11,7 @@ import { ProjectStore } from '../../src-main/store/project-store';
 import { startWebServer } from '../../src-main/transport/web-server';
 import { runCli } from '../helpers/cli';
 import { makeImage } from '../helpers/images';
-import { tempDir } from '../helpers/temp';
+import { useTempDir } from '../helpers/suite';
 import { TINY_CLIP } from '../helpers/fixtures';
 
 const FIXTURE = TINY_CLIP;
@@ -42,11 +42,7 @@ function makeReadOnly(target: string): (() => void) | null {
 
 /** Every message of the list is a sentence naming the file or field and what to do. */
 describe('messages instead of "unexpected error"', () => {
-  let tmp: ReturnType<typeof tempDir>;
-  beforeAll(() => {
-    tmp = tempDir();
-  });
-  afterAll(() => tmp.cleanup());
+  const tmp = useTempDir();
 
   it('a vocab id beyond the model vocab_size names vocab.json, the token and the limit (CLI too)', async () => {
     const dir = modelWithVocab(path.join(tmp.dir, 'big-id'), (vocab) => {

@@ -1,13 +1,9 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli';
-import { tempDir } from '../helpers/temp';
+import { useTempDir } from '../helpers/suite';
 
 describe('mocoop backends', () => {
-  let tmp: ReturnType<typeof tempDir>;
-  beforeAll(() => {
-    tmp = tempDir();
-  });
-  afterAll(() => tmp.cleanup());
+  const tmp = useTempDir();
 
   it('reports the encoders engine, the WebGPU adapter or why there is none, and the tfjs backend as JSON', async () => {
     const { code, stdout } = await runCli(['backends', '--backend', 'cpu', '--json'], tmp.dir, { env: { MOCOOP_ONNX_PROVIDER: 'cpu' } });

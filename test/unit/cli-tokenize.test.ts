@@ -1,17 +1,13 @@
 /** `mocoop tokenize` reads the tokenizer files and config.json only: a folder without weights tokenizes the same. */
 import fs from 'node:fs';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli';
 import { TINY_CLIP } from '../helpers/fixtures';
-import { tempDir } from '../helpers/temp';
+import { useTempDir } from '../helpers/suite';
 
 describe('mocoop tokenize', () => {
-  let tmp: ReturnType<typeof tempDir>;
-  beforeAll(() => {
-    tmp = tempDir();
-  });
-  afterAll(() => tmp.cleanup());
+  const tmp = useTempDir();
 
   it('needs no model weights and gives the ids of the full model folder', async () => {
     const tokenizerOnly = path.join(tmp.dir, 'tokenizer-only');

@@ -3,7 +3,7 @@
  * and the verdict on a batch of generated cases.
  */
 import { afterAll, beforeAll, expect } from 'vitest';
-import { tempDir } from '../../helpers/temp';
+import { useEnv, useTempDir } from '../../helpers/suite';
 import { FuzzWorld } from './harness';
 import { describeFailures, tally } from './judge';
 
@@ -15,21 +15,13 @@ export const FUZZ_SEED = Number(process.env.MOCOOP_FUZZ_SEED ?? 9);
  * with MOCOOP_BACKEND=wasm, disposed in afterAll with its folder and MOCOOP_BACKEND put back.
  */
 export function useFuzzWorld(): { readonly world: FuzzWorld } {
-  let tmp: ReturnType<typeof tempDir> | undefined;
+  const tmp = useTempDir();
+  useEnv({ MOCOOP_BACKEND: 'wasm' });
   let world: FuzzWorld | undefined;
-  let savedBackend: string | undefined;
   beforeAll(async () => {
-    tmp = tempDir();
-    savedBackend = process.env.MOCOOP_BACKEND;
-    process.env.MOCOOP_BACKEND = 'wasm';
     world = await FuzzWorld.create(tmp.dir);
   });
-  afterAll(() => {
-    world?.dispose();
-    tmp?.cleanup();
-    if (savedBackend === undefined) delete process.env.MOCOOP_BACKEND;
-    else process.env.MOCOOP_BACKEND = savedBackend;
-  });
+  afterAll(() => world?.dispose());
   return {
     get world() {
       if (!world) throw new Error('useFuzzWorld: the world is made in beforeAll');

@@ -13,7 +13,6 @@ import {
   viewCrop
 } from '../../../src-main/clip/augment';
 import { ClipEngine } from '../../../src-main/clip/engine';
-import { tf } from '../../../src-main/clip/tf';
 import { augmentCost, defaultAugmentMode } from '../../../src-main/contract/augmentation';
 import { PAPER_DEFAULTS, trainPrompts } from '../../../src-main/mocoop/trainer';
 import { recordedAugment, resolveAugment } from '../../../src-main/services/training-service';
@@ -21,6 +20,7 @@ import { seededRandom } from '../../../src-main/util/seeded-random';
 import { makeImage } from '../../helpers/images';
 import { tempDir } from '../../helpers/temp';
 import { TINY_CLIP } from '../../helpers/fixtures';
+import { backendForTest } from '../../helpers/tf-backend';
 
 const FIXTURE = TINY_CLIP;
 
@@ -173,7 +173,7 @@ describe('augmentation views: seeded crops, fresh and pooled views', () => {
   });
 
   it('the trainer asks each step for exactly its batch, each image once per epoch', async () => {
-    await tf.setBackend('wasm');
+    await backendForTest('wasm');
     const engine = ClipEngine.load(FIXTURE, { textGradients: true });
     try {
       const P = engine.dim;

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ClipModel, l2Normalize, loadClipModel } from '../../../src-main/clip/model';
 import { tf } from '../../../src-main/clip/tf';
 import { TINY_CLIP } from '../../helpers/fixtures';
+import { useBackend } from '../../helpers/tf-backend';
 
 const FIXTURE = TINY_CLIP;
 const expected = JSON.parse(fs.readFileSync(path.join(FIXTURE, 'expected.json'), 'utf8'));
@@ -16,9 +17,9 @@ function maxAbsDiff(actual: ArrayLike<number>, wanted: number[]): number {
 
 describe.each(['cpu', 'wasm'])('CLIP encoders on tiny-clip-a (%s backend)', (backend) => {
   let model: ClipModel;
+  useBackend(backend);
   beforeAll(async () => {
-    expect(await tf.setBackend(backend)).toBe(true);
-    await tf.ready();
+    expect(tf.getBackend()).toBe(backend);
     model = loadClipModel(FIXTURE);
   });
   afterAll(() => model?.dispose());

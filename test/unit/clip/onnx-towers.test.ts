@@ -11,6 +11,7 @@ import { encodeModel } from '../../../src-main/clip/onnx/proto';
 import { transpose2d } from '../../../src-main/clip/onnx/clip-graphs';
 import { tf } from '../../../src-main/clip/tf';
 import { TINY_CLIP } from '../../helpers/fixtures';
+import { backendForTest } from '../../helpers/tf-backend';
 
 const FIXTURE = TINY_CLIP;
 const expected = JSON.parse(fs.readFileSync(path.join(FIXTURE, 'expected.json'), 'utf8'));
@@ -79,7 +80,7 @@ describe('CLIP towers on ONNX Runtime (tiny-clip-a)', () => {
   });
 
   it('agrees with the tfjs encoders within 1e-5', async () => {
-    await tf.setBackend('cpu');
+    await backendForTest('cpu');
     const model = loadClipModel(FIXTURE);
     try {
       const pixels = new Float32Array(expected.pixel_values.flat(3));
@@ -96,7 +97,7 @@ describe('CLIP towers on ONNX Runtime (tiny-clip-a)', () => {
 
 describe('ClipEngine frozen towers', () => {
   it('uses ONNX Runtime by default and gives the same normalised embeddings as tfjs (MOCOOP_ONNX=0)', async () => {
-    await tf.setBackend('cpu');
+    await backendForTest('cpu');
     const files = expected.images.map((image: { file: string }) => path.join(FIXTURE, image.file));
     const texts: string[] = expected.texts;
     const fast = ClipEngine.load(FIXTURE);
@@ -128,7 +129,7 @@ describe('text tower gradients on ONNX Runtime (explicit backward graph)', () =>
     ["re-running each chunk's forward before its backward", 0]
   ])('features and d embeddings equal tfjs autograd, %s', async (_, savedBudgetBytes) => {
     const { OnnxTextGradients } = await import('../../../src-main/clip/onnx/text-gradients');
-    await tf.setBackend('cpu');
+    await backendForTest('cpu');
     const model = loadClipModel(FIXTURE);
     const weights = openCheckedWeights(FIXTURE);
     const gradients = await OnnxTextGradients.load(weights.config, weights.read, { threads: 1, chunkTokens: 40, savedBudgetBytes });

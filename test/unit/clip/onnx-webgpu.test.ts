@@ -17,6 +17,7 @@ import { tf } from '../../../src-main/clip/tf';
 import { seededRandom } from '../../../src-main/mocoop/fewshot';
 import { PAPER_DEFAULTS, type StepEvent, trainPrompts } from '../../../src-main/mocoop/trainer';
 import { TINY_CLIP } from '../../helpers/fixtures';
+import { backendForTest } from '../../helpers/tf-backend';
 
 const FIXTURE = TINY_CLIP;
 const expected = JSON.parse(fs.readFileSync(path.join(FIXTURE, 'expected.json'), 'utf8'));
@@ -59,7 +60,7 @@ describe.skipIf(!available)('ONNX Runtime on WebGPU (tiny-clip-a)', () => {
   });
 
   it('text gradients equal tfjs autograd within 1e-5 relative', async () => {
-    await tf.setBackend('cpu');
+    await backendForTest('cpu');
     const model = loadClipModel(FIXTURE);
     const gradients = await OnnxTextGradients.load(weights.config, weights.read, { provider: 'webgpu', chunkTokens: 40 });
     try {
@@ -80,7 +81,7 @@ describe.skipIf(!available)('ONNX Runtime on WebGPU (tiny-clip-a)', () => {
   });
 
   it('a short MoCoOp run trains on WebGPU like on the CPU, without leaking tensors', async () => {
-    await tf.setBackend('cpu');
+    await backendForTest('cpu');
     const random = seededRandom(4);
     const classes = ['cat', 'dog', 'bird'];
     const features: Float32Array[] = [];

@@ -7,6 +7,7 @@ import { SafetensorsFile, toFloat32 } from '../../../src-main/clip/safetensors';
 import { tf } from '../../../src-main/clip/tf';
 import { tempDir } from '../../helpers/temp';
 import { TINY_CLIP } from '../../helpers/fixtures';
+import { useBackend } from '../../helpers/tf-backend';
 
 const FIXTURE = TINY_CLIP;
 
@@ -36,9 +37,9 @@ function variant(
 
 describe('safetensors and config validation', () => {
   let tmp: ReturnType<typeof tempDir>;
-  beforeEach(async () => {
+  useBackend('cpu');
+  beforeEach(() => {
     tmp = tempDir();
-    await tf.setBackend('cpu');
   });
   afterEach(() => tmp.cleanup());
 

@@ -6,6 +6,7 @@ import { AppServices } from '../../../src-main/services/app-services';
 import { makeImageFolder } from '../../helpers/images';
 import { tempDir } from '../../helpers/temp';
 import { TINY_CLIP } from '../../helpers/fixtures';
+import { useEnv } from '../../helpers/suite';
 
 const FIXTURE = TINY_CLIP;
 
@@ -19,10 +20,9 @@ describe('train.estimate: the Train page’s augmentation note through the compu
     return envelope.value as any;
   };
 
+  useEnv({ MOCOOP_BACKEND: 'wasm', MOCOOP_ONNX_PROVIDER: 'cpu' });
   beforeAll(async () => {
     tmp = tempDir();
-    process.env.MOCOOP_BACKEND = 'wasm';
-    process.env.MOCOOP_ONNX_PROVIDER = 'cpu';
     const root = path.join(tmp.dir, 'data');
     const files = await makeImageFolder(root, ['ant', 'bee'], 4);
     const rows = ['path,label,split'];
@@ -35,7 +35,6 @@ describe('train.estimate: the Train page’s augmentation note through the compu
     await call('fewshot.create', { k: 3, seed: 1, baseNew: false });
   });
   afterAll(() => {
-    delete process.env.MOCOOP_ONNX_PROVIDER;
     app.dispose();
     tmp.cleanup();
   });

@@ -3,7 +3,6 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { poolViewKey } from '../../../src-main/clip/augment';
 import { ClipEngine } from '../../../src-main/clip/engine';
-import { tf } from '../../../src-main/clip/tf';
 import { dispatch } from '../../../src-main/contract/dispatch';
 import type { ModelInfo } from '../../../src-main/models/model-store';
 import { AppServices } from '../../../src-main/services/app-services';
@@ -12,6 +11,8 @@ import { TrainingService } from '../../../src-main/services/training-service';
 import { makeImageFolder } from '../../helpers/images';
 import { tempDir } from '../../helpers/temp';
 import { TINY_CLIP } from '../../helpers/fixtures';
+import { useEnv } from '../../helpers/suite';
+import { useBackend } from '../../helpers/tf-backend';
 
 const FIXTURE = TINY_CLIP;
 
@@ -23,10 +24,10 @@ describe('augmentation modes in runs: recorded settings, the pool cache, the est
   let t: TrainingService;
   let setId: number;
 
+  useEnv({ MOCOOP_BACKEND: 'wasm' });
+  useBackend('wasm');
   beforeAll(async () => {
     tmp = tempDir();
-    process.env.MOCOOP_BACKEND = 'wasm';
-    await tf.setBackend('wasm');
     app = new AppServices({ mode: 'web', configDir: path.join(tmp.dir, 'config'), version: 'test' });
     const call = async (name: string, input?: unknown) => {
       const envelope = await dispatch(app.handlers(), name, input);

@@ -28,13 +28,15 @@ import { makeImageFolder } from '../../helpers/images';
 import { tempDir } from '../../helpers/temp';
 import { seededRandom } from '../../../src-main/util/seeded-random';
 import { TINY_CLIP } from '../../helpers/fixtures';
+import { useEnv } from '../../helpers/suite';
+import { useBackend } from '../../helpers/tf-backend';
 
 const FIXTURE = TINY_CLIP;
 
 describe('baselines as published', () => {
   let engine: ClipEngine;
+  useBackend('wasm');
   beforeAll(async () => {
-    await tf.setBackend('wasm');
     engine = ClipEngine.load(FIXTURE, { textGradients: true });
   });
   afterAll(() => engine?.dispose());
@@ -207,10 +209,10 @@ describe('baselines through the training service', () => {
   let model: ReturnType<AppServices['clip']['models']['get']>;
   let call: (name: string, input?: unknown) => Promise<any>;
 
+  useEnv({ MOCOOP_BACKEND: 'wasm' });
+  useBackend('wasm');
   beforeAll(async () => {
     tmp = tempDir();
-    process.env.MOCOOP_BACKEND = 'wasm';
-    await tf.setBackend('wasm');
     app = new AppServices({ mode: 'web', configDir: path.join(tmp.dir, 'config'), version: 'test' });
     call = async (name: string, input?: unknown) => {
       const envelope = await dispatch(app.handlers(), name, input);

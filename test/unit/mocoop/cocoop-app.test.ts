@@ -10,11 +10,12 @@ import { COCOOP_PROMPT } from '../../../src-main/mocoop/cocoop-trainer';
 import { decodeTable } from '../../../src-main/mocoop/table-codec';
 import { AppServices } from '../../../src-main/services/app-services';
 import { ClipEngine } from '../../../src-main/clip/engine';
-import { tf } from '../../../src-main/clip/tf';
 import { TrainingService, conditionalSpec, engineScorer } from '../../../src-main/services/training-service';
 import { makeImageFolder } from '../../helpers/images';
 import { tempDir } from '../../helpers/temp';
 import { TINY_CLIP } from '../../helpers/fixtures';
+import { useEnv } from '../../helpers/suite';
+import { backendForTest } from '../../helpers/tf-backend';
 
 describe('CoCoOp in the app', () => {
   let tmp: ReturnType<typeof tempDir>;
@@ -27,9 +28,9 @@ describe('CoCoOp in the app', () => {
     return envelope.value as any;
   };
 
+  useEnv({ MOCOOP_BACKEND: 'wasm' });
   beforeAll(async () => {
     tmp = tempDir();
-    process.env.MOCOOP_BACKEND = 'wasm';
     app = new AppServices({ mode: 'web', configDir: path.join(tmp.dir, 'config'), version: 'test' });
     await call('project.create', { path: path.join(tmp.dir, 'p.mocoop') });
     const root = path.join(tmp.dir, 'data');
@@ -87,7 +88,7 @@ describe('CoCoOp in the app', () => {
     const t = new TrainingService(app.project);
     const run = t.training.run(runId);
     const feature = app.project.cachedFeatures(run.modelId, [row.hash]).get(row.hash)!;
-    await tf.setBackend('wasm');
+    await backendForTest('wasm');
     const engine = ClipEngine.load(TINY_CLIP, { textGradients: true });
     try {
       const names = t.runClassNames(runId);

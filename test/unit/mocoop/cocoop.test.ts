@@ -24,6 +24,7 @@ import { decodeTable, encodeTable } from '../../../src-main/mocoop/table-codec';
 import { PAPER_DEFAULTS, type TrainSettings } from '../../../src-main/mocoop/trainer';
 import { seededRandom } from '../../../src-main/util/seeded-random';
 import { TINY_CLIP } from '../../helpers/fixtures';
+import { useBackend } from '../../helpers/tf-backend';
 
 const NAMES = ['ant', 'bee', 'moth'];
 
@@ -40,8 +41,8 @@ function unitVectors(n: number, dim: number, seed: number): Float32Array[] {
 describe('CoCoOp (conditional context)', () => {
   let engine: ClipEngine;
 
+  useBackend('wasm');
   beforeAll(async () => {
-    await tf.setBackend('wasm');
     engine = ClipEngine.load(TINY_CLIP, { textGradients: true });
   });
   afterAll(() => engine?.dispose());

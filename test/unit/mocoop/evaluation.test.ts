@@ -2,7 +2,6 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ClipEngine } from '../../../src-main/clip/engine';
-import { tf } from '../../../src-main/clip/tf';
 import { dispatch } from '../../../src-main/contract/dispatch';
 import { classProbabilities, predict } from '../../../src-main/mocoop/inference';
 import { writeReport } from '../../../src-main/mocoop/report';
@@ -14,6 +13,8 @@ import { ProjectStore } from '../../../src-main/store/project-store';
 import { makeImageFolder } from '../../helpers/images';
 import { tempDir } from '../../helpers/temp';
 import { TINY_CLIP } from '../../helpers/fixtures';
+import { useEnv } from '../../helpers/suite';
+import { useBackend } from '../../helpers/tf-backend';
 
 const FIXTURE = TINY_CLIP;
 const TAU_CE = 0.5;
@@ -44,10 +45,10 @@ describe('evaluating a base-to-new run: class matching, both confusion blocks, p
   let t: TrainingService;
   let runId: string;
 
+  useEnv({ MOCOOP_BACKEND: 'wasm' });
+  useBackend('wasm');
   beforeAll(async () => {
     tmp = tempDir();
-    process.env.MOCOOP_BACKEND = 'wasm';
-    await tf.setBackend('wasm');
     app = new AppServices({ mode: 'web', configDir: path.join(tmp.dir, 'config'), version: 'test' });
     ({ call, files } = await makeProject(app, path.join(tmp.dir, 'p.mocoop'), path.join(tmp.dir, 'data'), ['ant', 'bee', 'moth', 'wasp'], 5, 1, (i) =>
       i < 3 ? 'train' : 'test'

@@ -6,6 +6,7 @@ import { AppServices } from '../../../src-main/services/app-services';
 import { makeImageFolder } from '../../helpers/images';
 import { tempDir } from '../../helpers/temp';
 import { TINY_CLIP } from '../../helpers/fixtures';
+import { useEnv } from '../../helpers/suite';
 
 const FIXTURE = TINY_CLIP;
 
@@ -32,9 +33,9 @@ describe('few-shot sets: class counts, editing roles and images, frozen sets cop
   const classId = (name: string) => classes.find((c) => c.name === name)!.id;
   const labelsOf = async (ids: number[]) => (await call('images.get', { ids })).map((r: { labelId: number }) => r.labelId) as number[];
 
+  useEnv({ MOCOOP_BACKEND: 'wasm' });
   beforeAll(async () => {
     tmp = tempDir();
-    process.env.MOCOOP_BACKEND = 'wasm';
     const root = path.join(tmp.dir, 'data');
     const files = await makeImageFolder(root, ['ant', 'bee', 'moth', 'wasp'], 5);
     const rows = ['path,label,split'];

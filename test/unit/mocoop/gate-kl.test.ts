@@ -1,11 +1,10 @@
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { tf } from '../../../src-main/clip/tf';
 import { gateKl, hardGate } from '../../../src-main/mocoop/losses';
+import { useBackend } from '../../helpers/tf-backend';
 
 describe('L_gate = KL(p_hard ‖ router)', () => {
-  beforeAll(async () => {
-    await tf.setBackend('cpu');
-  });
+  useBackend('cpu');
 
   it('equals Σ p (log p − log r) for an ordinary gate', () => {
     const p = [0.7, 0.2, 0.1];

@@ -6,6 +6,7 @@ import { seededRandom } from '../../../src-main/mocoop/fewshot';
 import { type LossContext, hardGate, mocoopLoss, releasedGateTarget } from '../../../src-main/mocoop/losses';
 import { PAPER_DEFAULTS, type StepEvent, type TrainData, type TrainSettings, lossSettingsFor, trainPrompts } from '../../../src-main/mocoop/trainer';
 import { TINY_CLIP } from '../../helpers/fixtures';
+import { useBackend } from '../../helpers/tf-backend';
 
 const FIXTURE = TINY_CLIP;
 const PRESETS = ['paper', 'released-code'] as const;
@@ -19,9 +20,7 @@ function unitRows(random: () => number, rows: number, dim: number): number[][] {
 }
 
 describe.each(PRESETS)('KgCoOp’s knowledge term under the %s preset', (preset) => {
-  beforeAll(async () => {
-    await tf.setBackend('cpu');
-  });
+  useBackend('cpu');
 
   it('is added to the loss (λ_kg · mean(1 − cos(t, h))) and to its gradient', () => {
     const random = seededRandom(7);
@@ -83,8 +82,8 @@ const clusteredData = (classes: string[], perClass: number, dim: number, seed: n
 
 describe('training KgCoOp on the tiny model', () => {
   let engine: ClipEngine;
+  useBackend('wasm');
   beforeAll(async () => {
-    await tf.setBackend('wasm');
     engine = ClipEngine.load(FIXTURE, { textGradients: true });
   });
   afterAll(() => engine?.dispose());

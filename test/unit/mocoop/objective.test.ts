@@ -11,6 +11,7 @@ import { hardGate, routerLogits, topKMask } from '../../../src-main/mocoop/losse
 import { PromptLearner } from '../../../src-main/mocoop/prompt-learner';
 import { lossAndGradients } from '../../../src-main/mocoop/step';
 import { TINY_CLIP } from '../../helpers/fixtures';
+import { useBackend } from '../../helpers/tf-backend';
 
 const FIXTURE = TINY_CLIP;
 const mo = JSON.parse(fs.readFileSync(path.join(FIXTURE, 'expected.json'), 'utf8')).mocoop;
@@ -39,8 +40,8 @@ describe.each(['cpu', 'wasm', 'cpu+onnxruntime'])('MoCoOp objective against the 
   const names = [...mo.classnames, ...mo.virtual_classnames] as string[];
   const C = mo.classnames.length;
 
+  useBackend(backend.split('+')[0]!);
   beforeAll(async () => {
-    await tf.setBackend(backend.split('+')[0]!);
     model = loadClipModel(FIXTURE, { textGradients: true });
     if (backend.endsWith('onnxruntime')) {
       const weights = openCheckedWeights(FIXTURE);

@@ -11,6 +11,7 @@ import { TrainingService } from '../../../src-main/services/training-service';
 import { makeImageFolder } from '../../helpers/images';
 import { tempDir } from '../../helpers/temp';
 import { TINY_CLIP } from '../../helpers/fixtures';
+import { useEnv } from '../../helpers/suite';
 
 describe('classes added after training, from the Evaluate and Classify pages', () => {
   let tmp: ReturnType<typeof tempDir>;
@@ -47,9 +48,9 @@ describe('classes added after training, from the Evaluate and Classify pages', (
   let probeRun: string;
   let waspFile: string;
 
+  useEnv({ MOCOOP_BACKEND: 'wasm' });
   beforeAll(async () => {
     tmp = tempDir();
-    process.env.MOCOOP_BACKEND = 'wasm';
     app = new AppServices({ mode: 'web', configDir: path.join(tmp.dir, 'config'), version: 'test' });
     await call('project.create', { path: path.join(tmp.dir, 'p.mocoop') });
     const root = path.join(tmp.dir, 'data');

@@ -1,22 +1,22 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { tf } from '../../../src-main/clip/tf';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { parseArgs } from '../../../src-main/cli/args';
 import { findDatasets, imageRoot, reproduceCommand, reproduceSchedule, summarize } from '../../../src-main/cli/reproduce-command';
 import { makeImage } from '../../helpers/images';
 import { tempDir } from '../../helpers/temp';
 import { TINY_CLIP } from '../../helpers/fixtures';
+import { useBackend } from '../../helpers/tf-backend';
 
 const FIXTURE = TINY_CLIP;
 
 describe('reproduce: the base-to-new table from CoOp-layout folders', () => {
   let tmp: ReturnType<typeof tempDir>;
   let root: string;
+  useBackend('wasm');
   beforeAll(async () => {
     tmp = tempDir();
-    process.env.MOCOOP_HOME = path.join(tmp.dir, 'home');
-    await tf.setBackend('wasm');
+    vi.stubEnv('MOCOOP_HOME', path.join(tmp.dir, 'home'));
     root = path.join(tmp.dir, 'data');
     const pets = path.join(root, 'oxford_pets');
     const split: Record<string, [string, number, string][]> = { train: [], val: [], test: [] };
@@ -36,7 +36,10 @@ describe('reproduce: the base-to-new table from CoOp-layout folders', () => {
     }
     fs.writeFileSync(path.join(pets, 'split_zhou_OxfordPets.json'), JSON.stringify(split));
   });
-  afterAll(() => tmp.cleanup());
+  afterAll(() => {
+    tmp.cleanup();
+    vi.unstubAllEnvs();
+  });
 
   it('finds data sets and their image folder, and picks each method’s published schedule', () => {
     const found = findDatasets(root);

@@ -18,6 +18,7 @@ import {
 } from '../../../src-main/mocoop/trainer';
 import { SCHEDULES, SCHEDULE_NAMES, WARMUP_LR, coopEpochs, defaultSchedule, scheduleFor } from '../../../src-main/contract/schedules';
 import { TINY_CLIP } from '../../helpers/fixtures';
+import { backendForTest, useBackend } from '../../helpers/tf-backend';
 
 const FIXTURE = TINY_CLIP;
 
@@ -30,8 +31,8 @@ const clusteredData = (classes: string[], perClass: number, dim: number, seed: n
 
 describe('prompt training on the tiny model', () => {
   let engine: ClipEngine;
+  useBackend('wasm');
   beforeAll(async () => {
-    await tf.setBackend('wasm');
     engine = ClipEngine.load(FIXTURE, { textGradients: true });
   });
   afterAll(() => engine?.dispose());
@@ -246,7 +247,7 @@ describe('published schedules', () => {
 
 describe('linear probe', () => {
   it('fits separable clusters and cannot score classes it never saw', async () => {
-    await tf.setBackend('cpu');
+    await backendForTest('cpu');
     const data = clusteredData(['ant', 'bee', 'wasp'], 10, 16, 4);
     const probe = fitLinearProbe(data.features, data.labels, 3, { maxIterations: 200 });
     const table = {
@@ -292,7 +293,7 @@ describe('few-shot protocols', () => {
 
 describe('a diverging run', () => {
   it('stops as soon as the loss or the gradients are not finite, naming the step and the learning rate', async () => {
-    await tf.setBackend('cpu');
+    await backendForTest('cpu');
     const engine = ClipEngine.load(FIXTURE, { textGradients: true });
     try {
       const data = clusteredData(['ant', 'bee'], 4, engine.dim, 2);
