@@ -4,6 +4,8 @@
  * - open20k: opening a 20,000-image project and listing the first grid page, as the UI does
  * - map20k: the routing inspector's PCA map of 20,000 CLIP-sized features in its worker thread, and
  *   how long the app's event loop was blocked meanwhile
+ * - preprocessing: Pillow-exact crop + normalisation of a 640×480 image to 224 (ms), loading the real
+ *   CLIP tokenizer (ms)
  * - cocoop: CoCoOp's training step (batch 1) and per-image scoring with ViT-B/16-shaped text weights
  * - reliability: the fuzz corpus of test/reliability/fuzz (BENCH_RELIABILITY_CASES per kind, default 120)
  *   through the real loaders: inputs tried, refused cleanly, accepted, crashed, unclear messages, data
@@ -23,6 +25,7 @@ import { benchAugmentation } from './augment.mts';
 import { benchClip, ensureRandomModel } from './clip.mts';
 import { benchCoCoOp } from './cocoop.mts';
 import { benchOnnx } from './onnx.mts';
+import { benchPreprocessing } from './preprocess.mts';
 import { benchReliability } from './reliability.mts';
 import { benchResponsiveness } from './responsiveness.mts';
 import { benchTraining } from './train.mts';
@@ -124,6 +127,10 @@ try {
     result.open20k = benchOpenLarge(work);
     result.map20k = await benchMap();
     log(`map20k: ${(result.map20k as { seconds: number }).seconds} s`);
+  }
+  if (!only || only === 'preprocess') {
+    result.preprocessing = benchPreprocessing();
+    log(`preprocessing: ${JSON.stringify(result.preprocessing)}`);
   }
   if (!only || only === 'clip') result.clip = await benchClip();
   if (!only || only === 'clip' || only === 'onnx') result.onnxRuntime = await benchOnnx(ensureRandomModel(), cacheDir, process.env.BENCH_QUICK === '1');

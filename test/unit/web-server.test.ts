@@ -401,14 +401,13 @@ describe('static files and headers', () => {
 describe('request bodies', () => {
   /** POSTs to app.info declaring `declared` bytes but sending only `sent` of them (or streaming `sent` bytes, chunked). */
   const post = (target: WebServer, declared: number | null, sent: number) =>
-    new Promise<{ status: number; text: string; ms: number }>((resolve, reject) => {
-      const started = Date.now();
+    new Promise<{ status: number; text: string }>((resolve, reject) => {
       const headers: Record<string, string> = { Authorization: `Bearer ${target.token}`, 'Content-Type': 'application/json' };
       if (declared !== null) headers['Content-Length'] = String(declared);
       const req = http.request({ host: '127.0.0.1', port: target.port, method: 'POST', path: target.basePath + 'api/app.info', headers }, (res) => {
         let text = '';
         res.on('data', (d) => (text += String(d)));
-        res.on('end', () => resolve({ status: res.statusCode!, text, ms: Date.now() - started }));
+        res.on('end', () => resolve({ status: res.statusCode!, text }));
       });
       req.on('error', reject);
       req.setTimeout(15_000, () => req.destroy(new Error(`no answer to a ${declared ?? 'chunked'}-byte body after ${sent} bytes`)));
@@ -425,12 +424,11 @@ describe('request bodies', () => {
       pump();
     });
 
-  it('answers a declared body over what the server can parse with 413 at once, not 500', async () => {
+  it('answers a declared body over what the server can parse with 413 before the body arrives, not 500', async () => {
     // 536,870,900 bytes is under 512 MiB but over V8's longest string: it used to fail in Buffer#toString.
     const reply = await post(server, 536_870_900, 16);
     expect(reply.status).toBe(413);
     expect(reply.text).toContain('too large');
-    expect(reply.ms).toBeLessThan(5_000);
     expect(log).not.toHaveBeenCalled();
   });
 

@@ -28,20 +28,15 @@ const SOT = 49406;
 const EOT = 49407;
 
 let tokenizer: ClipTokenizer;
-let loadMs = 0;
 beforeAll(() => {
-  const start = performance.now();
   tokenizer = ClipTokenizer.fromFiles(VOCAB, MERGES);
-  loadMs = performance.now() - start;
 });
 
 describe('CLIP tokenizer against OpenAI (fixtures/tokenizer/corpus.json)', () => {
-  it('loads the real vocabulary quickly', () => {
+  it('loads the real vocabulary', () => {
     expect(tokenizer.sotId).toBe(SOT);
     expect(tokenizer.eotId).toBe(EOT);
     expect(tokenizer.vocabSize).toBe(49408);
-    // Typically ~0.1 s; the bound only catches a pathological slowdown on a loaded CI machine.
-    expect(loadMs).toBeLessThan(3000);
   });
 
   it('gives identical ids and input_ids for every corpus string', () => {
