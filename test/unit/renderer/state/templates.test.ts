@@ -198,10 +198,9 @@ describe('the Templates page state', () => {
     expect(templates.groupStats(0)).toBeUndefined();
     templates.lookUpSoon();
     expect(api.templates.measurement).not.toHaveBeenCalledWith(expect.objectContaining({ groups: [['a photo of the {}.']] }));
-    await new Promise((resolve) => setTimeout(resolve, 450));
-    await settle();
-    expect(api.templates.measurement).toHaveBeenLastCalledWith({ modelId: 'm', groups: [['a photo of the {}.']] });
-    expect(templates.groupStats(0)?.accuracy).toBe(0.5);
+    // The look-up waits for typing to pause (a short timer), then asks once.
+    await vi.waitFor(() => expect(api.templates.measurement).toHaveBeenLastCalledWith({ modelId: 'm', groups: [['a photo of the {}.']] }));
+    await vi.waitFor(() => expect(templates.groupStats(0)?.accuracy).toBe(0.5));
   });
 
   it('drops a measurement that finishes after the page closed', async () => {

@@ -84,8 +84,8 @@ describe("a run's curves from step 1, whatever happened to the page", () => {
     emit('train.progress', { runId: 'r1', event: 'step', ...step(25) });
     answer({ runId: 'r1', steps: range(1, 24).map((n) => step(n)), total: 24, stride: 1 });
     await flush();
-    await new Promise((r) => setTimeout(r, 200));
-    expect(training.steps.map((s) => s.step)).toEqual(range(1, 25));
+    // Steps reach the chart in batches (a short timer): wait for the batch.
+    await vi.waitFor(() => expect(training.steps.map((s) => s.step)).toEqual(range(1, 25)));
     expect(training.shown).toEqual(['r1']);
   });
 
@@ -123,8 +123,7 @@ describe("a run's curves from step 1, whatever happened to the page", () => {
     clock = 1000;
     emit('train.progress', { runId: 'f1', event: 'step', ...step(2) });
     await flush();
-    await new Promise((r) => setTimeout(r, 200));
-    expect(training.steps.map((s) => s.step)).toEqual([1, 2]);
+    await vi.waitFor(() => expect(training.steps.map((s) => s.step)).toEqual([1, 2]));
   });
 
   it('shows the runs chosen for comparison, each loaded once', async () => {
@@ -156,9 +155,8 @@ describe("a run's curves from step 1, whatever happened to the page", () => {
       clock += 400;
       emit('train.progress', { runId: 'r3', event: 'step', ...step(n) });
     }
-    await new Promise((r) => setTimeout(r, 200));
+    await vi.waitFor(() => expect(training.progress(clock)!.eta).toMatchObject({ kind: 'eta', secondsPerStep: 0.4 }));
     p = training.progress(clock)!;
-    expect(p.eta).toMatchObject({ kind: 'eta', secondsPerStep: 0.4 });
     expect(p.eta.kind === 'eta' && p.eta.seconds).toBeCloseTo(42 * 0.4, 6);
     expect(p.percent).toBeCloseTo(16, 6);
   });
