@@ -2,6 +2,7 @@
  * Zero-shot classification with a template ensemble, on plain arrays (features already L2-normalised).
  * Ensemble weights per class: normalise each template's feature, average, re-normalise.
  */
+import { classProbabilities } from '../util/probabilities';
 
 export interface ZeroShotInput {
   /** N image features, each of length dim, L2-normalised. */
@@ -50,9 +51,7 @@ function classify(image: Float32Array, weights: Float32Array[], scale: number): 
   const logits = weights.map((w) => scale * dot(image, w));
   let best = 0;
   for (let c = 1; c < logits.length; c++) if (logits[c]! > logits[best]!) best = c;
-  const max = logits[best]!;
-  const denom = logits.reduce((s, l) => s + Math.exp(l - max), 0);
-  return { index: best, confidence: 1 / denom };
+  return { index: best, confidence: classProbabilities(logits, 1)[best]! };
 }
 
 export function zeroShot(input: ZeroShotInput): ZeroShotResult {

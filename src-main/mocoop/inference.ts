@@ -4,6 +4,10 @@
  */
 import type { CoCoOpWeights } from './cocoop';
 import { topKIndices } from './top-k';
+import { classProbabilities } from '../util/probabilities';
+
+/** `predict`'s scores as class probabilities (see util/probabilities.ts). */
+export { classProbabilities };
 
 export interface ExpertTable {
   experts: number;
@@ -45,19 +49,6 @@ export interface Prediction {
 }
 
 const softmax = (x: number[]) => classProbabilities(x, 1);
-
-/**
- * Class probabilities from `predict`'s scores: softmax(scale · score). Scores of −∞ (a linear probe's
- * unseen classes) get probability 0; when no score is finite every probability is 0.
- */
-export function classProbabilities(scores: readonly number[], scale: number): number[] {
-  const finite = scores.filter(Number.isFinite);
-  if (finite.length === 0) return scores.map(() => 0);
-  const max = Math.max(...finite);
-  const exp = scores.map((s) => (Number.isFinite(s) ? Math.exp(scale * (s - max)) : 0));
-  const total = exp.reduce((a, b) => a + b, 0);
-  return exp.map((e) => e / total);
-}
 
 /**
  * The scale a run's scores are multiplied by before the softmax: the one stored with its table, else
