@@ -28,6 +28,19 @@ function engineFor(dir: string, gradients = false): ClipEngine {
   return engine.engine;
 }
 
+/** Runs a job on the project file (opened for it, closed after) and answers done with the model's logit scale, or failed. */
+async function withProject(jobId: number, projectFile: string, job: (store: ProjectStore) => Promise<number>): Promise<void> {
+  let store: ProjectStore | null = null;
+  try {
+    store = ProjectStore.open(projectFile);
+    send({ type: 'done', jobId, logitScale: await job(store) });
+  } catch (error) {
+    send({ type: 'failed', jobId, message: (error as Error).message });
+  } finally {
+    store?.close();
+  }
+}
+
 async function handle(request: WorkerRequest): Promise<void> {
   switch (request.type) {
     case 'init':
@@ -40,14 +53,11 @@ async function handle(request: WorkerRequest): Promise<void> {
         send({ type: 'initFailed', message: (error as Error).message });
       }
       return;
-    case 'train': {
-      let store: ProjectStore | null = null;
-      try {
-        store = ProjectStore.open(request.projectFile);
-        const training = new TrainingService(store);
+    case 'train':
+      return withProject(request.jobId, request.projectFile, async (store) => {
         const clip = engineFor(request.model.dir, true);
         const job = request.job;
-        await training.train(
+        await new TrainingService(store).train(
           clip,
           request.model,
           `${backendName} · text tower on ${(await clip.textGradients()).describe}`,
@@ -56,29 +66,15 @@ async function handle(request: WorkerRequest): Promise<void> {
           undefined,
           (runId) => send({ type: 'trainRun', jobId: request.jobId, runId })
         );
-        send({ type: 'done', jobId: request.jobId, logitScale: clip.logitScale });
-      } catch (error) {
-        send({ type: 'failed', jobId: request.jobId, message: (error as Error).message });
-      } finally {
-        store?.close();
-      }
-      return;
-    }
-    case 'extendClasses': {
-      let store: ProjectStore | null = null;
-      try {
-        store = ProjectStore.open(request.projectFile);
+        return clip.logitScale;
+      });
+    case 'extendClasses':
+      return withProject(request.jobId, request.projectFile, async (store) => {
         // Text forward only, but through the learned prompts: the gradient-capable text tower.
         const clip = engineFor(request.modelDir, true);
         await new TrainingService(store).extendClasses(request.runId, clip, request.names, request.source);
-        send({ type: 'done', jobId: request.jobId, logitScale: clip.logitScale });
-      } catch (error) {
-        send({ type: 'failed', jobId: request.jobId, message: (error as Error).message });
-      } finally {
-        store?.close();
-      }
-      return;
-    }
+        return clip.logitScale;
+      });
     case 'conditionalScores':
       try {
         const clip = engineFor(request.modelDir, true);
