@@ -1,4 +1,5 @@
 import type { ProjectSummary, RecentProject } from '$contract/index';
+import { attempt } from '../lib/attempt';
 import { api, bridge } from '../lib/bridge';
 import { toasts } from './toasts.svelte';
 import { expected, isStaleRevision } from '../lib/conflict';
@@ -16,42 +17,36 @@ class AppState {
   private settingsRevision: number | undefined;
 
   async init(): Promise<void> {
-    try {
+    await attempt(async () => {
       const [info, current, recent] = await Promise.all([api.app.info(), api.project.current(), api.project.recent()]);
       this.mode = info.mode;
       this.version = info.version;
       this.defaultProjectDir = info.defaultProjectDir;
       this.project = current;
       this.recent = recent;
-    } catch (error) {
-      toasts.error(error);
-    } finally {
-      this.ready = true;
-    }
+    });
+    this.ready = true;
     bridge.on('project.changed', () => void this.refresh());
   }
 
   async refresh(): Promise<void> {
     if (!this.project) return;
-    try {
+    await attempt(async () => {
       // The revision first: a rename in between makes this window's rename refused, never silently applied.
       this.settingsRevision = (await currentRevisions())?.settings;
       this.project = await api.project.current();
-    } catch (error) {
-      toasts.error(error);
-    }
+    });
   }
 
   async create(path: string, name: string): Promise<boolean> {
-    try {
-      this.settingsRevision = undefined;
-      this.project = await api.project.create({ path, name });
-      toasts.show(`Created "${this.project.name}" as ${this.project.path}`);
-      return true;
-    } catch (error) {
-      toasts.error(error);
-      return false;
-    }
+    const created = await attempt(
+      async () => {
+        this.settingsRevision = undefined;
+        return (this.project = await api.project.create({ path, name }));
+      },
+      { success: (project) => `Created "${project.name}" as ${project.path}` }
+    );
+    return created !== undefined;
   }
 
   async open(path: string): Promise<boolean> {

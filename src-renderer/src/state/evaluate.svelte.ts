@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import type { EvalMetrics, RunDetails } from '$contract/schemas';
+import { attempt } from '../lib/attempt';
 import { api } from '../lib/bridge';
 import { base64Bytes, downloadBlob } from '../lib/download';
 import { toasts } from './toasts.svelte';
@@ -136,14 +137,12 @@ class EvaluateState {
     const runId = this.#current?.run.id;
     const folder = runId && this.#reportFolder(runId);
     if (!runId || !folder) return;
-    try {
+    await attempt(async () => {
       const written = await api.runs.report({ runId, dir: folder });
       if (this.#current?.run.id !== runId) return;
       this.#written = written;
       toasts.show('Report saved');
-    } catch (error) {
-      toasts.error(error);
-    }
+    });
   }
 
   /** Writes the report on the server (as saveReport does) and downloads its folder as one zip to this browser. */
@@ -151,18 +150,16 @@ class EvaluateState {
     const runId = this.#current?.run.id;
     const folder = runId && this.#reportFolder(runId);
     if (!runId || !folder) return;
-    this.#zipping = true;
-    try {
-      const written = await api.runs.report({ runId, dir: folder });
-      if (this.#current?.run.id === runId) this.#written = written;
-      const zip = await api.files.zip({ path: folder });
-      downloadBlob(`report-${runId}.zip`, new Blob([base64Bytes(zip.base64)], { type: 'application/zip' }));
-      toasts.show(`Downloaded report-${runId}.zip (${zip.files} files)`);
-    } catch (error) {
-      toasts.error(error);
-    } finally {
-      this.#zipping = false;
-    }
+    await attempt(
+      async () => {
+        const written = await api.runs.report({ runId, dir: folder });
+        if (this.#current?.run.id === runId) this.#written = written;
+        const zip = await api.files.zip({ path: folder });
+        downloadBlob(`report-${runId}.zip`, new Blob([base64Bytes(zip.base64)], { type: 'application/zip' }));
+        return zip;
+      },
+      { busy: (on) => (this.#zipping = on), success: (zip) => `Downloaded report-${runId}.zip (${zip.files} files)` }
+    );
   }
 
   /** Forgets the open run and every answer still on its way (a project closed or another opened). */

@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import type { ClassSplitCounts, FewShotSetInfo } from '$contract/schemas';
+import { attempt } from '../lib/attempt';
 import { api, bridge } from '../lib/bridge';
 import { expected, fromElsewhere } from '../lib/conflict';
 import { conflicts } from './conflicts.svelte';
@@ -19,13 +20,11 @@ class FewShotState {
   selected = $derived(training.sets.find((s) => s.id === this.selectedId) ?? null);
 
   async load(): Promise<void> {
-    try {
+    await attempt(async () => {
       const [counts] = await Promise.all([api.fewshot.classCounts(), training.load()]);
       this.counts = counts;
       if (!training.sets.some((s) => s.id === this.selectedId)) this.selectedId = training.sets.at(-1)?.id ?? null;
-    } catch (error) {
-      toasts.error(error);
-    }
+    });
   }
 
   /**

@@ -1,4 +1,5 @@
 import type { ImportHoldOut, ImportProgress, ImportSource, ImportSummary } from '$contract/index';
+import { attempt } from '../lib/attempt';
 import { api, bridge } from '../lib/bridge';
 import { toBase64 } from '../lib/format';
 import { toasts } from './toasts.svelte';
@@ -94,18 +95,16 @@ class ImportState {
       toasts.show('An import is already running.');
       return null;
     }
-    this.running = true;
     this.summary = null;
     this.progress = null;
-    try {
-      this.summary = await work();
-      return this.summary;
-    } catch (error) {
-      toasts.error(error);
-      return null;
-    } finally {
-      this.running = false;
-    }
+    const summary = await attempt(
+      async () => {
+        this.summary = await work();
+        return this.summary;
+      },
+      { busy: (on) => (this.running = on) }
+    );
+    return summary ?? null;
   }
 
   async cancel(): Promise<void> {

@@ -1,5 +1,6 @@
 import { SvelteMap, SvelteSet } from 'svelte/reactivity';
 import type { ClassInfo, HistoryState, ImageFilter, ImageRow, Split } from '$contract/index';
+import { attempt } from '../lib/attempt';
 import { api, bridge } from '../lib/bridge';
 import { expected, fromElsewhere } from '../lib/conflict';
 import { pushRecent } from '../lib/class-search';
@@ -84,13 +85,11 @@ export class LabelingState {
   }
 
   async loadRuns(): Promise<void> {
-    try {
+    await attempt(async () => {
       this.runs = (await api.runs.list())
         .filter((r) => r.status === 'done')
         .map((r) => ({ id: r.id, method: r.method, accuracy: r.accuracy, createdAt: r.createdAt }));
-    } catch (error) {
-      toasts.error(error);
-    }
+    });
   }
 
   /**
@@ -153,37 +152,35 @@ export class LabelingState {
   }
 
   async reload(): Promise<void> {
-    this.loading = true;
-    try {
-      const revisions = await currentRevisions();
-      const [classes, { ids: filtered }, history] = await Promise.all([
-        api.classes.list(),
-        api.images.ids({ filter: $state.snapshot(this.filter) }),
-        api.labels.history()
-      ]);
-      const ids = this.suggestion ? this.ids : filtered;
-      this.classesRevision = revisions?.classes;
-      this.classes = classes;
-      this.ids = ids;
-      this.history = history;
-      this.rows.clear();
-      this.pending.clear();
-      const present = new Set(ids);
-      const keep = [...this.selection].filter((id) => present.has(id));
-      this.selection.clear();
-      keep.forEach((id) => this.selection.add(id));
-      this.focus = Math.min(this.focus, Math.max(0, ids.length - 1));
-      await this.ensureRows(0, Math.min(ids.length, PAGE));
-    } catch (error) {
-      toasts.error(error);
-    } finally {
-      this.loading = false;
-    }
+    await attempt(
+      async () => {
+        const revisions = await currentRevisions();
+        const [classes, { ids: filtered }, history] = await Promise.all([
+          api.classes.list(),
+          api.images.ids({ filter: $state.snapshot(this.filter) }),
+          api.labels.history()
+        ]);
+        const ids = this.suggestion ? this.ids : filtered;
+        this.classesRevision = revisions?.classes;
+        this.classes = classes;
+        this.ids = ids;
+        this.history = history;
+        this.rows.clear();
+        this.pending.clear();
+        const present = new Set(ids);
+        const keep = [...this.selection].filter((id) => present.has(id));
+        this.selection.clear();
+        keep.forEach((id) => this.selection.add(id));
+        this.focus = Math.min(this.focus, Math.max(0, ids.length - 1));
+        await this.ensureRows(0, Math.min(ids.length, PAGE));
+      },
+      { busy: (on) => (this.loading = on) }
+    );
   }
 
   /** Shows the unlabeled images the best run is least sure about, most uncertain first. */
   async showSuggestions(): Promise<void> {
-    try {
+    await attempt(async () => {
       const result = await api.suggest.uncertain({ by: 'margin', limit: 2000 });
       this.suggestion = {
         runId: result.runId,
@@ -199,9 +196,7 @@ export class LabelingState {
       this.rows.clear();
       await this.ensureRows(0, Math.min(this.ids.length, PAGE));
       toasts.show(result.items.length ? `${result.items.length} unlabeled images, most uncertain first (run ${result.runId})` : 'No unlabeled images left.');
-    } catch (error) {
-      toasts.error(error);
-    }
+    });
   }
 
   async reloadClasses(): Promise<void> {
@@ -315,7 +310,7 @@ export class LabelingState {
   async assign(classId: number | null, advance = false): Promise<void> {
     const imageIds = this.targets();
     if (imageIds.length === 0) return;
-    try {
+    await attempt(async () => {
       this.history = await api.labels.assign({ imageIds, classId });
       if (classId !== null) this.remember(classId);
       for (const id of imageIds) {
@@ -333,25 +328,23 @@ export class LabelingState {
         this.suggestion.labeledSince += imageIds.length;
         if (this.suggestion.labeledSince >= SUGGESTION_REFRESH) await this.showSuggestions();
       }
-    } catch (error) {
-      toasts.error(error);
-    }
+    });
   }
 
   async setSplit(split: Split): Promise<void> {
     const imageIds = this.targets();
     if (imageIds.length === 0) return;
-    try {
-      this.history = await api.labels.setSplit({ imageIds, split });
-      for (const id of imageIds) {
-        const row = this.rows.get(id);
-        if (row) this.rows.set(id, { ...row, split });
-      }
-      void appState.refresh();
-      toasts.show(`${imageIds.length} image${imageIds.length === 1 ? '' : 's'} moved to ${split === 'train' ? 'the train pool' : split}`);
-    } catch (error) {
-      toasts.error(error);
-    }
+    await attempt(
+      async () => {
+        this.history = await api.labels.setSplit({ imageIds, split });
+        for (const id of imageIds) {
+          const row = this.rows.get(id);
+          if (row) this.rows.set(id, { ...row, split });
+        }
+        void appState.refresh();
+      },
+      { success: `${imageIds.length} image${imageIds.length === 1 ? '' : 's'} moved to ${split === 'train' ? 'the train pool' : split}` }
+    );
   }
 
   async undo(): Promise<void> {
@@ -363,30 +356,29 @@ export class LabelingState {
   }
 
   private async step(direction: 'undo' | 'redo'): Promise<void> {
-    try {
-      const result = direction === 'undo' ? await api.labels.undo() : await api.labels.redo();
-      this.history = { canUndo: result.canUndo, canRedo: result.canRedo };
-      await this.refetch(result.changedImageIds);
-      await this.reloadClasses();
-      void appState.refresh();
-      toasts.show(result.description);
-    } catch (error) {
-      toasts.error(error);
-    }
+    await attempt(
+      async () => {
+        const result = direction === 'undo' ? await api.labels.undo() : await api.labels.redo();
+        this.history = { canUndo: result.canUndo, canRedo: result.canRedo };
+        await this.refetch(result.changedImageIds);
+        await this.reloadClasses();
+        void appState.refresh();
+        return result;
+      },
+      { success: (result) => result.description }
+    );
   }
 
   // ---- classes -------------------------------------------------------------------------------
 
   async createClass(name: string): Promise<boolean> {
-    try {
+    const created = await attempt(async () => {
       await api.classes.create({ name });
       await this.reloadClasses();
       void appState.refresh();
       return true;
-    } catch (error) {
-      toasts.error(error);
-      return false;
-    }
+    });
+    return created ?? false;
   }
 
   /**

@@ -1,4 +1,5 @@
 import type { BackendSummary, DownloadProgress, ModelInfo } from '$contract/index';
+import { attempt } from '../lib/attempt';
 import { api, bridge } from '../lib/bridge';
 import { toasts } from './toasts.svelte';
 
@@ -26,11 +27,9 @@ class ModelsState {
   available = $derived(this.models.filter((m) => m.available));
 
   async load(): Promise<void> {
-    try {
+    await attempt(async () => {
       this.models = await api.models.list();
-    } catch (error) {
-      toasts.error(error);
-    }
+    });
     if (!this.backend) {
       api.models
         .backend()
@@ -52,17 +51,15 @@ class ModelsState {
   async download(repo: string): Promise<void> {
     if (this.downloading) return;
     this.downloadId = `download-${Date.now()}`;
-    this.downloading = repo;
     this.progress = null;
-    try {
-      const model = await api.models.download({ downloadId: this.downloadId, repo });
-      toasts.show(`Installed ${model.name}`);
-      await this.load();
-    } catch (error) {
-      toasts.error(error);
-    } finally {
-      this.downloading = null;
-    }
+    await attempt(
+      async () => {
+        const model = await api.models.download({ downloadId: this.downloadId, repo });
+        toasts.show(`Installed ${model.name}`);
+        await this.load();
+      },
+      { busy: (on) => (this.downloading = on ? repo : null) }
+    );
   }
 
   async cancel(): Promise<void> {
@@ -70,23 +67,19 @@ class ModelsState {
   }
 
   async importFolder(dir: string, name?: string): Promise<boolean> {
-    try {
+    const imported = await attempt(async () => {
       const model = await api.models.import({ dir, name: name || undefined });
       toasts.show(`Imported ${model.name}`);
       await this.load();
       return true;
-    } catch (error) {
-      toasts.error(error);
-      return false;
-    }
+    });
+    return imported ?? false;
   }
 
   async remove(id: string): Promise<void> {
-    try {
+    await attempt(async () => {
       this.models = await api.models.remove({ id });
-    } catch (error) {
-      toasts.error(error);
-    }
+    });
   }
 }
 

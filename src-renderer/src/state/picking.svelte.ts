@@ -1,6 +1,7 @@
 import { SvelteSet } from 'svelte/reactivity';
 import type { FewShotSetInfo } from '$contract/schemas';
 import type { z } from 'zod';
+import { attempt } from '../lib/attempt';
 import { api } from '../lib/bridge';
 import { fewshot } from './fewshot.svelte';
 import { labeling } from './labeling.svelte';
@@ -47,7 +48,7 @@ class PickingState {
   /** Loads an existing set's images into the picker; saving replaces them (or copies a set a run used). */
   async edit(set: z.infer<typeof FewShotSetInfo>): Promise<boolean> {
     if (this.unsaved()) return false;
-    try {
+    const opened = await attempt(async () => {
       this.picked.clear();
       for (let i = 0; i < set.imageIds.length; i += 5000) {
         for (const row of await api.images.get({ ids: set.imageIds.slice(i, i + 5000) })) {
@@ -61,10 +62,8 @@ class PickingState {
       this.k = set.k ?? Math.max(1, ...set.perClass.map((p) => p.images));
       this.active = true;
       return true;
-    } catch (error) {
-      toasts.error(error);
-      return false;
-    }
+    });
+    return opened ?? false;
   }
 
   isPicked(id: number): boolean {
@@ -117,17 +116,15 @@ class PickingState {
       }
       return saved;
     }
-    try {
+    const saved = await attempt(async () => {
       const set = await api.fewshot.createManual({ name: this.name.trim() || 'hand-picked', imageIds: [...this.picked] });
       toasts.show(`Saved "${set.name}" with ${set.imageIds.length} images`);
       this.close();
       await training.load();
       fewshot.select(set.id);
       return true;
-    } catch (error) {
-      toasts.error(error);
-      return false;
-    }
+    });
+    return saved ?? false;
   }
 }
 

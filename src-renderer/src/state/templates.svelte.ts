@@ -1,4 +1,5 @@
 import type { TemplateAnalysis, TemplateAnalysisProgress, TemplateLibrary } from '$contract/index';
+import { attempt } from '../lib/attempt';
 import { api, bridge } from '../lib/bridge';
 import { expected, fromElsewhere } from '../lib/conflict';
 import { templateProblem, type TemplateProblem } from '../lib/templates';
@@ -216,7 +217,7 @@ class TemplatesState {
   }
 
   async #load(session: number): Promise<void> {
-    try {
+    await attempt(async () => {
       const [library] = await Promise.all([api.templates.library(), this.#loadSaved(session)]);
       if (session !== this.#session) return;
       this.#library = library;
@@ -227,9 +228,7 @@ class TemplatesState {
       }
       this.#ready = true;
       this.#libraryId = library.groupings[0]?.id ?? '';
-    } catch (error) {
-      toasts.error(error);
-    }
+    });
     await modelsState.load();
     await this.#lookUpMeasurement(session);
   }

@@ -2,6 +2,7 @@ import type { z } from 'zod';
 import { AUGMENT_MODES } from '$contract/augmentation';
 import { SCHEDULE_NAMES } from '$contract/schedules';
 import type { FewShotSetInfo, RunStep, RunSummary, StepProgress, TrainStart } from '$contract/schemas';
+import { attempt } from '../lib/attempt';
 import { api, bridge } from '../lib/bridge';
 import { type Eta, type StepTime, estimateEta, plannedTotalSteps } from '../lib/eta';
 import { METHODS, methodName, methodSpec } from '../lib/methods';
@@ -226,15 +227,13 @@ class TrainingState {
   /** Loads the recorded curves of a run that is not training (once; `force` to read them again). */
   async loadHistory(runId: string, force = false): Promise<void> {
     if (runId === this.activeRun || this.loadingHistory.has(runId) || (!force && this.histories[runId])) return;
-    this.loadingHistory.add(runId);
-    try {
-      const history = await api.runs.steps({ runId });
-      if (runId !== this.activeRun) this.histories = { ...this.histories, [runId]: { steps: history.steps, total: history.total, stride: history.stride } };
-    } catch (error) {
-      toasts.error(error);
-    } finally {
-      this.loadingHistory.delete(runId);
-    }
+    await attempt(
+      async () => {
+        const history = await api.runs.steps({ runId });
+        if (runId !== this.activeRun) this.histories = { ...this.histories, [runId]: { steps: history.steps, total: history.total, stride: history.stride } };
+      },
+      { busy: (on) => (on ? this.loadingHistory.add(runId) : this.loadingHistory.delete(runId)) }
+    );
   }
 
   /** The run training now, from step 1: its recorded steps (and the server's newer live ones), then the live ones that arrive. */
@@ -269,16 +268,14 @@ class TrainingState {
   }
 
   async load(): Promise<void> {
-    try {
+    await attempt(async () => {
       [this.sets, this.runs] = await Promise.all([api.fewshot.list(), api.runs.list()]);
       if (this.activeRun === null) {
         // A run training when the page was (re)loaded: its curves from step 1.
         this.activeRun = this.runs.find((r) => r.status === 'running')?.id ?? null;
         if (this.activeRun) void this.syncActive(this.activeRun);
       }
-    } catch (error) {
-      toasts.error(error);
-    }
+    });
   }
 
   async start(settings: TrainSettings): Promise<void> {
@@ -321,15 +318,15 @@ class TrainingState {
   }
 
   async remove(runId: string): Promise<void> {
-    try {
-      this.runs = await api.runs.delete({ runId });
-      const { [runId]: _, ...others } = this.histories;
-      this.histories = others;
-      this.compared = this.compared.filter((id) => id !== runId);
-      toasts.show(`Deleted run ${runId}`);
-    } catch (error) {
-      toasts.error(error);
-    }
+    await attempt(
+      async () => {
+        this.runs = await api.runs.delete({ runId });
+        const { [runId]: _, ...others } = this.histories;
+        this.histories = others;
+        this.compared = this.compared.filter((id) => id !== runId);
+      },
+      { success: `Deleted run ${runId}` }
+    );
   }
 
   async cancel(): Promise<void> {
@@ -337,7 +334,7 @@ class TrainingState {
   }
 
   async resume(runId: string): Promise<void> {
-    try {
+    await attempt(async () => {
       this.steps = [];
       this.pending = [];
       this.timings = [];
@@ -347,31 +344,25 @@ class TrainingState {
       this.activeRun = (await api.train.resume({ runId })).runId;
       void this.syncActive(this.activeRun);
       await this.load();
-    } catch (error) {
-      toasts.error(error);
-    }
+    });
   }
 
   /** Names a run (empty: no name). */
   async rename(runId: string, name: string): Promise<boolean> {
-    try {
+    const renamed = await attempt(async () => {
       this.replaceRun(await api.runs.rename({ runId, name }));
       return true;
-    } catch (error) {
-      toasts.error(error);
-      return false;
-    }
+    });
+    return renamed ?? false;
   }
 
   /** Sets a run's note (empty: none). */
   async annotate(runId: string, note: string): Promise<boolean> {
-    try {
+    const annotated = await attempt(async () => {
       this.replaceRun(await api.runs.annotate({ runId, note }));
       return true;
-    } catch (error) {
-      toasts.error(error);
-      return false;
-    }
+    });
+    return annotated ?? false;
   }
 
   private replaceRun(run: Run): void {

@@ -1,6 +1,6 @@
 import type { Split, TemplateLibrary, ZeroShotProgress, ZeroShotReport } from '$contract/index';
+import { attempt } from '../lib/attempt';
 import { api, bridge } from '../lib/bridge';
-import { toasts } from './toasts.svelte';
 import { hasOneClassSlot } from '$contract/template-rule';
 
 /** The zero-shot panel: chosen model and templates, the running evaluation and its report. */
@@ -32,7 +32,7 @@ class ZeroShotState {
   invalid = $derived(this.templates.filter((t) => !hasOneClassSlot(t)));
 
   async load(): Promise<void> {
-    try {
+    await attempt(async () => {
       // The project's groups change with the project and on the Templates page: read them every time.
       const [library, groups] = await Promise.all([
         this.library ?? api.templates.library(),
@@ -43,9 +43,7 @@ class ZeroShotState {
       this.projectGroups = groups.filter((g) => g.templates.length > 0).map((g) => ({ id: g.id, name: g.name, templates: g.templates }));
       // A project group chosen before that no longer exists falls back to the library's default.
       if (first || (this.setId.startsWith('project:') && !this.findSet(this.setId))) this.chooseSet(this.findSet(this.setId) ? this.setId : 'imagenet-7');
-    } catch (error) {
-      toasts.error(error);
-    }
+    });
   }
 
   /** A library set (`imagenet-7`), every project group together (`project:all`) or one of them (`project:<id>`). */
@@ -64,15 +62,13 @@ class ZeroShotState {
   async run(): Promise<void> {
     if (this.running || !this.modelId) return;
     this.runId = `zeroshot-${Date.now()}`;
-    this.running = true;
     this.progress = null;
-    try {
-      this.report = await api.zeroshot.run({ runId: this.runId, modelId: this.modelId, templates: this.templates, split: this.split || undefined });
-    } catch (error) {
-      toasts.error(error);
-    } finally {
-      this.running = false;
-    }
+    await attempt(
+      async () => {
+        this.report = await api.zeroshot.run({ runId: this.runId, modelId: this.modelId, templates: this.templates, split: this.split || undefined });
+      },
+      { busy: (on) => (this.running = on) }
+    );
   }
 
   async cancel(): Promise<void> {
