@@ -20,15 +20,26 @@ export interface Conflict {
  * overwrite"): the one waiting for the user's choice, shown by the page it belongs to.
  */
 class Conflicts {
-  current = $state<Conflict | null>(null);
-  busy = $state(false);
+  #current = $state<Conflict | null>(null);
+  #busy = $state(false);
   /** Banners on screen per scope: a conflict no banner shows (e.g. a set saved from the grid) becomes a toast with Overwrite. */
-  private shown = new Map<ConflictScope, number>();
+  #shown = new Map<ConflictScope, number>();
+  /** Counts resets: a choice still being carried out for the project before drops what it meets. */
+  #session = 0;
+
+  /** The refused save waiting for the user's choice (one at a time). */
+  get current(): Conflict | null {
+    return this.#current;
+  }
+  /** The chosen Reload or Overwrite is being carried out. */
+  get busy(): boolean {
+    return this.#busy;
+  }
 
   /** Called by a banner while it is on screen; returns the call that takes it off. */
   showing(scope: ConflictScope): () => void {
-    this.shown.set(scope, (this.shown.get(scope) ?? 0) + 1);
-    return () => this.shown.set(scope, (this.shown.get(scope) ?? 1) - 1);
+    this.#shown.set(scope, (this.#shown.get(scope) ?? 0) + 1);
+    return () => this.#shown.set(scope, (this.#shown.get(scope) ?? 1) - 1);
   }
 
   /**
@@ -40,34 +51,42 @@ class Conflicts {
       toasts.error(error);
       return false;
     }
-    this.current = { ...conflict, message: error.message };
-    if (!this.shown.get(conflict.scope)) {
+    this.#current = { ...conflict, message: error.message };
+    if (!this.#shown.get(conflict.scope)) {
       toasts.show(error.message, 'error', { label: 'Overwrite', run: () => void this.resolve('overwrite') });
     }
     return true;
   }
 
   of(scope: ConflictScope): Conflict | null {
-    return this.current?.scope === scope ? this.current : null;
+    return this.#current?.scope === scope ? this.#current : null;
   }
 
   async resolve(choice: 'reload' | 'overwrite'): Promise<void> {
-    const conflict = this.current;
-    if (!conflict || this.busy) return;
-    this.busy = true;
-    this.current = null;
+    const conflict = this.#current;
+    if (!conflict || this.#busy) return;
+    const session = this.#session;
+    this.#busy = true;
+    this.#current = null;
     try {
       await (choice === 'reload' ? conflict.reload() : conflict.overwrite());
     } catch (error) {
       // Overwriting can meet yet another change: that is a new choice (anything else, a toast).
-      this.handle(error, conflict);
+      if (session === this.#session) this.handle(error, conflict);
     } finally {
-      this.busy = false;
+      if (session === this.#session) this.#busy = false;
     }
   }
 
   dismiss(scope?: ConflictScope): void {
-    if (!scope || this.current?.scope === scope) this.current = null;
+    if (!scope || this.#current?.scope === scope) this.#current = null;
+  }
+
+  /** Forgets the choice waiting (another project opened); one still being carried out is not offered again. */
+  reset(): void {
+    this.#session++;
+    this.#current = null;
+    this.#busy = false;
   }
 }
 

@@ -7,12 +7,17 @@ export interface Toast {
 
 /** Short messages in the corner: what just happened, or what went wrong and what to do. */
 class Toasts {
-  items = $state<Toast[]>([]);
-  private next = 1;
+  #items = $state<Toast[]>([]);
+  #next = 1;
+
+  /** The toasts on screen, oldest first (at most four). */
+  get items(): Toast[] {
+    return this.#items;
+  }
 
   show(text: string, kind: Toast['kind'] = 'info', action?: Toast['action']): void {
-    const id = this.next++;
-    this.items = [...this.items.slice(-3), { id, kind, text, action }];
+    const id = this.#next++;
+    this.#items = [...this.#items.slice(-3), { id, kind, text, action }];
     setTimeout(() => this.dismiss(id), kind === 'error' ? 9000 : 4000);
   }
 
@@ -21,7 +26,12 @@ class Toasts {
   }
 
   dismiss(id: number): void {
-    this.items = this.items.filter((t) => t.id !== id);
+    this.#items = this.#items.filter((t) => t.id !== id);
+  }
+
+  /** Takes every toast down (the timers of those taken down find nothing to dismiss). */
+  reset(): void {
+    this.#items = [];
   }
 }
 

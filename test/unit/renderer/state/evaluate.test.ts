@@ -34,7 +34,7 @@ const flush = () => new Promise((resolve) => setTimeout(resolve, 0));
 beforeEach(() => {
   vi.clearAllMocks();
   evaluation.reset();
-  toasts.items = [];
+  toasts.reset();
   api.runs.classCoverage.mockResolvedValue(coverage());
 });
 

@@ -40,7 +40,7 @@ const row = (id: number, labelId: number | null = null) => ({
 
 beforeEach(async () => {
   vi.clearAllMocks();
-  toasts.items = [];
+  toasts.reset();
   classes = names.map((name, i) => ({ id: i + 1, name, position: i, imageCount: 0 }));
   api.classes.list.mockImplementation(async () => classes);
   api.images.ids.mockResolvedValue({ ids: [11, 12, 13, 14] });

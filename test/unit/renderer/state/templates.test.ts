@@ -57,7 +57,7 @@ let project = '';
 beforeEach(async () => {
   close();
   vi.clearAllMocks();
-  toasts.items = [];
+  toasts.reset();
   conflicts.dismiss();
   project = `/p/${Math.random()}.mocoop`;
   api.templates.library.mockResolvedValue(library);

@@ -16,7 +16,7 @@ const { api, emit } = fake.current! as ReturnType<typeof fakeBridge>;
 
 beforeEach(() => {
   vi.clearAllMocks();
-  toasts.items = [];
+  toasts.reset();
   training.activeRun = null;
   training.queue = [];
   training.queuePaused = false;

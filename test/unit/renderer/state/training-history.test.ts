@@ -56,7 +56,7 @@ let clock = 0;
 
 beforeEach(() => {
   vi.clearAllMocks();
-  toasts.items = [];
+  toasts.reset();
   training.enterProject(`/p${Math.random()}.mocoop`);
   clock = 0;
   training.clock = () => clock;
