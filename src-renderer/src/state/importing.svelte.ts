@@ -37,25 +37,38 @@ export function mergeSummaries(parts: ImportSummary[]): ImportSummary {
 
 /** One import at a time: its live progress, cancel, and the summary of what was imported and skipped. */
 class ImportState {
-  running = $state(false);
-  progress = $state<ImportProgress | null>(null);
-  summary = $state<ImportSummary | null>(null);
-  private importId = '';
+  #running = $state(false);
+  #progress = $state<ImportProgress | null>(null);
+  #summary = $state<ImportSummary | null>(null);
+  #importId = '';
 
   constructor() {
     bridge.on('import.progress', (p) => {
-      if (p.importId === this.importId) this.progress = p;
+      if (p.importId === this.#importId) this.#progress = p;
     });
   }
 
-  private newId(): string {
-    this.importId = `import-${Date.now()}-${Math.random().toString(36).slice(2, 8)}`;
-    return this.importId;
+  /** An import is running (one at a time). */
+  get running(): boolean {
+    return this.#running;
+  }
+  /** The running import's progress (in web mode, also the reading of the dropped files). */
+  get progress(): ImportProgress | null {
+    return this.#progress;
+  }
+  /** What the last import imported and skipped. */
+  get summary(): ImportSummary | null {
+    return this.#summary;
+  }
+
+  #newId(): string {
+    this.#importId = `import-${Date.now()}-${Math.random().toString(36).slice(2, 8)}`;
+    return this.#importId;
   }
 
   /** `holdOut`: split on import (a stratified test/validation share per class, in the import's own transaction). */
   async run(source: ImportSource, holdOut?: ImportHoldOut): Promise<ImportSummary | null> {
-    return this.guard(async () => api.import.run({ importId: this.newId(), source, ...(holdOut ? { holdOut } : {}) }));
+    return this.#guard(async () => api.import.run({ importId: this.#newId(), source, ...(holdOut ? { holdOut } : {}) }));
   }
 
   /** Dropped files: by path in Electron; in web mode their bytes are sent in batches and kept beside the project. */
@@ -64,12 +77,12 @@ class ImportState {
       const paths = files.map((f) => bridge.pathForFile!(f)).filter(Boolean);
       return this.run({ kind: 'paths', paths }, holdOut);
     }
-    return this.guard(async () => {
+    return this.#guard(async () => {
       const parts: ImportSummary[] = [];
       let batch: { name: string; dataBase64: string }[] = [];
       let bytes = 0;
       const flush = async () => {
-        if (batch.length) parts.push(await api.import.upload({ importId: this.newId(), files: batch, ...(holdOut ? { holdOut } : {}) }));
+        if (batch.length) parts.push(await api.import.upload({ importId: this.#newId(), files: batch, ...(holdOut ? { holdOut } : {}) }));
         batch = [];
         bytes = 0;
       };
@@ -77,8 +90,8 @@ class ImportState {
         if (bytes + file.size > UPLOAD_BATCH_BYTES || batch.length >= 500) await flush();
         batch.push({ name: file.name, dataBase64: toBase64(await file.arrayBuffer()) });
         bytes += file.size;
-        this.progress = {
-          importId: this.importId,
+        this.#progress = {
+          importId: this.#importId,
           phase: 'reading',
           done: parts.reduce((n, p) => n + p.imported + p.skipped.length + p.duplicates.length, 0),
           total: files.length,
@@ -90,30 +103,31 @@ class ImportState {
     });
   }
 
-  private async guard(work: () => Promise<ImportSummary>): Promise<ImportSummary | null> {
-    if (this.running) {
+  async #guard(work: () => Promise<ImportSummary>): Promise<ImportSummary | null> {
+    if (this.#running) {
       toasts.show('An import is already running.');
       return null;
     }
-    this.summary = null;
-    this.progress = null;
+    this.#summary = null;
+    this.#progress = null;
     const summary = await attempt(
       async () => {
-        this.summary = await work();
-        return this.summary;
+        this.#summary = await work();
+        return this.#summary;
       },
-      { busy: (on) => (this.running = on) }
+      { busy: (on) => (this.#running = on) }
     );
     return summary ?? null;
   }
 
   async cancel(): Promise<void> {
-    if (this.importId) await api.import.cancel({ importId: this.importId });
+    if (this.#importId) await api.import.cancel({ importId: this.#importId });
   }
 
+  /** Forgets the last import's summary and progress (the dialog opened again, or "Import more"). */
   reset(): void {
-    this.summary = null;
-    this.progress = null;
+    this.#summary = null;
+    this.#progress = null;
   }
 }
 

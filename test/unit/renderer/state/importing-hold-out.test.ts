@@ -82,3 +82,20 @@ describe('import state: split on import', () => {
     ]);
   });
 });
+
+describe('import state: reset', () => {
+  it('forgets the last summary and progress; one import at a time', async () => {
+    let answer!: (value: unknown) => void;
+    fake.api.import.run.mockReturnValueOnce(new Promise((resolve) => (answer = resolve)));
+    const running = importer.run({ kind: 'folder', dir: '/d' });
+    expect(importer.running).toBe(true);
+    expect(await importer.run({ kind: 'folder', dir: '/e' })).toBeNull();
+    answer(summary({ imported: 2 }));
+    expect(await running).toMatchObject({ imported: 2 });
+    expect(importer.running).toBe(false);
+    expect(importer.summary?.imported).toBe(2);
+    importer.reset();
+    expect(importer.summary).toBeNull();
+    expect(importer.progress).toBeNull();
+  });
+});
