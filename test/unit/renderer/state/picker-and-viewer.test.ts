@@ -52,7 +52,6 @@ beforeEach(async () => {
   labeling.setFilter({});
   await labeling.reload();
   classPicker.hide();
-  viewer.hide();
   viewer.reset();
 });
 
@@ -91,6 +90,31 @@ describe('class picker state', () => {
   it('an exact name (in other capitals) offers no "create"', () => {
     classPicker.show('DOG');
     expect(classPicker.options.map((o) => o.kind)).toEqual(['class']);
+  });
+});
+
+describe('class picker reset', () => {
+  it('closes the picker, and a choice whose new class is still being created labels nothing', async () => {
+    let create!: () => void;
+    api.classes.create.mockImplementationOnce(
+      ({ name }: { name: string }) =>
+        new Promise((resolve) => {
+          create = () => {
+            classes = [...classes, { id: 99, name, position: 12, imageCount: 0 }];
+            resolve(classes.at(-1));
+          };
+        })
+    );
+    labeling.click(0, 'single');
+    classPicker.show('okapi');
+    const choosing = classPicker.choose();
+    classPicker.show('go');
+    classPicker.move(1);
+    classPicker.reset();
+    expect([classPicker.open, classPicker.query, classPicker.active]).toEqual([false, '', 0]);
+    create();
+    expect(await choosing).toBe(false);
+    expect(api.labels.assign).not.toHaveBeenCalled();
   });
 });
 
@@ -150,6 +174,26 @@ describe('viewer state', () => {
     labeling.predictionRunId = null;
     viewer.hide();
     expect(viewer.open).toBe(false);
+  });
+
+  it('reset closes the viewer and drops the predictions still on their way', async () => {
+    let answer!: (value: unknown) => void;
+    api.images.predictions.mockReturnValueOnce(new Promise((resolve) => (answer = resolve)));
+    labeling.click(0, 'single');
+    viewer.show();
+    viewer.toggleZoom();
+    await vi.waitFor(() => expect(api.images.predictions).toHaveBeenCalledTimes(1));
+    viewer.reset();
+    expect([viewer.open, viewer.zoom, viewer.runId]).toEqual([false, 'fit', null]);
+    answer({
+      runId: 'r1',
+      items: [
+        { imageId: 11, predictedClassId: 1, predicted: 'cat', confidence: 0.8, correct: null, topExperts: [0], topWeights: [1], top: [], source: 'computed' }
+      ]
+    });
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    expect(viewer.runId).toBeNull();
+    expect(viewer.prediction).toBeUndefined();
   });
 
   it('does not open on an empty view', async () => {
