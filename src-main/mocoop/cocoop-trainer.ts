@@ -6,8 +6,10 @@
 import type { ClipEngine } from '../clip/engine';
 import { type Tensor, type Tensor2D, tf } from '../clip/tf';
 import { COOP_BASE_TO_NEW_PROMPT } from './baselines';
+import { restoreCheckpoint, serializeCheckpoint } from './checkpoint';
 import { cocoopLearner, cocoopLossAndGradients, initMetaNet, paramList, paramsFrom, toWeights } from './cocoop';
 import type { ExpertTable } from './inference';
+import { sgdStep } from './sgd';
 import {
   type TrainCallbacks,
   type TrainData,
@@ -19,25 +21,8 @@ import {
   stepsPerEpoch
 } from './trainer';
 
-function serialize(epoch: number, params: Tensor[], velocity: Tensor[]): Buffer {
-  const pack = (list: Tensor[]) => list.map((t) => ({ shape: t.shape, data: Array.from(t.dataSync()) }));
-  return Buffer.from(JSON.stringify({ version: 1, epoch, params: pack(params), velocity: pack(velocity) }));
-}
-
-function restore(buffer: Buffer, like: Tensor[]): { epoch: number; params: Tensor[]; velocity: Tensor[] } {
-  const state = JSON.parse(buffer.toString('utf8')) as {
-    epoch: number;
-    params: { shape: number[]; data: number[] }[];
-    velocity: { shape: number[]; data: number[] }[];
-  };
-  const shapes = like.map((t) => t.shape.join(','));
-  const unpack = (items: { shape: number[]; data: number[] }[]) => {
-    if (items.length !== shapes.length || items.some((it, i) => it.shape.join(',') !== shapes[i]))
-      throw new Error('The checkpoint does not match this run (a different model or prompt).');
-    return items.map((it) => tf.tensor(it.data, it.shape));
-  };
-  return { epoch: state.epoch, params: unpack(state.params), velocity: unpack(state.velocity) };
-}
+/** The message a checkpoint of another run is refused with. */
+const CHECKPOINT_MISMATCH = 'The checkpoint does not match this run (a different model or prompt).';
 
 /** CoCoOp's prompt: CoOp's base-to-new layout ("a photo of a" as 4 learned vectors, the class, a fixed "."). */
 export const COCOOP_PROMPT = COOP_BASE_TO_NEW_PROMPT;
@@ -64,10 +49,10 @@ export async function trainCoCoOp(
   let velocity: Tensor[] = params.map((t) => tf.zerosLike(t));
   let startEpoch = 0;
   if (resumeFrom) {
-    const restored = restore(resumeFrom, params);
+    const restored = restoreCheckpoint(resumeFrom, { params, velocity: params }, CHECKPOINT_MISMATCH);
     tf.dispose([...params, ...velocity]);
-    params = restored.params;
-    velocity = restored.velocity;
+    params = restored.lists.params;
+    velocity = restored.lists.velocity;
     startEpoch = restored.epoch + 1;
   }
 
@@ -102,16 +87,10 @@ export async function trainCoCoOp(
           throw new TrainingDivergedError(epoch, step + 1, result.loss, settings.lr);
         }
         // SGD with momentum and (coupled) weight decay, as torch.optim.SGD.
-        const next = params.map((param, k) =>
-          tf.tidy(() => {
-            const g = tf.add(grads[k]!, tf.mul(param, settings.weightDecay));
-            const vel = tf.add(tf.mul(velocity[k]!, settings.momentum), g);
-            return [tf.sub(param, tf.mul(vel, lr)), vel] as const;
-          })
-        );
+        const next = sgdStep(params, grads, velocity, { lr, momentum: settings.momentum, weightDecay: settings.weightDecay });
         tf.dispose([...params, ...velocity, ...grads, images]);
-        params = next.map((n) => n[0]);
-        velocity = next.map((n) => n[1]);
+        params = next.params;
+        velocity = next.velocity;
 
         let correct = 0;
         labels.forEach((y, n) => {
@@ -139,7 +118,7 @@ export async function trainCoCoOp(
       }
       if (!stopped) {
         lastEpoch = epoch;
-        callbacks.onEpoch?.(epoch, serialize(epoch, params, velocity));
+        callbacks.onEpoch?.(epoch, serializeCheckpoint(epoch, { params, velocity }));
       }
     }
     const weights = toWeights(paramsFrom(params));
