@@ -1,12 +1,10 @@
 /**
- * A run's report folder: report.html (self-contained, charts as inline SVG, opens offline),
- * metrics.json (every number and every setting) and predictions.csv (one row per test image).
+ * A run's report, rendered: report.html (self-contained, charts as inline SVG, opens offline),
+ * metrics.json (every number and every setting) and predictions.csv (one row per test image), as
+ * strings. Pure: data in, text out; writing the folder is services/report-writer.ts's job.
  */
-import fs from 'node:fs';
-import path from 'node:path';
 import { csvCell } from '../importing/csv';
 import type { RunMetricsSummary } from '../contract/run-record';
-import { checkOutputFolder } from '../services/output-folder';
 import { barChart, esc, lineChart, settingRows } from './report-charts';
 
 interface ConfusionBlock {
@@ -226,10 +224,18 @@ ${input.comparison?.length ? `<h2>All runs of this project</h2><table><thead><tr
 `;
 }
 
-export function writeReport(dir: string, input: ReportInput): { html: string; json: string; csv: string } {
-  checkOutputFolder(dir, 'the report');
-  fs.mkdirSync(dir, { recursive: true });
-  const files = { html: path.join(dir, 'report.html'), json: path.join(dir, 'metrics.json'), csv: path.join(dir, 'predictions.csv') };
+/** The report's files by kind: their names in the report folder. */
+export const REPORT_FILES = { html: 'report.html', json: 'metrics.json', csv: 'predictions.csv' } as const;
+
+/** The report's files by kind (as REPORT_FILES), as their contents. */
+export interface RenderedReport {
+  html: string;
+  json: string;
+  csv: string;
+}
+
+/** metrics.json: the run, the project, the code version, the evaluation, every step and the comparison. */
+export function metricsJson(input: ReportInput): string {
   const metrics = {
     run: input.run,
     project: input.project,
@@ -238,13 +244,10 @@ export function writeReport(dir: string, input: ReportInput): { html: string; js
     steps: input.steps,
     comparison: input.comparison ?? []
   };
-  const write = (file: string, content: string) => {
-    const tmp = `${file}.tmp`;
-    fs.writeFileSync(tmp, content);
-    fs.renameSync(tmp, file);
-  };
-  write(files.json, JSON.stringify(metrics, null, 2));
-  write(files.csv, predictionsCsv(input.predictions));
-  write(files.html, reportHtml(input));
-  return files;
+  return JSON.stringify(metrics, null, 2);
+}
+
+/** The whole report as text: metrics.json, predictions.csv and report.html. */
+export function renderReport(input: ReportInput): RenderedReport {
+  return { json: metricsJson(input), csv: predictionsCsv(input.predictions), html: reportHtml(input) };
 }

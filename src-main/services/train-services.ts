@@ -13,7 +13,7 @@ import path from 'node:path';
 import { type ExpertTable, classProbabilities, predict, runLogitScale } from '../mocoop/inference';
 import { decodeTable } from '../mocoop/table-codec';
 import { pca2dInWorker } from '../mocoop/pca-thread';
-import { writeReport } from '../mocoop/report';
+import { writeReport } from './report-writer';
 import { checkOutputFolder } from './output-folder';
 import { guardedWrite } from '../store/revisions';
 import { SETTING_LABELS, settingsNotApplying } from '../contract/method-settings';

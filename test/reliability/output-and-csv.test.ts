@@ -2,8 +2,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { csvCell, parseCsv } from '../../src-main/importing/csv';
-import { type ReportInput, predictionsCsv, writeReport } from '../../src-main/mocoop/report';
+import { type ReportInput, predictionsCsv } from '../../src-main/mocoop/report';
 import { checkOutputFolder } from '../../src-main/services/output-folder';
+import { writeReport } from '../../src-main/services/report-writer';
 import { tempDir } from '../helpers/temp';
 
 describe.runIf(process.platform === 'linux')('output folders are checked on their real path', () => {

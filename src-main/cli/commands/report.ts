@@ -1,6 +1,6 @@
 /** `mocoop report`: report.html, metrics.json and predictions.csv of a run. */
 import path from 'node:path';
-import { writeReport } from '../../mocoop/report';
+import { writeReport } from '../../services/report-writer';
 import { packageVersion } from '../../services/paths';
 import { type ParsedArgs, UsageError, checkFlags, stringFlag } from '../args';
 import { print, openTraining } from '../common';

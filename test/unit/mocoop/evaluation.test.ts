@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ClipEngine } from '../../../src-main/clip/engine';
 import { dispatch } from '../../../src-main/contract/dispatch';
 import { classProbabilities, predict } from '../../../src-main/mocoop/inference';
-import { writeReport } from '../../../src-main/mocoop/report';
+import { writeReport } from '../../../src-main/services/report-writer';
 import { decodeTable, encodeTable } from '../../../src-main/mocoop/table-codec';
 import type { ModelInfo } from '../../../src-main/models/model-store';
 import { AppServices } from '../../../src-main/services/app-services';
