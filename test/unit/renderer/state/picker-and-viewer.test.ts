@@ -118,6 +118,34 @@ describe('class picker reset', () => {
   });
 });
 
+describe('labeling reset', () => {
+  it('forgets the project shown, and drops a load still on its way', async () => {
+    api.runs.list.mockResolvedValueOnce([{ id: 'r1', status: 'done', method: 'coop', accuracy: 0.5, createdAt: '' }]);
+    await labeling.loadRuns();
+    labeling.choosePredictionRun('r1');
+    labeling.click(1, 'single');
+    labeling.remember(3);
+    expect([labeling.classes.length, labeling.ids.length, labeling.rows.size, labeling.selection.size, labeling.focus]).toEqual([12, 4, 4, 1, 1]);
+    expect(labeling.runs.map((r) => r.id)).toEqual(['r1']);
+    let answer!: (value: unknown) => void;
+    api.images.ids.mockReturnValueOnce(new Promise((resolve) => (answer = resolve)));
+    labeling.setFilter({ search: 'dog' });
+    expect(labeling.loading).toBe(true);
+    labeling.reset();
+    expect(labeling.loading).toBe(false);
+    expect(labeling.filter).toEqual({});
+    expect([labeling.classes, labeling.ids, labeling.selectedIds, labeling.recentClassIds, labeling.runs]).toEqual([[], [], [], [], []]);
+    expect([labeling.rows.size, labeling.focus, labeling.suggestion, labeling.predictionRunId]).toEqual([0, 0, null, null]);
+    expect(labeling.history).toEqual({ canUndo: false, canRedo: false });
+    answer({ ids: [21, 22] });
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    expect(labeling.ids).toEqual([]);
+    expect(labeling.classes).toEqual([]);
+    expect(labeling.loading).toBe(false);
+    expect(api.images.get).not.toHaveBeenCalledWith({ ids: [21, 22] });
+  });
+});
+
 describe('recent classes', () => {
   it('remembers the classes used to label, newest first, per project', async () => {
     const project = '/p/recent.mocoop';
@@ -168,10 +196,10 @@ describe('viewer state', () => {
     expect(viewer.zoom).toBe('actual');
 
     // Choosing a run fetches again under it.
-    labeling.predictionRunId = 'r2';
+    labeling.choosePredictionRun('r2');
     await viewer.ensure();
     expect(api.images.predictions).toHaveBeenLastCalledWith({ runId: 'r2', imageIds: [13, 14] });
-    labeling.predictionRunId = null;
+    labeling.choosePredictionRun(null);
     viewer.hide();
     expect(viewer.open).toBe(false);
   });
