@@ -113,7 +113,7 @@ class FewShotState {
     await this.run(
       async () => {
         const name = training.sets.find((s) => s.id === id)?.name;
-        training.sets = await api.fewshot.delete({ setId: id, ...expected(revision) });
+        training.replaceSets(await api.fewshot.delete({ setId: id, ...expected(revision) }));
         toasts.show(`Deleted "${name}"`);
         this.selectedId = training.sets.at(-1)?.id ?? null;
       },

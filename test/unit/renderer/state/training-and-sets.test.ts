@@ -17,10 +17,7 @@ const { api, emit } = fake.current! as ReturnType<typeof fakeBridge>;
 beforeEach(() => {
   vi.clearAllMocks();
   toasts.reset();
-  training.activeRun = null;
-  training.queue = [];
-  training.queuePaused = false;
-  training.steps = [];
+  training.reset();
   api.fewshot.list.mockResolvedValue([setInfo(1), setInfo(2)]);
   api.runs.list.mockResolvedValue([]);
   api.fewshot.classCounts.mockResolvedValue([]);
@@ -81,20 +78,27 @@ describe('training state: the queue, progress and the end of a run', () => {
   });
 
   it('a failed start shows the reason and moves on to the next queued run', async () => {
-    training.queue = [{ modelId: 'm', method: 'kgcoop' }];
-    api.train.start.mockRejectedValueOnce(new Error('No model installed')).mockResolvedValueOnce({ runId: 'r3' });
+    api.train.start.mockResolvedValueOnce({ runId: 'r1' }).mockRejectedValueOnce(new Error('No model installed')).mockResolvedValueOnce({ runId: 'r3' });
+    await training.start({ modelId: 'm', method: 'coop' });
     await training.start({ modelId: 'm', method: 'mocoop' });
-    await flush();
+    await training.start({ modelId: 'm', method: 'kgcoop' });
+    expect(training.queue.map((q) => q.method)).toEqual(['mocoop', 'kgcoop']);
+    // The run ends: the first queued one fails to start, the next one starts.
+    emit('train.finished', { runId: 'r1', status: 'done' });
+    await vi.waitFor(() => expect(training.activeRun).toBe('r3'));
+    expect(api.train.start.mock.calls.map((c) => c[0].method)).toEqual(['coop', 'mocoop', 'kgcoop']);
     expect(toasts.items.map((t) => t.text)).toContain('No model installed');
-    expect(training.activeRun).toBe('r3');
+    expect(training.queue).toEqual([]);
   });
 });
 
 describe('training state across projects', () => {
-  it("drops the previous project's queue, run and chosen set when another project opens", () => {
+  it("drops the previous project's queue, run and chosen set when another project opens", async () => {
     training.enterProject('/a.mocoop');
-    training.activeRun = 'r9';
-    training.queue = [{ modelId: 'm', method: 'coop' }];
+    api.train.start.mockResolvedValueOnce({ runId: 'r9' });
+    await training.start({ modelId: 'm', method: 'mocoop' });
+    await training.start({ modelId: 'm', method: 'coop' });
+    expect(training.activeRun).toBe('r9');
     training.form.setId = 4;
     training.enterProject('/a.mocoop');
     expect(training.queue).toHaveLength(1);
@@ -103,6 +107,40 @@ describe('training state across projects', () => {
     expect(training.queue).toEqual([]);
     expect(training.form.setId).toBeUndefined();
     expect(toasts.items.at(-1)!.text).toBe('1 queued run(s) of the previous project were dropped.');
+  });
+});
+
+describe('training state reset', () => {
+  it('forgets the sets, runs, run followed, comparison and queue, and drops a load and the steps still on their way', async () => {
+    api.train.start.mockResolvedValueOnce({ runId: 'r1' });
+    await training.start({ modelId: 'm', method: 'mocoop' });
+    await training.start({ modelId: 'm', method: 'coop' });
+    emit('train.progress', { runId: 'r1', step: 1 });
+    training.toggleCompare('r1');
+    training.form.setId = 2;
+    expect([training.sets.length, training.activeRun, training.queue.length, training.steps.length, training.compared]).toEqual([2, 'r1', 1, 1, ['r1']]);
+    let answer!: (value: unknown) => void;
+    api.fewshot.list.mockReturnValueOnce(new Promise((resolve) => (answer = resolve)));
+    const loading = training.load();
+    training.reset();
+    expect([training.sets, training.runs, training.queue, training.steps, training.compared, training.shown]).toEqual([[], [], [], [], [], []]);
+    expect([training.activeRun, training.queuePaused, training.lastFinished, training.latest, training.form.setId]).toEqual([
+      null,
+      false,
+      null,
+      null,
+      undefined
+    ]);
+    expect(training.histories).toEqual({});
+    answer([setInfo(3)]);
+    await loading;
+    expect(training.sets).toEqual([]);
+    // The run followed before goes on training: its steps and its end are not shown here.
+    emit('train.progress', { runId: 'r1', step: 2 });
+    emit('train.finished', { runId: 'r1', status: 'done' });
+    await flush();
+    expect(training.steps).toEqual([]);
+    expect(api.train.start).toHaveBeenCalledTimes(1);
   });
 });
 
