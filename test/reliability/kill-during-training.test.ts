@@ -8,7 +8,7 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runImport } from '../../src-main/importing/importer';
-import { TrainingService } from '../../src-main/services/training-service';
+import { TrainingService } from '../../src-main/training/training-service';
 import { ProjectStore } from '../../src-main/store/project-store';
 import { TrainingStore } from '../../src-main/store/training-store';
 import { makeImageFolder } from '../helpers/images';

@@ -15,7 +15,7 @@ import {
 import { ClipEngine } from '../../../src-main/clip/engine';
 import { augmentCost, defaultAugmentMode } from '../../../src-main/contract/augmentation';
 import { PAPER_DEFAULTS, trainPrompts } from '../../../src-main/mocoop/trainer';
-import { recordedAugment, resolveAugment } from '../../../src-main/services/training-service';
+import { recordedAugment, resolveAugment } from '../../../src-main/training/settings';
 import { seededRandom } from '../../../src-main/util/seeded-random';
 import { makeImage } from '../../helpers/images';
 import { tempDir } from '../../helpers/temp';

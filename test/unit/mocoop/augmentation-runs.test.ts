@@ -7,7 +7,7 @@ import { dispatch } from '../../../src-main/contract/dispatch';
 import type { ModelInfo } from '../../../src-main/models/model-store';
 import { AppServices } from '../../../src-main/services/app-services';
 import { estimateAugmentation } from '../../../src-main/services/augment-estimate';
-import { TrainingService } from '../../../src-main/services/training-service';
+import { TrainingService } from '../../../src-main/training/training-service';
 import { makeImageFolder } from '../../helpers/images';
 import { tempDir } from '../../helpers/temp';
 import { TINY_CLIP } from '../../helpers/fixtures';

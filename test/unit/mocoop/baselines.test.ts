@@ -22,7 +22,7 @@ import {
 } from '../../../src-main/mocoop/trainer';
 import { AppServices } from '../../../src-main/services/app-services';
 import { loadTemplateLibrary } from '../../../src-main/services/clip-services';
-import { TrainingService } from '../../../src-main/services/training-service';
+import { TrainingService } from '../../../src-main/training/training-service';
 import { clusteredData as clusteredFeatures } from '../../helpers/clustered-data';
 import { makeImageFolder } from '../../helpers/images';
 import { tempDir } from '../../helpers/temp';

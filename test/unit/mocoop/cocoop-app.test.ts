@@ -10,7 +10,7 @@ import { COCOOP_PROMPT } from '../../../src-main/mocoop/cocoop-trainer';
 import { decodeTable } from '../../../src-main/mocoop/table-codec';
 import { AppServices } from '../../../src-main/services/app-services';
 import { ClipEngine } from '../../../src-main/clip/engine';
-import { TrainingService, conditionalSpec, engineScorer } from '../../../src-main/services/training-service';
+import { TrainingService, conditionalSpec, engineScorer } from '../../../src-main/training/training-service';
 import { makeImageFolder } from '../../helpers/images';
 import { tempDir } from '../../helpers/temp';
 import { TINY_CLIP } from '../../helpers/fixtures';

@@ -8,7 +8,7 @@ import { writeReport } from '../../../src-main/services/report-writer';
 import { decodeTable, encodeTable } from '../../../src-main/mocoop/table-codec';
 import type { ModelInfo } from '../../../src-main/models/model-store';
 import { AppServices } from '../../../src-main/services/app-services';
-import { type EvalResult, TrainingService } from '../../../src-main/services/training-service';
+import { type EvalResult, TrainingService } from '../../../src-main/training/training-service';
 import { ProjectStore } from '../../../src-main/store/project-store';
 import { makeImageFolder } from '../../helpers/images';
 import { tempDir } from '../../helpers/temp';

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dispatch } from '../../../src-main/contract/dispatch';
 import { AppServices } from '../../../src-main/services/app-services';
-import { TrainingService } from '../../../src-main/services/training-service';
+import { TrainingService } from '../../../src-main/training/training-service';
 import { makeImageFolder } from '../../helpers/images';
 import { tempDir } from '../../helpers/temp';
 import { TINY_CLIP } from '../../helpers/fixtures';

@@ -6,7 +6,7 @@ import { dispatch } from '../../../src-main/contract/dispatch';
 import { decodeTable } from '../../../src-main/mocoop/table-codec';
 import type { ModelInfo } from '../../../src-main/models/model-store';
 import { AppServices } from '../../../src-main/services/app-services';
-import { TrainingService } from '../../../src-main/services/training-service';
+import { TrainingService } from '../../../src-main/training/training-service';
 import { ProjectStore } from '../../../src-main/store/project-store';
 import { runCli } from '../../helpers/cli';
 import { makeImageFolder } from '../../helpers/images';
