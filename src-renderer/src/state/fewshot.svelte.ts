@@ -12,18 +12,39 @@ export type ClassCounts = z.infer<typeof ClassSplitCounts>;
 
 /** The Few-shot sets page: labeled images per class, sampling a set, and editing a chosen set. */
 class FewShotState {
-  counts = $state<ClassCounts[]>([]);
-  selectedId = $state<number | null>(null);
+  #counts = $state<ClassCounts[]>([]);
+  #selectedId = $state<number | null>(null);
+  /** Images per class of a set to sample: public, bound to the page's field. */
   k = $state(16);
-  busy = $state(false);
+  #busy = $state(false);
+  /** Counts resets: an answer asked for before the last one (another project's) is dropped. */
+  #session = 0;
 
-  selected = $derived(training.sets.find((s) => s.id === this.selectedId) ?? null);
+  #selected = $derived(training.sets.find((s) => s.id === this.#selectedId) ?? null);
+
+  /** Labeled images per class and split. */
+  get counts(): ClassCounts[] {
+    return this.#counts;
+  }
+  get selectedId(): number | null {
+    return this.#selectedId;
+  }
+  /** The set chosen in the list (null: none, or not loaded yet). */
+  get selected(): FewShotSet | null {
+    return this.#selected;
+  }
+  /** A save is running. */
+  get busy(): boolean {
+    return this.#busy;
+  }
 
   async load(): Promise<void> {
+    const session = this.#session;
     await attempt(async () => {
       const [counts] = await Promise.all([api.fewshot.classCounts(), training.load()]);
-      this.counts = counts;
-      if (!training.sets.some((s) => s.id === this.selectedId)) this.selectedId = training.sets.at(-1)?.id ?? null;
+      if (session !== this.#session) return;
+      this.#counts = counts;
+      if (!training.sets.some((s) => s.id === this.#selectedId)) this.#selectedId = training.sets.at(-1)?.id ?? null;
     });
   }
 
@@ -47,33 +68,34 @@ class FewShotState {
   }
 
   select(id: number | null): void {
-    this.selectedId = id;
+    this.#selectedId = id;
   }
 
   /** Moves the selection through the list of sets (↑ / ↓). */
   step(delta: number): void {
     const sets = training.sets;
     if (!sets.length) return;
-    const at = sets.findIndex((s) => s.id === this.selectedId);
+    const at = sets.findIndex((s) => s.id === this.#selectedId);
     const next = Math.min(sets.length - 1, Math.max(0, (at < 0 ? 0 : at) + delta));
-    this.selectedId = sets[next]!.id;
+    this.#selectedId = sets[next]!.id;
   }
 
   async sample(k: number, seed: number, baseNew: boolean, name: string): Promise<void> {
-    await this.run(async () => {
+    await this.#run(async (session) => {
       const set = await api.fewshot.create({ k, seed, baseNew, name: name.trim() || undefined });
+      if (session !== this.#session) return;
       const short = set.perClass.filter((p) => p.classId !== null && set.baseClassIds.includes(p.classId) && p.images < k).length;
       toasts.show(
         `Created "${set.name}" with ${set.imageIds.length} images${short ? ` (${short} class(es) have fewer than ${k} train-pool images and gave all they have)` : ''}`
       );
       await training.load();
-      this.selectedId = set.id;
+      if (session === this.#session) this.#selectedId = set.id;
     });
   }
 
   /** base: trains on k images of the class; new: its name only (a virtual class); none: not part of the set. */
   async setRole(classId: number, role: 'base' | 'new' | 'none'): Promise<boolean> {
-    const set = this.selected;
+    const set = this.#selected;
     if (!set) return false;
     const others = (ids: number[]) => ids.filter((id) => id !== classId);
     const classIds = [...others(set.baseClassIds), ...others(set.newClassIds), ...(role === 'none' ? [] : [classId])];
@@ -82,7 +104,7 @@ class FewShotState {
   }
 
   async rename(name: string): Promise<boolean> {
-    const set = this.selected;
+    const set = this.#selected;
     if (!set || !name.trim() || name.trim() === set.name) return true;
     return this.update({ setId: set.id, name: name.trim() });
   }
@@ -94,12 +116,13 @@ class FewShotState {
    */
   async update(changes: Parameters<typeof api.fewshot.update>[0]): Promise<boolean> {
     const revision = training.sets.find((s) => s.id === changes.setId)?.revision;
-    return this.run(
-      async () => {
+    return this.#run(
+      async (session) => {
         const { set, copiedFrom } = await api.fewshot.update({ ...changes, ...expected(revision) });
+        if (session !== this.#session) return;
         if (copiedFrom !== null) toasts.show(`A run used the original set, so your change was saved as a copy: "${set.name}"`);
         await training.load();
-        this.selectedId = set.id;
+        if (session === this.#session) this.#selectedId = set.id;
       },
       async () => {
         await this.load();
@@ -110,12 +133,14 @@ class FewShotState {
 
   async remove(id: number): Promise<void> {
     const revision = training.sets.find((s) => s.id === id)?.revision;
-    await this.run(
-      async () => {
+    await this.#run(
+      async (session) => {
         const name = training.sets.find((s) => s.id === id)?.name;
-        training.replaceSets(await api.fewshot.delete({ setId: id, ...expected(revision) }));
+        const sets = await api.fewshot.delete({ setId: id, ...expected(revision) });
+        if (session !== this.#session) return;
+        training.replaceSets(sets);
         toasts.show(`Deleted "${name}"`);
-        this.selectedId = training.sets.at(-1)?.id ?? null;
+        this.#selectedId = training.sets.at(-1)?.id ?? null;
       },
       async () => {
         await this.load();
@@ -124,18 +149,32 @@ class FewShotState {
     );
   }
 
-  /** Runs a save; a refusal because another window saved first offers Reload / Overwrite (`overwrite`), anything else a toast. */
-  private async run(action: () => Promise<void>, overwrite?: () => Promise<void>): Promise<boolean> {
-    this.busy = true;
+  /** Forgets the project's counts and the set chosen (another project opened), and drops the answers still on their way. */
+  reset(): void {
+    this.#session++;
+    this.#counts = [];
+    this.#selectedId = null;
+    this.k = 16;
+    this.#busy = false;
+  }
+
+  /**
+   * Runs a save (given the session it began in); a refusal because another window saved first offers
+   * Reload / Overwrite (`overwrite`), anything else a toast. A save answered after a reset changes nothing here.
+   */
+  async #run(action: (session: number) => Promise<void>, overwrite?: () => Promise<void>): Promise<boolean> {
+    const session = this.#session;
+    this.#busy = true;
     try {
-      await action();
-      return true;
+      await action(session);
+      return session === this.#session;
     } catch (error) {
+      if (session !== this.#session) return false;
       if (overwrite) conflicts.handle(error, { scope: 'fewshot', reload: () => this.load(), overwrite });
       else toasts.error(error);
       return false;
     } finally {
-      this.busy = false;
+      if (session === this.#session) this.#busy = false;
     }
   }
 }

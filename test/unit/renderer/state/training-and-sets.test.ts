@@ -18,6 +18,8 @@ beforeEach(() => {
   vi.clearAllMocks();
   toasts.reset();
   training.reset();
+  fewshot.reset();
+  picking.reset();
   api.fewshot.list.mockResolvedValue([setInfo(1), setInfo(2)]);
   api.runs.list.mockResolvedValue([]);
   api.fewshot.classCounts.mockResolvedValue([]);
@@ -199,6 +201,59 @@ describe('few-shot sets state', () => {
   });
 });
 
+describe('few-shot sets state reset', () => {
+  it('forgets the counts and the set chosen, and drops a load and a save still on their way', async () => {
+    const counts = [{ classId: 1, name: 'cat', train: 3, val: 0, test: 1 }];
+    api.fewshot.classCounts.mockResolvedValueOnce(counts);
+    await fewshot.load();
+    fewshot.k = 4;
+    expect([fewshot.counts, fewshot.selectedId, fewshot.selected?.id]).toEqual([counts, 2, 2]);
+    let answerCounts!: (value: unknown) => void;
+    api.fewshot.classCounts.mockReturnValueOnce(new Promise((resolve) => (answerCounts = resolve)));
+    const loading = fewshot.load();
+    let answerUpdate!: (value: unknown) => void;
+    api.fewshot.update.mockReturnValueOnce(new Promise((resolve) => (answerUpdate = resolve)));
+    const updating = fewshot.update({ setId: 1, name: 'renamed' });
+    expect(fewshot.busy).toBe(true);
+    fewshot.reset();
+    expect([fewshot.counts, fewshot.selectedId, fewshot.selected, fewshot.k, fewshot.busy]).toEqual([[], null, null, 16, false]);
+    answerCounts(counts);
+    answerUpdate({ set: setInfo(9, { name: 'renamed' }), copiedFrom: 1 });
+    await loading;
+    expect(await updating).toBe(false);
+    expect([fewshot.counts, fewshot.selectedId, fewshot.busy]).toEqual([[], null, false]);
+    expect(toasts.items).toEqual([]);
+  });
+});
+
+describe('picking state reset', () => {
+  it('stops picking and forgets the picks, and a set still loading is not opened', async () => {
+    expect(picking.start(5)).toBe(true);
+    picking.pick(1, 1);
+    picking.name = 'mine';
+    expect([picking.active, picking.picked.size, picking.counts.get(1), picking.k]).toEqual([true, 1, 1, 5]);
+    picking.reset();
+    expect([picking.active, picking.editing, picking.picked.size, picking.counts.size, picking.k, picking.name]).toEqual([
+      false,
+      null,
+      0,
+      0,
+      16,
+      'hand-picked'
+    ]);
+    let answer!: (value: unknown) => void;
+    api.images.get.mockReturnValueOnce(new Promise((resolve) => (answer = resolve)));
+    const editing = picking.edit(setInfo(3, { imageIds: [1, 2] }) as never);
+    picking.reset();
+    answer([
+      { id: 1, labelId: 1 },
+      { id: 2, labelId: 1 }
+    ]);
+    expect(await editing).toBe(false);
+    expect([picking.active, picking.editing, picking.picked.size]).toEqual([false, null, 0]);
+  });
+});
+
 describe('picking state: editing an existing set in the grid', () => {
   it('loads the set with its labels in chunks, counts per class, and saves through an update', async () => {
     const imageIds = Array.from({ length: 6001 }, (_, i) => i + 1);
@@ -209,7 +264,7 @@ describe('picking state: editing an existing set in the grid', () => {
     expect(picking.k).toBe(3);
     expect(picking.counts.get(1)).toBe(3001);
     expect(picking.counts.get(2)).toBe(3000);
-    picking.picked.delete(1);
+    picking.unpick(1);
     expect(picking.counts.get(1)).toBe(3000);
 
     api.fewshot.update.mockResolvedValue({ set: setInfo(5), copiedFrom: null });
@@ -223,7 +278,7 @@ describe('picking state: editing an existing set in the grid', () => {
   it('never throws away unsaved picks, and saving an unchanged set saves nothing', async () => {
     api.images.get.mockImplementation(async ({ ids }: { ids: number[] }) => ids.map((id) => ({ id, labelId: 1 })));
     expect(picking.start()).toBe(true);
-    picking.picked.add(11);
+    picking.pick(11, 1);
     expect(picking.start()).toBe(false);
     expect(await picking.edit(setInfo(3, { imageIds: [1, 2] }) as never)).toBe(false);
     expect(picking.picked.has(11)).toBe(true);
@@ -241,8 +296,8 @@ describe('picking state: editing an existing set in the grid', () => {
   it('a new pick starts empty and saves as a new hand-picked set', async () => {
     picking.start();
     expect(picking.picked.size).toBe(0);
-    picking.picked.add(1);
-    picking.picked.add(2);
+    picking.pick(1, 1);
+    picking.pick(2, 2);
     api.fewshot.createManual.mockResolvedValue(setInfo(7, { imageIds: [1, 2] }));
     expect(await picking.save()).toBe(true);
     expect(api.fewshot.createManual).toHaveBeenCalledWith({ name: 'hand-picked', imageIds: [1, 2] });
