@@ -5,6 +5,7 @@
  * Training runs in the calling process (the CLI is a batch tool; the app calls it from the worker).
  */
 import type { ClipEngine } from '../clip/engine';
+import { engineFeatures } from '../features/feature-cache';
 import type { ReportInput } from '../mocoop/report';
 import type { ExpertTable } from '../mocoop/inference';
 import type { StepEvent } from '../mocoop/trainer';
@@ -69,25 +70,9 @@ export class TrainingService {
     return sets.classCounts(this);
   }
 
-  /** Image features from the project cache, computing (and caching) the missing ones with the engine. */
-  async features(engine: ImageEmbedder, model: ModelInfo, rows: { hash: string; path: string }[], view = 0): Promise<Map<string, Float32Array>> {
-    const cached = this.store.cachedFeatures(model.id, [...new Set(rows.map((r) => r.hash))], view);
-    const seen = new Set(cached.keys());
-    const todo = rows.filter((r) => !seen.has(r.hash) && seen.add(r.hash));
-    if (todo.length) {
-      await engine.embedImageFiles(
-        todo.map((r) => r.path),
-        {
-          augment: view > 0 ? { hashes: todo.map((r) => r.hash), view } : undefined,
-          onBatch: (results) => {
-            const fresh = results.filter((r) => r.vector).map((r) => ({ hash: todo[r.index]!.hash, vector: r.vector! }));
-            fresh.forEach((f) => cached.set(f.hash, f.vector));
-            this.store.storeFeatures(model.id, fresh, view);
-          }
-        }
-      );
-    }
-    return cached;
+  /** Image features from the project cache, computing (and caching) the missing ones with the engine (`features/feature-cache.ts`). */
+  features(engine: ImageEmbedder, model: ModelInfo, rows: { hash: string; path: string }[], view = 0): Promise<Map<string, Float32Array>> {
+    return engineFeatures(this.store.features, engine, model.id, rows, view);
   }
 
   /** Trains (or resumes, `options.resume`) a run in this process and returns its id (see `train-run.ts: trainRun`). */
