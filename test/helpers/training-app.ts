@@ -1,27 +1,12 @@
-import fs from 'node:fs';
 import path from 'node:path';
-import { afterAll, beforeAll } from 'vitest';
-import { dispatch } from '../../src-main/contract/dispatch';
-import { AppServices } from '../../src-main/services/app-services';
+import { beforeAll } from 'vitest';
+import type { AppServices } from '../../src-main/services/app-services';
+import { type Call, type TrainFinished, type TrainProgress, appCaller, createApp, nextEvent, trainFinished, useApp, writeLabelsCsv } from './app';
 import { TINY_CLIP } from './fixtures';
 import { makeImageFolder } from './images';
-import { useEnv, useTempDir } from './suite';
+import { useEnv } from './suite';
 
-/** A train.progress event as the tests read it. */
-export interface TrainProgress {
-  runId: string;
-  epoch: number;
-  step: number;
-  loss: number;
-}
-
-/** A train.finished event. */
-export interface TrainFinished {
-  runId: string;
-  status: string;
-  interrupted?: boolean;
-  error?: string;
-}
+export type { TrainFinished, TrainProgress } from './app';
 
 export interface TrainingApp {
   /** The suite's temporary folder (data/, config/ and p.mocoop are the app's). */
@@ -31,11 +16,31 @@ export interface TrainingApp {
   /** The tiny CLIP model, imported. */
   readonly modelId: string;
   /** A request through the dispatcher, as a window sends it; an error envelope throws "code: message". */
-  call(name: string, input?: unknown): Promise<any>;
+  call: Call;
   /** The train.finished event of `runId` (subscribe before the run can end). */
   finished(runId: string): Promise<TrainFinished>;
   /** The first train.progress event from now on for which `test` holds. */
   progress(test: (p: TrainProgress) => boolean): Promise<TrainProgress>;
+}
+
+type TrainingOptions = { photoTemplates?: string[]; modelDir?: string };
+
+/** The project of openTrainingApp, made through `call` in `dir`: its file and the imported model. */
+async function prepareProject(dir: string, call: Call, options: TrainingOptions): Promise<{ projectFile: string; modelId: string }> {
+  const root = path.join(dir, 'data');
+  const labels = writeLabelsCsv(root, await makeImageFolder(root, ['ant', 'bee', 'moth'], 5), 3);
+  const projectFile = path.join(dir, 'p.mocoop');
+  await call('project.create', { path: projectFile });
+  await call('import.run', { importId: 'i', source: { kind: 'csv', file: labels } });
+  const modelId = (await call('models.import', { dir: options.modelDir ?? TINY_CLIP })).id as string;
+  await call('templates.setGroups', {
+    groups: [
+      { name: 'photo', templates: options.photoTemplates ?? ['a photo of a {}.'] },
+      { name: 'art', templates: ['art of the {}.'] }
+    ]
+  });
+  await call('fewshot.create', { k: 3, seed: 1, baseNew: false });
+  return { projectFile, modelId };
 }
 
 /**
@@ -45,47 +50,19 @@ export interface TrainingApp {
  * photo (`photoTemplates`) and art ("art of the {}."), and a 3-shot set (seed 1, no base-to-new
  * split): 9 training images. Used by the tests (useTrainingApp) and the bench.
  */
-export async function openTrainingApp(dir: string, options: { photoTemplates?: string[]; modelDir?: string } = {}): Promise<TrainingApp & { dispose(): void }> {
-  const root = path.join(dir, 'data');
-  const files = await makeImageFolder(root, ['ant', 'bee', 'moth'], 5);
-  const rows = ['path,label,split'];
-  for (const [label, list] of Object.entries(files)) list.forEach((f, i) => rows.push(`${path.relative(root, f)},${label},${i < 3 ? 'train' : 'test'}`));
-  fs.writeFileSync(path.join(root, 'labels.csv'), rows.join('\n'));
-  const app = new AppServices({ mode: 'web', configDir: path.join(dir, 'config'), version: 'test' });
-  const call = async (name: string, input?: unknown) => {
-    const envelope = await dispatch(app.handlers(), name, input);
-    if (!envelope.ok) throw new Error(`${envelope.error.code}: ${envelope.error.message}`);
-    return envelope.value as any;
-  };
-  const next = <T>(event: string, test: (payload: T) => boolean) =>
-    new Promise<T>((resolve) => {
-      const off = app.events.subscribe((name, payload) => {
-        if (name === event && test(payload as T)) {
-          off();
-          resolve(payload as T);
-        }
-      });
-    });
-  const projectFile = path.join(dir, 'p.mocoop');
+export async function openTrainingApp(dir: string, options: TrainingOptions = {}): Promise<TrainingApp & { dispose(): void }> {
+  const app = createApp(dir);
+  const call = appCaller(app);
   try {
-    await call('project.create', { path: projectFile });
-    await call('import.run', { importId: 'i', source: { kind: 'csv', file: path.join(root, 'labels.csv') } });
-    const modelId = (await call('models.import', { dir: options.modelDir ?? TINY_CLIP })).id as string;
-    await call('templates.setGroups', {
-      groups: [
-        { name: 'photo', templates: options.photoTemplates ?? ['a photo of a {}.'] },
-        { name: 'art', templates: ['art of the {}.'] }
-      ]
-    });
-    await call('fewshot.create', { k: 3, seed: 1, baseNew: false });
+    const { projectFile, modelId } = await prepareProject(dir, call, options);
     return {
       dir,
       app,
       projectFile,
       modelId,
       call,
-      finished: (runId) => next<TrainFinished>('train.finished', (p) => p.runId === runId),
-      progress: (test) => next<TrainProgress>('train.progress', test),
+      finished: (runId) => trainFinished(app, runId),
+      progress: (test) => nextEvent<TrainProgress>(app, 'train.progress', test),
       dispose: () => app.dispose()
     };
   } catch (error) {
@@ -95,27 +72,26 @@ export async function openTrainingApp(dir: string, options: { photoTemplates?: s
 }
 
 /**
- * openTrainingApp for the enclosing describe, in a temporary folder: made in beforeAll with
+ * openTrainingApp for the enclosing describe, in a temporary folder (useApp): made in beforeAll with
  * MOCOOP_BACKEND=wasm, and disposed in afterAll with its folder and MOCOOP_BACKEND put back.
  */
 export function useTrainingApp(options: { photoTemplates?: string[] } = {}): TrainingApp {
-  const tmp = useTempDir();
   useEnv({ MOCOOP_BACKEND: 'wasm' });
-  let opened: (TrainingApp & { dispose(): void }) | undefined;
+  const used = useApp();
+  let project: { projectFile: string; modelId: string } | undefined;
   const ready = () => {
-    if (!opened) throw new Error('useTrainingApp: the app is made in beforeAll');
-    return opened;
+    if (!project) throw new Error('useTrainingApp: the app is made in beforeAll');
+    return project;
   };
   beforeAll(async () => {
-    opened = await openTrainingApp(tmp.dir, options);
+    project = await prepareProject(used.dir, used.call, options);
   });
-  afterAll(() => opened?.dispose());
   return {
     get dir() {
-      return ready().dir;
+      return used.dir;
     },
     get app() {
-      return ready().app;
+      return used.app;
     },
     get projectFile() {
       return ready().projectFile;
@@ -123,8 +99,8 @@ export function useTrainingApp(options: { photoTemplates?: string[] } = {}): Tra
     get modelId() {
       return ready().modelId;
     },
-    call: (name, input) => ready().call(name, input),
-    finished: (runId) => ready().finished(runId),
-    progress: (test) => ready().progress(test)
+    call: used.call,
+    finished: used.finished,
+    progress: (test) => nextEvent<TrainProgress>(used.app, 'train.progress', test)
   };
 }

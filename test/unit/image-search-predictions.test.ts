@@ -1,12 +1,10 @@
 import path from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { dispatch } from '../../src-main/contract/dispatch';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { type ExpertTable, classProbabilities, predict } from '../../src-main/mocoop/inference';
 import { encodeTable } from '../../src-main/mocoop/table-codec';
-import { AppServices } from '../../src-main/services/app-services';
 import { type NewImage, folderTail } from '../../src-main/store/project-store';
 import { TrainingStore } from '../../src-main/store/training-store';
-import { tempDir } from '../helpers/temp';
+import { useApp } from '../helpers/app';
 
 function fakeImage(n: number, file: string, label: string | null, split: NewImage['split'] = 'train'): NewImage {
   return {
@@ -22,18 +20,11 @@ function fakeImage(n: number, file: string, label: string | null, split: NewImag
   };
 }
 
-let tmp: ReturnType<typeof tempDir>;
-let app: AppServices;
-const call = async (name: string, input?: unknown): Promise<any> => {
-  const envelope = await dispatch(app.handlers(), name, input, () => {});
-  if (!envelope.ok) throw new Error(`${envelope.error.code}: ${envelope.error.message}`);
-  return envelope.value;
-};
+const ctx = useApp({ each: true, prefix: 'mocoop-labels-', log: () => {} });
+const { call } = ctx;
 
 beforeEach(async () => {
-  tmp = tempDir('mocoop-labels-');
-  app = new AppServices({ mode: 'web', configDir: path.join(tmp.dir, 'config'), version: 'test' });
-  await call('project.create', { path: path.join(tmp.dir, 'pets.mocoop') });
+  await call('project.create', { path: path.join(ctx.dir, 'pets.mocoop') });
   const images: NewImage[] = [];
   let n = 1;
   for (const [label, count] of [
@@ -44,11 +35,7 @@ beforeEach(async () => {
     for (let i = 0; i < count; i++) images.push(fakeImage(n++, `/data/pets/train/${label}/${String(i).padStart(4, '0')}.jpg`, label));
   }
   for (let i = 0; i < 4; i++) images.push(fakeImage(n++, `/data/inbox/scan_${i}.png`, null));
-  app.project.insertImages(images, []);
-});
-afterEach(() => {
-  app.dispose();
-  tmp.cleanup();
+  ctx.app.project.insertImages(images, []);
 });
 
 describe('search', () => {
@@ -65,7 +52,7 @@ describe('search', () => {
     expect(await count('0001 cat')).toBe(1);
     expect(await count('100%')).toBe(0); // LIKE wildcards are literal
     // A class renamed: its images are found under the new name.
-    const dog = app.project.listClasses().find((c) => c.name === 'dog')!;
+    const dog = ctx.app.project.listClasses().find((c) => c.name === 'dog')!;
     await call('classes.rename', { id: dog.id, name: 'hound' });
     expect(await count('hound')).toBe(10);
   });
@@ -73,7 +60,7 @@ describe('search', () => {
 
 describe('predictions of a run for the image viewer and the prediction filters', () => {
   it('uses the stored prediction of an evaluated image, computes others from cached features, and filters by prediction', async () => {
-    const classes = app.project.listClasses();
+    const classes = ctx.app.project.listClasses();
     const [cat, dog] = [classes[0]!, classes[1]!];
     const P = 4;
     // Two experts, two classes (cat, dog): class features along axes 0 and 1.
@@ -87,7 +74,7 @@ describe('predictions of a run for the image viewer and the prediction filters',
       topK: 1,
       logitScale: 10
     };
-    const training = new TrainingStore(app.project);
+    const training = new TrainingStore(ctx.app.project);
     training.startRun({
       id: 'run-1',
       method: 'mocoop',
@@ -127,9 +114,9 @@ describe('predictions of a run for the image viewer and the prediction filters',
       }
     ]);
     // Cached features: a dog image leans to dog, an unlabeled one to cat.
-    const [dogRow, newRow] = app.project.images([dogIds[0]!, unlabeled[0]!]);
+    const [dogRow, newRow] = ctx.app.project.images([dogIds[0]!, unlabeled[0]!]);
     const dogVector = new Float32Array([0.2, 0.9, 0.1, 0]);
-    app.project.storeFeatures('model-x', [
+    ctx.app.project.storeFeatures('model-x', [
       { hash: dogRow!.hash, vector: dogVector },
       { hash: newRow!.hash, vector: new Float32Array([0.8, 0.1, 0, 0.1]) }
     ]);

@@ -1,15 +1,12 @@
-import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { poolViewKey } from '../../../src-main/clip/augment';
 import { ClipEngine } from '../../../src-main/clip/engine';
-import { dispatch } from '../../../src-main/contract/dispatch';
 import type { ModelInfo } from '../../../src-main/models/model-store';
-import { AppServices } from '../../../src-main/services/app-services';
 import { estimateAugmentation } from '../../../src-main/services/augment-estimate';
 import { TrainingService } from '../../../src-main/training/training-service';
+import { useApp, writeLabelsCsv } from '../../helpers/app';
 import { makeImageFolder } from '../../helpers/images';
-import { tempDir } from '../../helpers/temp';
 import { TINY_CLIP } from '../../helpers/fixtures';
 import { useEnv } from '../../helpers/suite';
 import { useBackend } from '../../helpers/tf-backend';
@@ -17,8 +14,6 @@ import { useBackend } from '../../helpers/tf-backend';
 const FIXTURE = TINY_CLIP;
 
 describe('augmentation modes in runs: recorded settings, the pool cache, the estimate', () => {
-  let tmp: ReturnType<typeof tempDir>;
-  let app: AppServices;
   let engine: ClipEngine;
   let model: ModelInfo;
   let t: TrainingService;
@@ -26,31 +21,19 @@ describe('augmentation modes in runs: recorded settings, the pool cache, the est
 
   useEnv({ MOCOOP_BACKEND: 'wasm' });
   useBackend('wasm');
+  const ctx = useApp();
   beforeAll(async () => {
-    tmp = tempDir();
-    app = new AppServices({ mode: 'web', configDir: path.join(tmp.dir, 'config'), version: 'test' });
-    const call = async (name: string, input?: unknown) => {
-      const envelope = await dispatch(app.handlers(), name, input);
-      if (!envelope.ok) throw new Error(`${envelope.error.code}: ${envelope.error.message}`);
-      return envelope.value as any;
-    };
-    const root = path.join(tmp.dir, 'data');
-    const files = await makeImageFolder(root, ['ant', 'bee'], 4);
-    const rows = ['path,label,split'];
-    for (const [label, list] of Object.entries(files)) list.forEach((f, i) => rows.push(`${path.relative(root, f)},${label},${i < 3 ? 'train' : 'test'}`));
-    fs.writeFileSync(path.join(root, 'labels.csv'), rows.join('\n'));
-    await call('project.create', { path: path.join(tmp.dir, 'p.mocoop') });
-    await call('import.run', { importId: 'p', source: { kind: 'csv', file: path.join(root, 'labels.csv') } });
+    const { app, call } = ctx;
+    const root = path.join(ctx.dir, 'data');
+    const labels = writeLabelsCsv(root, await makeImageFolder(root, ['ant', 'bee'], 4), 3);
+    await call('project.create', { path: path.join(ctx.dir, 'p.mocoop') });
+    await call('import.run', { importId: 'p', source: { kind: 'csv', file: labels } });
     model = app.clip.models.get((await call('models.import', { dir: FIXTURE })).id);
     setId = (await call('fewshot.create', { k: 3, seed: 1, baseNew: false })).id;
     engine = ClipEngine.load(FIXTURE, { textGradients: true });
     t = new TrainingService(app.project);
   });
-  afterAll(() => {
-    engine?.dispose();
-    app?.dispose();
-    tmp?.cleanup();
-  });
+  afterAll(() => engine?.dispose());
 
   const base = () => ({ method: 'coop' as const, setId, epochs: 1, batchSize: 3, lr: 0.01, seed: 4 });
 
@@ -68,8 +51,8 @@ describe('augmentation modes in runs: recorded settings, the pool cache, the est
     expect(settings.augment).toBe('pool');
     expect(settings.augViews).toBe(8);
     const hashes = t.trainingImages(setId).rows.map((r) => r.hash);
-    for (let v = 0; v < 8; v++) expect(app.project.cachedFeatures(model.id, hashes, poolViewKey(4, v)).size).toBe(6);
-    expect(app.project.cachedFeatures(model.id, hashes, poolViewKey(5, 0)).size).toBe(0);
+    for (let v = 0; v < 8; v++) expect(ctx.app.project.cachedFeatures(model.id, hashes, poolViewKey(4, v)).size).toBe(6);
+    expect(ctx.app.project.cachedFeatures(model.id, hashes, poolViewKey(5, 0)).size).toBe(0);
     // Nothing left to encode for this seed; the estimate at a measured speed gives seconds.
     const after = estimateAugmentation(t, model, { modelId: model.id, method: 'coop', setId, seed: 4 }, { provider: 'cpu', software: false }, 12);
     expect(after).toMatchObject({ cached: 48, encodedUpFront: 0, secondsUpFront: 0, secondsPerStep: 0 });

@@ -4,53 +4,35 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { dispatch } from '../../../src-main/contract/dispatch';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { COCOOP_PROMPT } from '../../../src-main/mocoop/cocoop-trainer';
 import { decodeTable } from '../../../src-main/mocoop/table-codec';
-import { AppServices } from '../../../src-main/services/app-services';
 import { ClipEngine } from '../../../src-main/clip/engine';
 import { TrainingService, conditionalSpec, engineScorer } from '../../../src-main/training/training-service';
+import { type TrainFinished, nextEvent, useApp, writeLabelsCsv } from '../../helpers/app';
 import { makeImageFolder } from '../../helpers/images';
-import { tempDir } from '../../helpers/temp';
 import { TINY_CLIP } from '../../helpers/fixtures';
 import { useEnv } from '../../helpers/suite';
 import { backendForTest } from '../../helpers/tf-backend';
 
 describe('CoCoOp in the app', () => {
-  let tmp: ReturnType<typeof tempDir>;
-  let app: AppServices;
+  useEnv({ MOCOOP_BACKEND: 'wasm' });
+  const ctx = useApp();
+  const { call } = ctx;
   let runId: string;
   let files: Record<string, string[]>;
-  const call = async (name: string, input?: unknown) => {
-    const envelope = await dispatch(app.handlers(), name, input);
-    if (!envelope.ok) throw new Error(`${envelope.error.code}: ${envelope.error.message}`);
-    return envelope.value as any;
-  };
 
-  useEnv({ MOCOOP_BACKEND: 'wasm' });
   beforeAll(async () => {
-    tmp = tempDir();
-    app = new AppServices({ mode: 'web', configDir: path.join(tmp.dir, 'config'), version: 'test' });
-    await call('project.create', { path: path.join(tmp.dir, 'p.mocoop') });
-    const root = path.join(tmp.dir, 'data');
+    await call('project.create', { path: path.join(ctx.dir, 'p.mocoop') });
+    const root = path.join(ctx.dir, 'data');
     files = await makeImageFolder(root, ['ant', 'bee', 'moth', 'wasp'], 5);
-    const rows = ['path,label,split'];
-    for (const [label, list] of Object.entries(files)) list.forEach((f, i) => rows.push(`${path.relative(root, f)},${label},${i < 3 ? 'train' : 'test'}`));
-    fs.writeFileSync(path.join(root, 'labels.csv'), rows.join('\n'));
-    await call('import.run', { importId: 'i', source: { kind: 'csv', file: path.join(root, 'labels.csv') } });
+    await call('import.run', { importId: 'i', source: { kind: 'csv', file: writeLabelsCsv(root, files, 3) } });
     const modelId = (await call('models.import', { dir: TINY_CLIP })).id;
     await call('fewshot.create', { k: 3, seed: 1, baseNew: true });
-    const done = new Promise<string>((resolve) =>
-      app.events.subscribe((name, payload) => name === 'train.finished' && resolve((payload as { status: string }).status))
-    );
+    const done = nextEvent<TrainFinished>(ctx.app, 'train.finished');
     runId = (await call('train.start', { modelId, method: 'cocoop', epochs: 2, augment: 'off' })).runId;
-    expect(await done).toBe('done');
+    expect((await done).status).toBe('done');
   }, 600_000);
-  afterAll(() => {
-    app.dispose();
-    tmp.cleanup();
-  });
 
   it("trains with CoCoOp's own schedule and prompt and says what departs from its paper", async () => {
     const run = (await call('runs.list')).find((r: { id: string }) => r.id === runId);
@@ -59,7 +41,7 @@ describe('CoCoOp in the app', () => {
     const steps = await call('runs.steps', { runId });
     // k = 3 images of each of the 2 base classes, batch 1, 2 epochs.
     expect(steps.total).toBe(12);
-    const table = decodeTable(new TrainingService(app.project).training.expertTable(runId)!);
+    const table = decodeTable(new TrainingService(ctx.app.project).training.expertTable(runId)!);
     expect(table.conditional?.hidden).toBeGreaterThan(0);
   });
 
@@ -81,13 +63,13 @@ describe('CoCoOp in the app', () => {
     expect(open.images).toBe(8);
     // Classify a test image among the run's 4 classes: as the text tower scores it in this process.
     const one = details.predictions[0];
-    const row = app.project.images([one.imageId])[0]!;
+    const row = ctx.app.project.images([one.imageId])[0]!;
     const [result] = await call('classify.files', { runId, files: [{ name: 'x.jpg', dataBase64: fs.readFileSync(row.path).toString('base64') }] });
     expect(result.scores).toHaveLength(4);
     expect(result.scores.reduce((s: number, x: { probability: number }) => s + x.probability, 0)).toBeCloseTo(1, 5);
-    const t = new TrainingService(app.project);
+    const t = new TrainingService(ctx.app.project);
     const run = t.training.run(runId);
-    const feature = app.project.cachedFeatures(run.modelId, [row.hash]).get(row.hash)!;
+    const feature = ctx.app.project.cachedFeatures(run.modelId, [row.hash]).get(row.hash)!;
     await backendForTest('wasm');
     const engine = ClipEngine.load(TINY_CLIP, { textGradients: true });
     try {
@@ -107,8 +89,8 @@ describe('CoCoOp in the app', () => {
     expect(suggestion.items.every((i: { confidence: number }) => i.confidence > 0 && i.confidence <= 1)).toBe(true);
     await call('labels.undo');
 
-    const t = new TrainingService(app.project);
-    const out = path.join(tmp.dir, 'exported');
+    const t = new TrainingService(ctx.app.project);
+    const out = path.join(ctx.dir, 'exported');
     t.exportRun(runId, out);
     const imported = t.importRun(out);
     const a = decodeTable(t.training.expertTable(runId)!);

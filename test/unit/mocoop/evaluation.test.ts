@@ -2,7 +2,6 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ClipEngine } from '../../../src-main/clip/engine';
-import { dispatch } from '../../../src-main/contract/dispatch';
 import { classProbabilities, predict } from '../../../src-main/mocoop/inference';
 import { writeReport } from '../../../src-main/services/report-writer';
 import { decodeTable, encodeTable } from '../../../src-main/mocoop/table-codec';
@@ -10,8 +9,8 @@ import type { ModelInfo } from '../../../src-main/models/model-store';
 import { AppServices } from '../../../src-main/services/app-services';
 import { type EvalResult, TrainingService } from '../../../src-main/training/training-service';
 import { ProjectStore } from '../../../src-main/store/project-store';
+import { type Call, appCaller, useApp, writeLabelsCsv } from '../../helpers/app';
 import { makeImageFolder } from '../../helpers/images';
-import { tempDir } from '../../helpers/temp';
 import { TINY_CLIP } from '../../helpers/fixtures';
 import { useEnv } from '../../helpers/suite';
 import { useBackend } from '../../helpers/tf-backend';
@@ -19,26 +18,16 @@ import { useBackend } from '../../helpers/tf-backend';
 const FIXTURE = TINY_CLIP;
 const TAU_CE = 0.5;
 
-/** A project from a CSV of path,label,split over an image folder. */
-async function makeProject(app: AppServices, file: string, root: string, classes: string[], perClass: number, seedBase: number, split: (i: number) => string) {
-  const call = async (name: string, input?: unknown) => {
-    const envelope = await dispatch(app.handlers(), name, input);
-    if (!envelope.ok) throw new Error(`${envelope.error.code}: ${envelope.error.message}`);
-    return envelope.value as any;
-  };
+/** A project through `call` from a CSV of path,label,split over an image folder (the first `trainPerClass` of each class train); its images by class. */
+async function makeProject(call: Call, file: string, root: string, classes: string[], perClass: number, seedBase: number, trainPerClass: number) {
   const files = await makeImageFolder(root, classes, perClass, seedBase);
-  const rows = ['path,label,split'];
-  for (const [label, list] of Object.entries(files)) list.forEach((f, i) => rows.push(`${path.relative(root, f)},${label},${split(i)}`));
-  fs.writeFileSync(path.join(root, 'labels.csv'), rows.join('\n'));
+  const labels = writeLabelsCsv(root, files, trainPerClass);
   await call('project.create', { path: file });
-  await call('import.run', { importId: path.basename(file), source: { kind: 'csv', file: path.join(root, 'labels.csv') } });
-  return { call, files };
+  await call('import.run', { importId: path.basename(file), source: { kind: 'csv', file: labels } });
+  return files;
 }
 
 describe('evaluating a base-to-new run: class matching, both confusion blocks, probabilities under the run’s scale', () => {
-  let tmp: ReturnType<typeof tempDir>;
-  let app: AppServices;
-  let call: (name: string, input?: unknown) => Promise<any>;
   let files: Record<string, string[]>;
   let engine: ClipEngine;
   let model: ModelInfo;
@@ -47,14 +36,12 @@ describe('evaluating a base-to-new run: class matching, both confusion blocks, p
 
   useEnv({ MOCOOP_BACKEND: 'wasm' });
   useBackend('wasm');
+  const ctx = useApp();
+  const { call } = ctx;
   beforeAll(async () => {
-    tmp = tempDir();
-    app = new AppServices({ mode: 'web', configDir: path.join(tmp.dir, 'config'), version: 'test' });
-    ({ call, files } = await makeProject(app, path.join(tmp.dir, 'p.mocoop'), path.join(tmp.dir, 'data'), ['ant', 'bee', 'moth', 'wasp'], 5, 1, (i) =>
-      i < 3 ? 'train' : 'test'
-    ));
+    files = await makeProject(call, path.join(ctx.dir, 'p.mocoop'), path.join(ctx.dir, 'data'), ['ant', 'bee', 'moth', 'wasp'], 5, 1, 3);
     const modelId = (await call('models.import', { dir: FIXTURE })).id;
-    model = app.clip.models.get(modelId);
+    model = ctx.app.clip.models.get(modelId);
     await call('templates.setGroups', {
       groups: [
         { name: 'photo', templates: ['a photo of a {}.', 'a good photo of a {}.'] },
@@ -64,7 +51,7 @@ describe('evaluating a base-to-new run: class matching, both confusion blocks, p
     const set = await call('fewshot.create', { k: 3, seed: 1, baseNew: true });
     expect(set.newClassIds).toHaveLength(2);
     engine = ClipEngine.load(FIXTURE, { textGradients: true });
-    t = new TrainingService(app.project);
+    t = new TrainingService(ctx.app.project);
     runId = await t.train(
       engine,
       model,
@@ -73,11 +60,7 @@ describe('evaluating a base-to-new run: class matching, both confusion blocks, p
       () => {}
     );
   });
-  afterAll(() => {
-    engine?.dispose();
-    app?.dispose();
-    tmp?.cleanup();
-  });
+  afterAll(() => engine?.dispose());
 
   it('returns both confusion blocks (base among base, new among new) and the router–gate agreement per side, labelled', async () => {
     const stored = t.training.run(runId).metrics as unknown as EvalResult;
@@ -104,7 +87,7 @@ describe('evaluating a base-to-new run: class matching, both confusion blocks, p
     expect(details.metrics.class_match.run.missing).toEqual([]);
 
     // The report shows both blocks under their own headings, and numbers experts from 1 in predictions.csv.
-    const out = writeReport(path.join(tmp.dir, 'report'), t.reportInput(runId, 'test'));
+    const out = writeReport(path.join(ctx.dir, 'report'), t.reportInput(runId, 'test'));
     const html = fs.readFileSync(out.html, 'utf8');
     expect(html).toContain('Confusion matrix · base classes');
     expect(html).toContain('Confusion matrix · new classes');
@@ -119,9 +102,9 @@ describe('evaluating a base-to-new run: class matching, both confusion blocks, p
 
   it('on another project, the candidates are exactly the classes both sides have; the rest is reported per side', async () => {
     // The other project lacks a base class (bee) and a new class (wasp), and has a class the run does not know (fly).
-    const other = new AppServices({ mode: 'web', configDir: path.join(tmp.dir, 'config-other'), version: 'test' });
-    const otherFile = path.join(tmp.dir, 'other.mocoop');
-    await makeProject(other, otherFile, path.join(tmp.dir, 'other'), ['ant', 'moth', 'fly'], 3, 101, () => 'test');
+    const other = new AppServices({ mode: 'web', configDir: path.join(ctx.dir, 'config-other'), version: 'test' });
+    const otherFile = path.join(ctx.dir, 'other.mocoop');
+    await makeProject(appCaller(other), otherFile, path.join(ctx.dir, 'other'), ['ant', 'moth', 'fly'], 3, 101, 0);
     other.dispose();
     const store = ProjectStore.open(otherFile);
     try {
@@ -176,8 +159,8 @@ describe('evaluating a base-to-new run: class matching, both confusion blocks, p
     const unlabeled = ids.slice(0, 5);
     await call('labels.assign', { imageIds: unlabeled, classId: null });
     const suggestion = await call('suggest.uncertain', { runId, by: 'margin' });
-    const rows = new Map(app.project.images(unlabeled).map((r) => [r.id, r]));
-    const cached = app.project.cachedFeatures(
+    const rows = new Map(ctx.app.project.images(unlabeled).map((r) => [r.id, r]));
+    const cached = ctx.app.project.cachedFeatures(
       model.id,
       [...rows.values()].map((r) => r.hash)
     );

@@ -1,10 +1,7 @@
-import fs from 'node:fs';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { dispatch } from '../../../src-main/contract/dispatch';
-import { AppServices } from '../../../src-main/services/app-services';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { type TrainFinished, nextEvent, useApp, writeLabelsCsv } from '../../helpers/app';
 import { makeImageFolder } from '../../helpers/images';
-import { tempDir } from '../../helpers/temp';
 import { TINY_CLIP } from '../../helpers/fixtures';
 import { useEnv } from '../../helpers/suite';
 
@@ -22,33 +19,19 @@ interface SetInfo {
 }
 
 describe('few-shot sets: class counts, editing roles and images, frozen sets copied on edit, delete', () => {
-  let tmp: ReturnType<typeof tempDir>;
-  let app: AppServices;
+  useEnv({ MOCOOP_BACKEND: 'wasm' });
+  const ctx = useApp();
+  const { call } = ctx;
   let classes: { id: number; name: string }[];
-  const call = async (name: string, input?: unknown) => {
-    const envelope = await dispatch(app.handlers(), name, input);
-    if (!envelope.ok) throw new Error(`${envelope.error.code}: ${envelope.error.message}`);
-    return envelope.value as any;
-  };
   const classId = (name: string) => classes.find((c) => c.name === name)!.id;
   const labelsOf = async (ids: number[]) => (await call('images.get', { ids })).map((r: { labelId: number }) => r.labelId) as number[];
 
-  useEnv({ MOCOOP_BACKEND: 'wasm' });
   beforeAll(async () => {
-    tmp = tempDir();
-    const root = path.join(tmp.dir, 'data');
-    const files = await makeImageFolder(root, ['ant', 'bee', 'moth', 'wasp'], 5);
-    const rows = ['path,label,split'];
-    for (const [label, list] of Object.entries(files)) list.forEach((f, i) => rows.push(`${path.relative(root, f)},${label},${i < 4 ? 'train' : 'test'}`));
-    fs.writeFileSync(path.join(root, 'labels.csv'), rows.join('\n'));
-    app = new AppServices({ mode: 'web', configDir: path.join(tmp.dir, 'config'), version: 'test' });
-    await call('project.create', { path: path.join(tmp.dir, 'p.mocoop') });
-    await call('import.run', { importId: 'i', source: { kind: 'csv', file: path.join(root, 'labels.csv') } });
+    const root = path.join(ctx.dir, 'data');
+    const labels = writeLabelsCsv(root, await makeImageFolder(root, ['ant', 'bee', 'moth', 'wasp'], 5), 4);
+    await call('project.create', { path: path.join(ctx.dir, 'p.mocoop') });
+    await call('import.run', { importId: 'i', source: { kind: 'csv', file: labels } });
     classes = await call('classes.list');
-  });
-  afterAll(() => {
-    app.dispose();
-    tmp.cleanup();
   });
 
   it('counts labeled images per class and split', async () => {
@@ -109,7 +92,7 @@ describe('few-shot sets: class counts, editing roles and images, frozen sets cop
   it('a role change still works after one of the classes was deleted (its images leave the set)', async () => {
     await call('classes.create', { name: 'gnat' });
     classes = await call('classes.list');
-    const root = path.join(tmp.dir, 'gnats');
+    const root = path.join(ctx.dir, 'gnats');
     await makeImageFolder(root, ['gnat'], 2, 900);
     await call('import.run', { importId: 'g', source: { kind: 'folder', dir: root } });
     const set: SetInfo = await call('fewshot.create', { k: 1, seed: 2, baseNew: false, name: 'with gnats' });
@@ -149,33 +132,19 @@ describe('few-shot sets: class counts, editing roles and images, frozen sets cop
   it('a set a run used is frozen: edits create a copy, the original stays byte-for-byte, delete is refused', async () => {
     const modelId = (await call('models.import', { dir: FIXTURE })).id;
     const set: SetInfo = (await call('fewshot.list')).find((s: SetInfo) => s.name === 'two-shot');
-    const done = new Promise<string>((resolve) => {
-      const off = app.events.subscribe((name, payload) => {
-        if (name === 'train.finished') {
-          off();
-          resolve((payload as { status: string }).status);
-        }
-      });
-    });
+    const done = nextEvent<TrainFinished>(ctx.app, 'train.finished');
     await call('train.start', { modelId, method: 'zeroshot', setId: set.id });
-    expect(await done).toBe('done');
+    expect((await done).status).toBe('done');
     const frozen: SetInfo & { perClass: unknown } = (await call('fewshot.list')).find((s: SetInfo) => s.id === set.id);
     expect(frozen.frozen).toBe(true);
     // Relabeling one of its images later changes neither the frozen set nor what a run on it trains on.
     await call('labels.assign', { imageIds: [frozen.imageIds[0]], classId: classId('wasp') });
     expect((await call('fewshot.list')).find((s: SetInfo) => s.id === set.id).perClass).toEqual(frozen.perClass);
     const steps: number[] = [];
-    const off = app.events.subscribe((name, payload) => name === 'train.progress' && steps.push((payload as { step: number }).step));
-    const trained = new Promise<string>((resolve) => {
-      const stop = app.events.subscribe((name, payload) => {
-        if (name === 'train.finished') {
-          stop();
-          resolve((payload as { status: string }).status);
-        }
-      });
-    });
+    const off = ctx.app.events.subscribe((name, payload) => name === 'train.progress' && steps.push((payload as { step: number }).step));
+    const trained = nextEvent<TrainFinished>(ctx.app, 'train.finished');
     await call('train.start', { modelId, method: 'coop', setId: set.id, epochs: 1, batchSize: 1 });
-    expect(await trained).toBe('done');
+    expect((await trained).status).toBe('done');
     off();
     expect(steps).toHaveLength(frozen.imageIds.length);
     await call('labels.undo');

@@ -4,57 +4,31 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { dispatch } from '../../../src-main/contract/dispatch';
-import { AppServices } from '../../../src-main/services/app-services';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { TrainingService } from '../../../src-main/training/training-service';
+import { useApp, writeLabelsCsv } from '../../helpers/app';
 import { makeImageFolder } from '../../helpers/images';
-import { tempDir } from '../../helpers/temp';
 import { TINY_CLIP } from '../../helpers/fixtures';
 import { useEnv } from '../../helpers/suite';
 
 describe('classes added after training, from the Evaluate and Classify pages', () => {
-  let tmp: ReturnType<typeof tempDir>;
-  let app: AppServices;
+  useEnv({ MOCOOP_BACKEND: 'wasm' });
+  const ctx = useApp();
+  const { call, finished } = ctx;
   let modelId: string;
-  const call = async (name: string, input?: unknown) => {
-    const envelope = await dispatch(app.handlers(), name, input);
-    if (!envelope.ok) throw new Error(`${envelope.error.code}: ${envelope.error.message}`);
-    return envelope.value as any;
-  };
-  const finished = (runId: string) =>
-    new Promise<string>((resolve) => {
-      const off = app.events.subscribe((name, payload) => {
-        const p = payload as { runId: string; status: string };
-        if (name === 'train.finished' && p.runId === runId) {
-          off();
-          resolve(p.status);
-        }
-      });
-    });
   const train = async (input: Record<string, unknown>) => {
     const { runId } = await call('train.start', { modelId, ...input });
-    expect(await finished(runId)).toBe('done');
+    expect((await finished(runId)).status).toBe('done');
     return runId as string;
-  };
-  const csv = (root: string, files: Record<string, string[]>, testFrom: number) => {
-    const rows = ['path,label,split'];
-    for (const [label, list] of Object.entries(files))
-      list.forEach((f, i) => rows.push(`${path.relative(root, f)},${label},${i < testFrom ? 'train' : 'test'}`));
-    fs.writeFileSync(path.join(root, 'labels.csv'), rows.join('\n'));
-    return path.join(root, 'labels.csv');
   };
   let mocoopRun: string;
   let probeRun: string;
   let waspFile: string;
 
-  useEnv({ MOCOOP_BACKEND: 'wasm' });
   beforeAll(async () => {
-    tmp = tempDir();
-    app = new AppServices({ mode: 'web', configDir: path.join(tmp.dir, 'config'), version: 'test' });
-    await call('project.create', { path: path.join(tmp.dir, 'p.mocoop') });
-    const root = path.join(tmp.dir, 'data');
-    await call('import.run', { importId: 'a', source: { kind: 'csv', file: csv(root, await makeImageFolder(root, ['ant', 'bee', 'moth'], 5), 3) } });
+    await call('project.create', { path: path.join(ctx.dir, 'p.mocoop') });
+    const root = path.join(ctx.dir, 'data');
+    await call('import.run', { importId: 'a', source: { kind: 'csv', file: writeLabelsCsv(root, await makeImageFolder(root, ['ant', 'bee', 'moth'], 5), 3) } });
     modelId = (await call('models.import', { dir: TINY_CLIP })).id;
     await call('templates.setGroups', {
       groups: [
@@ -66,15 +40,11 @@ describe('classes added after training, from the Evaluate and Classify pages', (
     mocoopRun = await train({ method: 'mocoop', epochs: 2, batchSize: 3, topK: 1 });
     probeRun = await train({ method: 'linear-probe' });
     // A class the runs never saw arrives after training, with test images.
-    const later = path.join(tmp.dir, 'later');
+    const later = path.join(ctx.dir, 'later');
     const wasp = await makeImageFolder(later, ['wasp'], 3, 500);
     waspFile = wasp.wasp![0]!;
-    await call('import.run', { importId: 'b', source: { kind: 'csv', file: csv(later, wasp, 0) } });
+    await call('import.run', { importId: 'b', source: { kind: 'csv', file: writeLabelsCsv(later, wasp, 0) } });
   }, 600_000);
-  afterAll(() => {
-    app.dispose();
-    tmp.cleanup();
-  });
 
   it('names the classes a run lacks and whether it can score them', async () => {
     expect(await call('runs.classCoverage', { runId: mocoopRun })).toEqual({
@@ -105,7 +75,7 @@ describe('classes added after training, from the Evaluate and Classify pages', (
     expect(open.per_class.find((c: { class: string }) => c.class === 'wasp')).toMatchObject({ images: 3 });
     expect(open.class_match.test_project.unknown).toEqual([]);
     // Encoded once: the derived table is stored with the run, which itself is untouched.
-    const t = new TrainingService(app.project);
+    const t = new TrainingService(ctx.app.project);
     expect(t.training.derivedTables(mocoopRun).map((d) => d.added)).toEqual([['wasp']]);
     expect(t.namesToEncode(mocoopRun, ['ant', 'wasp'])).toEqual([]);
     const after = await call('runs.details', { runId: mocoopRun });
