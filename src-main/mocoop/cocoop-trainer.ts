@@ -3,6 +3,7 @@
  * order, whole batches, per-epoch checkpoints and cancelling as the prompt trainer; CoCoOp's own
  * parameters (context + meta-network) and loss (cross-entropy at CLIP's logit scale).
  */
+import { countCorrect } from './batch-accuracy';
 import type { ClipEngine } from '../clip/engine';
 import { type Tensor, type Tensor2D, tf } from '../clip/tf';
 import { COOP_BASE_TO_NEW_PROMPT } from './baselines';
@@ -92,13 +93,7 @@ export async function trainCoCoOp(
         params = next.params;
         velocity = next.velocity;
 
-        let correct = 0;
-        labels.forEach((y, n) => {
-          const row = result.logits.subarray(n * C, (n + 1) * C);
-          let best = 0;
-          for (let c = 1; c < C; c++) if (row[c]! > row[best]!) best = c;
-          if (best === y) correct++;
-        });
+        const correct = countCorrect(result.logits, labels, C);
         step++;
         stepsHere++;
         const elapsed = (performance.now() - started) / 1000;

@@ -4,6 +4,7 @@
  * them (as Dassl), whole batches only (the last partial one dropped, as Dassl), seeded shuffling (epoch e's order depends only on the seed and e, so a resumed run is identical),
  * a checkpoint after every epoch, and the table of expert class features at the end.
  */
+import { countCorrect } from './batch-accuracy';
 import type { BatchViews } from '../clip/augment';
 import type { ClipEngine } from '../clip/engine';
 import { stepsPerEpoch } from '../contract/augmentation';
@@ -381,13 +382,7 @@ export async function trainPrompts(
         params = fromList(next.params, G);
         velocity = fromList(next.velocity, G);
 
-        let correct = 0;
-        labels.forEach((y, n) => {
-          const row = result.logitsCe.subarray(n * C, (n + 1) * C);
-          let best = 0;
-          for (let c = 1; c < C; c++) if (row[c]! > row[best]!) best = c;
-          if (best === y) correct++;
-        });
+        const correct = countCorrect(result.logitsCe, labels, C);
         step++;
         stepsHere++;
         const elapsed = (performance.now() - started) / 1000;
