@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { svelte } from '@sveltejs/vite-plugin-svelte';
@@ -50,6 +51,9 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 60_000,
     pool: 'forks',
+    // Two test files at a time even on two cores (vitest's default leaves one core idle): most files
+    // wait on a compute worker, the disk or a server, so this halves the suite's wall time here.
+    maxWorkers: Math.max(2, Math.min(4, os.availableParallelism())),
     projects: [
       {
         extends: true,
