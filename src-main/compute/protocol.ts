@@ -1,27 +1,11 @@
 import type { BackendInfo, BackendPreference } from '../clip/backend';
-import type { AugmentMode } from '../contract/augmentation';
-import type { ScheduleName } from '../contract/schedules';
 import type { CoCoOpWeights, ConditionalSpec } from '../mocoop/cocoop';
-import type { LossOverrides, StepEvent } from '../mocoop/trainer';
+import type { StepEvent } from '../mocoop/trainer';
 import type { ModelInfo } from '../models/model-store';
+import type { TrainOptions } from '../training/types';
 
-export interface TrainJob {
-  method: string;
-  preset?: 'paper' | 'released-code';
-  /** Training augmentation (default: the backend's); augViews: a pool's views per image. */
-  augment?: AugmentMode;
-  augViews?: number;
-  setId?: number;
-  topK?: number;
-  epochs?: number;
-  batchSize?: number;
-  lr?: number;
-  seed?: number;
-  /** A published schedule; explicit fields override it. */
-  schedule?: ScheduleName;
-  loss?: LossOverrides;
-  resume?: string;
-}
+/** A training run as the worker is asked for it: `TrainingService.train`'s options (the schedule's warm-up and the data set are resolved by the trainer). */
+export type TrainJob = Omit<TrainOptions, 'warmupEpochs' | 'dataset'>;
 
 /** Messages between the app and its compute worker process (structured clone: typed arrays travel as they are). */
 export type WorkerRequest =

@@ -7,7 +7,6 @@ import { ClipEngine } from '../clip/engine';
 import { probeOnnxRuntime } from '../clip/onnx/onnx-towers';
 import { measureViewThroughput } from '../clip/augment';
 import { conditionalScoresWith } from '../mocoop/cocoop';
-import type { TrainMethod } from '../contract/methods';
 import { engineProvider } from '../training/settings';
 import { TrainingService } from '../training/training-service';
 import { ProjectStore } from '../store/project-store';
@@ -56,12 +55,11 @@ async function handle(request: WorkerRequest): Promise<void> {
     case 'train':
       return withProject(request.jobId, request.projectFile, async (store) => {
         const clip = engineFor(request.model.dir, true);
-        const job = request.job;
         await new TrainingService(store).train(
           clip,
           request.model,
           `${backendName} · text tower on ${(await clip.textGradients()).describe}`,
-          { ...job, method: job.method as TrainMethod },
+          request.job,
           (event) => send({ type: 'trainStep', jobId: request.jobId, event }),
           undefined,
           (runId) => send({ type: 'trainRun', jobId: request.jobId, runId })
