@@ -34,20 +34,32 @@ export function encodeTable(table: ExpertTable): Buffer {
   return Buffer.concat([len, header, ...arrays.map((a) => Buffer.from(a.buffer, a.byteOffset, a.byteLength))]);
 }
 
-export function decodeTable(bytes: Buffer): ExpertTable {
+interface TableHeader {
+  experts: number;
+  classes: number;
+  dim: number;
+  topK: number;
+  tauGate: number;
+  mixing?: 'cosine' | 'dot';
+  logitScale?: number;
+  conditional?: { contextLength: number; width: number; hidden: number };
+  lengths: number[];
+}
+
+function readHeader(bytes: Buffer): { header: TableHeader; end: number } {
   const n = bytes.readUInt32LE(0);
-  const h = JSON.parse(bytes.subarray(4, 4 + n).toString('utf8')) as {
-    experts: number;
-    classes: number;
-    dim: number;
-    topK: number;
-    tauGate: number;
-    mixing?: 'cosine' | 'dot';
-    logitScale?: number;
-    conditional?: { contextLength: number; width: number; hidden: number };
-    lengths: number[];
-  };
-  let offset = 4 + n;
+  return { header: JSON.parse(bytes.subarray(4, 4 + n).toString('utf8')) as TableHeader, end: 4 + n };
+}
+
+/** What kind of table the bytes hold, from the header alone (no arrays copied): a linear probe's, or CoCoOp's conditional one. */
+export function tableKind(bytes: Buffer): { linear: boolean; conditional: boolean } {
+  const { header } = readHeader(bytes);
+  return { linear: (header.lengths[5] ?? 0) > 0, conditional: header.conditional !== undefined };
+}
+
+export function decodeTable(bytes: Buffer): ExpertTable {
+  const { header: h, end } = readHeader(bytes);
+  let offset = end;
   const arrays = h.lengths.map((length) => {
     const copy = new Uint8Array(length * 4);
     copy.set(bytes.subarray(offset, offset + length * 4));

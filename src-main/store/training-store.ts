@@ -444,6 +444,11 @@ export class TrainingStore {
     this.db.prepare('INSERT OR REPLACE INTO checkpoints (run_id, epoch, state) VALUES (?, ?, ?)').run(runId, epoch, state);
   }
 
+  /** Whether a run has a checkpoint, without reading it. */
+  hasCheckpoint(runId: string): boolean {
+    return this.db.prepare('SELECT 1 FROM checkpoints WHERE run_id = ?').get(runId) !== undefined;
+  }
+
   checkpoint(runId: string): { epoch: number; state: Buffer } | undefined {
     return this.db.prepare('SELECT epoch, state FROM checkpoints WHERE run_id = ?').get(runId) as { epoch: number; state: Buffer } | undefined;
   }

@@ -9,7 +9,7 @@ import { AppError } from '../contract/errors';
 import { PromptLayoutError } from '../mocoop/experts';
 import type { ExpertTable } from '../mocoop/inference';
 import { appendClasses, encodeThroughExperts, learnedPrompts } from '../mocoop/open-vocabulary';
-import { decodeTable, encodeTable } from '../mocoop/table-codec';
+import { decodeTable, encodeTable, tableKind } from '../mocoop/table-codec';
 import { METHODS, type PromptMethod, groupsFor } from '../mocoop/trainer';
 import { ensembleRows } from './tables';
 import type { OpenVocabularyEngine, ProjectTraining } from './types';
@@ -26,10 +26,11 @@ export function addClassesRefusal(project: Project, runId: string): string | nul
   const run = project.training.run(runId);
   const bytes = project.training.expertTable(runId);
   if (run.status !== 'done' || !bytes) return `Run ${runId} has not finished training (status: ${run.status}); classes can be added to a finished run only.`;
-  if (run.method === 'linear-probe' || decodeTable(bytes).linear)
+  const kind = tableKind(bytes);
+  if (run.method === 'linear-probe' || kind.linear)
     return `Run ${runId} is a linear probe: it has weights only for the classes it was trained on, and no text side to name new ones.`;
-  if (run.method === 'zeroshot' || decodeTable(bytes).conditional) return null;
-  if (!project.training.checkpoint(runId))
+  if (run.method === 'zeroshot' || kind.conditional) return null;
+  if (!project.training.hasCheckpoint(runId))
     return `Run ${runId} has no learned prompts stored (${run.backend === 'imported' ? 'an imported run carries only its expert table' : 'its checkpoint is gone'}), so classes cannot be added to it. Train it in this project to add classes later.`;
   return null;
 }
@@ -47,7 +48,7 @@ export function namesToEncode(project: Project, runId: string, names: string[]):
   if (added.length === 0 || project.training.derivedTable(runId, derivedKey(added))) return [];
   // CoCoOp scores any class name through its prompts per image: nothing to encode ahead.
   const bytes = project.training.expertTable(runId);
-  if (bytes && decodeTable(bytes).conditional) return [];
+  if (bytes && tableKind(bytes).conditional) return [];
   return added;
 }
 
